@@ -1,0 +1,148 @@
+//! The HTTP shell: one module per resource, one function per endpoint, and the plumbing every
+//! handler shares: authentication, bounded JSON bodies, query parameters, and turning a result
+//! into a response (errors always as the JSON envelope from [`ApiError`]).
+//!
+//! Handler order: authenticate, parse into domain types, act, respond; background index work
+//! only through `sync` inside `wait_until`.
+
+pub mod admin;
+pub mod health;
+pub mod links;
+pub mod redirect;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{console_error, Env, Request, Response};
+
+use crate::account::Role;
+use crate::auth::{credential, Caller, Credential};
+use crate::error::ApiError;
+use crate::platform::{var, ADMIN_TOKEN_VAR};
+use crate::store::kv::Kv;
+
+/// Request bodies above this are refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+
+pub type ApiResult = Result<Response, ApiError>;
+
+/// Who is calling: the built-in admin, or a user by API key (looked up in KV, never D1).
+pub async fn authenticate(req: &Request, env: &Env, kv: &Kv) -> Result<Caller, ApiError> {
+    let header = req.headers().get("Authorization").ok().flatten();
+    let admin_token = var(env, ADMIN_TOKEN_VAR);
+    match credential(header.as_deref(), admin_token.as_deref()) {
+        None => Err(ApiError::Unauthorized),
+        Some(Credential::Admin) => Ok(Caller::admin()),
+        Some(Credential::Key(key)) => {
+            let hash = key.hash();
+            let record = kv.api_key(&hash).await?.ok_or(ApiError::Unauthorized)?;
+            if !record.hash.matches(&hash) {
+                return Err(ApiError::Unauthorized);
+            }
+            let user = kv
+                .user(&record.user_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            Ok(Caller {
+                id: user.id,
+                role: user.role,
+            })
+        }
+    }
+}
+
+pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::User => Err(ApiError::Forbidden),
+    }
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T` (which should deny unknown fields).
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large);
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::InvalidJson(format!("could not read the request body: {e}")))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large);
+    }
+    parse_json(&bytes)
+}
+
+/// Parses a JSON body; every failure is 400 `invalid_json` with serde's explanation.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson(
+            "request body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::InvalidJson(format!("invalid JSON body: {e}")))
+}
+
+/// The scheme and host the request came in on, e.g. `https://sho.rt`: short URLs are built
+/// on it, and links may not point back at it.
+pub struct Origin {
+    pub origin: String,
+    pub host: String,
+}
+
+pub fn origin(req: &Request) -> Result<Origin, ApiError> {
+    let url = req
+        .url()
+        .map_err(|e| ApiError::Internal(format!("request url: {e}")))?;
+    Ok(Origin {
+        origin: url.origin().ascii_serialization(),
+        host: url.host_str().unwrap_or_default().to_owned(),
+    })
+}
+
+pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
+    Response::builder()
+        .with_status(status)
+        .from_json(body)
+        .map_err(|e| ApiError::Internal(format!("serialising response: {e}")))
+}
+
+pub fn no_content() -> ApiResult {
+    Ok(Response::builder().with_status(204).empty())
+}
+
+/// The one place an [`ApiError`] becomes a response. Server errors are logged with detail.
+pub fn error_response(e: &ApiError) -> Response {
+    if e.is_server_error() {
+        console_error!("{} {}: {e}", e.status(), e.code());
+    }
+    let builder = Response::builder().with_status(e.status());
+    match builder.with_header("Content-Type", "application/json; charset=utf-8") {
+        Ok(b) => b.fixed(e.body().into_bytes()),
+        Err(_) => Response::builder().with_status(e.status()).empty(),
+    }
+}
+
+pub fn respond(result: ApiResult) -> Response {
+    result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// A query parameter's value, `None` when absent.
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let url = req
+        .url()
+        .map_err(|e| ApiError::Internal(format!("request url: {e}")))?;
+    Ok(url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned()))
+}

@@ -1,0 +1,200 @@
+//! [`ApiError`]: every way a request can fail, mapped to an HTTP status and a stable error code
+//! in one place, and rendered as the one JSON envelope `{"error":{"code":…,"message":…}}`.
+//!
+//! Client errors carry a message meant for the caller. Server errors carry detail for the log
+//! only; their bodies stay generic.
+
+use serde::Serialize;
+
+use crate::account::InvalidEmail;
+use crate::link::InvalidLink;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid API token")]
+    Unauthorized,
+    #[error("this needs the admin role")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidUrl(String),
+    #[error("{0}")]
+    InvalidSlug(String),
+    #[error("{0}")]
+    InvalidTitle(String),
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("limit must be an integer from 1 to {max}")]
+    InvalidLimit { max: u32 },
+    #[error("cursor is not one this API returned")]
+    InvalidCursor,
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("slug is already in use")]
+    SlugTaken,
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    /// D1 failed on a read that only D1 can answer (a list). Writes never surface this.
+    #[error("index unavailable: {0}")]
+    IndexUnavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden => 403,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::InvalidJson(_)
+            | ApiError::InvalidUrl(_)
+            | ApiError::InvalidSlug(_)
+            | ApiError::InvalidTitle(_)
+            | ApiError::InvalidEmail(_)
+            | ApiError::InvalidLimit { .. }
+            | ApiError::InvalidCursor => 400,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::SlugTaken | ApiError::EmailTaken => 409,
+            ApiError::IndexUnavailable(_) => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidUrl(_) => "invalid_url",
+            ApiError::InvalidSlug(_) => "invalid_slug",
+            ApiError::InvalidTitle(_) => "invalid_title",
+            ApiError::InvalidEmail(_) => "invalid_email",
+            ApiError::InvalidLimit { .. } => "invalid_limit",
+            ApiError::InvalidCursor => "invalid_cursor",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::SlugTaken => "slug_taken",
+            ApiError::EmailTaken => "email_taken",
+            ApiError::IndexUnavailable(_) => "index_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn is_server_error(&self) -> bool {
+        self.status() >= 500
+    }
+
+    /// The message the caller sees: the error's own text for client errors, a generic
+    /// sentence for server errors (their detail goes to the log).
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::IndexUnavailable(_) => {
+                "the link index is temporarily unavailable; links still redirect, try again soon"
+                    .into()
+            }
+            ApiError::Internal(_) => "internal error".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The JSON envelope every error response carries.
+    pub fn body(&self) -> String {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: String,
+        }
+        let envelope = Envelope {
+            error: Inner {
+                code: self.code(),
+                message: self.public_message(),
+            },
+        };
+        serde_json::to_string(&envelope).unwrap_or_else(|_| {
+            r#"{"error":{"code":"internal","message":"internal error"}}"#.into()
+        })
+    }
+}
+
+impl From<InvalidLink> for ApiError {
+    fn from(e: InvalidLink) -> Self {
+        match e {
+            InvalidLink::Slug(m) => ApiError::InvalidSlug(m),
+            InvalidLink::Url(m) => ApiError::InvalidUrl(m),
+            InvalidLink::Title(m) => ApiError::InvalidTitle(m),
+        }
+    }
+}
+
+impl From<InvalidEmail> for ApiError {
+    fn from(e: InvalidEmail) -> Self {
+        ApiError::InvalidEmail(e.0)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Index(m) => ApiError::IndexUnavailable(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_explain_themselves_in_the_envelope() {
+        let e = ApiError::InvalidSlug("slug must be 3 to 64 characters long".into());
+        let v: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
+        assert_eq!(e.status(), 400);
+        assert_eq!(v["error"]["code"], "invalid_slug");
+        assert_eq!(
+            v["error"]["message"],
+            "slug must be 3 to 64 characters long"
+        );
+    }
+
+    #[test]
+    fn server_errors_hide_their_detail() {
+        let e = ApiError::from(StoreError::Kv("secret detail".into()));
+        assert_eq!(e.status(), 500);
+        assert!(!e.body().contains("secret detail"));
+        let e = ApiError::from(StoreError::Index("no such table: links".into()));
+        assert_eq!((e.status(), e.code()), (503, "index_unavailable"));
+        assert!(!e.body().contains("no such table"));
+    }
+
+    #[test]
+    fn domain_errors_map_to_their_codes() {
+        assert_eq!(
+            ApiError::from(InvalidLink::Url("x".into())).code(),
+            "invalid_url"
+        );
+        assert_eq!(
+            ApiError::from(InvalidLink::Title("x".into())).code(),
+            "invalid_title"
+        );
+        assert_eq!(
+            ApiError::from(InvalidEmail("x".into())).code(),
+            "invalid_email"
+        );
+        assert_eq!(ApiError::PayloadTooLarge { limit: 8192 }.status(), 413);
+        assert_eq!(ApiError::SlugTaken.status(), 409);
+    }
+}

@@ -1,0 +1,600 @@
+//! The link domain: [`Slug`], [`TargetUrl`], [`Title`], [`Version`] and [`Link`], each parsed
+//! once at the edge so that stores, sync and reconcile can trust them, plus the pure decisions
+//! on links: what a write produces ([`Link::new`], [`Link::patched`]) and what a redirect answers
+//! ([`Redirect::decide`]).
+//!
+//! No `worker` imports, no clock, no randomness: callers pass `now` and generated slugs in.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::account::UserId;
+use crate::time::Timestamp;
+
+/// Slugs are 3 to 64 characters from `A-Z a-z 0-9 _ -`, case-sensitive.
+pub const SLUG_MIN_LEN: usize = 3;
+pub const SLUG_MAX_LEN: usize = 64;
+/// Generated slugs: alphanumeric only (nothing to misread or mis-type), 62^7 ≈ 3.5e12 of them.
+pub const GENERATED_SLUG_LEN: usize = 7;
+/// The alphabet of generated slugs, user ids and API keys.
+pub const ALPHANUMERIC: [char; 62] = [
+    'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S',
+    'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
+    'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '0', '1', '2', '3', '4',
+    '5', '6', '7', '8', '9',
+];
+/// Paths the shortener serves itself or may serve later; compared case-insensitively so that
+/// `/API` cannot shadow `/api` in a reader's eyes.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "api",
+    "admin",
+    "healthz",
+    "favicon.ico",
+    "robots.txt",
+    "sitemap.xml",
+    "static",
+    "assets",
+    "login",
+    "logout",
+    "signup",
+    "dashboard",
+    "docs",
+    "help",
+    "about",
+    "www",
+];
+pub const URL_MAX_LEN: usize = 2048;
+pub const TITLE_MAX_CHARS: usize = 200;
+
+/// Why a value from outside was refused. Each maps to one API error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLink {
+    #[error("{0}")]
+    Slug(String),
+    #[error("{0}")]
+    Url(String),
+    #[error("{0}")]
+    Title(String),
+}
+
+/// The short name of a link: the path segment of its short URL and the KV key suffix.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, InvalidLink> {
+        if !(SLUG_MIN_LEN..=SLUG_MAX_LEN).contains(&raw.len()) {
+            return Err(InvalidLink::Slug(format!(
+                "slug must be {SLUG_MIN_LEN} to {SLUG_MAX_LEN} characters long"
+            )));
+        }
+        if !raw.bytes().all(is_slug_byte) {
+            return Err(InvalidLink::Slug(
+                "slug may contain only A-Z, a-z, 0-9, '-' and '_'".into(),
+            ));
+        }
+        if is_reserved(raw) {
+            return Err(InvalidLink::Slug(format!("slug '{raw}' is reserved")));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// [`Slug::parse`] without allocating, for the redirect path.
+    pub fn is_valid(raw: &str) -> bool {
+        (SLUG_MIN_LEN..=SLUG_MAX_LEN).contains(&raw.len())
+            && raw.bytes().all(is_slug_byte)
+            && !is_reserved(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_slug_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn is_reserved(raw: &str) -> bool {
+    RESERVED_SLUGS.iter().any(|r| r.eq_ignore_ascii_case(raw))
+}
+
+impl TryFrom<String> for Slug {
+    type Error = InvalidLink;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Slug::parse(&s)
+    }
+}
+
+impl From<Slug> for String {
+    fn from(s: Slug) -> Self {
+        s.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a link points: an absolute http(s) URL with a host and no credentials, stored in the
+/// `url` crate's normalised form (so a `Location` header can never carry raw spaces or CRLF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TargetUrl(String);
+
+impl TargetUrl {
+    /// Parses a destination. `own_host` is the shortener's own host: a link to it would loop.
+    pub fn parse_for(raw: &str, own_host: &str) -> Result<Self, InvalidLink> {
+        let (url, host) = Self::parse_inner(raw)?;
+        let own = own_host.split(':').next().unwrap_or(own_host);
+        if !own.is_empty() && host.eq_ignore_ascii_case(own) {
+            return Err(InvalidLink::Url(
+                "url must not point at the shortener itself".into(),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// Parses a stored destination (no own-host check: the host is not known when reading).
+    pub fn parse(raw: &str) -> Result<Self, InvalidLink> {
+        Self::parse_inner(raw).map(|(url, _)| url)
+    }
+
+    fn parse_inner(raw: &str) -> Result<(Self, String), InvalidLink> {
+        let bad = |why: &str| InvalidLink::Url(why.to_owned());
+        if raw.len() > URL_MAX_LEN {
+            return Err(bad("url is longer than 2048 bytes"));
+        }
+        let url = url::Url::parse(raw.trim())
+            .map_err(|_| bad("url must be an absolute http or https URL"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("url must use http or https"));
+        }
+        let host = match url.host_str() {
+            Some(h) if !h.is_empty() => h.to_owned(),
+            _ => return Err(bad("url must have a host")),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("url must not contain a user name or password"));
+        }
+        let normalised: String = url.into();
+        if normalised.len() > URL_MAX_LEN {
+            return Err(bad("url is longer than 2048 bytes"));
+        }
+        Ok((Self(normalised), host))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TargetUrl {
+    type Error = InvalidLink;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        TargetUrl::parse(&s)
+    }
+}
+
+impl From<TargetUrl> for String {
+    fn from(u: TargetUrl) -> Self {
+        u.0
+    }
+}
+
+/// A human label for a link: at most 200 characters, no control characters, trimmed, non-empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(raw: &str) -> Result<Self, InvalidLink> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err(InvalidLink::Title(
+                "title must not be empty (send null to clear it)".into(),
+            ));
+        }
+        if t.chars().count() > TITLE_MAX_CHARS {
+            return Err(InvalidLink::Title(format!(
+                "title must be at most {TITLE_MAX_CHARS} characters"
+            )));
+        }
+        if t.chars().any(char::is_control) {
+            return Err(InvalidLink::Title(
+                "title must not contain control characters".into(),
+            ));
+        }
+        Ok(Self(t.to_owned()))
+    }
+}
+
+impl TryFrom<String> for Title {
+    type Error = InvalidLink;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Title::parse(&s)
+    }
+}
+
+impl From<Title> for String {
+    fn from(t: Title) -> Self {
+        t.0
+    }
+}
+
+/// Orders the writes of one slug. It is the write's time in ms, or one more than the previous
+/// version when the clock has not moved past it, so it increases with every write and keeps
+/// increasing across delete and re-create (a delayed write of an earlier life can never win).
+/// Fits in 2^53, so it survives D1's JS-number binding.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct Version(u64);
+
+impl Version {
+    pub fn new(v: u64) -> Self {
+        Self(v)
+    }
+
+    pub fn next(previous: Option<Version>, now: Timestamp) -> Self {
+        let after_previous = previous.map_or(0, |p| p.0 + 1);
+        Self(after_previous.max(now.as_millis()))
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// The whole link, as KV holds it under `link:<slug>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub slug: Slug,
+    pub url: TargetUrl,
+    pub title: Option<Title>,
+    pub owner: UserId,
+    pub is_active: bool,
+    pub flag_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: Version,
+}
+
+/// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkPatch {
+    pub url: Option<TargetUrl>,
+    pub title: Option<Option<Title>>,
+}
+
+impl LinkPatch {
+    pub fn is_empty(&self) -> bool {
+        self.url.is_none() && self.title.is_none()
+    }
+}
+
+/// The D1 `links.state` value of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Active,
+    Disabled,
+    Flagged,
+}
+
+impl LinkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Active => "active",
+            LinkState::Disabled => "disabled",
+            LinkState::Flagged => "flagged",
+        }
+    }
+}
+
+impl Link {
+    pub fn new(
+        slug: Slug,
+        url: TargetUrl,
+        title: Option<Title>,
+        owner: UserId,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            slug,
+            url,
+            title,
+            owner,
+            is_active: true,
+            flag_reason: None,
+            created_at: now,
+            updated_at: now,
+            version: Version::next(None, now),
+        }
+    }
+
+    /// The link after `patch`, with a new version; `None` when the patch changes nothing.
+    pub fn patched(&self, patch: LinkPatch, now: Timestamp) -> Option<Link> {
+        if patch.is_empty() {
+            return None;
+        }
+        let mut next = self.clone();
+        if let Some(url) = patch.url {
+            next.url = url;
+        }
+        if let Some(title) = patch.title {
+            next.title = title;
+        }
+        next.updated_at = now.max(self.updated_at);
+        next.version = Version::next(Some(self.version), now);
+        Some(next)
+    }
+
+    /// The version a delete of this link carries: newer than every write it had.
+    pub fn delete_version(&self, now: Timestamp) -> Version {
+        Version::next(Some(self.version), now)
+    }
+
+    pub fn state(&self) -> LinkState {
+        match (self.is_active, &self.flag_reason) {
+            (true, _) => LinkState::Active,
+            (false, Some(_)) => LinkState::Flagged,
+            (false, None) => LinkState::Disabled,
+        }
+    }
+
+    pub fn meta(&self) -> LinkMeta {
+        LinkMeta {
+            version: self.version,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The KV metadata stored beside each `link:` key, so that one `list` page tells the reconciler
+/// what KV holds without reading values. Well under KV's 1024-byte metadata limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkMeta {
+    pub version: Version,
+    pub updated_at: Timestamp,
+}
+
+/// The fields the redirect needs, borrowed from the KV text: the hot path parses nothing else.
+#[derive(Debug, Deserialize)]
+struct RedirectFields<'a> {
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    is_active: bool,
+}
+
+/// What `GET /<slug>` answers.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redirect<'a> {
+    To(Cow<'a, str>),
+    NotFound,
+    Unavailable,
+}
+
+impl<'a> Redirect<'a> {
+    /// Decides the redirect from the raw KV value of `link:<slug>`; `None` is a missing key.
+    /// A value that does not parse is treated as missing rather than redirecting anywhere.
+    pub fn decide(stored: Option<&'a str>) -> Self {
+        let Some(text) = stored else {
+            return Redirect::NotFound;
+        };
+        match serde_json::from_str::<RedirectFields<'a>>(text) {
+            Ok(f) if f.is_active => Redirect::To(f.url),
+            Ok(_) => Redirect::Unavailable,
+            Err(_) => Redirect::NotFound,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner() -> UserId {
+        UserId::admin()
+    }
+
+    fn link(now: u64) -> Link {
+        Link::new(
+            Slug::parse("abc").unwrap(),
+            TargetUrl::parse("https://example.com/a").unwrap(),
+            None,
+            owner(),
+            Timestamp::from_millis(now),
+        )
+    }
+
+    #[test]
+    fn slug_accepts_the_safe_alphabet_case_sensitively() {
+        for ok in ["abc", "A-b_9", "AbcDef1", &"x".repeat(64)] {
+            assert_eq!(Slug::parse(ok).unwrap().as_str(), ok);
+        }
+        assert_ne!(Slug::parse("Abc").unwrap(), Slug::parse("abc").unwrap());
+    }
+
+    #[test]
+    fn slug_rejects_bad_length_characters_and_reserved_words() {
+        let too_long = "x".repeat(65);
+        for bad in [
+            "",
+            "ab",
+            too_long.as_str(),
+            "has space",
+            "dot.ted",
+            "slash/x",
+            "ünï",
+            "a%20b",
+            "API",
+            "admin",
+            "Healthz",
+            "robots.txt",
+        ] {
+            assert!(
+                matches!(Slug::parse(bad), Err(InvalidLink::Slug(_))),
+                "{bad:?}"
+            );
+            assert!(!Slug::is_valid(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn generated_alphabet_is_alphanumeric_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALPHANUMERIC {
+            assert!(c.is_ascii_alphanumeric());
+            assert!(seen.insert(c));
+        }
+    }
+
+    #[test]
+    fn url_accepts_http_and_https_and_normalises() {
+        assert_eq!(
+            TargetUrl::parse("https://Example.COM").unwrap().as_str(),
+            "https://example.com/"
+        );
+        assert_eq!(
+            TargetUrl::parse("http://example.com/a b?q=1#f")
+                .unwrap()
+                .as_str(),
+            "http://example.com/a%20b?q=1#f"
+        );
+    }
+
+    #[test]
+    fn url_rejects_what_is_not_an_absolute_web_url() {
+        let long = format!("https://example.com/{}", "a".repeat(3000));
+        for bad in [
+            "",
+            "example.com",
+            "/relative",
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "http://",
+            "https://user:pw@example.com",
+            "https://user@example.com",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(TargetUrl::parse(bad), Err(InvalidLink::Url(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn url_must_not_point_at_the_shortener() {
+        assert!(TargetUrl::parse_for("https://sho.rt/x", "sho.rt").is_err());
+        assert!(TargetUrl::parse_for("http://SHO.RT:8080/x", "sho.rt:443").is_err());
+        assert!(TargetUrl::parse_for("https://example.com/x", "sho.rt").is_ok());
+    }
+
+    #[test]
+    fn title_is_trimmed_bounded_and_printable() {
+        assert_eq!(String::from(Title::parse("  hi  ").unwrap()), "hi");
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+        assert!(Title::parse(&"é".repeat(201)).is_err());
+        assert!(Title::parse("a\u{0}b").is_err());
+        assert!(Title::parse("   ").is_err());
+    }
+
+    #[test]
+    fn version_follows_the_clock_and_always_increases() {
+        let t = Timestamp::from_millis(5_000);
+        assert_eq!(Version::next(None, t).get(), 5_000);
+        assert_eq!(Version::next(Some(Version::new(4_000)), t).get(), 5_000);
+        // Same millisecond, or a clock behind the last write: still strictly newer.
+        assert_eq!(Version::next(Some(Version::new(5_000)), t).get(), 5_001);
+        assert_eq!(Version::next(Some(Version::new(9_000)), t).get(), 9_001);
+    }
+
+    #[test]
+    fn patch_bumps_version_and_updated_at_and_keeps_the_rest() {
+        let before = link(1_000);
+        let patch = LinkPatch {
+            url: Some(TargetUrl::parse("https://example.org/").unwrap()),
+            title: Some(Some(Title::parse("t").unwrap())),
+        };
+        let after = before
+            .patched(patch, Timestamp::from_millis(2_000))
+            .unwrap();
+        assert_eq!(after.url.as_str(), "https://example.org/");
+        assert_eq!(after.title, Some(Title::parse("t").unwrap()));
+        assert!(after.version > before.version);
+        assert_eq!(after.updated_at, Timestamp::from_millis(2_000));
+        assert_eq!(after.created_at, before.created_at);
+        assert_eq!(after.owner, before.owner);
+    }
+
+    #[test]
+    fn empty_patch_is_no_write() {
+        assert_eq!(
+            link(1).patched(LinkPatch::default(), Timestamp::from_millis(2)),
+            None
+        );
+    }
+
+    #[test]
+    fn patch_can_clear_the_title() {
+        let mut l = link(1);
+        l.title = Some(Title::parse("x").unwrap());
+        let patch = LinkPatch {
+            url: None,
+            title: Some(None),
+        };
+        assert_eq!(
+            l.patched(patch, Timestamp::from_millis(2)).unwrap().title,
+            None
+        );
+    }
+
+    #[test]
+    fn delete_is_newer_than_the_link() {
+        let l = link(10);
+        assert!(l.delete_version(Timestamp::from_millis(10)) > l.version);
+    }
+
+    #[test]
+    fn link_round_trips_through_kv_json_and_rejects_corrupt_values() {
+        let l = link(1_000);
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(serde_json::from_str::<Link>(&json).unwrap(), l);
+        let corrupt = json.replace("https://example.com/a", "javascript:x");
+        assert!(serde_json::from_str::<Link>(&corrupt).is_err());
+    }
+
+    #[test]
+    fn state_follows_active_and_flag() {
+        let mut l = link(1);
+        assert_eq!(l.state(), LinkState::Active);
+        l.is_active = false;
+        assert_eq!(l.state(), LinkState::Disabled);
+        l.flag_reason = Some("spam".into());
+        assert_eq!(l.state(), LinkState::Flagged);
+    }
+
+    #[test]
+    fn redirect_decision_reads_only_url_and_state() {
+        let l = link(1);
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            Redirect::decide(Some(&json)),
+            Redirect::To(Cow::Borrowed("https://example.com/a"))
+        );
+        let mut off = l.clone();
+        off.is_active = false;
+        let json = serde_json::to_string(&off).unwrap();
+        assert_eq!(Redirect::decide(Some(&json)), Redirect::Unavailable);
+        assert_eq!(Redirect::decide(None), Redirect::NotFound);
+        assert_eq!(Redirect::decide(Some("not json")), Redirect::NotFound);
+    }
+}

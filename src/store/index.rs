@@ -1,0 +1,292 @@
+//! [`Index`]: the D1 query index (binding `DB`) and the only place that holds SQL. The schema
+//! comes from `migrations/`; nothing here creates tables.
+//!
+//! Every link write is a versioned upsert that applies only when newer, and every delete is
+//! guarded by a version, so background writes arriving out of order never roll D1 back.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::StoreError;
+use crate::account::{User, UserId};
+use crate::link::{Link, Slug, Version};
+use crate::time::Timestamp;
+
+/// D1 binds at most 100 parameters per statement; a link row binds 9.
+const LINK_COLUMNS: usize = 9;
+const ROWS_PER_UPSERT: usize = 100 / LINK_COLUMNS;
+/// Slugs per guarded multi-row delete (plus one bound version).
+const SLUGS_PER_DELETE: usize = 99;
+
+const UPSERT_LINKS_HEAD: &str = "INSERT INTO links \
+     (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version) VALUES ";
+const UPSERT_LINKS_TAIL: &str = " ON CONFLICT(slug) DO UPDATE SET \
+     url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
+     state = excluded.state, flag_reason = excluded.flag_reason, \
+     created_at = excluded.created_at, updated_at = excluded.updated_at, \
+     version = excluded.version \
+     WHERE excluded.version > links.version";
+/// A delete removes the row only if the row is not newer than the delete.
+const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
+const DELETE_OLDER_THAN_HEAD: &str = "DELETE FROM links WHERE version < ?1 AND slug IN (";
+const LIST_BY_OWNER_FIRST: &str = "SELECT slug, url, user_id, title, state, flag_reason, \
+     created_at, updated_at, version FROM links WHERE user_id = ?1 \
+     ORDER BY created_at DESC, slug DESC LIMIT ?2";
+const LIST_BY_OWNER_AFTER: &str = "SELECT slug, url, user_id, title, state, flag_reason, \
+     created_at, updated_at, version FROM links WHERE user_id = ?1 \
+     AND (created_at < ?3 OR (created_at = ?3 AND slug < ?4)) \
+     ORDER BY created_at DESC, slug DESC LIMIT ?2";
+/// The reconciler's view of one KV page's slug range. BINARY collation = KV's byte order.
+const VERSIONS_BETWEEN: &str =
+    "SELECT slug, version FROM links WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
+const VERSIONS_AFTER: &str = "SELECT slug, version FROM links WHERE slug > ?1 ORDER BY slug";
+const UPSERT_USER: &str =
+    "INSERT INTO users (id, email, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role";
+
+/// A row of `links` as the list endpoint returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinkRow {
+    pub slug: String,
+    pub url: String,
+    pub user_id: String,
+    pub title: Option<String>,
+    pub state: String,
+    pub flag_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// `(slug, version)` of a D1 row, for the reconcile merge-join.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IndexedVersion {
+    pub slug: String,
+    pub version: u64,
+}
+
+/// Keyset position in a user's newest-first list: the last row of the previous page.
+/// Opaque to clients (hex), so its format can change without breaking them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub created_at: Timestamp,
+    pub slug: Slug,
+}
+
+impl ListCursor {
+    pub fn encode(&self) -> String {
+        let plain = format!("{}.{}", self.created_at.as_millis(), self.slug);
+        plain.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        if s.len() % 2 != 0 || s.len() > 256 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+            .collect();
+        let plain = String::from_utf8(bytes?).ok()?;
+        let (ms, slug) = plain.split_once('.')?;
+        Some(Self {
+            created_at: Timestamp::from_millis(ms.parse().ok()?),
+            slug: Slug::parse(slug).ok()?,
+        })
+    }
+}
+
+/// D1, typed.
+pub struct Index {
+    db: D1Database,
+}
+
+impl Index {
+    pub fn new(db: D1Database) -> Self {
+        Self { db }
+    }
+
+    /// Upserts links in as few statements as D1's parameter limit allows, in one batch.
+    /// Rows already at the same or a newer version are left alone.
+    pub async fn upsert_links(&self, links: &[Link]) -> Result<(), StoreError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let mut statements = Vec::with_capacity(links.len().div_ceil(ROWS_PER_UPSERT));
+        for chunk in links.chunks(ROWS_PER_UPSERT) {
+            let placeholders = vec!["(?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
+            let sql = format!("{UPSERT_LINKS_HEAD}{placeholders}{UPSERT_LINKS_TAIL}");
+            let mut params = Vec::with_capacity(chunk.len() * LINK_COLUMNS);
+            for l in chunk {
+                params.extend([
+                    JsValue::from_str(l.slug.as_str()),
+                    JsValue::from_str(l.url.as_str()),
+                    JsValue::from_str(l.owner.as_str()),
+                    opt_str(l.title.clone().map(String::from).as_deref()),
+                    JsValue::from_str(l.state().as_str()),
+                    opt_str(l.flag_reason.as_deref()),
+                    JsValue::from_str(&l.created_at.to_rfc3339()),
+                    JsValue::from_str(&l.updated_at.to_rfc3339()),
+                    version(l.version),
+                ]);
+            }
+            statements.push(self.db.prepare(sql).bind(&params).map_err(d1)?);
+        }
+        self.batch(statements).await
+    }
+
+    pub async fn delete_link(&self, slug: &Slug, at: Version) -> Result<(), StoreError> {
+        self.db
+            .prepare(DELETE_LINK)
+            .bind(&[JsValue::from_str(slug.as_str()), version(at)])
+            .map_err(d1)?
+            .run()
+            .await
+            .map_err(d1)?;
+        Ok(())
+    }
+
+    /// Deletes rows for slugs KV no longer has, but only rows older than `older_than`: a row at
+    /// or above it may belong to a write still in flight.
+    pub async fn delete_links_older_than(
+        &self,
+        slugs: &[String],
+        older_than: Version,
+    ) -> Result<(), StoreError> {
+        let mut statements = Vec::new();
+        for chunk in slugs.chunks(SLUGS_PER_DELETE) {
+            // ?1 is the version; each bare ? after it takes the next number: the slugs.
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!("{DELETE_OLDER_THAN_HEAD}{placeholders})");
+            let mut params = Vec::with_capacity(chunk.len() + 1);
+            params.push(version(older_than));
+            params.extend(chunk.iter().map(|s| JsValue::from_str(s)));
+            statements.push(self.db.prepare(sql).bind(&params).map_err(d1)?);
+        }
+        self.batch(statements).await
+    }
+
+    /// A page of the owner's links, newest first, starting after `cursor`.
+    pub async fn links_by_owner(
+        &self,
+        owner: &UserId,
+        cursor: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<LinkRow>, StoreError> {
+        let owner = JsValue::from_str(owner.as_str());
+        let limit = JsValue::from_f64(f64::from(limit));
+        let statement = match cursor {
+            None => self.db.prepare(LIST_BY_OWNER_FIRST).bind(&[owner, limit]),
+            Some(c) => self.db.prepare(LIST_BY_OWNER_AFTER).bind(&[
+                owner,
+                limit,
+                JsValue::from_str(&c.created_at.to_rfc3339()),
+                JsValue::from_str(c.slug.as_str()),
+            ]),
+        }
+        .map_err(d1)?;
+        statement
+            .all()
+            .await
+            .map_err(d1)?
+            .results::<LinkRow>()
+            .map_err(d1)
+    }
+
+    /// `(slug, version)` of rows with `after < slug <= upto` (no upper bound when `upto` is
+    /// `None`), in slug order.
+    pub async fn versions_in_range(
+        &self,
+        after: &str,
+        upto: Option<&str>,
+    ) -> Result<Vec<IndexedVersion>, StoreError> {
+        let statement = match upto {
+            Some(upto) => self
+                .db
+                .prepare(VERSIONS_BETWEEN)
+                .bind(&[JsValue::from_str(after), JsValue::from_str(upto)]),
+            None => self
+                .db
+                .prepare(VERSIONS_AFTER)
+                .bind(&[JsValue::from_str(after)]),
+        }
+        .map_err(d1)?;
+        statement
+            .all()
+            .await
+            .map_err(d1)?
+            .results::<IndexedVersion>()
+            .map_err(d1)
+    }
+
+    pub async fn upsert_user(&self, user: &User) -> Result<(), StoreError> {
+        self.db
+            .prepare(UPSERT_USER)
+            .bind(&[
+                JsValue::from_str(user.id.as_str()),
+                JsValue::from_str(user.email.as_str()),
+                JsValue::from_str(user.role.as_str()),
+                JsValue::from_str(&user.created_at.to_rfc3339()),
+            ])
+            .map_err(d1)?
+            .run()
+            .await
+            .map_err(d1)?;
+        Ok(())
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<(), StoreError> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        for result in self.db.batch(statements).await.map_err(d1)? {
+            if let Some(e) = result.error() {
+                return Err(StoreError::Index(e));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// Versions are below 2^53, so a JS number holds them exactly.
+fn version(v: Version) -> JsValue {
+    JsValue::from_f64(v.get() as f64)
+}
+
+fn d1(e: worker::Error) -> StoreError {
+    StoreError::Index(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_cursor_round_trips_and_is_opaque() {
+        let c = ListCursor {
+            created_at: Timestamp::from_millis(1_700_000_000_123),
+            slug: Slug::parse("Ab_-9").unwrap(),
+        };
+        let s = c.encode();
+        assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(ListCursor::decode(&s), Some(c));
+    }
+
+    #[test]
+    fn garbage_cursors_are_rejected() {
+        for bad in ["", "zz", "abc", "2e", "31322e", "6e6f2e616263"] {
+            assert_eq!(ListCursor::decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn upsert_statements_stay_within_d1_parameter_limit() {
+        assert!(ROWS_PER_UPSERT * LINK_COLUMNS <= 100);
+        assert!(SLUGS_PER_DELETE < 100);
+    }
+}

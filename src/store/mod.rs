@@ -1,0 +1,26 @@
+//! The two stores and their one error type.
+//!
+//! - [`kv::Kv`]: Workers KV, the source of truth for links, users, API keys, sync markers and
+//!   the sweep checkpoint. Owns every key format.
+//! - [`index::Index`]: D1, the query index rebuilt from KV at any time. Owns every SQL statement.
+
+pub mod index;
+pub mod kv;
+
+/// A store failed. Which store matters: an index failure on a write is recorded and repaired
+/// later, a KV failure fails the request.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("KV: {0}")]
+    Kv(String),
+    #[error("D1: {0}")]
+    Index(String),
+    #[error("corrupt value under {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl From<worker::kv::KvError> for StoreError {
+    fn from(e: worker::kv::KvError) -> Self {
+        StoreError::Kv(e.to_string())
+    }
+}
