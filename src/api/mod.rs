@@ -83,7 +83,8 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
 
 /// Parses a JSON body; every failure is 400 `invalid_json` with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // serde's derived structs also accept arrays (fields by position): only objects count.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::InvalidJson(
             "request body must be a JSON object".into(),
         ));
@@ -145,4 +146,34 @@ pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        url: String,
+        slug: Option<String>,
+    }
+
+    #[test]
+    fn only_json_objects_are_bodies() {
+        assert!(parse_json::<Body>(br#" {"url":"https://example.com"}"#).is_ok());
+        for bad in [
+            &b""[..],
+            b"   ",
+            br#"["https://example.com", null]"#,
+            b"\"https://example.com\"",
+            b"null",
+            b"{",
+            br#"{"url":"x","extra":1}"#,
+        ] {
+            let err = parse_json::<Body>(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_json", "{bad:?}");
+        }
+    }
 }

@@ -18,6 +18,7 @@ const LINK_COLUMNS: usize = 9;
 const ROWS_PER_UPSERT: usize = 100 / LINK_COLUMNS;
 /// Slugs per guarded multi-row delete (plus one bound version).
 const SLUGS_PER_DELETE: usize = 99;
+const _: () = assert!(ROWS_PER_UPSERT * LINK_COLUMNS <= 100 && SLUGS_PER_DELETE < 100);
 
 const UPSERT_LINKS_HEAD: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version) VALUES ";
@@ -81,7 +82,7 @@ impl ListCursor {
     }
 
     pub fn decode(s: &str) -> Option<Self> {
-        if s.len() % 2 != 0 || s.len() > 256 {
+        if !s.len().is_multiple_of(2) || s.len() > 256 {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..s.len())
@@ -282,11 +283,5 @@ mod tests {
         for bad in ["", "zz", "abc", "2e", "31322e", "6e6f2e616263"] {
             assert_eq!(ListCursor::decode(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn upsert_statements_stay_within_d1_parameter_limit() {
-        assert!(ROWS_PER_UPSERT * LINK_COLUMNS <= 100);
-        assert!(SLUGS_PER_DELETE < 100);
     }
 }

@@ -213,14 +213,13 @@ impl Kv {
 
     pub async fn user_id_for_email(&self, email: &Email) -> Result<Option<UserId>, StoreError> {
         let key = format!("{EMAIL_PREFIX}{}", email.as_str());
-        Ok(self
-            .kv
+        self.kv
             .get(&key)
             .text()
             .await?
             .map(|id| serde_json::from_value(id.into()))
             .transpose()
-            .map_err(|e| corrupt(&key, e))?)
+            .map_err(|e| corrupt(&key, e))
     }
 
     /// Writes the user, its email claim and its first key. The key record goes last, so a key

@@ -1,0 +1,786 @@
+//! End-to-end harness: one real `wrangler dev` (workerd, local KV and D1) per test binary.
+//!
+//! `app()` starts the server on first use and shares it, via a `OnceLock`, with every test in the
+//! binary. Each binary gets a fresh `--persist-to` directory under `target/e2e/`, free ports, its
+//! migrations applied and a random `ADMIN_TOKEN`. Statics never drop, so the server runs in its own
+//! process group under a watchdog that kills the whole group once the test process is gone (also
+//! after a panic). Tests make their own users and random slugs, so they can run in parallel.
+//!
+//! Helpers talk HTTP (redirects never followed, 4xx/5xx are ordinary responses), fire cron passes
+//! through `/__scheduled`, and reach local D1 and KV through the `wrangler` CLI on the same
+//! persist dir (to check the index or to simulate faults). Nothing here sleeps a fixed time to wait
+//! for background work: `poll_until` polls a condition to a deadline.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+/// How long the first start may take (it can include `make -s build`).
+const STARTUP_DEADLINE: Duration = Duration::from_secs(180);
+/// How long one `wrangler` CLI command may take.
+const CLI_DEADLINE: Duration = Duration::from_secs(120);
+/// Default deadline for background work (D1 index writes) to show up.
+pub const BACKGROUND_DEADLINE: Duration = Duration::from_secs(20);
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
+
+/// The shared server with default vars.
+pub fn app() -> &'static TestApp {
+    app_with_vars(&[])
+}
+
+/// The shared server, started with extra `--var NAME:VALUE`s. The first call in a binary wins.
+pub fn app_with_vars(vars: &[(&str, &str)]) -> &'static TestApp {
+    match APP.get_or_init(|| TestApp::start(vars)) {
+        Ok(app) => app,
+        Err(message) => panic!("the e2e server did not start: {message}"),
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub port: u16,
+    root: PathBuf,
+    persist_dir: PathBuf,
+    log_path: PathBuf,
+    admin_token: String,
+    agent: ureq::Agent,
+    /// The watchdog shell (leader of the server's process group), once spawned.
+    server: Mutex<Option<Child>>,
+}
+
+/// A user made through the admin API.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub api_key: String,
+}
+
+/// A plain HTTP response: 4xx/5xx included, body already read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    /// A header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    /// The body as JSON; panics with the request and body when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} {} -> {}: body is not JSON ({e}): {:?}",
+                self.method, self.path, self.status, self.body
+            )
+        })
+    }
+
+    /// `error.code` of a JSON error envelope, if the body is one.
+    pub fn error_code(&self) -> Option<String> {
+        let v: Value = serde_json::from_str(&self.body).ok()?;
+        v["error"]["code"].as_str().map(str::to_owned)
+    }
+
+    /// Asserts the status, with the request and body in the message.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "{} {} -> expected {status}, got {}: {}",
+            self.method, self.path, self.status, self.body
+        );
+        self
+    }
+
+    /// Asserts a JSON error envelope `{"error":{"code","message"}}` with this status and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        let described = format!(
+            "{} {} -> {}: {}",
+            self.method, self.path, self.status, self.body
+        );
+        assert_eq!(
+            (self.status, self.error_code().as_deref()),
+            (status, Some(code)),
+            "expected {status} {code}; got {described}"
+        );
+        let v = self.json();
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error envelope needs a non-empty message: {described}"
+        );
+        self
+    }
+}
+
+impl TestApp {
+    fn start(vars: &[(&str, &str)]) -> Result<TestApp, String> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let wrangler = root.join("node_modules/.bin/wrangler");
+        if !wrangler.exists() {
+            return Err(format!("{} is missing: run `npm ci`", wrangler.display()));
+        }
+        let e2e_dir = root.join("target/e2e");
+        let name = binary_name();
+        remove_dead_runs(&e2e_dir, &name);
+        let persist_dir = e2e_dir.join(format!("{name}-{}", std::process::id()));
+        if persist_dir.exists() {
+            fs::remove_dir_all(&persist_dir)
+                .map_err(|e| format!("remove {}: {e}", persist_dir.display()))?;
+        }
+        fs::create_dir_all(&persist_dir)
+            .map_err(|e| format!("create {}: {e}", persist_dir.display()))?;
+        let log_path = persist_dir.join("wrangler.log");
+        let admin_token = format!("e2e-admin-{}", random_alnum(32));
+        let port = free_port()?;
+        let inspector_port = free_port()?;
+        let agent = ureq::AgentBuilder::new()
+            .redirects(0)
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build();
+
+        let mut app = TestApp {
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            root,
+            persist_dir,
+            log_path,
+            admin_token,
+            agent,
+            server: Mutex::new(None),
+        };
+
+        app.wrangler_cli(&["d1", "migrations", "apply", "DB", "--local"])
+            .map_err(|e| format!("applying D1 migrations failed: {e}"))?;
+
+        let mut dev_args: Vec<String> = [
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &inspector_port.to_string(),
+            "--persist-to",
+            &app.persist_dir.to_string_lossy(),
+            "--test-scheduled",
+            "--show-interactive-dev-session=false",
+            "--var",
+            &format!("ADMIN_TOKEN:{}", app.admin_token),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for (name, value) in vars {
+            dev_args.push("--var".into());
+            dev_args.push(format!("{name}:{value}"));
+        }
+
+        // The watchdog: start wrangler in the background, then wait until either the test
+        // process or wrangler is gone, then kill the whole process group (wrangler, workerd and
+        // their children). `$$` is the group leader because of `process_group(0)`. TERM is
+        // ignored by the watchdog only after wrangler started, so wrangler does not inherit it.
+        let script = r#"
+            "$@" </dev/null >>"$EL_LOG" 2>&1 &
+            child=$!
+            trap '' TERM
+            while kill -0 "$EL_TEST_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
+                sleep 0.5
+            done
+            kill -TERM -$$ 2>/dev/null
+            sleep 3
+            kill -KILL -$$ 2>/dev/null
+        "#;
+        let log = fs::File::create(&app.log_path).map_err(|e| format!("create log: {e}"))?;
+        drop(log);
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("edgelink-e2e-watchdog")
+            .arg(app.root.join("node_modules/.bin/wrangler"))
+            .args(&dev_args)
+            .current_dir(&app.root)
+            .envs(wrangler_env())
+            .env("EL_LOG", &app.log_path)
+            .env("EL_TEST_PID", std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("spawn wrangler dev: {e}"))?;
+        *app.server.get_mut().unwrap() = Some(child);
+
+        app.wait_ready()?;
+        Ok(app)
+    }
+
+    fn wait_ready(&self) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if let Ok(resp) = self.agent.get(&self.url("/healthz")).call() {
+                if resp.status() == 200 {
+                    eprintln!(
+                        "e2e: wrangler dev ready on {} after {:.1}s (log: {})",
+                        self.base_url,
+                        started.elapsed().as_secs_f64(),
+                        self.log_path.display()
+                    );
+                    return Ok(());
+                }
+            }
+            let exited = self
+                .server
+                .lock()
+                .unwrap()
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                return Err(format!(
+                    "wrangler dev exited ({status}) before GET /healthz answered 200.\n\
+                     log: {}\n--- log tail ---\n{}",
+                    self.log_path.display(),
+                    self.log_tail(60)
+                ));
+            }
+            if started.elapsed() > STARTUP_DEADLINE {
+                return Err(format!(
+                    "GET /healthz did not answer 200 within {STARTUP_DEADLINE:?}.\n\
+                     log: {}\n--- log tail ---\n{}",
+                    self.log_path.display(),
+                    self.log_tail(60)
+                ));
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The last `n` lines of the wrangler log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let Ok(file) = fs::File::open(&self.log_path) else {
+            return String::from("(no log)");
+        };
+        let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist_dir
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// `<scheme>://<host>/<slug>` as the Worker should build it for our requests.
+    pub fn short_url(&self, slug: &str) -> String {
+        format!("{}/{}", self.base_url, slug)
+    }
+
+    // ---- HTTP ------------------------------------------------------------------------------
+
+    /// Any request; `body` is sent as `application/json` when given.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = self.agent.request(method, &self.url(path));
+        if let Some(token) = token {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
+        let result = match body {
+            Some(body) => req
+                .set("Content-Type", "application/json")
+                .send_string(body),
+            None => req.call(),
+        };
+        self.to_resp(method, path, result)
+    }
+
+    /// A request with raw headers (for malformed `Authorization` and the like).
+    pub fn request_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = self.agent.request(method, &self.url(path));
+        for (name, value) in headers {
+            req = req.set(name, value);
+        }
+        let result = match body {
+            Some(body) => req.send_string(body),
+            None => req.call(),
+        };
+        self.to_resp(method, path, result)
+    }
+
+    fn to_resp(
+        &self,
+        method: &str,
+        path: &str,
+        result: Result<ureq::Response, ureq::Error>,
+    ) -> Resp {
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(ureq::Error::Status(_, resp)) => resp,
+            Err(ureq::Error::Transport(e)) => panic!(
+                "{method} {path}: transport error: {e}\n--- wrangler log tail ({}) ---\n{}",
+                self.log_path.display(),
+                self.log_tail(40)
+            ),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|name| {
+                let value = resp.header(&name)?.to_owned();
+                Some((name, value))
+            })
+            .collect();
+        let body = resp
+            .into_string()
+            .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
+        Resp {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request("GET", path, token, None)
+    }
+
+    /// GET without credentials; redirects are never followed.
+    pub fn get_no_redirect(&self, path: &str) -> Resp {
+        self.request("GET", path, None, None)
+    }
+
+    pub fn head(&self, path: &str) -> Resp {
+        self.request("HEAD", path, None, None)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
+        self.request("POST", path, token, Some(body))
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
+        self.request("PATCH", path, token, Some(body))
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request("DELETE", path, token, None)
+    }
+
+    // ---- API helpers -----------------------------------------------------------------------
+
+    /// A fresh user with a unique random email, made by the admin.
+    #[track_caller]
+    pub fn new_user(&self) -> User {
+        let email = random_email();
+        let resp = self.post(
+            "/api/admin/users",
+            Some(&self.admin_token),
+            &json!({ "email": email }).to_string(),
+        );
+        resp.assert_status(201);
+        let v = resp.json();
+        let field = |name: &str| {
+            v[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("new user: `{name}` missing in {v}"))
+                .to_owned()
+        };
+        User {
+            id: field("id"),
+            email: field("email"),
+            api_key: field("api_key"),
+        }
+    }
+
+    /// `POST /api/links` as `user`.
+    pub fn create_link(&self, user: &User, body: &Value) -> Resp {
+        self.post("/api/links", Some(&user.api_key), &body.to_string())
+    }
+
+    /// Creates a link and returns its JSON, asserting 201.
+    #[track_caller]
+    pub fn create_link_ok(&self, user: &User, body: &Value) -> Value {
+        let resp = self.create_link(user, body);
+        resp.assert_status(201);
+        resp.json()
+    }
+
+    /// `GET /api/links?…` as `token`; the page's JSON, asserting 200.
+    #[track_caller]
+    pub fn list_links(&self, token: &str, query: &str) -> Value {
+        let path = if query.is_empty() {
+            "/api/links".to_owned()
+        } else {
+            format!("/api/links?{query}")
+        };
+        let resp = self.get(&path, Some(token));
+        resp.assert_status(200);
+        resp.json()
+    }
+
+    /// Every slug of the caller's list, paging with `next_cursor`.
+    #[track_caller]
+    pub fn list_all_slugs(&self, token: &str) -> Vec<String> {
+        let mut slugs = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let query = match &cursor {
+                Some(c) => format!("limit=100&cursor={}", url_encode(c)),
+                None => "limit=100".to_owned(),
+            };
+            let page = self.list_links(token, &query);
+            for link in page["links"].as_array().expect("links array") {
+                slugs.push(link["slug"].as_str().expect("slug").to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return slugs,
+            }
+        }
+        panic!("list did not end after 1000 pages");
+    }
+
+    /// Fires the cron handler as `wrangler dev --test-scheduled` does; asserts 200.
+    #[track_caller]
+    pub fn run_cron(&self, expr: &str) {
+        let path = format!("/__scheduled?cron={}", expr.replace(' ', "+"));
+        let resp = self.get(&path, None);
+        assert_eq!(
+            resp.status,
+            200,
+            "GET {path} -> {}: {}\n--- wrangler log tail ---\n{}",
+            resp.status,
+            resp.body,
+            self.log_tail(30)
+        );
+    }
+
+    // ---- local D1 and KV through the wrangler CLI ------------------------------------------
+
+    /// Rows of one SQL statement against local D1.
+    #[track_caller]
+    pub fn d1_query(&self, sql: &str) -> Vec<Value> {
+        let out = self
+            .wrangler_cli(&["d1", "execute", "DB", "--local", "--json", "--command", sql])
+            .unwrap_or_else(|e| panic!("d1 query failed: {sql}\n{e}"));
+        let start = out.find('[').unwrap_or(0);
+        let parsed: Value = serde_json::from_str(out[start..].trim())
+            .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {out}"));
+        let mut rows = Vec::new();
+        for result in parsed.as_array().into_iter().flatten() {
+            assert_ne!(
+                result["success"],
+                json!(false),
+                "d1 statement failed: {sql}: {result}"
+            );
+            if let Some(rs) = result["results"].as_array() {
+                rows.extend(rs.iter().cloned());
+            }
+        }
+        rows
+    }
+
+    /// Runs SQL against local D1 (panics if it fails).
+    #[track_caller]
+    pub fn d1_exec(&self, sql: &str) {
+        self.d1_query(sql);
+    }
+
+    /// Writes a raw KV value under the `LINKS` binding (to simulate states the API cannot set).
+    #[track_caller]
+    pub fn kv_put(&self, key: &str, value: &str) {
+        self.wrangler_cli(&[
+            "kv",
+            "key",
+            "put",
+            "--binding",
+            "LINKS",
+            "--preview",
+            "false",
+            "--local",
+            key,
+            value,
+        ])
+        .unwrap_or_else(|e| panic!("kv put {key} failed: {e}"));
+    }
+
+    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent.
+    pub fn kv_get(&self, key: &str) -> Option<String> {
+        self.wrangler_cli(&[
+            "kv",
+            "key",
+            "get",
+            "--binding",
+            "LINKS",
+            "--preview",
+            "false",
+            "--local",
+            "--text",
+            key,
+        ])
+        .ok()
+        .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
+    }
+
+    /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
+    pub fn wrangler_cli(&self, args: &[&str]) -> Result<String, String> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let out_path = self.persist_dir.join(format!("cli-{n}.out"));
+        let err_path = self.persist_dir.join(format!("cli-{n}.err"));
+        let stdout = fs::File::create(&out_path).map_err(|e| e.to_string())?;
+        let stderr = fs::File::create(&err_path).map_err(|e| e.to_string())?;
+        let mut child = Command::new(self.root.join("node_modules/.bin/wrangler"))
+            .args(args)
+            .arg("--persist-to")
+            .arg(&self.persist_dir)
+            .current_dir(&self.root)
+            .envs(wrangler_env())
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("spawn wrangler {args:?}: {e}"))?;
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if started.elapsed() > CLI_DEADLINE {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "wrangler {args:?} took longer than {CLI_DEADLINE:?}"
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let out = fs::read_to_string(&out_path).unwrap_or_default();
+        let err = fs::read_to_string(&err_path).unwrap_or_default();
+        let _ = fs::remove_file(&out_path);
+        let _ = fs::remove_file(&err_path);
+        if status.success() {
+            Ok(out)
+        } else {
+            Err(format!(
+                "wrangler {args:?} exited with {status}\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
+            ))
+        }
+    }
+}
+
+fn wrangler_env() -> [(&'static str, &'static str); 3] {
+    [
+        ("CI", "true"),
+        ("WRANGLER_SEND_METRICS", "false"),
+        ("NO_COLOR", "1"),
+    ]
+}
+
+/// The test binary's name without cargo's `-<hash>` suffix.
+fn binary_name() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "e2e".to_owned());
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem,
+    }
+}
+
+/// Removes `<dir>/<name>-<pid>` persist dirs of earlier runs whose process is gone.
+fn remove_dead_runs(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .filter(|pid| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind port 0: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    drop(listener);
+    Ok(port)
+}
+
+// ---- randomness, polling, small utilities --------------------------------------------------
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A fresh 64-bit seed from the clock, the pid and a counter.
+fn next_seed() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    splitmix64(nanos ^ (u64::from(std::process::id()) << 40) ^ splitmix64(n))
+}
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    let mut state = next_seed();
+    (0..len)
+        .map(|_| {
+            state = splitmix64(state);
+            alphabet[(state % alphabet.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// `len` random ASCII letters and digits.
+pub fn random_alnum(len: usize) -> String {
+    random_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        len,
+    )
+}
+
+/// A random valid slug: "t" + 10 alphanumerics.
+pub fn random_slug() -> String {
+    format!("t{}", random_alnum(10))
+}
+
+/// A unique email address.
+pub fn random_email() -> String {
+    format!(
+        "e2e-{}@example.com",
+        random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 16)
+    )
+}
+
+/// Calls `f` every 100 ms until it returns `Some`, or panics after `deadline` naming `what`.
+#[track_caller]
+pub fn poll_until<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = f() {
+            return value;
+        }
+        if started.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for: {what}");
+        }
+        thread::sleep(POLL_EVERY);
+    }
+}
+
+/// Like `poll_until`, but gives up with `None` after `deadline` so the caller can show a diff.
+pub fn poll_for<T>(deadline: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = f() {
+            return Some(value);
+        }
+        if started.elapsed() > deadline {
+            return None;
+        }
+        thread::sleep(POLL_EVERY);
+    }
+}
+
+/// A SQL string literal.
+pub fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// True for RFC 3339 UTC with milliseconds and `Z`, e.g. `2026-11-25T12:34:56.789Z`.
+pub fn is_rfc3339_ms_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}

@@ -1,0 +1,211 @@
+//! The public redirect, `GET|HEAD /<slug>`, end to end: 302 to the target, 404 for unknown or
+//! deleted slugs, 410 for a flagged link, and changes visible at once.
+
+mod common;
+
+use common::{app, random_alnum, random_slug, User};
+use serde_json::{json, Value};
+
+fn create(user: &User, slug: &str, url: &str) -> Value {
+    app().create_link_ok(user, &json!({ "url": url, "slug": slug }))
+}
+
+#[track_caller]
+fn assert_redirects(path: &str, target: &str) {
+    for resp in [app().get_no_redirect(path), app().head(path)] {
+        resp.assert_status(302);
+        assert_eq!(
+            resp.location(),
+            Some(target),
+            "{} {path}: Location (headers {:?})",
+            resp.method,
+            resp.headers
+        );
+    }
+}
+
+#[test]
+fn get_redirects_302_to_target() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/landing?x=1");
+
+    let resp = app().get_no_redirect(&format!("/{slug}"));
+    resp.assert_status(302);
+    assert_eq!(resp.location(), Some("https://example.com/landing?x=1"));
+}
+
+#[test]
+fn head_redirects_302_to_target_without_body() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/head");
+
+    let resp = app().head(&format!("/{slug}"));
+    resp.assert_status(302);
+    assert_eq!(resp.location(), Some("https://example.com/head"));
+    assert_eq!(resp.body, "");
+}
+
+#[test]
+fn generated_slug_redirects() {
+    let user = app().new_user();
+    let link = app().create_link_ok(&user, &json!({ "url": "https://example.com/generated" }));
+    let short_url = link["short_url"].as_str().expect("short_url");
+    let path = short_url
+        .strip_prefix(&app().base_url)
+        .unwrap_or_else(|| panic!("short_url {short_url} is not on {}", app().base_url));
+    assert_redirects(path, "https://example.com/generated");
+}
+
+#[test]
+fn redirect_follows_update_at_once() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/before");
+    assert_redirects(&format!("/{slug}"), "https://example.com/before");
+
+    app()
+        .patch(
+            &format!("/api/links/{slug}"),
+            Some(&user.api_key),
+            r#"{"url":"https://example.com/after"}"#,
+        )
+        .assert_status(200);
+
+    assert_redirects(&format!("/{slug}"), "https://example.com/after");
+}
+
+#[test]
+fn redirect_after_delete_is_404() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/soon-gone");
+    assert_redirects(&format!("/{slug}"), "https://example.com/soon-gone");
+
+    app()
+        .delete(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_status(204);
+
+    app()
+        .get_no_redirect(&format!("/{slug}"))
+        .assert_status(404);
+    app().head(&format!("/{slug}")).assert_status(404);
+}
+
+#[test]
+fn unknown_slug_is_404_html() {
+    let slug = random_slug();
+    let resp = app().get_no_redirect(&format!("/{slug}"));
+    resp.assert_status(404);
+    assert_eq!(resp.location(), None);
+    assert!(
+        resp.content_type()
+            .is_some_and(|ct| ct.starts_with("text/html")),
+        "content-type: {:?}",
+        resp.content_type()
+    );
+    assert!(!resp.body.is_empty(), "404 page has a body");
+    app().head(&format!("/{slug}")).assert_status(404);
+}
+
+#[test]
+fn invalid_slug_path_is_not_a_redirect() {
+    for path in ["/ab", "/dot.ted", &format!("/t{}", random_alnum(70))] {
+        let resp = app().get_no_redirect(path);
+        assert!(
+            resp.status == 404 || resp.status == 400,
+            "GET {path}: {} {}",
+            resp.status,
+            resp.body
+        );
+        assert_eq!(resp.location(), None);
+    }
+}
+
+#[test]
+fn inactive_link_is_410_link_unavailable() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/flagged");
+    assert_redirects(&format!("/{slug}"), "https://example.com/flagged");
+
+    // Simulates an admin flag (no API can deactivate a link yet): rewrite the KV value.
+    let mut stored = app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .json();
+    let obj = stored.as_object_mut().expect("link object");
+    obj.remove("short_url");
+    obj.insert("is_active".into(), json!(false));
+    obj.insert("flag_reason".into(), json!("test"));
+    app().kv_put(&format!("link:{slug}"), &stored.to_string());
+
+    let resp = app().get_no_redirect(&format!("/{slug}"));
+    resp.assert_status(410);
+    assert_eq!(resp.location(), None, "no redirect for an inactive link");
+    assert!(
+        resp.content_type()
+            .is_some_and(|ct| ct.starts_with("text/html")),
+        "content-type: {:?}",
+        resp.content_type()
+    );
+    assert!(
+        resp.body.contains("Link unavailable"),
+        "410 page should say \"Link unavailable\": {}",
+        resp.body
+    );
+    let head = app().head(&format!("/{slug}"));
+    head.assert_status(410);
+    assert_eq!(head.location(), None);
+}
+
+#[test]
+fn case_sensitive_slugs_redirect_to_different_targets() {
+    let user = app().new_user();
+    let base = random_alnum(8).to_lowercase();
+    let upper = format!("AbcDef{base}");
+    let lower = format!("abcdef{base}");
+    create(&user, &upper, "https://example.com/upper");
+    create(&user, &lower, "https://example.com/lower");
+
+    assert_redirects(&format!("/{upper}"), "https://example.com/upper");
+    assert_redirects(&format!("/{lower}"), "https://example.com/lower");
+    app()
+        .get_no_redirect(&format!("/ABCDEF{}", base.to_uppercase()))
+        .assert_status(404);
+}
+
+#[test]
+fn query_string_on_short_url_still_redirects() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/q");
+
+    for path in [
+        format!("/{slug}?utm_source=test&x=1"),
+        format!("/{slug}?"),
+        format!("/{slug}?a=%2F%3F"),
+    ] {
+        let resp = app().get_no_redirect(&path);
+        resp.assert_status(302);
+        let location = resp.location().unwrap_or_default();
+        assert!(
+            location.starts_with("https://example.com/q"),
+            "GET {path}: Location {location:?}"
+        );
+    }
+}
+
+#[test]
+fn redirect_needs_no_credentials_and_ignores_them() {
+    let user = app().new_user();
+    let other = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/public");
+
+    for token in [None, Some(other.api_key.as_str()), Some("el_garbage")] {
+        let resp = app().get(&format!("/{slug}"), token);
+        resp.assert_status(302);
+        assert_eq!(resp.location(), Some("https://example.com/public"));
+    }
+}
