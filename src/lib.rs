@@ -4,6 +4,7 @@
 //! repaired by the cron. The map:
 //!
 //! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
+//! - [`claim`]: who holds a slug; made atomic by a Durable Object per slug.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
 //! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
@@ -16,6 +17,7 @@
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod claim;
 pub mod error;
 pub mod link;
 pub mod platform;
@@ -40,6 +42,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Route::Redirect(slug) => redirect::serve(&env, slug).await,
         Route::Health => respond(health::get()),
         Route::CreateUser => respond(admin::create_user(req, &env, &ctx).await),
+        Route::Consistency => respond(admin::consistency(req, &env).await),
+        Route::Reconcile => respond(admin::reconcile(req, &env).await),
         Route::CreateLink => respond(links::create(req, &env, &ctx).await),
         Route::ListLinks => respond(links::list(req, &env).await),
         Route::GetLink(slug) => respond(links::get(req, &env, slug).await),

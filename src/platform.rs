@@ -4,6 +4,8 @@
 
 use worker::Env;
 
+use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
+use crate::store::claims::Claims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
 use crate::store::StoreError;
@@ -13,10 +15,11 @@ use crate::time::Timestamp;
 pub const LINKS_BINDING: &str = "LINKS";
 /// D1 database: the query index.
 pub const DB_BINDING: &str = "DB";
+/// Durable Object namespace of slug claims.
+pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
-const RECONCILE_MAX_PAGES_VAR: &str = "RECONCILE_MAX_PAGES";
-const RECONCILE_PAGE_SIZE_VAR: &str = "RECONCILE_PAGE_SIZE";
+const SLUG_QUARANTINE_DAYS_VAR: &str = "SLUG_QUARANTINE_DAYS";
 
 pub fn now() -> Timestamp {
     Timestamp::from_millis(worker::Date::now().as_millis())
@@ -34,44 +37,21 @@ pub fn index(env: &Env) -> Result<Index, StoreError> {
         .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))
 }
 
+pub fn claims(env: &Env) -> Result<Claims, StoreError> {
+    env.durable_object(SLUG_CLAIMS_BINDING)
+        .map(Claims::new)
+        .map_err(|e| StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}")))
+}
+
+/// How long a deleted slug stays reserved for its previous owner.
+pub fn slug_quarantine_millis(env: &Env) -> u64 {
+    let days = var(env, SLUG_QUARANTINE_DAYS_VAR)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_QUARANTINE_DAYS);
+    days.saturating_mul(DAY_MILLIS)
+}
+
 /// A configured string, `None` when unset.
 pub fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
-}
-
-/// How much one reconcile invocation may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReconcileBudget {
-    /// KV list pages swept per invocation.
-    pub max_pages: u32,
-    /// Keys per KV list page (KV's maximum is 1000).
-    pub page_size: u32,
-    /// Pending markers drained per invocation.
-    pub max_pending: u32,
-    /// No new page starts after this much wall time.
-    pub max_millis: u64,
-}
-
-impl ReconcileBudget {
-    pub const DEFAULT: ReconcileBudget = ReconcileBudget {
-        max_pages: 8,
-        page_size: 1000,
-        max_pending: 500,
-        max_millis: 20_000,
-    };
-
-    pub fn from_env(env: &Env) -> Self {
-        let d = Self::DEFAULT;
-        let num = |name: &str, default: u32, max: u32| {
-            var(env, name)
-                .and_then(|v| v.trim().parse::<u32>().ok())
-                .filter(|n| (1..=max).contains(n))
-                .unwrap_or(default)
-        };
-        Self {
-            max_pages: num(RECONCILE_MAX_PAGES_VAR, d.max_pages, 10_000),
-            page_size: num(RECONCILE_PAGE_SIZE_VAR, d.page_size, 1000),
-            ..d
-        }
-    }
 }

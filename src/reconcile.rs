@@ -1,28 +1,34 @@
 //! Making D1 equal KV again: the `scheduled` handler's work.
 //!
-//! Two parts. [`plan`] is the pure merge-join of one KV list page against D1's `(slug, version)`
-//! rows for the same slug range. [`run`] is the shell: it drains pending markers (failed
-//! background writes, oldest first), then sweeps KV page by page from a checkpoint, within a
-//! [`ReconcileBudget`], and logs one JSON summary line.
+//! Pure parts: [`plan`], the merge-join of one KV list page against D1's `(slug, version)` rows
+//! for the same slug range, and [`Budget`], what one invocation may spend and what a page can
+//! cost at worst. The shell, [`run`], drains pending markers (failed background writes, oldest
+//! first), then sweeps KV page by page from a checkpoint until the sweep ends or the next page
+//! might not fit the budget, and logs one JSON summary line (at error level when it failed or
+//! found more drift than `DRIFT_ALERT_THRESHOLD`).
 //!
 //! It never writes KV links and never deletes a D1 row that KV still has or that a write in
 //! flight may own, so running it again, or twice at once, cannot lose a link.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, Env};
 
 use crate::account::UserId;
 use crate::link::{Link, LinkMeta, Slug, Version};
-use crate::platform::{index, kv, now, ReconcileBudget};
-use crate::store::index::{Index, IndexedVersion};
-use crate::store::kv::{Kv, PendingTarget, SweepCheckpoint};
+use crate::platform::{index, kv, now, var};
+use crate::store::index::{delete_statements, upsert_statements, Index, IndexedVersion};
+use crate::store::kv::{bulk_get_calls, DriftSamples, Kv, PendingTarget, SweepCheckpoint};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
 /// KV `list` may lag writes by up to 60 s: a D1 row younger than this is never called an orphan.
 pub const ORPHAN_GRACE_MILLIS: u64 = 120_000;
+/// A key without metadata gets it added only when its value has not changed for this long:
+/// KV cannot compare-and-set, and rewriting a value that is being updated would undo the update.
+pub const METADATA_QUIET_MILLIS: u64 = 10 * 60 * 1000;
 
 /// What one KV page and its D1 range disagree on.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -78,14 +84,95 @@ pub fn plan(kv: &[(String, Option<LinkMeta>)], d1: &[IndexedVersion]) -> Plan {
     out
 }
 
-/// Which cron fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What one invocation may spend. Defaults stay well inside the Paid plan's 1000 KV operations
+/// and 1000 D1 queries per invocation; README gives the Free plan's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// KV list pages swept per invocation.
+    pub max_pages: u64,
+    /// Keys per KV list page (KV's maximum is 1000).
+    pub page_size: u64,
+    /// Pending markers drained per invocation (each costs a KV delete).
+    pub max_pending: u64,
+    pub max_kv_ops: u64,
+    pub max_d1_queries: u64,
+    /// No new page starts after this much wall time.
+    pub max_millis: u64,
+    /// Drift (missing + stale + orphans) in one run above this logs at error level.
+    pub drift_alert: u64,
+}
+
+impl Budget {
+    pub const DEFAULT: Budget = Budget {
+        max_pages: 8,
+        page_size: 1000,
+        max_pending: 200,
+        max_kv_ops: 800,
+        max_d1_queries: 800,
+        max_millis: 20_000,
+        drift_alert: 100,
+    };
+
+    /// Reads `RECONCILE_*` and `DRIFT_ALERT_THRESHOLD`; a missing or invalid value keeps the default.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Self::DEFAULT;
+        let num = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            get(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|n| range.contains(n))
+                .unwrap_or(default)
+        };
+        Self {
+            max_pages: num("RECONCILE_MAX_PAGES", d.max_pages, 1..=100_000),
+            page_size: num("RECONCILE_PAGE_SIZE", d.page_size, 1..=1000),
+            max_pending: num("RECONCILE_MAX_PENDING", d.max_pending, 1..=1000),
+            max_kv_ops: num("RECONCILE_MAX_KV_OPS", d.max_kv_ops, 10..=100_000),
+            max_d1_queries: num("RECONCILE_MAX_D1_QUERIES", d.max_d1_queries, 10..=100_000),
+            max_millis: num("RECONCILE_MAX_MILLIS", d.max_millis, 1_000..=900_000),
+            drift_alert: num("DRIFT_ALERT_THRESHOLD", d.drift_alert, 0..=u64::MAX),
+        }
+    }
+
+    /// KV operations one page can cost at worst: the list, bulk reads for repairs and for
+    /// orphan confirmation (orphans bounded like keys), metadata upgrades, the checkpoint.
+    pub fn page_kv_ops(&self) -> u64 {
+        1 + 2 * bulk_get_calls(self.page_size as usize) + 1
+    }
+
+    /// D1 queries one page can cost at worst: the range read, every key upserted, the deletes.
+    pub fn page_d1_queries(&self) -> u64 {
+        1 + upsert_statements(self.page_size as usize) + delete_statements(self.page_size as usize)
+    }
+
+    /// Whether another page fits after `kv_used` and `d1_used`.
+    pub fn page_fits(&self, kv_used: u64, d1_used: u64) -> bool {
+        kv_used + self.page_kv_ops() <= self.max_kv_ops
+            && d1_used + self.page_d1_queries() <= self.max_d1_queries
+    }
+
+    /// Invocations a full sweep of `links` keys needs when each gets its full page allowance.
+    pub fn invocations_for(&self, links: u64) -> u64 {
+        let by_ops = (self.max_kv_ops / self.page_kv_ops())
+            .min(self.max_d1_queries / self.page_d1_queries())
+            .max(1);
+        let pages_per_run = self.max_pages.min(by_ops);
+        links
+            .div_ceil(self.page_size)
+            .max(1)
+            .div_ceil(pages_per_run)
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// Every few minutes: drain pending markers, continue an unfinished sweep.
     Frequent,
     /// Nightly: drain, then start a full sweep (or continue the unfinished one).
     Nightly,
+    /// `POST /api/admin/reconcile`: like nightly, one bounded pass now.
+    Manual,
 }
 
 impl Trigger {
@@ -98,9 +185,13 @@ impl Trigger {
             Trigger::Frequent
         }
     }
+
+    fn starts_sweep(self) -> bool {
+        matches!(self, Trigger::Nightly | Trigger::Manual)
+    }
 }
 
-/// The JSON line each run logs.
+/// The JSON line each run logs (and `POST /api/admin/reconcile` returns).
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
     pub event: &'static str,
@@ -113,10 +204,23 @@ pub struct Summary {
     pub missing: u64,
     pub stale: u64,
     pub unknown_meta: u64,
+    pub metadata_added: u64,
     pub orphans: u64,
+    pub samples: DriftSamples,
     pub sweep_complete: bool,
+    /// The slug the sweep has compared up to, when it stopped before the end.
+    pub checkpoint_after: Option<String>,
+    pub kv_ops: u64,
+    pub d1_queries: u64,
+    pub drift_alert: bool,
     pub errors: Vec<String>,
     pub duration_ms: u64,
+}
+
+impl Summary {
+    pub fn drift(&self) -> u64 {
+        self.missing + self.stale + self.orphans
+    }
 }
 
 /// One reconcile invocation. Logs its summary and returns it.
@@ -127,7 +231,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
         trigger: Some(trigger),
         ..Summary::default()
     };
-    let budget = ReconcileBudget::from_env(env);
+    let budget = Budget::from_vars(|name| var(env, name));
     match (kv(env), index(env)) {
         (Ok(kv), Ok(index)) => {
             let r = Reconciler {
@@ -135,18 +239,23 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 index,
                 budget,
                 started,
+                kv_ops: Cell::new(0),
+                d1_queries: Cell::new(0),
             };
             if let Err(e) = r.drain_pending(&mut summary).await {
                 summary.errors.push(format!("pending: {e}"));
             } else if let Err(e) = r.sweep(trigger, &mut summary).await {
                 summary.errors.push(format!("sweep: {e}"));
             }
+            summary.kv_ops = r.kv_ops.get();
+            summary.d1_queries = r.d1_queries.get();
         }
         (Err(e), _) | (_, Err(e)) => summary.errors.push(e.to_string()),
     }
+    summary.drift_alert = summary.drift() > budget.drift_alert;
     summary.duration_ms = now().as_millis().saturating_sub(started.as_millis());
     let line = serde_json::to_string(&summary).unwrap_or_default();
-    if summary.errors.is_empty() {
+    if summary.errors.is_empty() && !summary.drift_alert {
         console_log!("{line}");
     } else {
         console_error!("{line}");
@@ -157,15 +266,41 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
 struct Reconciler {
     kv: Kv,
     index: Index,
-    budget: ReconcileBudget,
+    budget: Budget,
     started: Timestamp,
+    kv_ops: Cell<u64>,
+    d1_queries: Cell<u64>,
 }
 
 impl Reconciler {
+    fn spend(&self, kv_ops: u64, d1_queries: u64) {
+        self.kv_ops.set(self.kv_ops.get() + kv_ops);
+        self.d1_queries.set(self.d1_queries.get() + d1_queries);
+    }
+
+    async fn read_links(
+        &self,
+        slugs: &[Slug],
+    ) -> Result<std::collections::HashMap<Slug, Result<Option<Link>, StoreError>>, StoreError> {
+        self.spend(bulk_get_calls(slugs.len()), 0);
+        self.kv.links_bulk(slugs).await
+    }
+
+    async fn upsert(&self, links: &[Link]) -> Result<(), StoreError> {
+        self.spend(0, upsert_statements(links.len()));
+        self.index.upsert_links(links).await
+    }
+
+    async fn delete_older_than(&self, slugs: &[String], v: Version) -> Result<(), StoreError> {
+        self.spend(0, delete_statements(slugs.len()));
+        self.index.delete_links_older_than(slugs, v).await
+    }
+
     /// Repairs every slug and user a failed background write left a marker for. Markers are
     /// cleared only after their repair reached D1.
     async fn drain_pending(&self, summary: &mut Summary) -> Result<(), StoreError> {
-        let markers = self.kv.pending(u64::from(self.budget.max_pending)).await?;
+        self.spend(1, 0);
+        let markers = self.kv.pending(self.budget.max_pending).await?;
         summary.pending_seen = markers.len() as u64;
         if markers.is_empty() {
             return Ok(());
@@ -181,7 +316,7 @@ impl Reconciler {
                 }
             }
         }
-        let values = self.kv.links_bulk(&slugs).await?;
+        let values = self.read_links(&slugs).await?;
         let mut upserts: Vec<Link> = Vec::new();
         let mut deleted: Vec<String> = Vec::new();
         for slug in &slugs {
@@ -193,16 +328,17 @@ impl Reconciler {
         }
         // Gone from KV: every write that started after this run began carries a higher
         // version, so removing rows below it cannot undo a re-create.
-        self.index
-            .delete_links_older_than(&deleted, Version::new(self.started.as_millis()))
+        self.delete_older_than(&deleted, Version::new(self.started.as_millis()))
             .await?;
-        self.index.upsert_links(&upserts).await?;
+        self.upsert(&upserts).await?;
         for id in &users {
+            self.spend(1, 1);
             if let Some(user) = self.kv.user(id).await? {
                 self.index.upsert_user(&user).await?;
             }
         }
         for m in &markers {
+            self.spend(1, 0);
             self.kv.clear_pending(m).await?;
         }
         summary.pending_repaired = seen.len() as u64;
@@ -211,39 +347,53 @@ impl Reconciler {
 
     /// Sweeps KV pages from the checkpoint until the sweep completes or the budget is spent.
     async fn sweep(&self, trigger: Trigger, summary: &mut Summary) -> Result<(), StoreError> {
+        self.spend(1, 0);
         let mut checkpoint = match self.kv.sweep_checkpoint().await? {
             Some(c) => c,
-            None if trigger == Trigger::Nightly => SweepCheckpoint {
+            None if trigger.starts_sweep() => SweepCheckpoint {
                 started_at: Some(self.started),
                 ..SweepCheckpoint::default()
             },
             None => return Ok(()),
         };
         summary.sweep_active = true;
-        for _ in 0..self.budget.max_pages {
-            if now().as_millis() >= self.started.as_millis() + self.budget.max_millis {
-                break;
-            }
+        checkpoint.invocations += 1;
+        while summary.pages < self.budget.max_pages
+            && self
+                .budget
+                .page_fits(self.kv_ops.get(), self.d1_queries.get())
+            && now().as_millis() < self.started.as_millis() + self.budget.max_millis
+        {
+            self.spend(1, 0);
             let page = self
                 .kv
-                .list_link_keys(checkpoint.cursor.clone(), u64::from(self.budget.page_size))
+                .list_link_keys(checkpoint.cursor.clone(), self.budget.page_size)
                 .await?;
             let after = checkpoint.after.clone().unwrap_or_default();
             let last = page.keys.last().map(|(slug, _)| slug.clone());
+            // A page with no keys that is not the last says nothing about any slug range.
             if last.is_some() || page.complete {
                 let upto = if page.complete { None } else { last.as_deref() };
+                self.spend(0, 1);
                 let rows = self.index.versions_in_range(&after, upto).await?;
                 let plan = plan(&page.keys, &rows);
-                self.repair(&plan, summary).await?;
+                let orphans = self.repair(&plan, summary).await?;
                 summary.scanned += page.keys.len() as u64;
                 checkpoint.scanned += page.keys.len() as u64;
                 checkpoint.missing += plan.missing.len() as u64;
                 checkpoint.stale += plan.stale.len() as u64;
+                checkpoint.unknown_meta += plan.unknown.len() as u64;
+                checkpoint.orphans += orphans.len() as u64;
+                DriftSamples::add(&mut checkpoint.samples.missing, plan.missing);
+                DriftSamples::add(&mut checkpoint.samples.stale, plan.stale);
+                DriftSamples::add(&mut checkpoint.samples.orphans, orphans);
             }
             summary.pages += 1;
             checkpoint.pages += 1;
             if page.complete {
-                checkpoint.orphans += summary.orphans;
+                checkpoint.finished_at = Some(now());
+                checkpoint.cursor = None;
+                self.spend(2, 0);
                 self.kv.finish_sweep(&checkpoint).await?;
                 summary.sweep_complete = true;
                 return Ok(());
@@ -252,67 +402,91 @@ impl Reconciler {
             if let Some(last) = last {
                 checkpoint.after = Some(last);
             }
+            self.spend(1, 0);
             self.kv.save_sweep_checkpoint(&checkpoint).await?;
         }
-        checkpoint.orphans += summary.orphans;
+        summary.checkpoint_after = checkpoint.after.clone();
+        self.spend(1, 0);
         self.kv.save_sweep_checkpoint(&checkpoint).await
     }
 
-    async fn repair(&self, plan: &Plan, summary: &mut Summary) -> Result<(), StoreError> {
+    /// Upserts what is missing or stale, adds metadata to quiet keys without it, and removes
+    /// confirmed orphans. Returns the orphans removed.
+    async fn repair(&self, plan: &Plan, summary: &mut Summary) -> Result<Vec<String>, StoreError> {
         summary.missing += plan.missing.len() as u64;
         summary.stale += plan.stale.len() as u64;
         summary.unknown_meta += plan.unknown.len() as u64;
+        DriftSamples::add(&mut summary.samples.missing, plan.missing.iter().cloned());
+        DriftSamples::add(&mut summary.samples.stale, plan.stale.iter().cloned());
         let to_read: Vec<Slug> = plan.to_read().filter_map(|s| Slug::parse(s).ok()).collect();
         if !to_read.is_empty() {
-            let values = self.kv.links_bulk(&to_read).await?;
+            let values = self.read_links(&to_read).await?;
+            let unknown: HashSet<&str> = plan.unknown.iter().map(String::as_str).collect();
             let mut upserts = Vec::with_capacity(values.len());
             for (slug, value) in values {
                 match value {
-                    Ok(Some(link)) => upserts.push(link),
+                    Ok(Some(link)) => {
+                        if unknown.contains(slug.as_str()) {
+                            self.add_metadata(&link, summary).await?;
+                        }
+                        upserts.push(link);
+                    }
                     // Deleted since the list: the delete's own index write handles the row.
                     Ok(None) => {}
                     Err(e) => summary.errors.push(format!("{slug}: {e}")),
                 }
             }
-            self.index.upsert_links(&upserts).await?;
+            self.upsert(&upserts).await?;
         }
-        self.remove_orphans(&plan.orphans, summary).await
+        let orphans = self.remove_orphans(&plan.orphans).await?;
+        summary.orphans += orphans.len() as u64;
+        DriftSamples::add(&mut summary.samples.orphans, orphans.iter().cloned());
+        Ok(orphans)
+    }
+
+    /// Rewrites a key written without metadata (by older code) with its metadata, so later
+    /// sweeps compare it without reading its value. Only quiet links, and only while the KV
+    /// budget lasts; the rest are read again next sweep, which is merely slower.
+    async fn add_metadata(&self, link: &Link, summary: &mut Summary) -> Result<(), StoreError> {
+        let quiet = link.updated_at.as_millis() + METADATA_QUIET_MILLIS <= self.started.as_millis();
+        if !quiet || self.kv_ops.get() + self.budget.page_kv_ops() >= self.budget.max_kv_ops {
+            return Ok(());
+        }
+        self.spend(1, 0);
+        self.kv.put_link(link).await?;
+        summary.metadata_added += 1;
+        Ok(())
     }
 
     /// Deletes D1 rows whose slugs KV confirms are gone and that are older than the grace window.
     async fn remove_orphans(
         &self,
         candidates: &[IndexedVersion],
-        summary: &mut Summary,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let grace_edge = self.started.as_millis().saturating_sub(ORPHAN_GRACE_MILLIS);
-        let old: Vec<&IndexedVersion> = candidates
-            .iter()
-            .filter(|r| r.version < grace_edge)
-            .collect();
-        if old.is_empty() {
-            return Ok(());
-        }
-        // A row whose slug is not a valid slug can never be in KV: gone without asking.
         let mut gone: Vec<String> = Vec::new();
         let mut to_check: Vec<Slug> = Vec::new();
-        for row in old {
+        for row in candidates.iter().filter(|r| r.version < grace_edge) {
             match Slug::parse(&row.slug) {
                 Ok(slug) => to_check.push(slug),
+                // Not a valid slug: it can never be in KV.
                 Err(_) => gone.push(row.slug.clone()),
             }
         }
-        let values = self.kv.links_bulk(&to_check).await?;
-        gone.extend(
-            to_check
-                .iter()
-                .filter(|s| matches!(values.get(*s), Some(Ok(None))))
-                .map(|s| s.to_string()),
-        );
-        summary.orphans += gone.len() as u64;
-        self.index
-            .delete_links_older_than(&gone, Version::new(grace_edge))
-            .await
+        if !to_check.is_empty() {
+            let values = self.read_links(&to_check).await?;
+            gone.extend(
+                to_check
+                    .iter()
+                    .filter(|s| matches!(values.get(*s), Some(Ok(None))))
+                    .map(|s| s.to_string()),
+            );
+        }
+        if !gone.is_empty() {
+            self.delete_older_than(&gone, Version::new(grace_edge))
+                .await?;
+        }
+        Ok(gone)
     }
 }
 
@@ -414,6 +588,47 @@ mod tests {
             &d1(&[("a", 1), ("c", 1)]),
         );
         assert_eq!(p.to_read().collect::<Vec<_>>(), vec!["b", "a", "c"]);
+    }
+
+    #[test]
+    fn budget_reads_vars_and_keeps_defaults_for_bad_values() {
+        let b = Budget::from_vars(|name| match name {
+            "RECONCILE_MAX_PAGES" => Some("2".into()),
+            "RECONCILE_PAGE_SIZE" => Some("5000".into()),
+            "RECONCILE_MAX_KV_OPS" => Some("nope".into()),
+            _ => None,
+        });
+        assert_eq!(b.max_pages, 2);
+        assert_eq!(b.page_size, Budget::DEFAULT.page_size);
+        assert_eq!(b.max_kv_ops, Budget::DEFAULT.max_kv_ops);
+    }
+
+    #[test]
+    fn default_budget_fits_the_paid_plan_with_every_row_drifted() {
+        let b = Budget::DEFAULT;
+        // Worst case per 1000-key page: 22 KV operations, 103 D1 queries.
+        assert_eq!(b.page_kv_ops(), 22);
+        assert_eq!(b.page_d1_queries(), 1 + 91 + 11);
+        let pages = b.max_d1_queries / b.page_d1_queries();
+        assert!(pages >= 1);
+        assert!(pages.min(b.max_pages) * b.page_kv_ops() + b.max_pending * 3 < 1000);
+        assert!(b.page_fits(0, 0));
+        assert!(!b.page_fits(0, b.max_d1_queries - 10));
+    }
+
+    #[test]
+    fn a_million_links_is_a_bounded_sequence_of_invocations() {
+        // 1000 pages at 7 pages per invocation (D1-bound): 143 invocations.
+        assert_eq!(Budget::DEFAULT.invocations_for(1_000_000), 143);
+        let free = Budget::from_vars(|name| match name {
+            "RECONCILE_MAX_PAGES" => Some("1".into()),
+            "RECONCILE_PAGE_SIZE" => Some("100".into()),
+            "RECONCILE_MAX_KV_OPS" => Some("40".into()),
+            "RECONCILE_MAX_D1_QUERIES" => Some("40".into()),
+            _ => None,
+        });
+        assert!(free.page_fits(0, 0));
+        assert_eq!(free.invocations_for(1_000_000), 10_000);
     }
 
     #[test]

@@ -31,6 +31,8 @@ impl Method {
 pub enum Route<'a> {
     Health,
     CreateUser,
+    Consistency,
+    Reconcile,
     CreateLink,
     ListLinks,
     GetLink(&'a str),
@@ -65,6 +67,14 @@ impl<'a> Route<'a> {
                 Post => Route::CreateUser,
                 _ => Route::MethodNotAllowed,
             },
+            ["api", "admin", "consistency"] => match method {
+                Get => Route::Consistency,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "reconcile"] => match method {
+                Post => Route::Reconcile,
+                _ => Route::MethodNotAllowed,
+            },
             ["api", "links"] => match method {
                 Post => Route::CreateLink,
                 Get => Route::ListLinks,
@@ -90,6 +100,11 @@ mod tests {
     fn api_routes() {
         assert_eq!(Route::parse(Get, "/healthz"), Route::Health);
         assert_eq!(Route::parse(Post, "/api/admin/users"), Route::CreateUser);
+        assert_eq!(
+            Route::parse(Get, "/api/admin/consistency"),
+            Route::Consistency
+        );
+        assert_eq!(Route::parse(Post, "/api/admin/reconcile"), Route::Reconcile);
         assert_eq!(Route::parse(Post, "/api/links"), Route::CreateLink);
         assert_eq!(Route::parse(Get, "/api/links"), Route::ListLinks);
         assert_eq!(Route::parse(Get, "/api/links/abc"), Route::GetLink("abc"));

@@ -2,13 +2,16 @@
 //! list (from the D1 index, keyset-paginated).
 
 use serde::{Deserialize, Deserializer, Serialize};
-use worker::{Context, Env, Request};
+use worker::{console_error, Context, Env, Request};
 
 use super::{authenticate, json, json_body, no_content, origin, query_param, ApiResult};
+use crate::account::UserId;
 use crate::auth::Caller;
+use crate::claim::{ClaimOutcome, ClaimRequest};
 use crate::error::ApiError;
 use crate::link::{Link, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN};
-use crate::platform::{index, kv, now};
+use crate::platform::{claims, index, kv, now};
+use crate::store::claims::Claims;
 use crate::store::index::{LinkRow, ListCursor};
 use crate::store::kv::Kv;
 use crate::sync::{self, IndexChange};
@@ -61,6 +64,7 @@ fn view<'a>(link: &'a Link, origin: &str) -> LinkView<'a> {
 /// `POST /api/links` `{"url","slug"?,"title"?}` → 201 the link.
 pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
+    let claims = claims(env)?;
     let caller = authenticate(&req, env, &kv).await?;
     let origin = origin(&req)?;
     let body: CreateLinkBody = json_body(&mut req).await?;
@@ -69,31 +73,56 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let slug = match body.slug.as_deref() {
         Some(raw) => {
             let slug = Slug::parse(raw)?;
-            // Not yet atomic across locations: two creates racing within KV's propagation
-            // window can both pass this check.
-            if kv.link_exists(&slug).await? {
+            if !claim_slug(&kv, &claims, &slug, &caller.id).await? {
                 return Err(ApiError::SlugTaken);
             }
             slug
         }
-        None => free_generated_slug(&kv).await?,
+        None => claim_generated_slug(&kv, &claims, &caller.id).await?,
     };
     let link = Link::new(slug, url, title, caller.id, now());
-    kv.put_link(&link).await?;
+    if let Err(e) = kv.put_link(&link).await {
+        // Give the slug back, or it stays claimed with no link behind it.
+        let release = ClaimRequest::Release {
+            owner: link.owner.clone(),
+        };
+        if let Err(r) = claims.request(&link.slug, &release).await {
+            console_error!("releasing {} after a failed create: {r}", link.slug);
+        }
+        return Err(e.into());
+    }
 
     let response = json(201, &view(&link, &origin.origin));
     ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(link)));
     response
 }
 
-async fn free_generated_slug(kv: &Kv) -> Result<Slug, ApiError> {
+/// Claims `slug` for `owner`: false when anyone holds it. The KV check answers the common
+/// case without a Durable Object round trip and covers links older than claims; the claim is
+/// what makes the answer atomic across locations.
+async fn claim_slug(
+    kv: &Kv,
+    claims: &Claims,
+    slug: &Slug,
+    owner: &UserId,
+) -> Result<bool, ApiError> {
+    if kv.link_exists(slug).await? {
+        return Ok(false);
+    }
+    let request = ClaimRequest::Claim {
+        owner: owner.clone(),
+    };
+    Ok(claims.request(slug, &request).await? == ClaimOutcome::Granted)
+}
+
+async fn claim_generated_slug(kv: &Kv, claims: &Claims, owner: &UserId) -> Result<Slug, ApiError> {
     for _ in 0..GENERATE_ATTEMPTS {
         let candidate = nanoid::nanoid!(GENERATED_SLUG_LEN, &ALPHANUMERIC);
         // A reserved word can come out of the generator too; skip it like a collision.
         let Ok(slug) = Slug::parse(&candidate) else {
             continue;
         };
-        if !kv.link_exists(&slug).await? {
+        if claim_slug(kv, claims, &slug, owner).await? {
             return Ok(slug);
         }
     }
@@ -153,6 +182,13 @@ pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> A
     let caller = authenticate(&req, env, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
     kv.delete_link(&link.slug).await?;
+    let release = ClaimRequest::Release {
+        owner: link.owner.clone(),
+    };
+    if let Err(e) = claims(env)?.request(&link.slug, &release).await {
+        // The link is gone; only the slug's reuse by its owner waits for a retry.
+        console_error!("releasing {} after delete: {e}", link.slug);
+    }
 
     let change = IndexChange::Delete {
         version: link.delete_version(now()),

@@ -42,9 +42,20 @@ const LIST_BY_OWNER_AFTER: &str = "SELECT slug, url, user_id, title, state, flag
 const VERSIONS_BETWEEN: &str =
     "SELECT slug, version FROM links WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
 const VERSIONS_AFTER: &str = "SELECT slug, version FROM links WHERE slug > ?1 ORDER BY slug";
+const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
 const UPSERT_USER: &str =
     "INSERT INTO users (id, email, role, created_at) VALUES (?1, ?2, ?3, ?4) \
      ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role";
+
+/// D1 statements an upsert of `n` links costs.
+pub fn upsert_statements(n: usize) -> u64 {
+    n.div_ceil(ROWS_PER_UPSERT) as u64
+}
+
+/// D1 statements a guarded delete of `n` slugs costs.
+pub fn delete_statements(n: usize) -> u64 {
+    n.div_ceil(SLUGS_PER_DELETE) as u64
+}
 
 /// A row of `links` as the list endpoint returns it.
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +230,22 @@ impl Index {
             .map_err(d1)?
             .results::<IndexedVersion>()
             .map_err(d1)
+    }
+
+    pub async fn count_links(&self) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: u64,
+        }
+        let rows = self
+            .db
+            .prepare(COUNT_LINKS)
+            .all()
+            .await
+            .map_err(d1)?
+            .results::<Count>()
+            .map_err(d1)?;
+        Ok(rows.first().map_or(0, |c| c.n))
     }
 
     pub async fn upsert_user(&self, user: &User) -> Result<(), StoreError> {

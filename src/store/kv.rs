@@ -35,6 +35,11 @@ pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
 const REDIRECT_CACHE_TTL_SECS: u64 = 60;
 
+/// KV operations a bulk read of `n` keys costs.
+pub fn bulk_get_calls(n: usize) -> u64 {
+    n.div_ceil(BULK_GET_MAX) as u64
+}
+
 pub fn link_key(slug: &Slug) -> String {
     format!("{LINK_PREFIX}{slug}")
 }
@@ -82,19 +87,42 @@ impl PendingMarker {
     }
 }
 
-/// Where an unfinished sweep stands. Saved after every page.
+/// Up to [`DRIFT_SAMPLE_MAX`] slugs of each drift kind, for the consistency report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftSamples {
+    pub missing: Vec<String>,
+    pub stale: Vec<String>,
+    pub orphans: Vec<String>,
+}
+
+pub const DRIFT_SAMPLE_MAX: usize = 10;
+
+impl DriftSamples {
+    pub fn add(into: &mut Vec<String>, slugs: impl IntoIterator<Item = String>) {
+        let room = DRIFT_SAMPLE_MAX.saturating_sub(into.len());
+        into.extend(slugs.into_iter().take(room));
+    }
+}
+
+/// Where a sweep stands: saved after every page while it runs (`sync:sweep`), and kept with
+/// `finished_at` set as the last finished sweep (`sync:sweep:last`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SweepCheckpoint {
     /// KV's list cursor for the next page.
     pub cursor: Option<String>,
     /// The last slug already compared: the next page's D1 range starts after it.
     pub after: Option<String>,
     pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub invocations: u64,
     pub pages: u64,
     pub scanned: u64,
     pub missing: u64,
     pub stale: u64,
     pub orphans: u64,
+    pub unknown_meta: u64,
+    pub samples: DriftSamples,
 }
 
 /// One page of `link:` keys, in byte order, with their metadata when present.
@@ -276,6 +304,17 @@ impl Kv {
             .collect())
     }
 
+    /// How many markers wait, counting at most one list page; `true` when there are more.
+    pub async fn pending_count(&self) -> Result<(u64, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(PENDING_PREFIX.into())
+            .execute()
+            .await?;
+        Ok((page.keys.len() as u64, !page.list_complete))
+    }
+
     pub async fn clear_pending(&self, marker: &PendingMarker) -> Result<(), StoreError> {
         Ok(self.kv.delete(&marker.key).await?)
     }
@@ -292,6 +331,15 @@ impl Kv {
     pub async fn save_sweep_checkpoint(&self, c: &SweepCheckpoint) -> Result<(), StoreError> {
         self.kv.put(SWEEP_CHECKPOINT_KEY, c)?.execute().await?;
         Ok(())
+    }
+
+    pub async fn last_sweep(&self) -> Result<Option<SweepCheckpoint>, StoreError> {
+        match self.kv.get(SWEEP_LAST_KEY).text().await? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| corrupt(SWEEP_LAST_KEY, e)),
+        }
     }
 
     /// Ends a sweep: the checkpoint goes, its totals stay as the last finished sweep.

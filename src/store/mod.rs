@@ -3,7 +3,9 @@
 //! - [`kv::Kv`]: Workers KV, the source of truth for links, users, API keys, sync markers and
 //!   the sweep checkpoint. Owns every key format.
 //! - [`index::Index`]: D1, the query index rebuilt from KV at any time. Owns every SQL statement.
+//! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic.
 
+pub mod claims;
 pub mod index;
 pub mod kv;
 
@@ -15,6 +17,8 @@ pub enum StoreError {
     Kv(String),
     #[error("D1: {0}")]
     Index(String),
+    #[error("slug claim: {0}")]
+    Claim(String),
     #[error("corrupt value under {key}: {reason}")]
     Corrupt { key: String, reason: String },
 }
