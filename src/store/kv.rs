@@ -143,6 +143,20 @@ impl Kv {
         Self { kv }
     }
 
+    /// The JSON value under `key`, `None` when absent; a value that does not parse is
+    /// [`StoreError::Corrupt`], never a panic.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.kv.get(key).text().await? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| corrupt(key, e)),
+        }
+    }
+
     // --- links -------------------------------------------------------------------------------
 
     /// The raw value of `link:<slug>` for the redirect: one read, edge-cached, no parsing here.
@@ -157,10 +171,7 @@ impl Kv {
 
     pub async fn link(&self, slug: &Slug) -> Result<Option<Link>, StoreError> {
         let key = link_key(slug);
-        match self.kv.get(&key).text().await? {
-            None => Ok(None),
-            Some(text) => parse_link(&key, &text).map(Some),
-        }
+        self.get_json(&key).await
     }
 
     pub async fn link_exists(&self, slug: &Slug) -> Result<bool, StoreError> {
@@ -193,7 +204,9 @@ impl Kv {
             for (slug, key) in chunk.iter().zip(&keys) {
                 let parsed = match values.remove(key).flatten() {
                     None => Ok(None),
-                    Some(text) => parse_link(key, &text).map(Some),
+                    Some(text) => serde_json::from_str(&text)
+                        .map(Some)
+                        .map_err(|e| corrupt(key, e)),
                 };
                 out.insert(slug.clone(), parsed);
             }
@@ -231,12 +244,7 @@ impl Kv {
 
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         let key = format!("{USER_PREFIX}{id}");
-        match self.kv.get(&key).text().await? {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| corrupt(&key, e)),
-        }
+        self.get_json(&key).await
     }
 
     pub async fn user_id_for_email(&self, email: &Email) -> Result<Option<UserId>, StoreError> {
@@ -273,12 +281,7 @@ impl Kv {
 
     pub async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         let key = format!("{API_KEY_PREFIX}{}", hash.as_str());
-        match self.kv.get(&key).text().await? {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| corrupt(&key, e)),
-        }
+        self.get_json(&key).await
     }
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------
@@ -320,12 +323,7 @@ impl Kv {
     }
 
     pub async fn sweep_checkpoint(&self) -> Result<Option<SweepCheckpoint>, StoreError> {
-        match self.kv.get(SWEEP_CHECKPOINT_KEY).text().await? {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| corrupt(SWEEP_CHECKPOINT_KEY, e)),
-        }
+        self.get_json(SWEEP_CHECKPOINT_KEY).await
     }
 
     pub async fn save_sweep_checkpoint(&self, c: &SweepCheckpoint) -> Result<(), StoreError> {
@@ -334,12 +332,7 @@ impl Kv {
     }
 
     pub async fn last_sweep(&self) -> Result<Option<SweepCheckpoint>, StoreError> {
-        match self.kv.get(SWEEP_LAST_KEY).text().await? {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| corrupt(SWEEP_LAST_KEY, e)),
-        }
+        self.get_json(SWEEP_LAST_KEY).await
     }
 
     /// Ends a sweep: the checkpoint goes, its totals stay as the last finished sweep.
@@ -347,10 +340,6 @@ impl Kv {
         self.kv.put(SWEEP_LAST_KEY, done)?.execute().await?;
         Ok(self.kv.delete(SWEEP_CHECKPOINT_KEY).await?)
     }
-}
-
-fn parse_link(key: &str, text: &str) -> Result<Link, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(key, e))
 }
 
 fn corrupt(key: &str, e: serde_json::Error) -> StoreError {
