@@ -172,6 +172,48 @@ fn user_key_on_admin_route_is_403() {
 }
 
 #[test]
+fn reconcile_and_consistency_are_admin_only() {
+    let user = app().new_user();
+    let endpoints = [
+        ("POST", "/api/admin/reconcile"),
+        ("GET", "/api/admin/consistency"),
+    ];
+    for (method, path) in endpoints {
+        app()
+            .request(method, path, Some(&user.api_key), None)
+            .assert_error(403, "forbidden");
+        app()
+            .request(method, path, None, None)
+            .assert_error(401, "unauthorized");
+        app()
+            .request(method, path, Some("el_not-a-real-key"), None)
+            .assert_error(401, "unauthorized");
+    }
+    // Wrong methods are 405, also for the admin.
+    let admin = Some(app().admin_token());
+    for (method, path) in [
+        ("GET", "/api/admin/reconcile"),
+        ("PUT", "/api/admin/reconcile"),
+        ("DELETE", "/api/admin/reconcile"),
+        ("POST", "/api/admin/consistency"),
+        ("PATCH", "/api/admin/consistency"),
+        ("DELETE", "/api/admin/consistency"),
+    ] {
+        let body = (method != "GET" && method != "DELETE").then_some("{}");
+        app()
+            .request(method, path, admin, body)
+            .assert_error(405, "method_not_allowed");
+        app()
+            .request(method, path, Some(&user.api_key), body)
+            .assert_error(405, "method_not_allowed");
+    }
+    // The admin is let in.
+    app()
+        .get("/api/admin/consistency", admin)
+        .assert_status(200);
+}
+
+#[test]
 fn create_user_with_duplicate_email_is_409_case_insensitive() {
     let email = common::random_email();
     let admin = Some(app().admin_token());

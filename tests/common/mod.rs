@@ -510,6 +510,27 @@ impl TestApp {
         );
     }
 
+    /// `POST /api/admin/reconcile` as the admin: one bounded reconcile pass; its summary JSON.
+    #[track_caller]
+    pub fn admin_reconcile(&self) -> Value {
+        let resp = self.request(
+            "POST",
+            "/api/admin/reconcile",
+            Some(&self.admin_token),
+            None,
+        );
+        resp.assert_status(200);
+        resp.json()
+    }
+
+    /// `GET /api/admin/consistency` as the admin; its JSON.
+    #[track_caller]
+    pub fn consistency(&self) -> Value {
+        let resp = self.get("/api/admin/consistency", Some(&self.admin_token));
+        resp.assert_status(200);
+        resp.json()
+    }
+
     // ---- local D1 and KV through the wrangler CLI ------------------------------------------
 
     /// Rows of one SQL statement against local D1.
@@ -577,8 +598,73 @@ impl TestApp {
         .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
     }
 
+    /// Writes many raw entries under the `LINKS` binding with one `wrangler kv bulk put`; each
+    /// entry is `{"key","value"}` plus an optional `"metadata"` object, as the CLI reads them.
+    /// Local bulk put writes one key at a time (about 100 keys a second here), so the deadline
+    /// grows with the number of entries.
+    #[track_caller]
+    pub fn kv_bulk_put(&self, entries: &[Value]) {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let path = self.persist_dir.join(format!("kv-bulk-{n}.json"));
+        fs::write(&path, Value::from(entries.to_vec()).to_string())
+            .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        let path_arg = path.to_string_lossy().into_owned();
+        let deadline = CLI_DEADLINE + Duration::from_millis(30 * entries.len() as u64);
+        self.wrangler_cli_with_deadline(
+            &[
+                "kv",
+                "bulk",
+                "put",
+                "--binding",
+                "LINKS",
+                "--preview",
+                "false",
+                "--local",
+                &path_arg,
+            ],
+            deadline,
+        )
+        .unwrap_or_else(|e| panic!("kv bulk put of {} entries failed: {e}", entries.len()));
+        let _ = fs::remove_file(&path);
+    }
+
+    /// `wrangler kv key list --prefix`: the first (at most 1000) keys under `prefix`, each
+    /// `{"name"[,"metadata"][,"expiration"]}`; unlike `kv_get`, this shows key metadata.
+    #[track_caller]
+    pub fn kv_list(&self, prefix: &str) -> Vec<Value> {
+        let out = self
+            .wrangler_cli(&[
+                "kv",
+                "key",
+                "list",
+                "--binding",
+                "LINKS",
+                "--preview",
+                "false",
+                "--local",
+                "--prefix",
+                prefix,
+            ])
+            .unwrap_or_else(|e| panic!("kv key list --prefix {prefix} failed: {e}"));
+        let start = out.find('[').unwrap_or(0);
+        match serde_json::from_str(out[start..].trim()) {
+            Ok(Value::Array(keys)) => keys,
+            _ => panic!("kv key list output is not a JSON array: {out}"),
+        }
+    }
+
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
     pub fn wrangler_cli(&self, args: &[&str]) -> Result<String, String> {
+        self.wrangler_cli_with_deadline(args, CLI_DEADLINE)
+    }
+
+    /// [`TestApp::wrangler_cli`] for a command that may take up to `deadline`.
+    pub fn wrangler_cli_with_deadline(
+        &self,
+        args: &[&str],
+        deadline: Duration,
+    ) -> Result<String, String> {
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
         let out_path = self.persist_dir.join(format!("cli-{n}.out"));
@@ -601,12 +687,10 @@ impl TestApp {
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
                 break status;
             }
-            if started.elapsed() > CLI_DEADLINE {
+            if started.elapsed() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "wrangler {args:?} took longer than {CLI_DEADLINE:?}"
-                ));
+                return Err(format!("wrangler {args:?} took longer than {deadline:?}"));
             }
             thread::sleep(Duration::from_millis(20));
         };
