@@ -318,7 +318,7 @@ impl Kv {
         Ok(())
     }
 
-    /// The user's keys, oldest first by id order, with when each was last used.
+    /// The user's keys, oldest first, with when each was last used.
     pub async fn user_keys(&self, user: &UserId) -> Result<Vec<KeySummary>, StoreError> {
         let prefix = format!("{KEYS_PREFIX}{user}:");
         let mut listed: Vec<(KeyId, KeyListing)> = Vec::new();
@@ -349,6 +349,7 @@ impl Kv {
                 .collect();
             used.extend(self.kv.get_bulk(&keys).text().await?);
         }
+        listed.sort_by(|a, b| (a.1.created_at, a.0.as_str()).cmp(&(b.1.created_at, b.0.as_str())));
         Ok(listed
             .into_iter()
             .map(|(id, meta)| KeySummary {
