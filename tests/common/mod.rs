@@ -577,6 +577,35 @@ impl TestApp {
         .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
     }
 
+    /// Names of the KV keys under the `LINKS` binding that start with `prefix` (one CLI call;
+    /// wrangler pages the list itself).
+    #[track_caller]
+    pub fn kv_list(&self, prefix: &str) -> Vec<String> {
+        let out = self
+            .wrangler_cli(&[
+                "kv",
+                "key",
+                "list",
+                "--binding",
+                "LINKS",
+                "--preview",
+                "false",
+                "--local",
+                "--prefix",
+                prefix,
+            ])
+            .unwrap_or_else(|e| panic!("kv list {prefix} failed: {e}"));
+        let start = out.find('[').unwrap_or(0);
+        let parsed: Value = serde_json::from_str(out[start..].trim())
+            .unwrap_or_else(|e| panic!("kv list output is not JSON ({e}): {out}"));
+        parsed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
     pub fn wrangler_cli(&self, args: &[&str]) -> Result<String, String> {
         static N: AtomicU64 = AtomicU64::new(0);
