@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::link::Version;
 use crate::time::Timestamp;
 
 /// Every API key starts with this, so keys are recognisable in logs and by secret scanners.
@@ -112,6 +113,114 @@ pub struct User {
     pub email: Email,
     pub role: Role,
     pub created_at: Timestamp,
+    /// A disabled user's keys fail with 401; their links keep redirecting.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Orders writes of this user for the D1 index, like a link's version.
+    #[serde(default)]
+    pub version: Version,
+}
+
+/// An admin's change to a user: `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+impl User {
+    pub fn new(id: UserId, email: Email, now: Timestamp) -> Self {
+        Self {
+            id,
+            email,
+            role: Role::User,
+            created_at: now,
+            disabled: false,
+            version: Version::next(None, now),
+        }
+    }
+
+    /// The user after `patch`, with a new version; `None` when nothing changes.
+    pub fn patched(&self, patch: &UserPatch, now: Timestamp) -> Option<User> {
+        let role = patch.role.unwrap_or(self.role);
+        let disabled = patch.disabled.unwrap_or(self.disabled);
+        if role == self.role && disabled == self.disabled {
+            return None;
+        }
+        Some(User {
+            role,
+            disabled,
+            version: Version::next(Some(self.version), now),
+            ..self.clone()
+        })
+    }
+}
+
+/// The id of an API key: `k_` and 12 random alphanumerics. Public: it names a key in lists and
+/// revocations; only the secret authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyId(String);
+
+impl KeyId {
+    pub fn from_random(random: &str) -> Self {
+        Self(format!("k_{random}"))
+    }
+
+    /// A key id from a path; `None` when it cannot be one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let rest = raw.strip_prefix("k_")?;
+        (!rest.is_empty() && rest.len() <= 32 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub const KEY_NAME_MAX_CHARS: usize = 64;
+
+/// A label the owner gives a key ("laptop", "CI"): at most 64 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KeyName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidKeyName(pub String);
+
+impl KeyName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidKeyName> {
+        let t = raw.trim();
+        if t.is_empty() || t.chars().count() > KEY_NAME_MAX_CHARS || t.chars().any(char::is_control)
+        {
+            return Err(InvalidKeyName(format!(
+                "name must be 1 to {KEY_NAME_MAX_CHARS} printable characters"
+            )));
+        }
+        Ok(Self(t.to_owned()))
+    }
+}
+
+impl TryFrom<String> for KeyName {
+    type Error = InvalidKeyName;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        KeyName::parse(&s)
+    }
+}
+
+impl From<KeyName> for String {
+    fn from(n: KeyName) -> Self {
+        n.0
+    }
 }
 
 /// A secret API key as the client presents it. Never stored; only its [`KeyHash`] is.
@@ -180,6 +289,26 @@ pub struct ApiKeyRecord {
     pub hash: KeyHash,
     pub user_id: UserId,
     pub created_at: Timestamp,
+    pub id: KeyId,
+    pub name: Option<KeyName>,
+}
+
+/// A key as its owner's list shows it: never the secret, never the hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeySummary {
+    pub id: KeyId,
+    pub name: Option<KeyName>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// `last_used_at` is written at most this often per key and isolate: a KV key takes one write
+/// a second, and a timestamp to the hour is what "is this key still in use?" needs.
+pub const LAST_USED_RESOLUTION_MILLIS: u64 = 60 * 60 * 1000;
+
+/// Whether a use at `now` should be recorded, given the last one recorded.
+pub fn should_record_use(last: Option<Timestamp>, now: Timestamp) -> bool {
+    last.is_none_or(|l| now.as_millis() >= l.as_millis() + LAST_USED_RESOLUTION_MILLIS)
 }
 
 #[cfg(test)]
@@ -225,6 +354,59 @@ mod tests {
     fn api_key_debug_does_not_leak_the_secret() {
         let key = ApiKey::from_random(&"S".repeat(API_KEY_RANDOM_LEN));
         assert!(!format!("{key:?}").contains("SSSS"));
+    }
+
+    #[test]
+    fn user_patch_bumps_version_only_on_change() {
+        let u = User::new(
+            UserId::from_random("x"),
+            Email::parse("a@b.co").unwrap(),
+            Timestamp::from_millis(10),
+        );
+        assert_eq!(
+            u.patched(&UserPatch::default(), Timestamp::from_millis(20)),
+            None
+        );
+        let same = UserPatch {
+            role: Some(Role::User),
+            disabled: Some(false),
+        };
+        assert_eq!(u.patched(&same, Timestamp::from_millis(20)), None);
+        let off = UserPatch {
+            role: None,
+            disabled: Some(true),
+        };
+        let p = u.patched(&off, Timestamp::from_millis(20)).unwrap();
+        assert!(p.disabled && p.version > u.version && p.role == Role::User);
+        assert!(serde_json::from_str::<UserPatch>(r#"{"role":"root"}"#).is_err());
+        assert!(serde_json::from_str::<UserPatch>(r#"{"name":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn key_ids_and_names_are_checked() {
+        assert!(KeyId::parse("k_abc123").is_some());
+        for bad in ["", "k_", "abc", "k_a-b", "k_../x"] {
+            assert!(KeyId::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(KeyName::parse("laptop").is_ok());
+        assert!(KeyName::parse(" ").is_err());
+        assert!(KeyName::parse(&"x".repeat(65)).is_err());
+        assert!(KeyName::parse("a\nb").is_err());
+        assert!(KeyName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn key_use_is_recorded_hourly() {
+        let t = |ms| Timestamp::from_millis(ms);
+        assert!(should_record_use(None, t(0)));
+        assert!(!should_record_use(
+            Some(t(0)),
+            t(LAST_USED_RESOLUTION_MILLIS - 1)
+        ));
+        assert!(should_record_use(
+            Some(t(0)),
+            t(LAST_USED_RESOLUTION_MILLIS)
+        ));
     }
 
     #[test]

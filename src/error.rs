@@ -6,8 +6,9 @@
 
 use serde::Serialize;
 
-use crate::account::InvalidEmail;
+use crate::account::{InvalidEmail, InvalidKeyName};
 use crate::link::InvalidLink;
+use crate::moderation::InvalidHost;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,16 @@ pub enum ApiError {
     InvalidTitle(String),
     #[error("{0}")]
     InvalidEmail(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidHost(String),
+    #[error("reason must be one of: spam, phishing, malware, abuse, illegal, other")]
+    InvalidReason,
+    #[error("state must be one of: active, disabled, flagged")]
+    InvalidState,
+    #[error("links to this destination are not allowed")]
+    BlockedDestination,
     #[error("limit must be an integer from 1 to {max}")]
     InvalidLimit { max: u32 },
     #[error("cursor is not one this API returned")]
@@ -59,6 +70,11 @@ impl ApiError {
             | ApiError::InvalidSlug(_)
             | ApiError::InvalidTitle(_)
             | ApiError::InvalidEmail(_)
+            | ApiError::InvalidName(_)
+            | ApiError::InvalidHost(_)
+            | ApiError::InvalidReason
+            | ApiError::InvalidState
+            | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
             | ApiError::InvalidCursor => 400,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -79,6 +95,11 @@ impl ApiError {
             ApiError::InvalidSlug(_) => "invalid_slug",
             ApiError::InvalidTitle(_) => "invalid_title",
             ApiError::InvalidEmail(_) => "invalid_email",
+            ApiError::InvalidName(_) => "invalid_name",
+            ApiError::InvalidHost(_) => "invalid_host",
+            ApiError::InvalidReason => "invalid_reason",
+            ApiError::InvalidState => "invalid_state",
+            ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
             ApiError::InvalidCursor => "invalid_cursor",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -142,6 +163,18 @@ impl From<InvalidLink> for ApiError {
 impl From<InvalidEmail> for ApiError {
     fn from(e: InvalidEmail) -> Self {
         ApiError::InvalidEmail(e.0)
+    }
+}
+
+impl From<InvalidKeyName> for ApiError {
+    fn from(e: InvalidKeyName) -> Self {
+        ApiError::InvalidName(e.0)
+    }
+}
+
+impl From<InvalidHost> for ApiError {
+    fn from(e: InvalidHost) -> Self {
+        ApiError::InvalidHost(e.0)
     }
 }
 

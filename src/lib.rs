@@ -5,6 +5,7 @@
 //!
 //! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
 //! - [`claim`]: who holds a slug; made atomic by a Durable Object per slug.
+//! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
 //! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod claim;
 pub mod error;
 pub mod link;
+pub mod moderation;
 pub mod platform;
 pub mod reconcile;
 pub mod route;
@@ -29,7 +31,7 @@ pub mod time;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
-use crate::api::{admin, error_response, health, links, redirect, respond};
+use crate::api::{admin, error_response, health, keys, links, redirect, respond};
 use crate::error::ApiError;
 use crate::reconcile::Trigger;
 use crate::route::{Method, Route};
@@ -41,12 +43,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let response = match Route::parse(method, &path) {
         Route::Redirect(slug) => redirect::serve(&env, slug).await,
         Route::Health => respond(health::get()),
-        Route::CreateUser => respond(admin::create_user(req, &env, &ctx).await),
-        Route::Consistency => respond(admin::consistency(req, &env).await),
-        Route::Reconcile => respond(admin::reconcile(req, &env).await),
+        Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
+        Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
+        Route::UpdateUser(id) => respond(admin::users::update(req, &env, &ctx, id).await),
+        Route::AdminLinks => respond(admin::links::list(req, &env, &ctx).await),
+        Route::FlagLink(slug) => respond(admin::links::flag(req, &env, &ctx, slug).await),
+        Route::UnflagLink(slug) => respond(admin::links::unflag(req, &env, &ctx, slug).await),
+        Route::Blocklist => respond(admin::blocklist::list(req, &env, &ctx).await),
+        Route::BlockHost => respond(admin::blocklist::add(req, &env, &ctx).await),
+        Route::UnblockHost(host) => respond(admin::blocklist::remove(req, &env, &ctx, host).await),
+        Route::Consistency => respond(admin::consistency::consistency(req, &env, &ctx).await),
+        Route::Reconcile => respond(admin::consistency::reconcile(req, &env, &ctx).await),
+        Route::CreateKey => respond(keys::create(req, &env, &ctx).await),
+        Route::ListKeys => respond(keys::list(req, &env, &ctx).await),
+        Route::RevokeKey(id) => respond(keys::revoke(req, &env, &ctx, id).await),
         Route::CreateLink => respond(links::create(req, &env, &ctx).await),
-        Route::ListLinks => respond(links::list(req, &env).await),
-        Route::GetLink(slug) => respond(links::get(req, &env, slug).await),
+        Route::ListLinks => respond(links::list(req, &env, &ctx).await),
+        Route::GetLink(slug) => respond(links::get(req, &env, &ctx, slug).await),
         Route::UpdateLink(slug) => respond(links::update(req, &env, &ctx, slug).await),
         Route::DeleteLink(slug) => respond(links::delete(req, &env, &ctx, slug).await),
         Route::NotFound => error_response(&ApiError::NotFound),

@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
+use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
 /// Slugs are 3 to 64 characters from `A-Z a-z 0-9 _ -`, case-sensitive.
@@ -172,6 +173,14 @@ impl TargetUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The destination's host (lower-case, IDNA form), for the blocklist.
+    pub fn host(&self) -> String {
+        url::Url::parse(&self.0)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
 }
 
 impl TryFrom<String> for TargetUrl {
@@ -323,16 +332,38 @@ impl Link {
         if patch.is_empty() {
             return None;
         }
+        Some(self.rewritten(now, |next| {
+            if let Some(url) = patch.url {
+                next.url = url;
+            }
+            if let Some(title) = patch.title {
+                next.title = title;
+            }
+        }))
+    }
+
+    /// The link flagged by an admin: it stops redirecting; visitors see the category only.
+    pub fn flagged(&self, reason: FlagReason, now: Timestamp) -> Link {
+        self.rewritten(now, |l| {
+            l.is_active = false;
+            l.flag_reason = Some(reason.as_str().to_owned());
+        })
+    }
+
+    /// The link with its flag cleared, active again.
+    pub fn unflagged(&self, now: Timestamp) -> Link {
+        self.rewritten(now, |l| {
+            l.is_active = true;
+            l.flag_reason = None;
+        })
+    }
+
+    fn rewritten(&self, now: Timestamp, change: impl FnOnce(&mut Link)) -> Link {
         let mut next = self.clone();
-        if let Some(url) = patch.url {
-            next.url = url;
-        }
-        if let Some(title) = patch.title {
-            next.title = title;
-        }
+        change(&mut next);
         next.updated_at = now.max(self.updated_at);
         next.version = Version::next(Some(self.version), now);
-        Some(next)
+        next
     }
 
     /// The version a delete of this link carries: newer than every write it had.
@@ -370,6 +401,8 @@ struct RedirectFields<'a> {
     #[serde(borrow)]
     url: Cow<'a, str>,
     is_active: bool,
+    #[serde(borrow, default)]
+    flag_reason: Option<Cow<'a, str>>,
 }
 
 /// What `GET /<slug>` answers.
@@ -377,7 +410,16 @@ struct RedirectFields<'a> {
 pub enum Redirect<'a> {
     To(Cow<'a, str>),
     NotFound,
-    Unavailable,
+    Unavailable(Unavailable<'a>),
+}
+
+/// Why a link does not redirect, as its visitors are told.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unavailable<'a> {
+    /// Switched off by its owner.
+    Disabled,
+    /// Flagged by an admin, with the reason category.
+    Flagged(Cow<'a, str>),
 }
 
 impl<'a> Redirect<'a> {
@@ -389,7 +431,10 @@ impl<'a> Redirect<'a> {
         };
         match serde_json::from_str::<RedirectFields<'a>>(text) {
             Ok(f) if f.is_active => Redirect::To(f.url),
-            Ok(_) => Redirect::Unavailable,
+            Ok(f) => Redirect::Unavailable(match f.flag_reason {
+                Some(reason) => Unavailable::Flagged(reason),
+                None => Unavailable::Disabled,
+            }),
             Err(_) => Redirect::NotFound,
         }
     }
@@ -558,6 +603,25 @@ mod tests {
     }
 
     #[test]
+    fn flag_and_unflag_are_versioned_writes() {
+        let l = link(1);
+        let f = l.flagged(FlagReason::Phishing, Timestamp::from_millis(5));
+        assert!(!f.is_active && f.version > l.version);
+        assert_eq!(f.flag_reason.as_deref(), Some("phishing"));
+        assert_eq!(f.state(), LinkState::Flagged);
+        let u = f.unflagged(Timestamp::from_millis(6));
+        assert!(u.is_active && u.flag_reason.is_none() && u.version > f.version);
+    }
+
+    #[test]
+    fn url_host_is_normalised() {
+        assert_eq!(
+            TargetUrl::parse("https://A.Example.com/x").unwrap().host(),
+            "a.example.com"
+        );
+    }
+
+    #[test]
     fn delete_is_newer_than_the_link() {
         let l = link(10);
         assert!(l.delete_version(Timestamp::from_millis(10)) > l.version);
@@ -593,7 +657,16 @@ mod tests {
         let mut off = l.clone();
         off.is_active = false;
         let json = serde_json::to_string(&off).unwrap();
-        assert_eq!(Redirect::decide(Some(&json)), Redirect::Unavailable);
+        assert_eq!(
+            Redirect::decide(Some(&json)),
+            Redirect::Unavailable(Unavailable::Disabled)
+        );
+        let json =
+            serde_json::to_string(&l.flagged(FlagReason::Spam, Timestamp::from_millis(2))).unwrap();
+        assert_eq!(
+            Redirect::decide(Some(&json)),
+            Redirect::Unavailable(Unavailable::Flagged(Cow::Borrowed("spam")))
+        );
         assert_eq!(Redirect::decide(None), Redirect::NotFound);
         assert_eq!(Redirect::decide(Some("not json")), Redirect::NotFound);
     }

@@ -31,6 +31,17 @@ impl Method {
 pub enum Route<'a> {
     Health,
     CreateUser,
+    ListUsers,
+    UpdateUser(&'a str),
+    AdminLinks,
+    FlagLink(&'a str),
+    UnflagLink(&'a str),
+    Blocklist,
+    BlockHost,
+    UnblockHost(&'a str),
+    CreateKey,
+    ListKeys,
+    RevokeKey(&'a str),
     Consistency,
     Reconcile,
     CreateLink,
@@ -65,6 +76,38 @@ impl<'a> Route<'a> {
             },
             ["api", "admin", "users"] => match method {
                 Post => Route::CreateUser,
+                Get => Route::ListUsers,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "users", id] if !id.is_empty() => match method {
+                Patch => Route::UpdateUser(id),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "links"] => match method {
+                Get => Route::AdminLinks,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "links", slug, "flag"] if !slug.is_empty() => match method {
+                Post => Route::FlagLink(slug),
+                Delete => Route::UnflagLink(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "blocklist"] => match method {
+                Get => Route::Blocklist,
+                Post => Route::BlockHost,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "blocklist", host] if !host.is_empty() => match method {
+                Delete => Route::UnblockHost(host),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "keys"] => match method {
+                Post => Route::CreateKey,
+                Get => Route::ListKeys,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "keys", id] if !id.is_empty() => match method {
+                Delete => Route::RevokeKey(id),
                 _ => Route::MethodNotAllowed,
             },
             ["api", "admin", "consistency"] => match method {
@@ -119,6 +162,41 @@ mod tests {
     }
 
     #[test]
+    fn account_and_moderation_routes() {
+        assert_eq!(Route::parse(Get, "/api/admin/users"), Route::ListUsers);
+        assert_eq!(
+            Route::parse(Patch, "/api/admin/users/u_1"),
+            Route::UpdateUser("u_1")
+        );
+        assert_eq!(Route::parse(Get, "/api/admin/links"), Route::AdminLinks);
+        assert_eq!(
+            Route::parse(Post, "/api/admin/links/abc/flag"),
+            Route::FlagLink("abc")
+        );
+        assert_eq!(
+            Route::parse(Delete, "/api/admin/links/abc/flag"),
+            Route::UnflagLink("abc")
+        );
+        assert_eq!(Route::parse(Get, "/api/admin/blocklist"), Route::Blocklist);
+        assert_eq!(Route::parse(Post, "/api/admin/blocklist"), Route::BlockHost);
+        assert_eq!(
+            Route::parse(Delete, "/api/admin/blocklist/evil.example"),
+            Route::UnblockHost("evil.example")
+        );
+        assert_eq!(Route::parse(Post, "/api/keys"), Route::CreateKey);
+        assert_eq!(Route::parse(Get, "/api/keys"), Route::ListKeys);
+        assert_eq!(
+            Route::parse(Delete, "/api/keys/k_1"),
+            Route::RevokeKey("k_1")
+        );
+        assert_eq!(Route::parse(Get, "/api/keys/k_1"), Route::MethodNotAllowed);
+        assert_eq!(
+            Route::parse(Get, "/api/admin/links/abc/flag"),
+            Route::MethodNotAllowed
+        );
+    }
+
+    #[test]
     fn single_segments_are_redirects() {
         assert_eq!(Route::parse(Get, "/abc"), Route::Redirect("abc"));
         assert_eq!(Route::parse(Head, "/Abc"), Route::Redirect("Abc"));
@@ -133,7 +211,7 @@ mod tests {
         );
         assert_eq!(Route::parse(Delete, "/api/links"), Route::MethodNotAllowed);
         assert_eq!(
-            Route::parse(Get, "/api/admin/users"),
+            Route::parse(Delete, "/api/admin/users"),
             Route::MethodNotAllowed
         );
         assert_eq!(Route::parse(Get, "/"), Route::NotFound);

@@ -4,7 +4,10 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use worker::{console_error, Context, Env, Request};
 
-use super::{authenticate, json, json_body, no_content, origin, query_param, ApiResult};
+use super::admin::blocklist::ensure_allowed;
+use super::{
+    authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
+};
 use crate::account::UserId;
 use crate::auth::Caller;
 use crate::claim::{ClaimOutcome, ClaimRequest};
@@ -48,13 +51,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 /// A link as the API shows it.
 #[derive(Serialize)]
-struct LinkView<'a> {
+pub struct LinkView<'a> {
     #[serde(flatten)]
     link: &'a Link,
     short_url: String,
 }
 
-fn view<'a>(link: &'a Link, origin: &str) -> LinkView<'a> {
+pub fn view<'a>(link: &'a Link, origin: &str) -> LinkView<'a> {
     LinkView {
         short_url: format!("{origin}/{}", link.slug),
         link,
@@ -65,10 +68,11 @@ fn view<'a>(link: &'a Link, origin: &str) -> LinkView<'a> {
 pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let claims = claims(env)?;
-    let caller = authenticate(&req, env, &kv).await?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
     let body: CreateLinkBody = json_body(&mut req).await?;
     let url = TargetUrl::parse_for(&body.url, &origin.host)?;
+    ensure_allowed(&kv, &url).await?;
     let title = body.title.as_deref().map(Title::parse).transpose()?;
     let slug = match body.slug.as_deref() {
         Some(raw) => {
@@ -141,9 +145,9 @@ async fn owned_link(kv: &Kv, caller: &Caller, raw_slug: &str) -> Result<Link, Ap
 }
 
 /// `GET /api/links/{slug}` → 200 the link, from KV.
-pub async fn get(req: Request, env: &Env, raw_slug: &str) -> ApiResult {
+pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
-    let caller = authenticate(&req, env, &kv).await?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
     json(200, &view(&link, &origin(&req)?.origin))
 }
@@ -151,14 +155,18 @@ pub async fn get(req: Request, env: &Env, raw_slug: &str) -> ApiResult {
 /// `PATCH /api/links/{slug}` `{"url"?,"title"?}` → 200 the updated link.
 pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
-    let caller = authenticate(&req, env, &kv).await?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
     let body: UpdateLinkBody = json_body(&mut req).await?;
     let patch = LinkPatch {
         url: match body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
-            Some(Some(raw)) => Some(TargetUrl::parse_for(&raw, &origin.host)?),
+            Some(Some(raw)) => {
+                let url = TargetUrl::parse_for(&raw, &origin.host)?;
+                ensure_allowed(&kv, &url).await?;
+                Some(url)
+            }
         },
         title: body
             .title
@@ -179,7 +187,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
 /// `DELETE /api/links/{slug}` → 204.
 pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
-    let caller = authenticate(&req, env, &kv).await?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
     kv.delete_link(&link.slug).await?;
     let release = ClaimRequest::Release {
@@ -250,14 +258,11 @@ pub fn parse_limit(raw: Option<&str>) -> Result<u32, ApiError> {
 }
 
 /// `GET /api/links?limit=&cursor=` → the caller's links, newest first, from D1.
-pub async fn list(req: Request, env: &Env) -> ApiResult {
+pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
-    let caller = authenticate(&req, env, &kv).await?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
     let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
-    let cursor = match query_param(&req, "cursor")?.filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(ListCursor::decode(&raw).ok_or(ApiError::InvalidCursor)?),
-    };
+    let cursor = list_cursor(&req)?;
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
     let mut rows = index(env)?
@@ -266,7 +271,8 @@ pub async fn list(req: Request, env: &Env) -> ApiResult {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {
-        rows.last().and_then(cursor_after)
+        rows.last()
+            .and_then(|r| ListCursor::after_row(&r.created_at, &r.slug))
     } else {
         None
     };
@@ -275,16 +281,6 @@ pub async fn list(req: Request, env: &Env) -> ApiResult {
         .map(|r| ListedLink::from_row(r, &origin.origin))
         .collect();
     json(200, &LinkList { links, next_cursor })
-}
-
-fn cursor_after(row: &LinkRow) -> Option<String> {
-    Some(
-        ListCursor {
-            created_at: crate::time::Timestamp::parse(&row.created_at)?,
-            slug: Slug::parse(&row.slug).ok()?,
-        }
-        .encode(),
-    )
 }
 
 #[cfg(test)]

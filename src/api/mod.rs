@@ -7,18 +7,24 @@
 
 pub mod admin;
 pub mod health;
+pub mod keys;
 pub mod links;
 pub mod redirect;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{console_error, Env, Request, Response};
+use worker::{console_error, Context, Env, Request, Response};
 
-use crate::account::Role;
+use crate::account::{should_record_use, KeyId, Role};
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
-use crate::platform::{var, ADMIN_TOKEN_VAR};
+use crate::platform::{kv, now, var, ADMIN_TOKEN_VAR};
+use crate::store::index::ListCursor;
 use crate::store::kv::Kv;
+use crate::time::Timestamp;
 
 /// Request bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
@@ -26,7 +32,13 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 pub type ApiResult = Result<Response, ApiError>;
 
 /// Who is calling: the built-in admin, or a user by API key (looked up in KV, never D1).
-pub async fn authenticate(req: &Request, env: &Env, kv: &Kv) -> Result<Caller, ApiError> {
+/// A disabled user's keys fail like unknown ones.
+pub async fn authenticate(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    kv: &Kv,
+) -> Result<Caller, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let admin_token = var(env, ADMIN_TOKEN_VAR);
     match credential(header.as_deref(), admin_token.as_deref()) {
@@ -42,12 +54,47 @@ pub async fn authenticate(req: &Request, env: &Env, kv: &Kv) -> Result<Caller, A
                 .user(&record.user_id)
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
+            if user.disabled {
+                return Err(ApiError::Unauthorized);
+            }
+            note_key_use(env, ctx, &record.id);
             Ok(Caller {
                 id: user.id,
                 role: user.role,
             })
         }
     }
+}
+
+thread_local! {
+    /// When this isolate last recorded each key's use: most requests then cost no KV write.
+    static LAST_RECORDED: RefCell<HashMap<KeyId, Timestamp>> = RefCell::new(HashMap::new());
+}
+
+/// Records the key's use in the background, at most hourly per key and isolate.
+fn note_key_use(env: &Env, ctx: &Context, id: &KeyId) {
+    let at = now();
+    let due = LAST_RECORDED.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        let due = should_record_use(seen.get(id).copied(), at);
+        if due {
+            seen.insert(id.clone(), at);
+        }
+        due
+    });
+    if !due {
+        return;
+    }
+    let (env, id) = (env.clone(), id.clone());
+    ctx.wait_until(async move {
+        let result = match kv(&env) {
+            Ok(kv) => kv.record_key_use(&id, at).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            console_error!("recording use of key {id}: {e}");
+        }
+    });
 }
 
 pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
@@ -59,6 +106,21 @@ pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T` (which should deny unknown fields).
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    parse_json(&body_bytes(req).await?)
+}
+
+/// Like [`json_body`], but an empty body means `T::default()` (every field optional).
+pub async fn json_body_or_default<T: DeserializeOwned + Default>(
+    req: &mut Request,
+) -> Result<T, ApiError> {
+    let bytes = body_bytes(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(&bytes)
+}
+
+async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let too_large = ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
@@ -78,7 +140,7 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
     if bytes.len() > MAX_BODY_BYTES {
         return Err(too_large);
     }
-    parse_json(&bytes)
+    Ok(bytes)
 }
 
 /// Parses a JSON body; every failure is 400 `invalid_json` with serde's explanation.
@@ -146,6 +208,17 @@ pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned()))
+}
+
+/// The `cursor` parameter: absent or empty is the first page; anything else must be a cursor
+/// this API issued.
+pub fn list_cursor(req: &Request) -> Result<Option<ListCursor>, ApiError> {
+    match query_param(req, "cursor")?.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(raw) => ListCursor::decode(&raw)
+            .map(Some)
+            .ok_or(ApiError::InvalidCursor),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::StoreError;
 use crate::account::{User, UserId};
-use crate::link::{Link, Slug, Version};
+use crate::link::{Link, LinkState, Slug, Version};
 use crate::time::Timestamp;
 
 /// D1 binds at most 100 parameters per statement; a link row binds 9.
@@ -43,9 +43,20 @@ const VERSIONS_BETWEEN: &str =
     "SELECT slug, version FROM links WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
 const VERSIONS_AFTER: &str = "SELECT slug, version FROM links WHERE slug > ?1 ORDER BY slug";
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
-const UPSERT_USER: &str =
-    "INSERT INTO users (id, email, role, created_at) VALUES (?1, ?2, ?3, ?4) \
-     ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role";
+const UPSERT_USER: &str = "INSERT INTO users (id, email, role, created_at, disabled, version) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role, \
+     disabled = excluded.disabled, version = excluded.version \
+     WHERE excluded.version > users.version";
+const USERS_FIRST: &str = "SELECT u.id, u.email, u.role, u.disabled, u.created_at, \
+     (SELECT COUNT(*) FROM links l WHERE l.user_id = u.id) AS link_count FROM users u \
+     ORDER BY u.created_at DESC, u.id DESC LIMIT ?1";
+const USERS_AFTER: &str = "SELECT u.id, u.email, u.role, u.disabled, u.created_at, \
+     (SELECT COUNT(*) FROM links l WHERE l.user_id = u.id) AS link_count FROM users u \
+     WHERE u.created_at < ?2 OR (u.created_at = ?2 AND u.id < ?3) \
+     ORDER BY u.created_at DESC, u.id DESC LIMIT ?1";
+const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, u.email AS owner_email \
+     FROM links l LEFT JOIN users u ON u.id = l.user_id";
 
 /// D1 statements an upsert of `n` links costs.
 pub fn upsert_statements(n: usize) -> u64 {
@@ -78,17 +89,36 @@ pub struct IndexedVersion {
     pub version: u64,
 }
 
-/// Keyset position in a user's newest-first list: the last row of the previous page.
-/// Opaque to clients (hex), so its format can change without breaking them.
+/// Keyset position in a newest-first list: the `created_at` and key (slug or user id) of the
+/// previous page's last row. Opaque to clients (hex), so its format can change without
+/// breaking them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCursor {
     pub created_at: Timestamp,
-    pub slug: Slug,
+    pub key: String,
 }
 
 impl ListCursor {
+    /// `None` when `key` is not something a cursor can carry (slugs and ids always are).
+    pub fn new(created_at: Timestamp, key: &str) -> Option<Self> {
+        let ok = !key.is_empty()
+            && key.len() <= 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self {
+            created_at,
+            key: key.to_owned(),
+        })
+    }
+
+    /// The cursor after a row, from its stored `created_at` text and key.
+    pub fn after_row(created_at: &str, key: &str) -> Option<String> {
+        Self::new(Timestamp::parse(created_at)?, key).map(|c| c.encode())
+    }
+
     pub fn encode(&self) -> String {
-        let plain = format!("{}.{}", self.created_at.as_millis(), self.slug);
+        let plain = format!("{}.{}", self.created_at.as_millis(), self.key);
         plain.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -101,12 +131,119 @@ impl ListCursor {
             .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
             .collect();
         let plain = String::from_utf8(bytes?).ok()?;
-        let (ms, slug) = plain.split_once('.')?;
-        Some(Self {
-            created_at: Timestamp::from_millis(ms.parse().ok()?),
-            slug: Slug::parse(slug).ok()?,
-        })
+        let (ms, key) = plain.split_once('.')?;
+        Self::new(Timestamp::from_millis(ms.parse().ok()?), key)
     }
+}
+
+/// A row of the admin's user list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub disabled: u8,
+    pub created_at: String,
+    pub link_count: u64,
+}
+
+/// A row of the admin's link list: which link, and its owner's email (from the JOIN). Every
+/// other field comes from KV.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminLinkRow {
+    pub slug: String,
+    pub created_at: String,
+    pub owner_email: Option<String>,
+}
+
+/// Filters of the admin's link list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminLinkFilter {
+    /// Substring of slug, url or title (case-insensitive for ASCII, as SQLite's LIKE).
+    pub q: Option<String>,
+    /// A user id, or an email when it contains `@`.
+    pub owner: Option<String>,
+    /// `active`, `disabled` or `flagged`.
+    pub state: Option<LinkState>,
+}
+
+/// A statement and its parameters, built without I/O so the SQL is unit-tested.
+#[derive(Debug, PartialEq)]
+pub struct Query {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Int(u64),
+}
+
+/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'` and wraps the text in `%…%`.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The admin's link list: newest first, keyset after `cursor`, filtered, `limit` rows.
+pub fn admin_links_query(
+    filter: &AdminLinkFilter,
+    cursor: Option<&ListCursor>,
+    limit: u32,
+) -> Query {
+    let mut sql = String::from(ADMIN_LINKS_HEAD);
+    let mut params = Vec::new();
+    let mut clauses: Vec<String> = Vec::new();
+    let bind = |p: Param, params: &mut Vec<Param>| {
+        params.push(p);
+        format!("?{}", params.len())
+    };
+    if let Some(q) = &filter.q {
+        let n = bind(Param::Text(like_pattern(q)), &mut params);
+        clauses.push(format!(
+            "(l.slug LIKE {n} ESCAPE '\\' OR l.url LIKE {n} ESCAPE '\\' OR l.title LIKE {n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(owner) = &filter.owner {
+        let by_email = owner.contains('@');
+        let column = if by_email { "u.email" } else { "l.user_id" };
+        let value = if by_email {
+            owner.to_lowercase()
+        } else {
+            owner.clone()
+        };
+        let n = bind(Param::Text(value), &mut params);
+        clauses.push(format!("{column} = {n}"));
+    }
+    if let Some(state) = filter.state {
+        let n = bind(Param::Text(state.as_str().to_owned()), &mut params);
+        clauses.push(format!("l.state = {n}"));
+    }
+    if let Some(c) = cursor {
+        let at = bind(Param::Text(c.created_at.to_rfc3339()), &mut params);
+        let key = bind(Param::Text(c.key.clone()), &mut params);
+        clauses.push(format!(
+            "(l.created_at < {at} OR (l.created_at = {at} AND l.slug < {key}))"
+        ));
+    }
+    if !clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
+    }
+    let n = bind(Param::Int(u64::from(limit)), &mut params);
+    sql.push_str(&format!(
+        " ORDER BY l.created_at DESC, l.slug DESC LIMIT {n}"
+    ));
+    Query { sql, params }
 }
 
 /// D1, typed.
@@ -194,7 +331,7 @@ impl Index {
                 owner,
                 limit,
                 JsValue::from_str(&c.created_at.to_rfc3339()),
-                JsValue::from_str(c.slug.as_str()),
+                JsValue::from_str(&c.key),
             ]),
         }
         .map_err(d1)?;
@@ -232,6 +369,51 @@ impl Index {
             .map_err(d1)
     }
 
+    /// A page of all users, newest first, with their link counts.
+    pub async fn users(
+        &self,
+        cursor: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        let limit = JsValue::from_f64(f64::from(limit));
+        let statement = match cursor {
+            None => self.db.prepare(USERS_FIRST).bind(&[limit]),
+            Some(c) => self.db.prepare(USERS_AFTER).bind(&[
+                limit,
+                JsValue::from_str(&c.created_at.to_rfc3339()),
+                JsValue::from_str(&c.key),
+            ]),
+        }
+        .map_err(d1)?;
+        statement
+            .all()
+            .await
+            .map_err(d1)?
+            .results::<UserRow>()
+            .map_err(d1)
+    }
+
+    /// A page of every link with its owner's email, filtered.
+    pub async fn admin_links(&self, query: &Query) -> Result<Vec<AdminLinkRow>, StoreError> {
+        let params: Vec<JsValue> = query
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Text(t) => JsValue::from_str(t),
+                Param::Int(n) => JsValue::from_f64(*n as f64),
+            })
+            .collect();
+        self.db
+            .prepare(query.sql.as_str())
+            .bind(&params)
+            .map_err(d1)?
+            .all()
+            .await
+            .map_err(d1)?
+            .results::<AdminLinkRow>()
+            .map_err(d1)
+    }
+
     pub async fn count_links(&self) -> Result<u64, StoreError> {
         #[derive(Deserialize)]
         struct Count {
@@ -256,6 +438,8 @@ impl Index {
                 JsValue::from_str(user.email.as_str()),
                 JsValue::from_str(user.role.as_str()),
                 JsValue::from_str(&user.created_at.to_rfc3339()),
+                JsValue::from_f64(if user.disabled { 1.0 } else { 0.0 }),
+                version(user.version),
             ])
             .map_err(d1)?
             .run()
@@ -296,13 +480,59 @@ mod tests {
 
     #[test]
     fn list_cursor_round_trips_and_is_opaque() {
-        let c = ListCursor {
-            created_at: Timestamp::from_millis(1_700_000_000_123),
-            slug: Slug::parse("Ab_-9").unwrap(),
-        };
+        let c = ListCursor::new(Timestamp::from_millis(1_700_000_000_123), "Ab_-9").unwrap();
         let s = c.encode();
         assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(ListCursor::decode(&s), Some(c));
+        assert!(ListCursor::new(Timestamp::from_millis(1), "a'b").is_none());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+    }
+
+    #[test]
+    fn admin_link_query_numbers_its_parameters_in_order() {
+        let filter = AdminLinkFilter {
+            q: Some("ex%".into()),
+            owner: Some("Ada@Example.com".into()),
+            state: Some(LinkState::Flagged),
+        };
+        let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
+        let q = admin_links_query(&filter, Some(&cursor), 21);
+        assert!(q.sql.contains("l.slug LIKE ?1 ESCAPE"));
+        assert!(q.sql.contains("u.email = ?2"));
+        assert!(q.sql.contains("l.state = ?3"));
+        assert!(q
+            .sql
+            .contains("l.created_at < ?4 OR (l.created_at = ?4 AND l.slug < ?5)"));
+        assert!(q
+            .sql
+            .ends_with("ORDER BY l.created_at DESC, l.slug DESC LIMIT ?6"));
+        assert_eq!(
+            q.params,
+            vec![
+                Param::Text("%ex\\%%".into()),
+                Param::Text("ada@example.com".into()),
+                Param::Text("flagged".into()),
+                Param::Text(Timestamp::from_millis(5).to_rfc3339()),
+                Param::Text("abc".into()),
+                Param::Int(21),
+            ]
+        );
+        let plain = admin_links_query(&AdminLinkFilter::default(), None, 10);
+        assert!(!plain.sql.contains("WHERE"));
+        assert_eq!(plain.params, vec![Param::Int(10)]);
+        let by_id = admin_links_query(
+            &AdminLinkFilter {
+                owner: Some("u_x".into()),
+                ..Default::default()
+            },
+            None,
+            1,
+        );
+        assert!(by_id.sql.contains("l.user_id = ?1"));
     }
 
     #[test]

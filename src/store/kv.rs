@@ -7,6 +7,9 @@
 //! | `user:<id>` | [`User`] JSON | |
 //! | `email:<email>` | user id | |
 //! | `apikey:<sha256 hex>` | [`ApiKeyRecord`] JSON | |
+//! | `keys:<user id>:<key id>` | empty | [`KeyListing`]: one user's keys, listed with one call |
+//! | `keyused:<key id>` | time of last use (hourly) | |
+//! | `block:<host>` | empty | a blocked destination host |
 //! | `sync:pending:<ms>:<kind>:<id>` | empty | a failed D1 write waiting for the cron |
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
 
 use super::StoreError;
-use crate::account::{ApiKeyRecord, Email, KeyHash, User, UserId};
+use crate::account::{ApiKeyRecord, Email, KeyHash, KeyId, KeyName, KeySummary, User, UserId};
 use crate::link::{Link, LinkMeta, Slug};
 use crate::time::Timestamp;
 
@@ -27,6 +30,9 @@ pub const LINK_PREFIX: &str = "link:";
 const USER_PREFIX: &str = "user:";
 const EMAIL_PREFIX: &str = "email:";
 const API_KEY_PREFIX: &str = "apikey:";
+const KEYS_PREFIX: &str = "keys:";
+const KEY_USED_PREFIX: &str = "keyused:";
+const BLOCK_PREFIX: &str = "block:";
 pub const PENDING_PREFIX: &str = "sync:pending:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
@@ -42,6 +48,19 @@ pub fn bulk_get_calls(n: usize) -> u64 {
 
 pub fn link_key(slug: &Slug) -> String {
     format!("{LINK_PREFIX}{slug}")
+}
+
+fn keys_key(user: &UserId, id: &KeyId) -> String {
+    format!("{KEYS_PREFIX}{user}:{id}")
+}
+
+/// The metadata of `keys:<user>:<key>`: what the owner's key list shows, plus the hash that
+/// revocation needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyListing {
+    pub name: Option<KeyName>,
+    pub created_at: Timestamp,
+    pub hash: KeyHash,
 }
 
 /// A D1 write that failed and waits for the frequent cron pass.
@@ -258,9 +277,8 @@ impl Kv {
             .map_err(|e| corrupt(&key, e))
     }
 
-    /// Writes the user, its email claim and its first key. The key record goes last, so a key
-    /// never authenticates a user that is not there.
-    pub async fn put_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+    /// Writes the user and claims its email.
+    pub async fn put_user(&self, user: &User) -> Result<(), StoreError> {
         self.kv
             .put(&format!("{USER_PREFIX}{}", user.id), user)?
             .execute()
@@ -272,16 +290,166 @@ impl Kv {
             )?
             .execute()
             .await?;
-        self.kv
-            .put(&format!("{API_KEY_PREFIX}{}", key.hash.as_str()), key)?
-            .execute()
-            .await?;
         Ok(())
     }
 
     pub async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         let key = format!("{API_KEY_PREFIX}{}", hash.as_str());
         self.get_json(&key).await
+    }
+
+    /// Stores a new key. The listing goes first: a key that authenticates is always one its
+    /// owner can see and revoke.
+    pub async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let listing = KeyListing {
+            name: record.name.clone(),
+            created_at: record.created_at,
+            hash: record.hash.clone(),
+        };
+        self.kv
+            .put(&keys_key(&record.user_id, &record.id), "")?
+            .metadata(listing)?
+            .execute()
+            .await?;
+        self.kv
+            .put(&format!("{API_KEY_PREFIX}{}", record.hash.as_str()), record)?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// The user's keys, oldest first, with when each was last used.
+    pub async fn user_keys(&self, user: &UserId) -> Result<Vec<KeySummary>, StoreError> {
+        let prefix = format!("{KEYS_PREFIX}{user}:");
+        let mut listed: Vec<(KeyId, KeyListing)> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = self.kv.list().prefix(prefix.clone());
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await?;
+            for k in page.keys {
+                let id = k.name.strip_prefix(&prefix).and_then(KeyId::parse);
+                let meta = k.metadata.and_then(|m| serde_json::from_value(m).ok());
+                if let (Some(id), Some(meta)) = (id, meta) {
+                    listed.push((id, meta));
+                }
+            }
+            match page.cursor.filter(|c| !c.is_empty() && !page.list_complete) {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut used = HashMap::new();
+        for chunk in listed.chunks(BULK_GET_MAX) {
+            let keys: Vec<String> = chunk
+                .iter()
+                .map(|(id, _)| format!("{KEY_USED_PREFIX}{id}"))
+                .collect();
+            used.extend(self.kv.get_bulk(&keys).text().await?);
+        }
+        listed.sort_by(|a, b| (a.1.created_at, a.0.as_str()).cmp(&(b.1.created_at, b.0.as_str())));
+        Ok(listed
+            .into_iter()
+            .map(|(id, meta)| KeySummary {
+                last_used_at: used
+                    .get(&format!("{KEY_USED_PREFIX}{id}"))
+                    .and_then(|v| v.as_deref())
+                    .and_then(Timestamp::parse),
+                id,
+                name: meta.name,
+                created_at: meta.created_at,
+            })
+            .collect())
+    }
+
+    /// The hash of one of the user's keys; `None` when the user has no such key.
+    pub async fn user_key_hash(
+        &self,
+        user: &UserId,
+        id: &KeyId,
+    ) -> Result<Option<KeyHash>, StoreError> {
+        let (value, meta) = self
+            .kv
+            .get(&keys_key(user, id))
+            .text_with_metadata::<KeyListing>()
+            .await?;
+        Ok(value.and(meta).map(|m| m.hash))
+    }
+
+    /// Revokes a key: the credential goes first, so it stops working before anything else.
+    pub async fn revoke_api_key(
+        &self,
+        user: &UserId,
+        id: &KeyId,
+        hash: &KeyHash,
+    ) -> Result<(), StoreError> {
+        self.kv
+            .delete(&format!("{API_KEY_PREFIX}{}", hash.as_str()))
+            .await?;
+        self.kv.delete(&keys_key(user, id)).await?;
+        self.kv.delete(&format!("{KEY_USED_PREFIX}{id}")).await?;
+        Ok(())
+    }
+
+    pub async fn record_key_use(&self, id: &KeyId, at: Timestamp) -> Result<(), StoreError> {
+        self.kv
+            .put(&format!("{KEY_USED_PREFIX}{id}"), at.to_rfc3339())?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    // --- the destination blocklist -------------------------------------------------------------
+
+    pub async fn block_host(&self, host: &str) -> Result<(), StoreError> {
+        self.kv
+            .put(&format!("{BLOCK_PREFIX}{host}"), "")?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn unblock_host(&self, host: &str) -> Result<(), StoreError> {
+        Ok(self.kv.delete(&format!("{BLOCK_PREFIX}{host}")).await?)
+    }
+
+    /// Every blocked host, in byte order.
+    pub async fn blocked_hosts(&self) -> Result<Vec<String>, StoreError> {
+        let mut hosts = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = self.kv.list().prefix(BLOCK_PREFIX.into());
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await?;
+            hosts.extend(
+                page.keys
+                    .iter()
+                    .filter_map(|k| k.name.strip_prefix(BLOCK_PREFIX).map(str::to_owned)),
+            );
+            match page.cursor.filter(|c| !c.is_empty() && !page.list_complete) {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(hosts)
+    }
+
+    /// Whether any of `hosts` is blocked: one bulk read however long the list is.
+    pub async fn any_blocked(&self, hosts: &[String]) -> Result<bool, StoreError> {
+        let keys: Vec<String> = hosts
+            .iter()
+            .take(BULK_GET_MAX)
+            .map(|h| format!("{BLOCK_PREFIX}{h}"))
+            .collect();
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        let found = self.kv.get_bulk(&keys).text().await?;
+        Ok(found.values().any(Option::is_some))
     }
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------

@@ -654,6 +654,15 @@ impl TestApp {
         }
     }
 
+    /// Names of the KV keys under `prefix` (the first 1000).
+    #[track_caller]
+    pub fn kv_list_names(&self, prefix: &str) -> Vec<String> {
+        self.kv_list(prefix)
+            .iter()
+            .filter_map(|k| k["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
     pub fn wrangler_cli(&self, args: &[&str]) -> Result<String, String> {
         self.wrangler_cli_with_deadline(args, CLI_DEADLINE)

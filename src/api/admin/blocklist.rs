@@ -1,0 +1,64 @@
+//! The destination blocklist: `GET /api/admin/blocklist` → `{"hosts":[…]}`,
+//! `POST /api/admin/blocklist` `{"host"}` → 201, `DELETE /api/admin/blocklist/{host}` → 204.
+//! A blocked host also blocks its subdomains; link creates and updates check it
+//! ([`ensure_allowed`]) with one bulk KV read.
+
+use serde::{Deserialize, Serialize};
+use worker::{Context, Env, Request};
+
+use crate::api::{authenticate, json, json_body, no_content, require_admin, ApiResult};
+use crate::error::ApiError;
+use crate::link::TargetUrl;
+use crate::moderation::{blocking_candidates, BlockedHost};
+use crate::platform::kv;
+use crate::store::kv::Kv;
+
+/// 400 `blocked_destination` when the URL's host, or a parent domain of it, is blocked.
+pub async fn ensure_allowed(kv: &Kv, url: &TargetUrl) -> Result<(), ApiError> {
+    if kv.any_blocked(&blocking_candidates(&url.host())).await? {
+        return Err(ApiError::BlockedDestination);
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct HostList {
+    hosts: Vec<String>,
+}
+
+pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let hosts = kv.blocked_hosts().await?;
+    json(200, &HostList { hosts })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddBody {
+    host: String,
+}
+
+#[derive(Serialize)]
+struct Added<'a> {
+    host: &'a BlockedHost,
+}
+
+/// Adding a host already on the list answers 201 too: the list then holds it, as asked.
+pub async fn add(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let body: AddBody = json_body(&mut req).await?;
+    let host = BlockedHost::parse(&body.host)?;
+    kv.block_host(host.as_str()).await?;
+    json(201, &Added { host: &host })
+}
+
+/// Removing a host that is not on the list answers 204 too.
+pub async fn remove(req: Request, env: &Env, ctx: &Context, raw_host: &str) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let host = BlockedHost::parse(raw_host)?;
+    kv.unblock_host(host.as_str()).await?;
+    no_content()
+}

@@ -1,0 +1,10 @@
+//! Admin endpoints (every one needs the admin role; anyone else gets 403):
+//! - [`users`]: create, list (with link counts), change role, disable.
+//! - [`links`]: every link with its owner's email; flag and unflag.
+//! - [`blocklist`]: destination hosts nobody may link to.
+//! - [`consistency`]: the drift report and a reconcile pass on demand.
+
+pub mod blocklist;
+pub mod consistency;
+pub mod links;
+pub mod users;

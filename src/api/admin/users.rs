@@ -1,0 +1,154 @@
+//! `POST /api/admin/users` (a user and their first API key, shown once), `GET /api/admin/users`
+//! (every user with their link count, from D1) and `PATCH /api/admin/users/{id}` (role,
+//! disabled). User records live in KV, which auth reads; D1 follows in the background.
+
+use serde::{Deserialize, Serialize};
+use worker::{Context, Env, Request};
+
+use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
+use crate::api::keys;
+use crate::api::links::parse_limit;
+use crate::api::{
+    authenticate, json, json_body, list_cursor, query_param, require_admin, ApiResult,
+};
+use crate::error::ApiError;
+use crate::link::ALPHANUMERIC;
+use crate::platform::{index, kv, now};
+use crate::store::index::{ListCursor, UserRow};
+use crate::sync::{self, IndexChange};
+
+const USER_ID_RANDOM_LEN: usize = 12;
+const FIRST_KEY_NAME: &str = "default";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUserBody {
+    email: String,
+}
+
+#[derive(Serialize)]
+struct CreatedUser<'a> {
+    id: &'a UserId,
+    email: &'a Email,
+    role: Role,
+    disabled: bool,
+    created_at: String,
+    api_key: &'a str,
+}
+
+/// A user as the admin API shows it.
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: &'a UserId,
+    email: &'a Email,
+    role: Role,
+    disabled: bool,
+    created_at: String,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(u: &'a User) -> Self {
+        Self {
+            id: &u.id,
+            email: &u.email,
+            role: u.role,
+            disabled: u.disabled,
+            created_at: u.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// `POST /api/admin/users` `{"email"}` → 201 `{"id","email","role","disabled","created_at","api_key"}`.
+pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let body: CreateUserBody = json_body(&mut req).await?;
+    let email = Email::parse(&body.email)?;
+
+    // Admin-only and rare: a KV read-then-write is enough here (D1's UNIQUE(email) backs it).
+    if kv.user_id_for_email(&email).await?.is_some() {
+        return Err(ApiError::EmailTaken);
+    }
+    let id = UserId::from_random(&nanoid::nanoid!(USER_ID_RANDOM_LEN, &ALPHANUMERIC));
+    let user = User::new(id, email, now());
+    kv.put_user(&user).await?;
+    let name = KeyName::parse(FIRST_KEY_NAME).ok();
+    let (key, _) = keys::issue(&kv, &user.id, name).await?;
+
+    let response = json(
+        201,
+        &CreatedUser {
+            id: &user.id,
+            email: &user.email,
+            role: user.role,
+            disabled: user.disabled,
+            created_at: user.created_at.to_rfc3339(),
+            api_key: key.expose(),
+        },
+    );
+    ctx.wait_until(sync::apply(env.clone(), IndexChange::User(user)));
+    response
+}
+
+#[derive(Serialize)]
+struct ListedUser {
+    id: String,
+    email: String,
+    role: String,
+    disabled: bool,
+    created_at: String,
+    link_count: u64,
+}
+
+impl From<UserRow> for ListedUser {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: r.id,
+            email: r.email,
+            role: r.role,
+            disabled: r.disabled != 0,
+            created_at: r.created_at,
+            link_count: r.link_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UserList {
+    users: Vec<ListedUser>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/admin/users?limit=&cursor=` → every user, newest first, with link counts (D1).
+pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
+    let cursor = list_cursor(&req)?;
+    let mut rows = index(env)?.users(cursor.as_ref(), limit + 1).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last())
+        .flatten()
+        .and_then(|r| ListCursor::after_row(&r.created_at, &r.id));
+    let users = rows.into_iter().map(ListedUser::from).collect();
+    json(200, &UserList { users, next_cursor })
+}
+
+/// `PATCH /api/admin/users/{id}` `{"role"?, "disabled"?}` → 200 the user. Effective at once
+/// in this location (auth reads the KV record), elsewhere within KV's propagation window.
+pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_id: &str) -> ApiResult {
+    let kv = kv(env)?;
+    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let patch: UserPatch = json_body(&mut req).await?;
+    let id: UserId = serde_json::from_value(raw_id.into()).map_err(|_| ApiError::NotFound)?;
+    let user = kv.user(&id).await?.ok_or(ApiError::NotFound)?;
+    let Some(updated) = user.patched(&patch, now()) else {
+        return json(200, &UserView::from(&user));
+    };
+    kv.put_user(&updated).await?;
+    let response = json(200, &UserView::from(&updated));
+    ctx.wait_until(sync::apply(env.clone(), IndexChange::User(updated)));
+    response
+}

@@ -1,0 +1,100 @@
+//! A user's API keys: `POST /api/keys` issues one (the secret is shown once), `GET /api/keys`
+//! lists them (never a secret or hash), `DELETE /api/keys/{id}` revokes one.
+//!
+//! Keys live in KV only (auth must not need D1). Revocation deletes the credential first: it
+//! fails at once in this location and everywhere within KV's propagation window (about 60 s).
+
+use serde::{Deserialize, Serialize};
+use worker::{Context, Env, Request};
+
+use super::{authenticate, json, json_body_or_default, no_content, ApiResult};
+use crate::account::{
+    ApiKey, ApiKeyRecord, KeyId, KeyName, KeySummary, UserId, API_KEY_RANDOM_LEN,
+};
+use crate::error::ApiError;
+use crate::link::ALPHANUMERIC;
+use crate::platform::{kv, now};
+use crate::store::kv::Kv;
+
+const KEY_ID_RANDOM_LEN: usize = 12;
+
+/// Makes a key for `user` and stores its hash; the returned secret exists nowhere else.
+pub async fn issue(
+    kv: &Kv,
+    user: &UserId,
+    name: Option<KeyName>,
+) -> Result<(ApiKey, ApiKeyRecord), ApiError> {
+    let key = ApiKey::from_random(&nanoid::nanoid!(API_KEY_RANDOM_LEN, &ALPHANUMERIC));
+    let record = ApiKeyRecord {
+        hash: key.hash(),
+        user_id: user.clone(),
+        created_at: now(),
+        id: KeyId::from_random(&nanoid::nanoid!(KEY_ID_RANDOM_LEN, &ALPHANUMERIC)),
+        name,
+    };
+    kv.put_api_key(&record).await?;
+    Ok((key, record))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKeyBody {
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CreatedKey<'a> {
+    id: &'a KeyId,
+    name: &'a Option<KeyName>,
+    created_at: String,
+    api_key: &'a str,
+}
+
+/// `POST /api/keys` `{"name"?}` → 201 `{"id","name","created_at","api_key"}`.
+/// The built-in admin has no keys of its own: it authenticates with `ADMIN_TOKEN`.
+pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
+    if caller.id == UserId::admin() {
+        return Err(ApiError::Forbidden);
+    }
+    let body: CreateKeyBody = json_body_or_default(&mut req).await?;
+    let name = body.name.as_deref().map(KeyName::parse).transpose()?;
+    let (key, record) = issue(&kv, &caller.id, name).await?;
+    json(
+        201,
+        &CreatedKey {
+            id: &record.id,
+            name: &record.name,
+            created_at: record.created_at.to_rfc3339(),
+            api_key: key.expose(),
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct KeyList {
+    keys: Vec<KeySummary>,
+}
+
+/// `GET /api/keys` → 200 `{"keys":[{"id","name","created_at","last_used_at"}]}`.
+/// `last_used_at` is recorded at most hourly.
+pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
+    let kv = kv(env)?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
+    let keys = kv.user_keys(&caller.id).await?;
+    json(200, &KeyList { keys })
+}
+
+/// `DELETE /api/keys/{id}` → 204. Only the key's owner may revoke it; others get 404.
+pub async fn revoke(req: Request, env: &Env, ctx: &Context, raw_id: &str) -> ApiResult {
+    let kv = kv(env)?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
+    let id = KeyId::parse(raw_id).ok_or(ApiError::NotFound)?;
+    let hash = kv
+        .user_key_hash(&caller.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    kv.revoke_api_key(&caller.id, &id, &hash).await?;
+    no_content()
+}
