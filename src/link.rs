@@ -366,11 +366,6 @@ impl Link {
         next
     }
 
-    /// The version a delete of this link carries: newer than every write it had.
-    pub fn delete_version(&self, now: Timestamp) -> Version {
-        Version::next(Some(self.version), now)
-    }
-
     pub fn state(&self) -> LinkState {
         match (self.is_active, &self.flag_reason) {
             (true, _) => LinkState::Active,
@@ -619,12 +614,6 @@ mod tests {
             TargetUrl::parse("https://A.Example.com/x").unwrap().host(),
             "a.example.com"
         );
-    }
-
-    #[test]
-    fn delete_is_newer_than_the_link() {
-        let l = link(10);
-        assert!(l.delete_version(Timestamp::from_millis(10)) > l.version);
     }
 
     #[test]

@@ -483,7 +483,11 @@ fn sweeps_of_ten_thousand_links_resume_from_checkpoints_and_repair_exactly_the_d
             "drift sweep run {} over ({after:?}, {upto:?}]: {run}",
             k + 1
         );
-        let alert = missing + stale + orphans > DRIFT_ALERT_THRESHOLD;
+        // A run alerts on its own drift, and the run that completes a sweep also on the whole
+        // sweep's drift (300 here), so drift spread thinly over many runs still alerts.
+        let completes = run["sweep_complete"] == json!(true);
+        let alert = missing + stale + orphans > DRIFT_ALERT_THRESHOLD
+            || (completes && 300 > DRIFT_ALERT_THRESHOLD);
         assert_eq!(
             run["drift_alert"],
             json!(alert),
@@ -493,7 +497,7 @@ fn sweeps_of_ten_thousand_links_resume_from_checkpoints_and_repair_exactly_the_d
         assert_eq!(
             logged_at_error_level(app, run),
             alert,
-            "a run alerts (logs at error level) exactly when its drift exceeds {DRIFT_ALERT_THRESHOLD}: {run}"
+            "a run alerts (logs at error level) exactly when its drift, or its completed sweep's, exceeds {DRIFT_ALERT_THRESHOLD}: {run}"
         );
     }
     assert!(

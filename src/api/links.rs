@@ -2,15 +2,14 @@
 //! list (from the D1 index, keyset-paginated).
 
 use serde::{Deserialize, Deserializer, Serialize};
-use worker::{console_error, Context, Env, Request};
+use worker::{Context, Env, Request};
 
 use super::admin::blocklist::ensure_allowed;
 use super::{
     authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
-use crate::account::UserId;
 use crate::auth::Caller;
-use crate::claim::{ClaimOutcome, ClaimRequest};
+use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
 use crate::link::{Link, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN};
 use crate::platform::{claims, index, kv, now};
@@ -74,65 +73,66 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let url = TargetUrl::parse_for(&body.url, &origin.host)?;
     ensure_allowed(&kv, &url).await?;
     let title = body.title.as_deref().map(Title::parse).transpose()?;
-    let slug = match body.slug.as_deref() {
-        Some(raw) => {
-            let slug = Slug::parse(raw)?;
-            if !claim_slug(&kv, &claims, &slug, &caller.id).await? {
-                return Err(ApiError::SlugTaken);
-            }
-            slug
-        }
-        None => claim_generated_slug(&kv, &claims, &caller.id).await?,
+    let new_link = |slug| Link::new(slug, url.clone(), title.clone(), caller.id.clone(), now());
+    let link = match body.slug.as_deref() {
+        Some(raw) => claim(&kv, &claims, new_link(Slug::parse(raw)?))
+            .await?
+            .ok_or(ApiError::SlugTaken)?,
+        None => claim_generated(&kv, &claims, new_link).await?,
     };
-    let link = Link::new(slug, url, title, caller.id, now());
-    if let Err(e) = kv.put_link(&link).await {
-        // Give the slug back, or it stays claimed with no link behind it.
-        let release = ClaimRequest::Release {
-            owner: link.owner.clone(),
-        };
-        if let Err(r) = claims.request(&link.slug, &release).await {
-            console_error!("releasing {} after a failed create: {r}", link.slug);
-        }
-        return Err(e.into());
-    }
 
     let response = json(201, &view(&link, &origin.origin));
     ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(link)));
     response
 }
 
-/// Claims `slug` for `owner`: false when anyone holds it. The KV check answers the common
-/// case without a Durable Object round trip and covers links older than claims; the claim is
-/// what makes the answer atomic across locations.
-async fn claim_slug(
-    kv: &Kv,
-    claims: &Claims,
-    slug: &Slug,
-    owner: &UserId,
-) -> Result<bool, ApiError> {
-    if kv.link_exists(slug).await? {
-        return Ok(false);
+/// Claims the link's slug and stores the link (both in the slug's Durable Object): the stored
+/// link, or `None` when the slug is taken. The KV check answers the common case without a
+/// Durable Object round trip and covers links older than claims.
+async fn claim(kv: &Kv, claims: &Claims, link: Link) -> Result<Option<Link>, ApiError> {
+    if kv.link_exists(&link.slug).await? {
+        return Ok(None);
     }
-    let request = ClaimRequest::Claim {
-        owner: owner.clone(),
-    };
-    Ok(claims.request(slug, &request).await? == ClaimOutcome::Granted)
+    let slug = link.slug.clone();
+    match claims.send(&slug, &SlugRequest::Create { link }).await? {
+        SlugResponse::Written { link } => Ok(Some(link)),
+        SlugResponse::Taken => Ok(None),
+        other => Err(ApiError::Internal(format!("create {slug}: {other:?}"))),
+    }
 }
 
-async fn claim_generated_slug(kv: &Kv, claims: &Claims, owner: &UserId) -> Result<Slug, ApiError> {
+async fn claim_generated(
+    kv: &Kv,
+    claims: &Claims,
+    new_link: impl Fn(Slug) -> Link,
+) -> Result<Link, ApiError> {
     for _ in 0..GENERATE_ATTEMPTS {
         let candidate = nanoid::nanoid!(GENERATED_SLUG_LEN, &ALPHANUMERIC);
         // A reserved word can come out of the generator too; skip it like a collision.
         let Ok(slug) = Slug::parse(&candidate) else {
             continue;
         };
-        if claim_slug(kv, claims, &slug, owner).await? {
-            return Ok(slug);
+        if let Some(link) = claim(kv, claims, new_link(slug)).await? {
+            return Ok(link);
         }
     }
     Err(ApiError::Internal(
         "no free generated slug after retries".into(),
     ))
+}
+
+/// Stores a new state of an existing link through its slug's Durable Object, which gives it
+/// the next version and writes KV in version order. 404 when the link was deleted meanwhile.
+pub async fn write(env: &Env, link: Link) -> Result<Link, ApiError> {
+    let slug = link.slug.clone();
+    match claims(env)?
+        .send(&slug, &SlugRequest::Write { link })
+        .await?
+    {
+        SlugResponse::Written { link } => Ok(link),
+        SlugResponse::NotHeld => Err(ApiError::NotFound),
+        other => Err(ApiError::Internal(format!("write {slug}: {other:?}"))),
+    }
 }
 
 /// The caller's link, or 404 when it does not exist or belongs to someone else.
@@ -177,7 +177,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
     let Some(updated) = link.patched(patch, now()) else {
         return json(200, &view(&link, &origin.origin));
     };
-    kv.put_link(&updated).await?;
+    let updated = write(env, updated).await?;
 
     let response = json(200, &view(&updated, &origin.origin));
     ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(updated)));
@@ -189,17 +189,22 @@ pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> A
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
-    kv.delete_link(&link.slug).await?;
-    let release = ClaimRequest::Release {
+    let request = SlugRequest::Delete {
+        slug: link.slug.clone(),
         owner: link.owner.clone(),
     };
-    if let Err(e) = claims(env)?.request(&link.slug, &release).await {
-        // The link is gone; only the slug's reuse by its owner waits for a retry.
-        console_error!("releasing {} after delete: {e}", link.slug);
-    }
-
+    let version = match claims(env)?.send(&link.slug, &request).await? {
+        SlugResponse::Deleted { version } => version,
+        SlugResponse::NotHeld => return Err(ApiError::NotFound),
+        other => {
+            return Err(ApiError::Internal(format!(
+                "delete {}: {other:?}",
+                link.slug
+            )))
+        }
+    };
     let change = IndexChange::Delete {
-        version: link.delete_version(now()),
+        version,
         slug: link.slug,
     };
     ctx.wait_until(sync::apply(env.clone(), change));

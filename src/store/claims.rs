@@ -1,12 +1,11 @@
-//! The slug-claim Durable Object (binding `SLUG_CLAIMS`, class `SlugClaim`, one instance per
-//! slug) and [`Claims`], the Worker's client for it.
+//! The per-slug Durable Object (binding `SLUG_CLAIMS`, class `SlugClaim`) that every link write
+//! goes through, and [`Claims`], the Worker's client for it.
 //!
-//! The object stores one [`ClaimRecord`] and applies [`claim::decide`] to each request. The
-//! runtime delivers a Durable Object's requests one at a time around storage operations (input
-//! gates), so a read, decide, write here is atomic: of two concurrent claims, from any two
-//! locations, exactly one is granted.
+//! The object stores one [`ClaimRecord`], applies [`claim::decide`] to each request, performs
+//! the KV write itself, and only then stores the record, all inside `blockConcurrencyWhile`: no
+//! other request for the slug runs in between, from any location. A KV failure leaves the record
+//! unchanged (the slug stays free, the version unused) and answers 500.
 
-use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{
     durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
@@ -14,9 +13,9 @@ use worker::{
 };
 
 use super::StoreError;
-use crate::claim::{self, ClaimOutcome, ClaimRecord, ClaimRequest};
+use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
 use crate::link::Slug;
-use crate::platform::{now, slug_quarantine_millis};
+use crate::platform::{kv, now, slug_quarantine_millis};
 
 const RECORD_KEY: &str = "claim";
 /// The URL is only a carrier: a stub routes by object id, not by host.
@@ -34,25 +33,49 @@ impl DurableObject for SlugClaim {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Ok(request) = req.json::<ClaimRequest>().await else {
-            return Response::error("bad claim request", 400);
+        let Ok(request) = req.json::<SlugRequest>().await else {
+            return Response::error("bad slug request", 400);
         };
         let storage = self.state.storage();
-        let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await?;
-        let (outcome, record) = claim::decide(
-            existing.as_ref(),
-            &request,
-            now(),
-            slug_quarantine_millis(&self.env),
-        );
-        if let Some(record) = record {
-            storage.put(RECORD_KEY, record).await?;
-        }
+        let env = self.env.clone();
+        let quarantine = slug_quarantine_millis(&self.env);
+        let outcome = self
+            .state
+            .block_concurrency_while(async move {
+                let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await?;
+                let store_err = |e: StoreError| worker::Error::RustError(e.to_string());
+                match claim::decide(existing.as_ref(), &request, now(), quarantine) {
+                    Decision::Put { link, record } => {
+                        kv(&env)
+                            .map_err(store_err)?
+                            .put_link(&link)
+                            .await
+                            .map_err(store_err)?;
+                        storage.put(RECORD_KEY, record).await?;
+                        Ok(SlugResponse::Written { link })
+                    }
+                    Decision::Remove {
+                        slug,
+                        version,
+                        record,
+                    } => {
+                        kv(&env)
+                            .map_err(store_err)?
+                            .delete_link(&slug)
+                            .await
+                            .map_err(store_err)?;
+                        storage.put(RECORD_KEY, record).await?;
+                        Ok(SlugResponse::Deleted { version })
+                    }
+                    Decision::Refuse(answer) => Ok(answer),
+                }
+            })
+            .await?;
         Response::from_json(&outcome)
     }
 }
 
-/// The Worker's side: one request to the slug's object per claim or release.
+/// The Worker's side: one request to the slug's object per write.
 pub struct Claims {
     namespace: ObjectNamespace,
 }
@@ -62,11 +85,11 @@ impl Claims {
         Self { namespace }
     }
 
-    pub async fn request(
+    pub async fn send(
         &self,
         slug: &Slug,
-        request: &ClaimRequest,
-    ) -> Result<ClaimOutcome, StoreError> {
+        request: &SlugRequest,
+    ) -> Result<SlugResponse, StoreError> {
         let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("{slug}: {e}"));
         let body = serde_json::to_string(request).map_err(|e| fail(&e))?;
         let mut init = RequestInit::new();
@@ -80,14 +103,9 @@ impl Claims {
             .map_err(|e| fail(&e))?;
         let mut resp = stub.fetch_with_request(req).await.map_err(|e| fail(&e))?;
         if resp.status_code() != 200 {
-            return Err(fail(&format!("status {}", resp.status_code())));
+            let text = resp.text().await.unwrap_or_default();
+            return Err(fail(&format!("status {}: {text}", resp.status_code())));
         }
-        #[derive(Deserialize)]
-        #[serde(transparent)]
-        struct Outcome(ClaimOutcome);
-        resp.json::<Outcome>()
-            .await
-            .map(|o| o.0)
-            .map_err(|e| fail(&e))
+        resp.json::<SlugResponse>().await.map_err(|e| fail(&e))
     }
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{Context, Env, Request};
 
-use crate::api::links::{parse_limit, view, LinkView};
+use crate::api::links::{parse_limit, view, write, LinkView};
 use crate::api::{
     authenticate, json, json_body, list_cursor, origin, query_param, require_admin, ApiResult,
 };
@@ -117,7 +117,8 @@ pub async fn unflag(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> A
     rewrite(req, env, ctx, &kv, raw_slug, |l| l.unflagged(now())).await
 }
 
-/// Reads the link, writes `change(link)` to KV, answers, and indexes it in the background.
+/// Reads the link, writes `change(link)` through the slug's writer, answers, and indexes it in
+/// the background.
 async fn rewrite(
     req: Request,
     env: &Env,
@@ -128,8 +129,7 @@ async fn rewrite(
 ) -> ApiResult {
     let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
     let link = kv.link(&slug).await?.ok_or(ApiError::NotFound)?;
-    let updated = change(&link);
-    kv.put_link(&updated).await?;
+    let updated = write(env, change(&link)).await?;
     let response = json(200, &view(&updated, &origin(&req)?.origin));
     ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(updated)));
     response
