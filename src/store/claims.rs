@@ -8,8 +8,8 @@
 
 use wasm_bindgen::JsValue;
 use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
-    State,
+    console_error, durable_object, DurableObject, Env, Method, ObjectNamespace, Request,
+    RequestInit, Response, State, Storage,
 };
 
 use super::StoreError;
@@ -39,40 +39,54 @@ impl DurableObject for SlugClaim {
         let storage = self.state.storage();
         let env = self.env.clone();
         let quarantine = slug_quarantine_millis(&self.env);
+        // The closure never fails: a rejected blockConcurrencyWhile resets the whole object and
+        // fails every request queued behind this one. A failed write answers 500 alone.
         let outcome = self
             .state
             .block_concurrency_while(async move {
-                let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await?;
-                let store_err = |e: StoreError| worker::Error::RustError(e.to_string());
-                match claim::decide(existing.as_ref(), &request, now(), quarantine) {
-                    Decision::Put { link, record } => {
-                        kv(&env)
-                            .map_err(store_err)?
-                            .put_link(&link)
-                            .await
-                            .map_err(store_err)?;
-                        storage.put(RECORD_KEY, record).await?;
-                        Ok(SlugResponse::Written { link })
-                    }
-                    Decision::Remove {
-                        slug,
-                        version,
-                        record,
-                    } => {
-                        kv(&env)
-                            .map_err(store_err)?
-                            .delete_link(&slug)
-                            .await
-                            .map_err(store_err)?;
-                        storage.put(RECORD_KEY, record).await?;
-                        Ok(SlugResponse::Deleted { version })
-                    }
-                    Decision::Refuse(answer) => Ok(answer),
-                }
+                Ok(apply(&storage, &env, &request, quarantine).await)
             })
             .await?;
-        Response::from_json(&outcome)
+        match outcome {
+            Ok(answer) => Response::from_json(&answer),
+            Err(e) => {
+                console_error!("slug write failed: {e}");
+                Response::error("slug write failed", 500)
+            }
+        }
     }
+}
+
+/// Decides the request, performs its KV effect, then stores the record; the record is left
+/// unchanged when the KV write fails.
+async fn apply(
+    storage: &Storage,
+    env: &Env,
+    request: &SlugRequest,
+    quarantine: u64,
+) -> Result<SlugResponse, StoreError> {
+    let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
+    match claim::decide(existing.as_ref(), request, now(), quarantine) {
+        Decision::Put { link, record } => {
+            kv(env)?.put_link(&link).await?;
+            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
+            Ok(SlugResponse::Written { link })
+        }
+        Decision::Remove {
+            slug,
+            version,
+            record,
+        } => {
+            kv(env)?.delete_link(&slug).await?;
+            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
+            Ok(SlugResponse::Deleted { version })
+        }
+        Decision::Refuse(answer) => Ok(answer),
+    }
+}
+
+fn record_err(e: worker::Error) -> StoreError {
+    StoreError::Claim(format!("claim record: {e}"))
 }
 
 /// The Worker's side: one request to the slug's object per write.

@@ -565,7 +565,7 @@ impl TestApp {
     /// Writes a raw KV value under the `LINKS` binding (to simulate states the API cannot set).
     #[track_caller]
     pub fn kv_put(&self, key: &str, value: &str) {
-        self.wrangler_cli(&[
+        let args = [
             "kv",
             "key",
             "put",
@@ -576,8 +576,18 @@ impl TestApp {
             "--local",
             key,
             value,
-        ])
-        .unwrap_or_else(|e| panic!("kv put {key} failed: {e}"));
+        ];
+        // The CLI writes the same local store as the running Worker; under concurrent writes
+        // the simulator can refuse one (KV PUT 500). Retry a few times before failing.
+        let mut last = String::new();
+        for _ in 0..5 {
+            match self.wrangler_cli(&args) {
+                Ok(_) => return,
+                Err(e) => last = e,
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+        panic!("kv put {key} failed: {last}");
     }
 
     /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent.
