@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{app, poll_until, random_slug, sql_str, User, BACKGROUND_DEADLINE};
+use common::{app, expected_d1_row, poll_until, random_slug, sql_str, User, BACKGROUND_DEADLINE};
 use serde_json::{json, Value};
 
 const FREQUENT: &str = "*/5 * * * *";
@@ -28,25 +28,10 @@ fn d1_rows(slugs: &[String]) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// What the D1 row of `link` (an API link JSON) must hold.
-fn expected_row(link: &Value) -> Value {
-    json!({
-        "slug": link["slug"],
-        "url": link["url"],
-        "user_id": link["owner"],
-        "title": link["title"],
-        "state": "active",
-        "flag_reason": null,
-        "created_at": link["created_at"],
-        "updated_at": link["updated_at"],
-        "version": link["version"],
-    })
-}
-
 /// The expected D1 content: a row per live link, nothing for the deleted slugs.
 fn expected_rows(live: &[&Value]) -> BTreeMap<String, Value> {
     live.iter()
-        .map(|l| (l["slug"].as_str().unwrap().to_owned(), expected_row(l)))
+        .map(|l| (l["slug"].as_str().unwrap().to_owned(), expected_d1_row(l)))
         .collect()
 }
 
@@ -183,7 +168,7 @@ fn writes_survive_d1_outage_and_frequent_cron_repairs_index() {
     for (old, new) in to_update.iter().zip(&updated) {
         assert_eq!(
             stale.get(&slug_of(old)),
-            Some(&expected_row(old)),
+            Some(&expected_d1_row(old)),
             "updated during the outage ({new}) but D1 changed before the cron"
         );
     }
@@ -226,7 +211,7 @@ fn writes_survive_d1_outage_and_frequent_cron_repairs_index() {
         match kv {
             Some(kv) => assert_eq!(
                 repaired.get(slug),
-                Some(&expected_row(&kv)),
+                Some(&expected_d1_row(&kv)),
                 "D1 row differs from KV value {kv}"
             ),
             None => assert!(

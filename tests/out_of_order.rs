@@ -12,7 +12,7 @@ use std::sync::{Barrier, RwLock};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{app, poll_for, random_slug, sql_str, User, BACKGROUND_DEADLINE};
+use common::{app, expected_d1_row, poll_for, random_slug, sql_str, User, BACKGROUND_DEADLINE};
 use serde_json::{json, Value};
 
 const FREQUENT: &str = "*/5 * * * *";
@@ -35,24 +35,10 @@ fn version_of(link: &Value) -> u64 {
         .unwrap_or_else(|| panic!("version is not an integer: {link}"))
 }
 
-/// What the D1 row of `link` (a link JSON, from the API or KV) must hold.
-fn expected_row(link: &Value) -> Value {
-    json!({
-        "url": link["url"],
-        "user_id": link["owner"],
-        "title": link["title"],
-        "state": "active",
-        "flag_reason": null,
-        "created_at": link["created_at"],
-        "updated_at": link["updated_at"],
-        "version": link["version"],
-    })
-}
-
 fn d1_row(slug: &str) -> Option<Value> {
     app()
         .d1_query(&format!(
-            "SELECT url, user_id, title, state, flag_reason, created_at, updated_at, version \
+            "SELECT slug, url, user_id, title, state, flag_reason, created_at, updated_at, version \
              FROM links WHERE slug = {}",
             sql_str(slug)
         ))
@@ -76,7 +62,7 @@ fn wait_until_d1_equals_kv(slug: &str, context: &str) -> Value {
     let settled = poll_for(SETTLE_DEADLINE, || {
         let kv = kv_link(slug);
         let row = d1_row(slug);
-        let equal = row.as_ref() == Some(&expected_row(&kv));
+        let equal = row.as_ref() == Some(&expected_d1_row(&kv));
         last = (kv.clone(), row);
         equal.then_some(kv)
     });

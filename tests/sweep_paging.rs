@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use common::{app, app_with_vars, poll_for, poll_until, sql_str, User};
+use common::{
+    app, app_with_vars, describe_diff, expected_d1_row, poll_for, poll_until, sql_str, User,
+};
 use serde_json::{json, Value};
 
 const NIGHTLY: &str = "0 3 * * *";
@@ -31,42 +33,6 @@ fn d1_table() -> BTreeMap<String, Value> {
         .into_iter()
         .map(|row| (row["slug"].as_str().expect("slug").to_owned(), row))
         .collect()
-}
-
-fn expected_row(link: &Value) -> Value {
-    json!({
-        "slug": link["slug"],
-        "url": link["url"],
-        "user_id": link["owner"],
-        "title": link["title"],
-        "state": "active",
-        "flag_reason": null,
-        "created_at": link["created_at"],
-        "updated_at": link["updated_at"],
-        "version": link["version"],
-    })
-}
-
-/// A short description of how `actual` differs from `want` (first few slugs of each kind).
-fn diff(want: &BTreeMap<String, Value>, actual: &BTreeMap<String, Value>) -> String {
-    let missing: Vec<&String> = want.keys().filter(|k| !actual.contains_key(*k)).collect();
-    let extra: Vec<&String> = actual.keys().filter(|k| !want.contains_key(*k)).collect();
-    let differing: Vec<String> = want
-        .iter()
-        .filter_map(|(k, w)| {
-            let a = actual.get(k)?;
-            (a != w).then(|| format!("{k}: want {w}, got {a}"))
-        })
-        .collect();
-    format!(
-        "{} missing {:?}; {} extra {:?}; {} differing {:?}",
-        missing.len(),
-        &missing[..missing.len().min(10)],
-        extra.len(),
-        &extra[..extra.len().min(10)],
-        differing.len(),
-        &differing[..differing.len().min(5)]
-    )
 }
 
 fn orphan_sql(slug: &str, user: &User) -> String {
@@ -111,7 +77,7 @@ fn nightly_sweep_pages_within_budget_resumes_and_repairs_all_drift() {
     assert_eq!(created.len(), LINKS);
     let want: BTreeMap<String, Value> = created
         .iter()
-        .map(|(slug, link)| (slug.clone(), expected_row(link)))
+        .map(|(slug, link)| (slug.clone(), expected_d1_row(link)))
         .collect();
     poll_until(
         Duration::from_secs(60),
@@ -125,7 +91,12 @@ fn nightly_sweep_pages_within_budget_resumes_and_repairs_all_drift() {
         },
     );
     let indexed = d1_table();
-    assert_eq!(indexed, want, "D1 before drift: {}", diff(&want, &indexed));
+    assert_eq!(
+        indexed,
+        want,
+        "D1 before drift: {}",
+        describe_diff(&want, &indexed)
+    );
 
     // Make drift. Page 1 holds sw-0000..sw-0999, page 2 sw-1000..sw-1149.
     let missing_p1: Vec<String> = [0, 1, 500].map(slug).to_vec();
@@ -170,7 +141,7 @@ fn nightly_sweep_pages_within_budget_resumes_and_repairs_all_drift() {
     .unwrap_or_else(|| {
         panic!(
             "the nightly pass did not repair page 1 (missing {missing_p1:?}, stale {stale_p1:?}): {}",
-            diff(&want, &d1_table())
+            describe_diff(&want, &d1_table())
         )
     });
     assert!(
@@ -207,7 +178,7 @@ fn nightly_sweep_pages_within_budget_resumes_and_repairs_all_drift() {
     .unwrap_or_else(|| {
         panic!(
             "after the resumed sweep D1 should equal KV: {}",
-            diff(&want, &d1_table())
+            describe_diff(&want, &d1_table())
         )
     });
 
@@ -224,13 +195,13 @@ fn nightly_sweep_pages_within_budget_resumes_and_repairs_all_drift() {
     assert!(
         again == repaired,
         "nightly re-run changed D1: {}",
-        diff(&repaired, &again)
+        describe_diff(&repaired, &again)
     );
     app.run_cron(FREQUENT);
     let again = d1_table();
     assert!(
         again == repaired,
         "frequent re-run changed D1: {}",
-        diff(&repaired, &again)
+        describe_diff(&repaired, &again)
     );
 }

@@ -887,3 +887,47 @@ pub fn is_rfc3339_ms_utc(s: &str) -> bool {
             _ => c.is_ascii_digit(),
         })
 }
+
+/// The columns of a D1 `links` row that must mirror a link, in `expected_d1_row`'s shape.
+pub const D1_LINK_COLUMNS: &str =
+    "slug, url, user_id, title, state, flag_reason, created_at, updated_at, version";
+
+/// What the D1 row of an active `link` (a link JSON from the API or KV) must hold.
+pub fn expected_d1_row(link: &Value) -> Value {
+    json!({
+        "slug": link["slug"],
+        "url": link["url"],
+        "user_id": link["owner"],
+        "title": link["title"],
+        "state": "active",
+        "flag_reason": null,
+        "created_at": link["created_at"],
+        "updated_at": link["updated_at"],
+        "version": link["version"],
+    })
+}
+
+/// A short description of how `actual` differs from `want` (first few slugs of each kind).
+pub fn describe_diff(
+    want: &std::collections::BTreeMap<String, Value>,
+    actual: &std::collections::BTreeMap<String, Value>,
+) -> String {
+    let missing: Vec<&String> = want.keys().filter(|k| !actual.contains_key(*k)).collect();
+    let extra: Vec<&String> = actual.keys().filter(|k| !want.contains_key(*k)).collect();
+    let differing: Vec<String> = want
+        .iter()
+        .filter_map(|(k, w)| {
+            let a = actual.get(k)?;
+            (a != w).then(|| format!("{k}: want {w}, got {a}"))
+        })
+        .collect();
+    format!(
+        "{} missing {:?}; {} extra {:?}; {} differing {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        extra.len(),
+        &extra[..extra.len().min(10)],
+        differing.len(),
+        &differing[..differing.len().min(5)]
+    )
+}
