@@ -32,7 +32,7 @@ fn main() {
     let stamp = "2026-01-01T00:00:00.000Z";
 
     let t = Instant::now();
-    for (chunk_no, chunk) in (0..total).collect::<Vec<_>>().chunks(10_000).enumerate() {
+    for chunk in (0..total).collect::<Vec<_>>().chunks(10_000) {
         let entries: Vec<Value> = chunk
             .iter()
             .map(|&i| {
@@ -49,20 +49,7 @@ fn main() {
                 })
             })
             .collect();
-        let file = dir.join(format!("kv-{chunk_no}.json"));
-        fs::write(&file, serde_json::to_string(&entries).unwrap()).unwrap();
-        app.wrangler_cli(&[
-            "kv",
-            "bulk",
-            "put",
-            "--binding",
-            "LINKS",
-            "--preview",
-            "false",
-            "--local",
-            &file.to_string_lossy(),
-        ])
-        .expect("kv bulk put");
+        app.kv_bulk_put(&entries);
     }
     let seeded_kv = t.elapsed();
 
@@ -116,14 +103,17 @@ fn main() {
     }
     let file = dir.join("d1-seed.sql");
     fs::write(&file, sql).unwrap();
-    app.wrangler_cli(&[
-        "d1",
-        "execute",
-        "DB",
-        "--local",
-        "--file",
-        &file.to_string_lossy(),
-    ])
+    app.wrangler_cli_with_deadline(
+        &[
+            "d1",
+            "execute",
+            "DB",
+            "--local",
+            "--file",
+            &file.to_string_lossy(),
+        ],
+        std::time::Duration::from_secs(600),
+    )
     .expect("d1 seed");
     let seeded_d1 = t.elapsed();
 
