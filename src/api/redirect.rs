@@ -1,5 +1,6 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that parses only the
-//! `url` and `is_active` fields, and the response. Never D1; nothing awaited after the read.
+//! `url`, `is_active` and `flag_reason` fields, and the response. Never D1, never the slug's
+//! Durable Object; nothing awaited after the read.
 
 use worker::{Env, Response};
 
