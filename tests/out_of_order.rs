@@ -141,16 +141,6 @@ fn concurrent_patches(
     per_client.into_iter().flatten().collect()
 }
 
-/// A link's stored fields: without the derived `short_url`, and without null fields (KV
-/// values leave out absent optional fields; the API shows them as null).
-fn stored_form(link: &Value) -> Value {
-    let mut stored = link.clone();
-    let fields = stored.as_object_mut().expect("link is an object");
-    fields.remove("short_url");
-    fields.retain(|_, v| !v.is_null());
-    stored
-}
-
 /// Versions that more than one answer carried (each write should have its own).
 fn shared_versions(answers: &[Value]) -> Vec<u64> {
     let mut versions: Vec<u64> = answers.iter().map(version_of).collect();
@@ -173,7 +163,9 @@ fn assert_kv_holds_newest_answer(kv: &Value, answers: &[Value]) {
         .max_by_key(|a| version_of(a))
         .expect("some answers");
     assert!(
-        answers.iter().any(|a| stored_form(a) == stored_form(kv)),
+        answers
+            .iter()
+            .any(|a| common::stored_form(a) == common::stored_form(kv)),
         "KV holds a link no PATCH answered: {kv}"
     );
     assert_eq!(

@@ -18,21 +18,11 @@ fn link_path(slug: &str) -> String {
     format!("/api/links/{slug}")
 }
 
-/// A link's stored fields: without the derived `short_url`, and without null fields (KV
-/// values leave out absent optional fields; the API shows them as null).
-fn stored_form(link: &Value) -> Value {
-    let mut stored = link.clone();
-    let fields = stored.as_object_mut().expect("link is an object");
-    fields.remove("short_url");
-    fields.retain(|_, v| !v.is_null());
-    stored
-}
-
 /// The raw KV value of `link:<slug>`, parsed, in [`stored_form`].
 fn kv_link(slug: &str) -> Option<Value> {
     app()
         .kv_get(&format!("link:{slug}"))
-        .map(|raw| stored_form(&serde_json::from_str(&raw).expect("KV link value is JSON")))
+        .map(|raw| common::stored_form(&serde_json::from_str(&raw).expect("KV link value is JSON")))
 }
 
 /// The D1 row of `slug` (url, owner, version), if any.
@@ -75,7 +65,7 @@ fn assert_held_by(owner: &User, link: &Value) {
     );
     assert_eq!(
         kv_link(slug),
-        Some(stored_form(link)),
+        Some(common::stored_form(link)),
         "KV value of link:{slug} must be the winner's link"
     );
     let redirect = app().get_no_redirect(&format!("/{slug}"));

@@ -82,25 +82,7 @@ fn diff(want: &[Value], actual: &[Value]) -> String {
             .map(|r| (r["slug"].as_str().unwrap_or_default().to_owned(), r.clone()))
             .collect()
     };
-    let (want, actual) = (index(want), index(actual));
-    let missing: Vec<&String> = want.keys().filter(|k| !actual.contains_key(*k)).collect();
-    let extra: Vec<&String> = actual.keys().filter(|k| !want.contains_key(*k)).collect();
-    let differing: Vec<String> = want
-        .iter()
-        .filter_map(|(k, w)| {
-            let a = actual.get(k)?;
-            (a != w).then(|| format!("{k}: want {w}, got {a}"))
-        })
-        .collect();
-    format!(
-        "{} missing {:?}; {} extra {:?}; {} differing {:?}",
-        missing.len(),
-        &missing[..missing.len().min(10)],
-        extra.len(),
-        &extra[..extra.len().min(10)],
-        differing.len(),
-        &differing[..differing.len().min(5)]
-    )
+    common::describe_diff(&index(want), &index(actual))
 }
 
 #[track_caller]
