@@ -932,12 +932,14 @@ pub fn describe_diff(
     )
 }
 
-/// A link's stored fields: without the derived `short_url`, and without null fields (KV
-/// values leave out absent optional fields; the API shows them as null).
+/// A link's stored fields: without the derived `short_url`, `state` and `expired`, and without
+/// null fields (KV values leave out absent optional fields; the API shows them as null).
 pub fn stored_form(link: &Value) -> Value {
     let mut stored = link.clone();
     let fields = stored.as_object_mut().expect("link is an object");
-    fields.remove("short_url");
+    for derived in ["short_url", "state", "expired"] {
+        fields.remove(derived);
+    }
     fields.retain(|_, v| !v.is_null());
     stored
 }
