@@ -41,6 +41,8 @@ const ANALYTICS_SQL_URL_DEFAULT: &str =
     "https://api.cloudflare.com/client/v4/accounts/{account_id}/analytics_engine/sql";
 /// The dataset name queries read (the `CLICKS` binding's `dataset`).
 const ANALYTICS_DATASET_VAR: &str = "ANALYTICS_DATASET";
+/// `off`: no queue messages, no D1 roll-up (Analytics Engine only, for heavy traffic).
+const CLICK_ROLLUP_VAR: &str = "CLICK_ROLLUP";
 const SLUG_QUARANTINE_DAYS_VAR: &str = "SLUG_QUARANTINE_DAYS";
 const HISTORY_VAR: &str = "HISTORY";
 const HISTORY_RETENTION_DAYS_VAR: &str = "HISTORY_RETENTION_DAYS";
@@ -76,6 +78,11 @@ pub fn clicks_dataset(env: &Env) -> worker::Result<AnalyticsEngineDataset> {
 
 pub fn click_queue(env: &Env) -> worker::Result<Queue> {
     env.queue(CLICK_QUEUE_BINDING)
+}
+
+/// Whether clicks feed the D1 roll-up through the queue (`CLICK_ROLLUP`, on unless `off`).
+pub fn click_rollup_enabled(env: &Env) -> bool {
+    !matches!(var(env, CLICK_ROLLUP_VAR), Some(v) if v.trim().eq_ignore_ascii_case("off"))
 }
 
 /// The visitor-id salt; without one no visitor ids are made (a bare hash of IP and user agent

@@ -14,7 +14,9 @@ use worker::{
 };
 
 use crate::analytics::{classify_user_agent, day_of, opted_out, referrer_host, visitor_id, Click};
-use crate::platform::{analytics_salt, click_queue, clicks_dataset, now, rollup};
+use crate::platform::{
+    analytics_salt, click_queue, click_rollup_enabled, clicks_dataset, now, rollup,
+};
 
 /// Cloudflare's bot score (1–99) below which a request counts as automated.
 const BOT_SCORE_MAX: u32 = 29;
@@ -79,6 +81,9 @@ pub fn record(env: &Env, ctx: &Context, click: Click) {
         if let Err(e) = dataset.write_data_point(&point) {
             console_error!("analytics data point for {}: {e}", click.slug);
         }
+    }
+    if !click_rollup_enabled(env) {
+        return;
     }
     let Ok(queue) = click_queue(env) else {
         return;
