@@ -92,10 +92,14 @@ impl SlugClaim {
         let outcome = self
             .state
             .block_concurrency_while(async move {
-                let current: Option<ClickCount> = storage.get(CLICKS_KEY).await.ok().flatten();
-                let granted = match take_click(current.as_ref(), &life, limit) {
-                    Some(next) => storage.put(CLICKS_KEY, next).await.map(|_| true),
-                    None => Ok(false),
+                // An unreadable count refuses the click (500 → the redirect answers 503): a
+                // limit must never be exceeded, so failures close rather than open.
+                let granted = match storage.get::<ClickCount>(CLICKS_KEY).await {
+                    Ok(current) => match take_click(current.as_ref(), &life, limit) {
+                        Some(next) => storage.put(CLICKS_KEY, next).await.map(|_| true),
+                        None => Ok(false),
+                    },
+                    Err(e) => Err(e),
                 };
                 Ok::<_, worker::Error>(granted)
             })
