@@ -1,4 +1,4 @@
-//! [`Index`]: the D1 query index (binding `DB`) and the only place that holds SQL. The schema
+//! [`Index`]: the D1 query index (binding `DB`) and its SQL: links, users and the change log. The schema
 //! comes from `migrations/`; nothing here creates tables.
 //!
 //! Every link write is a versioned upsert that applies only when newer, and every delete is

@@ -2,7 +2,8 @@
 //!
 //! - [`kv::Kv`]: Workers KV, the source of truth for links, users, API keys, sync markers and
 //!   the sweep checkpoint. Owns every key format.
-//! - [`index::Index`]: D1, the query index rebuilt from KV at any time. Owns every SQL statement.
+//! - [`index::Index`]: D1, the query index rebuilt from KV at any time, and the change log. Owns
+//!   their SQL.
 //! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic and counts
 //!   clicks of limited links exactly.
 //! - [`rollup::Rollup`]: D1's click roll-up, fed by the click queue. Owns its SQL.
