@@ -1,5 +1,5 @@
-//! [`Index`]: the D1 query index (binding `DB`) and its SQL: links, users and the change log. The schema
-//! comes from `migrations/`; nothing here creates tables.
+//! [`Index`]: the D1 query index (binding `DB`) and its SQL: links, users and the change log.
+//! The schema comes from `migrations/`; nothing here creates tables.
 //!
 //! Every link write is a versioned upsert that applies only when newer, and every delete is
 //! guarded by a version, so background writes arriving out of order never roll D1 back.
