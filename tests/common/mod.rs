@@ -945,3 +945,44 @@ pub fn stored_form(link: &Value) -> Value {
     fields.retain(|_, v| !v.is_null());
     stored
 }
+
+// ---- UTC dates (analytics tests) -----------------------------------------------------------
+
+/// Today's UTC date shifted by `days` (negative: the past), as `YYYY-MM-DD`.
+pub fn utc_date(days: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    date_of_days(now.div_euclid(86_400) + days)
+}
+
+/// A `YYYY-MM-DD` date shifted by `days`.
+pub fn shift_date(date: &str, days: i64) -> String {
+    let part = |r: std::ops::Range<usize>| -> i64 {
+        date.get(r)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not a YYYY-MM-DD date: {date}"))
+    };
+    let (y, m, d) = (part(0..4), part(5..7), part(8..10));
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    date_of_days(era * 146_097 + doe - 719_468 + days)
+}
+
+fn date_of_days(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
