@@ -63,6 +63,9 @@ pub enum ApiError {
     /// D1 failed on a read that only D1 can answer (a list). Writes never surface this.
     #[error("index unavailable: {0}")]
     IndexUnavailable(String),
+    /// The Analytics Engine SQL API failed on a stats read.
+    #[error("analytics unavailable: {0}")]
+    AnalyticsUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -92,7 +95,7 @@ impl ApiError {
             | ApiError::InvalidCursor => 400,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::SlugTaken | ApiError::EmailTaken => 409,
-            ApiError::IndexUnavailable(_) => 503,
+            ApiError::IndexUnavailable(_) | ApiError::AnalyticsUnavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -123,6 +126,7 @@ impl ApiError {
             ApiError::SlugTaken => "slug_taken",
             ApiError::EmailTaken => "email_taken",
             ApiError::IndexUnavailable(_) => "index_unavailable",
+            ApiError::AnalyticsUnavailable(_) => "analytics_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -138,6 +142,9 @@ impl ApiError {
             ApiError::IndexUnavailable(_) => {
                 "the link index is temporarily unavailable; links still redirect, try again soon"
                     .into()
+            }
+            ApiError::AnalyticsUnavailable(_) => {
+                "click statistics are temporarily unavailable; try again soon".into()
             }
             ApiError::Internal(_) => "internal error".into(),
             other => other.to_string(),
@@ -203,6 +210,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Index(m) => ApiError::IndexUnavailable(m),
+            StoreError::Analytics(m) => ApiError::AnalyticsUnavailable(m),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -229,6 +237,9 @@ mod tests {
         let e = ApiError::from(StoreError::Kv("secret detail".into()));
         assert_eq!(e.status(), 500);
         assert!(!e.body().contains("secret detail"));
+        let e = ApiError::from(StoreError::Analytics("status 500: secret".into()));
+        assert_eq!((e.status(), e.code()), (503, "analytics_unavailable"));
+        assert!(!e.body().contains("secret"));
         let e = ApiError::from(StoreError::Index("no such table: links".into()));
         assert_eq!((e.status(), e.code()), (503, "index_unavailable"));
         assert!(!e.body().contains("no such table"));

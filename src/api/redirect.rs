@@ -34,9 +34,10 @@ pub async fn serve(req: &Request, env: &Env, ctx: &Context, raw_slug: &str) -> R
     };
     match Redirect::decide(value.as_deref(), now) {
         Redirect::To(to) => {
+            // A GET uses a click up; a HEAD only asks whether one is left.
             let is_get = req.method() == Method::Get;
-            if let (Some(limit), true) = (to.max_clicks, is_get) {
-                match take_click(env, raw_slug, &to.created_at, limit).await {
+            if let Some(limit) = to.max_clicks {
+                match take_click(env, raw_slug, &to.created_at, limit, is_get).await {
                     Ok(true) => {}
                     Ok(false) => return unavailable(&Unavailable::LimitReached),
                     Err(e) => {
@@ -64,8 +65,9 @@ async fn take_click(
     slug: &str,
     life: &str,
     limit: u64,
+    take: bool,
 ) -> Result<bool, crate::store::StoreError> {
-    claims(env)?.take_click(slug, life, limit).await
+    claims(env)?.take_click(slug, life, limit, take).await
 }
 
 fn redirect(req: &Request, env: &Env, to: &Destination) -> Option<Response> {

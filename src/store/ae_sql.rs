@@ -37,7 +37,7 @@ impl AeSql {
     /// Runs one query; the rows of its answer.
     pub async fn query(&self, sql: &str) -> Result<Vec<Map<String, Value>>, StoreError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
-            StoreError::Index(format!("AE SQL {what}: {e}"))
+            StoreError::Analytics(format!("SQL API {what}: {e}"))
         };
         let headers = Headers::new();
         headers

@@ -32,11 +32,13 @@ const CLICKS_KEY: &str = "clicks";
 const CLAIM_URL: &str = "https://slug-claim.internal/";
 const CLICK_URL: &str = "https://slug-claim.internal/click";
 
-/// `/click`: take one click of at most `limit` for the link's life `life`.
+/// `/click`: take one click of at most `limit` for the link's life `life`; with `take: false`
+/// only say whether one is left (a HEAD).
 #[derive(Debug, Serialize, Deserialize)]
 struct ClickRequest {
     life: String,
     limit: u64,
+    take: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -85,7 +87,7 @@ impl DurableObject for SlugClaim {
 
 impl SlugClaim {
     async fn take_click(&self, mut req: Request) -> worker::Result<Response> {
-        let Ok(ClickRequest { life, limit }) = req.json::<ClickRequest>().await else {
+        let Ok(ClickRequest { life, limit, take }) = req.json::<ClickRequest>().await else {
             return Response::error("bad click request", 400);
         };
         let storage = self.state.storage();
@@ -96,7 +98,8 @@ impl SlugClaim {
                 // limit must never be exceeded, so failures close rather than open.
                 let granted = match storage.get::<ClickCount>(CLICKS_KEY).await {
                     Ok(current) => match take_click(current.as_ref(), &life, limit) {
-                        Some(next) => storage.put(CLICKS_KEY, next).await.map(|_| true),
+                        Some(next) if take => storage.put(CLICKS_KEY, next).await.map(|_| true),
+                        Some(_) => Ok(true),
                         None => Ok(false),
                     },
                     Err(e) => Err(e),
@@ -166,11 +169,19 @@ impl Claims {
         self.call(slug.as_str(), CLAIM_URL, request).await
     }
 
-    /// Takes one click of a limited link; `false` when none is left.
-    pub async fn take_click(&self, slug: &str, life: &str, limit: u64) -> Result<bool, StoreError> {
+    /// Takes one click of a limited link (or, with `take: false`, checks that one is left);
+    /// `false` when none is left.
+    pub async fn take_click(
+        &self,
+        slug: &str,
+        life: &str,
+        limit: u64,
+        take: bool,
+    ) -> Result<bool, StoreError> {
         let request = ClickRequest {
             life: life.to_owned(),
             limit,
+            take,
         };
         let answer: ClickAnswer = self.call(slug, CLICK_URL, &request).await?;
         Ok(answer.granted)

@@ -25,6 +25,9 @@ pub enum StoreError {
     Index(String),
     #[error("slug claim: {0}")]
     Claim(String),
+    /// The Analytics Engine SQL API failed.
+    #[error("analytics: {0}")]
+    Analytics(String),
     #[error("corrupt value under {key}: {reason}")]
     Corrupt { key: String, reason: String },
 }
