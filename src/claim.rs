@@ -33,6 +33,18 @@ pub struct ClaimRecord {
     /// The last version issued for this slug.
     #[serde(default)]
     pub version: Version,
+    /// When KV drops the key of the stored link, which expires: from then on the slug counts
+    /// as released at that instant (set by the Durable Object, which knows the grace period).
+    #[serde(default)]
+    pub dropped_at: Option<Timestamp>,
+}
+
+impl ClaimRecord {
+    /// When the slug was let go: deleted, or its expired link dropped from KV by `now`.
+    pub fn released(&self, now: Timestamp) -> Option<Timestamp> {
+        self.released_at
+            .or(self.dropped_at.filter(|dropped| *dropped <= now))
+    }
 }
 
 /// A write of one slug, sent to its Durable Object.
@@ -88,17 +100,13 @@ pub fn decide(
         SlugRequest::Create { link } => {
             let free = match existing {
                 None => true,
-                Some(ClaimRecord {
-                    released_at: None, ..
-                }) => false,
-                Some(ClaimRecord {
-                    owner: previous,
-                    released_at: Some(at),
-                    ..
-                }) => {
-                    previous == &link.owner
-                        || now.as_millis() >= at.as_millis().saturating_add(quarantine_millis)
-                }
+                Some(record) => match record.released(now) {
+                    None => false,
+                    Some(at) => {
+                        record.owner == link.owner
+                            || now.as_millis() >= at.as_millis().saturating_add(quarantine_millis)
+                    }
+                },
             };
             if !free {
                 return Decision::Refuse(SlugResponse::Taken);
@@ -124,6 +132,7 @@ pub fn decide(
                         owner: owner.clone(),
                         released_at: Some(now),
                         version,
+                        dropped_at: None,
                     },
                 }
             }
@@ -141,6 +150,7 @@ fn put(link: &Link, last: Option<Version>, now: Timestamp) -> Decision {
             owner: link.owner.clone(),
             released_at: None,
             version,
+            dropped_at: None,
         },
         link,
     }
@@ -169,8 +179,8 @@ mod tests {
         Link::new(
             slug(),
             TargetUrl::parse("https://example.com/").unwrap(),
-            None,
             owner,
+            crate::link::LinkOptions::default(),
             t(at),
         )
     }
@@ -263,6 +273,7 @@ mod tests {
             owner: ada(),
             released_at: Some(t(1_000)),
             version: Version::new(1_000),
+            dropped_at: None,
         };
         assert_eq!(
             decide(Some(&released), &create(bob(), 1), t(1_000 + Q - 1), Q),
@@ -274,6 +285,30 @@ mod tests {
         );
         assert_eq!(
             record_of(decide(Some(&released), &create(bob(), 1), t(1_000), 0)).owner,
+            bob()
+        );
+    }
+
+    #[test]
+    fn an_expired_link_dropped_from_kv_releases_its_slug() {
+        let mut held = record_of(decide(None, &create(ada(), 1), t(1), Q));
+        held.dropped_at = Some(t(500));
+        // Before KV drops the key the slug is held, even from its owner (who may extend it).
+        assert_eq!(
+            decide(Some(&held), &create(bob(), 1), t(499), Q),
+            Decision::Refuse(SlugResponse::Taken)
+        );
+        // After: free for its owner at once, for others after the quarantine.
+        assert_eq!(
+            record_of(decide(Some(&held), &create(ada(), 1), t(500), Q)).owner,
+            ada()
+        );
+        assert_eq!(
+            decide(Some(&held), &create(bob(), 1), t(500 + Q - 1), Q),
+            Decision::Refuse(SlugResponse::Taken)
+        );
+        assert_eq!(
+            record_of(decide(Some(&held), &create(bob(), 1), t(500 + Q), Q)).owner,
             bob()
         );
     }

@@ -37,8 +37,15 @@ pub enum ApiError {
     InvalidHost(String),
     #[error("reason must be one of: spam, phishing, malware, abuse, illegal, other")]
     InvalidReason,
-    #[error("state must be one of: active, disabled, flagged")]
-    InvalidState,
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    InvalidExpiry(String),
+    #[error("{0}")]
+    InvalidRedirectType(String),
+    /// A query-string parameter the endpoint does not accept.
+    #[error("{0}")]
+    InvalidQuery(String),
     #[error("links to this destination are not allowed")]
     BlockedDestination,
     #[error("limit must be an integer from 1 to {max}")]
@@ -73,7 +80,10 @@ impl ApiError {
             | ApiError::InvalidName(_)
             | ApiError::InvalidHost(_)
             | ApiError::InvalidReason
-            | ApiError::InvalidState
+            | ApiError::InvalidState(_)
+            | ApiError::InvalidExpiry(_)
+            | ApiError::InvalidRedirectType(_)
+            | ApiError::InvalidQuery(_)
             | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
             | ApiError::InvalidCursor => 400,
@@ -98,7 +108,10 @@ impl ApiError {
             ApiError::InvalidName(_) => "invalid_name",
             ApiError::InvalidHost(_) => "invalid_host",
             ApiError::InvalidReason => "invalid_reason",
-            ApiError::InvalidState => "invalid_state",
+            ApiError::InvalidState(_) => "invalid_state",
+            ApiError::InvalidExpiry(_) => "invalid_expiry",
+            ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
+            ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
             ApiError::InvalidCursor => "invalid_cursor",
@@ -156,6 +169,9 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::Slug(m) => ApiError::InvalidSlug(m),
             InvalidLink::Url(m) => ApiError::InvalidUrl(m),
             InvalidLink::Title(m) => ApiError::InvalidTitle(m),
+            InvalidLink::Expiry(m) => ApiError::InvalidExpiry(m),
+            InvalidLink::RedirectType(m) => ApiError::InvalidRedirectType(m),
+            InvalidLink::State(m) => ApiError::InvalidState(m),
         }
     }
 }
@@ -223,6 +239,15 @@ mod tests {
             ApiError::from(InvalidLink::Title("x".into())).code(),
             "invalid_title"
         );
+        assert_eq!(
+            ApiError::from(InvalidLink::Expiry("x".into())).code(),
+            "invalid_expiry"
+        );
+        assert_eq!(
+            ApiError::from(InvalidLink::RedirectType("x".into())).code(),
+            "invalid_redirect_type"
+        );
+        assert_eq!(ApiError::from(InvalidLink::State("x".into())).status(), 400);
         assert_eq!(
             ApiError::from(InvalidEmail("x".into())).code(),
             "invalid_email"

@@ -4,6 +4,7 @@
 //! repaired by the cron. The map:
 //!
 //! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
+//! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
 //! - [`claim`]: who holds a slug; made atomic by a Durable Object per slug.
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
@@ -20,6 +21,8 @@ pub mod api;
 pub mod auth;
 pub mod claim;
 pub mod error;
+pub mod history;
+pub mod lifecycle;
 pub mod link;
 pub mod moderation;
 pub mod platform;
@@ -41,7 +44,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let method = Method::from_name(req.method().as_ref());
     let path = req.path();
     let response = match Route::parse(method, &path) {
-        Route::Redirect(slug) => redirect::serve(&env, slug).await,
+        Route::Redirect(slug) => redirect::serve(&req, &env, slug).await,
         Route::Health => respond(health::get()),
         Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
         Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
@@ -62,6 +65,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Route::GetLink(slug) => respond(links::get(req, &env, &ctx, slug).await),
         Route::UpdateLink(slug) => respond(links::update(req, &env, &ctx, slug).await),
         Route::DeleteLink(slug) => respond(links::delete(req, &env, &ctx, slug).await),
+        Route::LinkHistory(slug) => respond(links::history(req, &env, &ctx, slug).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     };

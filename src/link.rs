@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
+use crate::lifecycle::{is_expired, OwnerState, RedirectType};
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
@@ -58,6 +59,12 @@ pub enum InvalidLink {
     Url(String),
     #[error("{0}")]
     Title(String),
+    #[error("{0}")]
+    Expiry(String),
+    #[error("{0}")]
+    RedirectType(String),
+    #[error("{0}")]
+    State(String),
 }
 
 /// The short name of a link: the path segment of its short URL and the KV key suffix.
@@ -223,6 +230,12 @@ impl Title {
     }
 }
 
+impl Title {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for Title {
     type Error = InvalidLink;
     fn try_from(s: String) -> Result<Self, Self::Error> {
@@ -273,18 +286,63 @@ pub struct Link {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: Version,
+    /// After this instant the link answers 410; KV drops the key after a grace period.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// Hidden from the owner's default list; still redirects.
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub redirect_type: RedirectType,
+    /// Append the visitor's query string to the destination's.
+    #[serde(default = "yes")]
+    pub forward_query: bool,
 }
 
-/// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title.
+fn yes() -> bool {
+    true
+}
+
+/// The optional settings of a new link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkOptions {
+    pub title: Option<Title>,
+    pub expires_at: Option<Timestamp>,
+    pub archived: bool,
+    pub redirect_type: RedirectType,
+    pub forward_query: bool,
+    pub state: OwnerState,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        Self {
+            title: None,
+            expires_at: None,
+            archived: false,
+            redirect_type: RedirectType::Found,
+            forward_query: true,
+            state: OwnerState::Active,
+        }
+    }
+}
+
+/// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title and
+/// `expires_at: Some(None)` the expiry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinkPatch {
     pub url: Option<TargetUrl>,
     pub title: Option<Option<Title>>,
+    pub expires_at: Option<Option<Timestamp>>,
+    pub archived: Option<bool>,
+    pub redirect_type: Option<RedirectType>,
+    pub forward_query: Option<bool>,
+    pub state: Option<OwnerState>,
 }
 
 impl LinkPatch {
     pub fn is_empty(&self) -> bool {
-        self.url.is_none() && self.title.is_none()
+        *self == LinkPatch::default()
     }
 }
 
@@ -310,36 +368,65 @@ impl Link {
     pub fn new(
         slug: Slug,
         url: TargetUrl,
-        title: Option<Title>,
         owner: UserId,
+        options: LinkOptions,
         now: Timestamp,
     ) -> Self {
         Self {
             slug,
             url,
-            title,
+            title: options.title,
             owner,
-            is_active: true,
+            is_active: options.state == OwnerState::Active,
             flag_reason: None,
             created_at: now,
             updated_at: now,
             version: Version::next(None, now),
+            expires_at: options.expires_at,
+            archived: options.archived,
+            redirect_type: options.redirect_type,
+            forward_query: options.forward_query,
         }
     }
 
-    /// The link after `patch`, with a new version; `None` when the patch changes nothing.
-    pub fn patched(&self, patch: LinkPatch, now: Timestamp) -> Option<Link> {
+    /// The link after its owner's `patch`, with a new version; `Ok(None)` when the patch is
+    /// empty. A flagged link's state is the admin's: changing it is refused.
+    pub fn patched(&self, patch: LinkPatch, now: Timestamp) -> Result<Option<Link>, InvalidLink> {
         if patch.is_empty() {
-            return None;
+            return Ok(None);
         }
-        Some(self.rewritten(now, |next| {
+        if patch.state.is_some() && self.state() == LinkState::Flagged {
+            return Err(InvalidLink::State(
+                "this link was flagged by an administrator; only they can clear it".into(),
+            ));
+        }
+        Ok(Some(self.rewritten(now, |next| {
             if let Some(url) = patch.url {
                 next.url = url;
             }
             if let Some(title) = patch.title {
                 next.title = title;
             }
-        }))
+            if let Some(expires_at) = patch.expires_at {
+                next.expires_at = expires_at;
+            }
+            if let Some(archived) = patch.archived {
+                next.archived = archived;
+            }
+            if let Some(redirect_type) = patch.redirect_type {
+                next.redirect_type = redirect_type;
+            }
+            if let Some(forward_query) = patch.forward_query {
+                next.forward_query = forward_query;
+            }
+            if let Some(state) = patch.state {
+                next.is_active = state == OwnerState::Active;
+            }
+        })))
+    }
+
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        is_expired(self.expires_at, now)
     }
 
     /// The link flagged by an admin: it stops redirecting; visitors see the category only.
@@ -398,14 +485,28 @@ struct RedirectFields<'a> {
     is_active: bool,
     #[serde(borrow, default)]
     flag_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    expires_at: Option<Cow<'a, str>>,
+    #[serde(default)]
+    redirect_type: RedirectType,
+    #[serde(default = "yes")]
+    forward_query: bool,
 }
 
 /// What `GET /<slug>` answers.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Redirect<'a> {
-    To(Cow<'a, str>),
+    To(Destination<'a>),
     NotFound,
     Unavailable(Unavailable<'a>),
+}
+
+/// Where and how a redirect goes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Destination<'a> {
+    pub url: Cow<'a, str>,
+    pub redirect_type: RedirectType,
+    pub forward_query: bool,
 }
 
 /// Why a link does not redirect, as its visitors are told.
@@ -415,23 +516,39 @@ pub enum Unavailable<'a> {
     Disabled,
     /// Flagged by an admin, with the reason category.
     Flagged(Cow<'a, str>),
+    /// Past its `expires_at`.
+    Expired,
 }
 
 impl<'a> Redirect<'a> {
     /// Decides the redirect from the raw KV value of `link:<slug>`; `None` is a missing key.
     /// A value that does not parse is treated as missing rather than redirecting anywhere.
-    pub fn decide(stored: Option<&'a str>) -> Self {
+    /// The clock is read only for a link that has an expiry.
+    pub fn decide(stored: Option<&'a str>, now: impl FnOnce() -> Timestamp) -> Self {
         let Some(text) = stored else {
             return Redirect::NotFound;
         };
-        match serde_json::from_str::<RedirectFields<'a>>(text) {
-            Ok(f) if f.is_active => Redirect::To(f.url),
-            Ok(f) => Redirect::Unavailable(match f.flag_reason {
+        let Ok(f) = serde_json::from_str::<RedirectFields<'a>>(text) else {
+            return Redirect::NotFound;
+        };
+        if !f.is_active {
+            return Redirect::Unavailable(match f.flag_reason {
                 Some(reason) => Unavailable::Flagged(reason),
                 None => Unavailable::Disabled,
-            }),
-            Err(_) => Redirect::NotFound,
+            });
         }
+        if let Some(raw) = f.expires_at {
+            match Timestamp::parse(&raw) {
+                Some(at) if at > now() => {}
+                Some(_) => return Redirect::Unavailable(Unavailable::Expired),
+                None => return Redirect::NotFound,
+            }
+        }
+        Redirect::To(Destination {
+            url: f.url,
+            redirect_type: f.redirect_type,
+            forward_query: f.forward_query,
+        })
     }
 }
 
@@ -447,8 +564,8 @@ mod tests {
         Link::new(
             Slug::parse("abc").unwrap(),
             TargetUrl::parse("https://example.com/a").unwrap(),
-            None,
             owner(),
+            LinkOptions::default(),
             Timestamp::from_millis(now),
         )
     }
@@ -563,9 +680,11 @@ mod tests {
         let patch = LinkPatch {
             url: Some(TargetUrl::parse("https://example.org/").unwrap()),
             title: Some(Some(Title::parse("t").unwrap())),
+            ..LinkPatch::default()
         };
         let after = before
             .patched(patch, Timestamp::from_millis(2_000))
+            .unwrap()
             .unwrap();
         assert_eq!(after.url.as_str(), "https://example.org/");
         assert_eq!(after.title, Some(Title::parse("t").unwrap()));
@@ -579,7 +698,7 @@ mod tests {
     fn empty_patch_is_no_write() {
         assert_eq!(
             link(1).patched(LinkPatch::default(), Timestamp::from_millis(2)),
-            None
+            Ok(None)
         );
     }
 
@@ -588,11 +707,14 @@ mod tests {
         let mut l = link(1);
         l.title = Some(Title::parse("x").unwrap());
         let patch = LinkPatch {
-            url: None,
             title: Some(None),
+            ..LinkPatch::default()
         };
         assert_eq!(
-            l.patched(patch, Timestamp::from_millis(2)).unwrap().title,
+            l.patched(patch, Timestamp::from_millis(2))
+                .unwrap()
+                .unwrap()
+                .title,
             None
         );
     }
@@ -635,28 +757,131 @@ mod tests {
         assert_eq!(l.state(), LinkState::Flagged);
     }
 
+    fn decide_at(json: &str, now: u64) -> Redirect<'_> {
+        Redirect::decide(Some(json), || Timestamp::from_millis(now))
+    }
+
     #[test]
-    fn redirect_decision_reads_only_url_and_state() {
+    fn redirect_decision_reads_only_url_state_expiry_and_options() {
         let l = link(1);
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(
-            Redirect::decide(Some(&json)),
-            Redirect::To(Cow::Borrowed("https://example.com/a"))
+            decide_at(&json, 2),
+            Redirect::To(Destination {
+                url: Cow::Borrowed("https://example.com/a"),
+                redirect_type: RedirectType::Found,
+                forward_query: true,
+            })
         );
         let mut off = l.clone();
         off.is_active = false;
         let json = serde_json::to_string(&off).unwrap();
         assert_eq!(
-            Redirect::decide(Some(&json)),
+            decide_at(&json, 2),
             Redirect::Unavailable(Unavailable::Disabled)
         );
         let json =
             serde_json::to_string(&l.flagged(FlagReason::Spam, Timestamp::from_millis(2))).unwrap();
         assert_eq!(
-            Redirect::decide(Some(&json)),
+            decide_at(&json, 2),
             Redirect::Unavailable(Unavailable::Flagged(Cow::Borrowed("spam")))
         );
-        assert_eq!(Redirect::decide(None), Redirect::NotFound);
-        assert_eq!(Redirect::decide(Some("not json")), Redirect::NotFound);
+        assert_eq!(
+            Redirect::decide(None, || unreachable!()),
+            Redirect::NotFound
+        );
+        assert_eq!(decide_at("not json", 2), Redirect::NotFound);
+    }
+
+    #[test]
+    fn redirect_decision_honours_expiry_type_and_query_option() {
+        let mut l = link(1);
+        l.expires_at = Some(Timestamp::from_millis(100));
+        l.redirect_type = RedirectType::Permanent;
+        l.forward_query = false;
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            decide_at(&json, 99),
+            Redirect::To(Destination {
+                url: Cow::Borrowed("https://example.com/a"),
+                redirect_type: RedirectType::Permanent,
+                forward_query: false,
+            })
+        );
+        assert_eq!(
+            decide_at(&json, 100),
+            Redirect::Unavailable(Unavailable::Expired)
+        );
+        // A link without an expiry never reads the clock.
+        let json = serde_json::to_string(&link(1)).unwrap();
+        assert!(matches!(
+            Redirect::decide(Some(&json), || unreachable!()),
+            Redirect::To(_)
+        ));
+    }
+
+    #[test]
+    fn values_written_before_lifecycle_fields_still_parse_with_defaults() {
+        let old = r#"{"slug":"abc","url":"https://example.com/a","title":null,"owner":"admin","is_active":true,"flag_reason":null,"created_at":"2026-01-01T00:00:00.000Z","updated_at":"2026-01-01T00:00:00.000Z","version":1}"#;
+        let l: Link = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (l.expires_at, l.archived, l.redirect_type, l.forward_query),
+            (None, false, RedirectType::Found, true)
+        );
+        assert!(matches!(decide_at(old, 5), Redirect::To(_)));
+    }
+
+    #[test]
+    fn owners_set_state_archive_expiry_but_not_a_flag() {
+        let l = link(1);
+        let patch = LinkPatch {
+            state: Some(OwnerState::Disabled),
+            archived: Some(true),
+            expires_at: Some(Some(Timestamp::from_millis(50))),
+            redirect_type: Some(RedirectType::Temporary),
+            forward_query: Some(false),
+            ..LinkPatch::default()
+        };
+        let p = l
+            .patched(patch, Timestamp::from_millis(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.state(), LinkState::Disabled);
+        assert!(p.archived && !p.forward_query);
+        assert_eq!(p.redirect_type, RedirectType::Temporary);
+        assert!(p.is_expired(Timestamp::from_millis(50)));
+        let cleared = p
+            .patched(
+                LinkPatch {
+                    expires_at: Some(None),
+                    state: Some(OwnerState::Active),
+                    ..LinkPatch::default()
+                },
+                Timestamp::from_millis(3),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(!cleared.is_expired(Timestamp::from_millis(u64::MAX / 2)));
+        assert_eq!(cleared.state(), LinkState::Active);
+
+        let flagged = l.flagged(FlagReason::Spam, Timestamp::from_millis(2));
+        let reactivate = LinkPatch {
+            state: Some(OwnerState::Active),
+            ..LinkPatch::default()
+        };
+        assert!(matches!(
+            flagged.patched(reactivate, Timestamp::from_millis(3)),
+            Err(InvalidLink::State(_))
+        ));
+        // Other fields of a flagged link stay the owner's.
+        let retitle = LinkPatch {
+            title: Some(None),
+            ..LinkPatch::default()
+        };
+        let t = flagged
+            .patched(retitle, Timestamp::from_millis(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.state(), LinkState::Flagged);
     }
 }

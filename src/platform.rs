@@ -5,6 +5,10 @@
 use worker::Env;
 
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
+use crate::history;
+use crate::lifecycle::{
+    kv_expiration_secs, DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS,
+};
 use crate::store::claims::Claims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
@@ -20,6 +24,11 @@ pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
 const SLUG_QUARANTINE_DAYS_VAR: &str = "SLUG_QUARANTINE_DAYS";
+const HISTORY_VAR: &str = "HISTORY";
+const HISTORY_RETENTION_DAYS_VAR: &str = "HISTORY_RETENTION_DAYS";
+const DEFAULT_TTL_SECONDS_VAR: &str = "DEFAULT_TTL_SECONDS";
+const EXPIRED_GRACE_DAYS_VAR: &str = "EXPIRED_GRACE_DAYS";
+const PERMANENT_REDIRECT_MAX_AGE_VAR: &str = "PERMANENT_REDIRECT_MAX_AGE";
 
 pub fn now() -> Timestamp {
     Timestamp::from_millis(worker::Date::now().as_millis())
@@ -45,10 +54,44 @@ pub fn claims(env: &Env) -> Result<Claims, StoreError> {
 
 /// How long a deleted slug stays reserved for its previous owner.
 pub fn slug_quarantine_millis(env: &Env) -> u64 {
-    let days = var(env, SLUG_QUARANTINE_DAYS_VAR)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_QUARANTINE_DAYS);
+    let days = number(env, SLUG_QUARANTINE_DAYS_VAR).unwrap_or(DEFAULT_QUARANTINE_DAYS);
     days.saturating_mul(DAY_MILLIS)
+}
+
+/// Whether link changes are logged to `link_history` (`HISTORY`, on unless `off`).
+pub fn history_enabled(env: &Env) -> bool {
+    history::enabled(var(env, HISTORY_VAR).as_deref())
+}
+
+/// Days history rows are kept (`HISTORY_RETENTION_DAYS`, 0 = forever).
+pub fn history_retention_days(env: &Env) -> u64 {
+    number(env, HISTORY_RETENTION_DAYS_VAR).unwrap_or(0)
+}
+
+/// Expiry given to links created without one (`DEFAULT_TTL_SECONDS`, 0 = none).
+pub fn default_ttl_secs(env: &Env) -> u64 {
+    number(env, DEFAULT_TTL_SECONDS_VAR).unwrap_or(0)
+}
+
+/// How long KV keeps an expired link's key, so its owner can still extend it.
+pub fn expired_grace_millis(env: &Env) -> u64 {
+    number(env, EXPIRED_GRACE_DAYS_VAR)
+        .unwrap_or(DEFAULT_EXPIRED_GRACE_DAYS)
+        .saturating_mul(DAY_MILLIS)
+}
+
+/// The KV `expiration` of a link expiring at `expires_at` (see [`kv_expiration_secs`]).
+pub fn link_kv_expiration(env: &Env, expires_at: Option<Timestamp>) -> Option<u64> {
+    expires_at.map(|at| kv_expiration_secs(at, expired_grace_millis(env), now()))
+}
+
+/// `Cache-Control` max-age of permanent (301/308) redirects.
+pub fn permanent_redirect_max_age(env: &Env) -> u64 {
+    number(env, PERMANENT_REDIRECT_MAX_AGE_VAR).unwrap_or(DEFAULT_PERMANENT_MAX_AGE_SECS)
+}
+
+fn number(env: &Env, name: &str) -> Option<u64> {
+    var(env, name).and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// A configured string, `None` when unset.

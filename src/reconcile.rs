@@ -5,7 +5,9 @@
 //! cost at worst. The shell, [`run`], drains pending markers (failed background writes, oldest
 //! first), then sweeps KV page by page from a checkpoint until the sweep ends or the next page
 //! might not fit the budget, and logs one JSON summary line (at error level when it failed or
-//! found more drift than `DRIFT_ALERT_THRESHOLD`).
+//! found more drift than `DRIFT_ALERT_THRESHOLD`). Rows of links whose KV keys expired away are
+//! removed and counted as `expired`, not as drift. The nightly run also prunes `link_history`
+//! past `HISTORY_RETENTION_DAYS`, in bounded batches.
 //!
 //! It never writes KV links and never deletes a D1 row that KV still has or that a write in
 //! flight may own, so running it again, or twice at once, cannot lose a link.
@@ -17,9 +19,13 @@ use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, Env};
 
 use crate::account::UserId;
+use crate::history::{in_version_order, retention_cutoff};
+use crate::lifecycle::kv_expiration_secs;
 use crate::link::{Link, LinkMeta, Slug, Version};
-use crate::platform::{index, kv, now, var};
-use crate::store::index::{delete_statements, upsert_statements, Index, IndexedVersion};
+use crate::platform::{expired_grace_millis, history_retention_days, index, kv, now, var};
+use crate::store::index::{
+    delete_exact_statements, delete_statements, upsert_statements, Index, IndexedVersion,
+};
 use crate::store::kv::{bulk_get_calls, DriftSamples, Kv, PendingTarget, SweepCheckpoint};
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -29,6 +35,9 @@ pub const ORPHAN_GRACE_MILLIS: u64 = 120_000;
 /// A key without metadata gets it added only when its value has not changed for this long:
 /// KV cannot compare-and-set, and rewriting a value that is being updated would undo the update.
 pub const METADATA_QUIET_MILLIS: u64 = 10 * 60 * 1000;
+/// History rows pruned per statement, and statements per nightly run: 20,000 rows a night.
+pub const HISTORY_PRUNE_BATCH: u32 = 1000;
+pub const HISTORY_PRUNE_MAX_BATCHES: u32 = 20;
 
 /// What one KV page and its D1 range disagree on.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -139,9 +148,11 @@ impl Budget {
         1 + 2 * bulk_get_calls(self.page_size as usize) + 1
     }
 
-    /// D1 queries one page can cost at worst: the range read, every key upserted, the deletes.
+    /// D1 queries one page can cost at worst: the range read, every key upserted, the orphan
+    /// and the expired deletes.
     pub fn page_d1_queries(&self) -> u64 {
-        1 + upsert_statements(self.page_size as usize) + delete_statements(self.page_size as usize)
+        let n = self.page_size as usize;
+        1 + upsert_statements(n) + delete_statements(n) + delete_exact_statements(n)
     }
 
     /// Whether another page fits after `kv_used` and `d1_used`.
@@ -206,6 +217,12 @@ pub struct Summary {
     pub unknown_meta: u64,
     pub metadata_added: u64,
     pub orphans: u64,
+    /// Rows of expired links whose KV keys are gone: removed, not counted as drift.
+    pub expired: u64,
+    /// History entries from pending markers written to `link_history`.
+    pub history_repaired: u64,
+    /// History rows past retention removed (nightly).
+    pub history_pruned: u64,
     pub samples: DriftSamples,
     pub sweep_complete: bool,
     /// The slug the sweep has compared up to, when it stopped before the end.
@@ -241,6 +258,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 index,
                 budget,
                 started,
+                grace_millis: expired_grace_millis(env),
                 kv_ops: Cell::new(0),
                 d1_queries: Cell::new(0),
             };
@@ -248,6 +266,12 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 summary.errors.push(format!("pending: {e}"));
             } else if let Err(e) = r.sweep(trigger, &mut summary).await {
                 summary.errors.push(format!("sweep: {e}"));
+            }
+            if trigger == Trigger::Nightly {
+                let cutoff = retention_cutoff(history_retention_days(env), started);
+                if let Err(e) = r.prune_history(cutoff, &mut summary).await {
+                    summary.errors.push(format!("history prune: {e}"));
+                }
             }
             summary.kv_ops = r.kv_ops.get();
             summary.d1_queries = r.d1_queries.get();
@@ -273,6 +297,7 @@ struct Reconciler {
     index: Index,
     budget: Budget,
     started: Timestamp,
+    grace_millis: u64,
     kv_ops: Cell<u64>,
     d1_queries: Cell<u64>,
 }
@@ -321,6 +346,19 @@ impl Reconciler {
                 }
             }
         }
+        // Every version's history entry first, in version order; replays are no-ops.
+        let link_markers: Vec<_> = markers
+            .iter()
+            .filter(|m| matches!(m.target, PendingTarget::Link(_)))
+            .cloned()
+            .collect();
+        self.spend(bulk_get_calls(link_markers.len()), 0);
+        let mut entries = self.kv.pending_entries(&link_markers).await?;
+        in_version_order(&mut entries);
+        self.spend(0, upsert_statements(entries.len()));
+        self.index.insert_history(&entries).await?;
+        summary.history_repaired = entries.len() as u64;
+
         let values = self.read_links(&slugs).await?;
         let mut upserts: Vec<Link> = Vec::new();
         let mut deleted: Vec<String> = Vec::new();
@@ -388,13 +426,15 @@ impl Reconciler {
                     .filter(|(_, meta)| meta.is_none())
                     .map(|(slug, _)| slug.as_str())
                     .collect();
-                let orphans = self.repair(&plan, &no_metadata, summary).await?;
+                let gone = self.repair(&plan, &no_metadata, summary).await?;
                 summary.scanned += page.keys.len() as u64;
                 checkpoint.scanned += page.keys.len() as u64;
                 checkpoint.missing += plan.missing.len() as u64;
                 checkpoint.stale += plan.stale.len() as u64;
                 checkpoint.unknown_meta += plan.unknown.len() as u64;
-                checkpoint.orphans += orphans.len() as u64;
+                checkpoint.orphans += gone.orphans.len() as u64;
+                checkpoint.expired += gone.expired;
+                let orphans = gone.orphans;
                 DriftSamples::add(&mut checkpoint.samples.missing, plan.missing);
                 DriftSamples::add(&mut checkpoint.samples.stale, plan.stale);
                 DriftSamples::add(&mut checkpoint.samples.orphans, orphans);
@@ -424,13 +464,13 @@ impl Reconciler {
     }
 
     /// Upserts what is missing or stale, adds metadata to quiet keys listed without it, and
-    /// removes confirmed orphans. Returns the orphans removed.
+    /// removes confirmed orphans and expired rows. Returns what it removed.
     async fn repair(
         &self,
         plan: &Plan,
         no_metadata: &HashSet<&str>,
         summary: &mut Summary,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Removed, StoreError> {
         summary.missing += plan.missing.len() as u64;
         summary.stale += plan.stale.len() as u64;
         summary.unknown_meta += plan.unknown.len() as u64;
@@ -455,10 +495,14 @@ impl Reconciler {
             }
             self.upsert(&upserts).await?;
         }
-        let orphans = self.remove_orphans(&plan.orphans).await?;
-        summary.orphans += orphans.len() as u64;
-        DriftSamples::add(&mut summary.samples.orphans, orphans.iter().cloned());
-        Ok(orphans)
+        let removed = self.remove_orphans(&plan.orphans).await?;
+        summary.orphans += removed.orphans.len() as u64;
+        summary.expired += removed.expired;
+        DriftSamples::add(
+            &mut summary.samples.orphans,
+            removed.orphans.iter().cloned(),
+        );
+        Ok(removed)
     }
 
     /// Rewrites a key written without metadata (by older code) with its metadata, so later
@@ -470,41 +514,105 @@ impl Reconciler {
             return Ok(());
         }
         self.spend(1, 0);
-        self.kv.put_link(link).await?;
+        let expiration = link
+            .expires_at
+            .map(|at| kv_expiration_secs(at, self.grace_millis, now()));
+        self.kv.put_link(link, expiration).await?;
         summary.metadata_added += 1;
         Ok(())
     }
 
-    /// Deletes D1 rows whose slugs KV confirms are gone and that are older than the grace window.
-    async fn remove_orphans(
-        &self,
-        candidates: &[IndexedVersion],
-    ) -> Result<Vec<String>, StoreError> {
+    /// Deletes D1 rows whose slugs KV confirms are gone: rows of expired links at once (KV
+    /// dropped them after their expiry), other rows only when older than the grace window.
+    async fn remove_orphans(&self, candidates: &[IndexedVersion]) -> Result<Removed, StoreError> {
         let grace_edge = self.started.as_millis().saturating_sub(ORPHAN_GRACE_MILLIS);
+        let (expired, others) = split_expired(candidates, self.started);
         let mut gone: Vec<String> = Vec::new();
         let mut to_check: Vec<Slug> = Vec::new();
-        for row in candidates.iter().filter(|r| r.version < grace_edge) {
+        for row in others.iter().filter(|r| r.version < grace_edge) {
             match Slug::parse(&row.slug) {
                 Ok(slug) => to_check.push(slug),
                 // Not a valid slug: it can never be in KV.
                 Err(_) => gone.push(row.slug.clone()),
             }
         }
-        if !to_check.is_empty() {
-            let values = self.read_links(&to_check).await?;
-            gone.extend(
-                to_check
-                    .iter()
-                    .filter(|s| matches!(values.get(*s), Some(Ok(None))))
-                    .map(|s| s.to_string()),
-            );
-        }
+        to_check.extend(expired.iter().filter_map(|r| Slug::parse(&r.slug).ok()));
+        let values = if to_check.is_empty() {
+            Default::default()
+        } else {
+            self.read_links(&to_check).await?
+        };
+        let confirmed_gone =
+            |slug: &str| Slug::parse(slug).is_ok_and(|s| matches!(values.get(&s), Some(Ok(None))));
+        let expired_gone: Vec<(String, u64)> = expired
+            .iter()
+            .filter(|r| confirmed_gone(&r.slug))
+            .map(|r| (r.slug.clone(), r.version))
+            .collect();
+        gone.extend(
+            others
+                .iter()
+                .filter(|r| r.version < grace_edge && confirmed_gone(&r.slug))
+                .map(|r| r.slug.clone()),
+        );
         if !gone.is_empty() {
             self.delete_older_than(&gone, Version::new(grace_edge))
                 .await?;
         }
-        Ok(gone)
+        if !expired_gone.is_empty() {
+            self.spend(0, delete_exact_statements(expired_gone.len()));
+            self.index.delete_exact(&expired_gone).await?;
+        }
+        Ok(Removed {
+            orphans: gone,
+            expired: expired_gone.len() as u64,
+        })
     }
+
+    /// Nightly: removes history rows older than the retention, a bounded number of batches.
+    async fn prune_history(
+        &self,
+        cutoff: Option<Timestamp>,
+        summary: &mut Summary,
+    ) -> Result<(), StoreError> {
+        let Some(cutoff) = cutoff else {
+            return Ok(());
+        };
+        for _ in 0..HISTORY_PRUNE_MAX_BATCHES {
+            self.spend(0, 1);
+            let removed = self
+                .index
+                .prune_history(cutoff, HISTORY_PRUNE_BATCH)
+                .await?;
+            summary.history_pruned += removed;
+            if removed < u64::from(HISTORY_PRUNE_BATCH) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a page's repair removed from D1.
+struct Removed {
+    /// Slugs of orphan rows: drift.
+    orphans: Vec<String>,
+    /// Rows of links that expired and left KV: not drift.
+    expired: u64,
+}
+
+/// Splits D1 rows missing from KV into those of links past their expiry (KV dropped them on
+/// purpose) and the rest.
+pub fn split_expired(
+    rows: &[IndexedVersion],
+    now: Timestamp,
+) -> (Vec<IndexedVersion>, Vec<IndexedVersion>) {
+    rows.iter().cloned().partition(|r| {
+        r.expires_at
+            .as_deref()
+            .and_then(Timestamp::parse)
+            .is_some_and(|at| at <= now)
+    })
 }
 
 #[cfg(test)]
@@ -531,6 +639,7 @@ mod tests {
             .map(|(s, v)| IndexedVersion {
                 slug: s.to_string(),
                 version: *v,
+                expires_at: None,
             })
             .collect()
     }
@@ -623,9 +732,9 @@ mod tests {
     #[test]
     fn default_budget_fits_the_paid_plan_with_every_row_drifted() {
         let b = Budget::DEFAULT;
-        // Worst case per 1000-key page: 22 KV operations, 103 D1 queries.
+        // Worst case per 1000-key page: 22 KV operations, 32 D1 queries (100 rows a statement).
         assert_eq!(b.page_kv_ops(), 22);
-        assert_eq!(b.page_d1_queries(), 1 + 91 + 11);
+        assert_eq!(b.page_d1_queries(), 1 + 10 + 11 + 10);
         let pages = b.max_d1_queries / b.page_d1_queries();
         assert!(pages >= 1);
         assert!(pages.min(b.max_pages) * b.page_kv_ops() + b.max_pending * 3 < 1000);
@@ -635,8 +744,8 @@ mod tests {
 
     #[test]
     fn a_million_links_is_a_bounded_sequence_of_invocations() {
-        // 1000 pages at 7 pages per invocation (D1-bound): 143 invocations.
-        assert_eq!(Budget::DEFAULT.invocations_for(1_000_000), 143);
+        // 1000 pages at 8 pages per invocation (RECONCILE_MAX_PAGES): 125 invocations.
+        assert_eq!(Budget::DEFAULT.invocations_for(1_000_000), 125);
         let free = Budget::from_vars(|name| match name {
             "RECONCILE_MAX_PAGES" => Some("1".into()),
             "RECONCILE_PAGE_SIZE" => Some("100".into()),
@@ -646,6 +755,26 @@ mod tests {
         });
         assert!(free.page_fits(0, 0));
         assert_eq!(free.invocations_for(1_000_000), 10_000);
+    }
+
+    #[test]
+    fn rows_past_their_expiry_are_told_from_orphans() {
+        let now = Timestamp::from_millis(10_000);
+        let row = |slug: &str, expires: Option<u64>| IndexedVersion {
+            slug: slug.into(),
+            version: 1,
+            expires_at: expires.map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
+        };
+        let rows = vec![
+            row("a", Some(9_999)),
+            row("b", None),
+            row("c", Some(10_001)),
+            row("d", Some(10_000)),
+        ];
+        let (expired, others) = split_expired(&rows, now);
+        let names = |v: &[IndexedVersion]| v.iter().map(|r| r.slug.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&expired), vec!["a", "d"]);
+        assert_eq!(names(&others), vec!["b", "c"]);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub enum Route<'a> {
     GetLink(&'a str),
     UpdateLink(&'a str),
     DeleteLink(&'a str),
+    LinkHistory(&'a str),
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -118,6 +119,10 @@ impl<'a> Route<'a> {
                 Post => Route::Reconcile,
                 _ => Route::MethodNotAllowed,
             },
+            ["api", "links", slug, "history"] if !slug.is_empty() => match method {
+                Get => Route::LinkHistory(slug),
+                _ => Route::MethodNotAllowed,
+            },
             ["api", "links"] => match method {
                 Post => Route::CreateLink,
                 Get => Route::ListLinks,
@@ -158,6 +163,14 @@ mod tests {
         assert_eq!(
             Route::parse(Delete, "/api/links/abc"),
             Route::DeleteLink("abc")
+        );
+        assert_eq!(
+            Route::parse(Get, "/api/links/abc/history"),
+            Route::LinkHistory("abc")
+        );
+        assert_eq!(
+            Route::parse(Post, "/api/links/abc/history"),
+            Route::MethodNotAllowed
         );
     }
 

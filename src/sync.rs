@@ -1,29 +1,88 @@
-//! The background half of every write: bring the D1 index up to a change that KV already has.
-//! Runs inside `wait_until`, after the response. When D1 fails, a pending marker goes to KV and
-//! the frequent cron pass repairs the entry from KV within minutes; the caller never sees it.
+//! The background half of every write: bring the D1 index (and the change log, when `HISTORY`
+//! is on) up to a change that KV already has. Runs inside `wait_until`, after the response.
+//! When D1 fails, a pending marker goes to KV, carrying the write's history entry, and the
+//! frequent cron pass repairs the index row from KV and writes the entry within minutes; the
+//! caller never sees it.
 
 use worker::{console_error, Env};
 
-use crate::account::User;
-use crate::link::{Link, Slug, Version};
-use crate::platform::{index, kv, now};
-use crate::store::kv::{Kv, PendingMarker, PendingTarget};
+use crate::account::{User, UserId};
+use crate::history::{HistoryEntry, HistoryOp};
+use crate::link::{Link, Version};
+use crate::platform::{history_enabled, index, kv, now};
+use crate::store::kv::{PendingMarker, PendingTarget};
 use crate::store::StoreError;
+use crate::time::Timestamp;
 
 /// A change KV has taken that D1 has not.
 #[derive(Debug)]
 pub enum IndexChange {
-    Upsert(Link),
-    Delete { slug: Slug, version: Version },
+    /// A link was created or updated (by its owner or an admin: `actor`).
+    Upsert {
+        link: Link,
+        op: HistoryOp,
+        actor: UserId,
+    },
+    /// A link was deleted at `version`; `last` is how it was.
+    Delete {
+        last: Link,
+        version: Version,
+        actor: UserId,
+    },
     User(User),
 }
 
 impl IndexChange {
+    pub fn created(link: Link, actor: &UserId) -> Self {
+        IndexChange::Upsert {
+            link,
+            op: HistoryOp::Create,
+            actor: actor.clone(),
+        }
+    }
+
+    pub fn updated(link: Link, actor: &UserId) -> Self {
+        IndexChange::Upsert {
+            link,
+            op: HistoryOp::Update,
+            actor: actor.clone(),
+        }
+    }
+
+    fn version(&self) -> Option<Version> {
+        match self {
+            IndexChange::Upsert { link, .. } => Some(link.version),
+            IndexChange::Delete { version, .. } => Some(*version),
+            IndexChange::User(_) => None,
+        }
+    }
+
     fn pending_target(&self) -> PendingTarget {
         match self {
-            IndexChange::Upsert(link) => PendingTarget::Link(link.slug.clone()),
-            IndexChange::Delete { slug, .. } => PendingTarget::Link(slug.clone()),
+            IndexChange::Upsert { link, .. } => PendingTarget::Link(link.slug.clone()),
+            IndexChange::Delete { last, .. } => PendingTarget::Link(last.slug.clone()),
             IndexChange::User(user) => PendingTarget::User(user.id.clone()),
+        }
+    }
+
+    /// The change-log entry of a link change.
+    pub fn history_entry(&self) -> Option<HistoryEntry> {
+        match self {
+            IndexChange::Upsert { link, op, actor } => {
+                Some(HistoryEntry::written(link, *op, actor))
+            }
+            IndexChange::Delete {
+                last,
+                version,
+                actor,
+                // A delete's version is its time in ms (or just after the previous version).
+            } => Some(HistoryEntry::deleted(
+                last,
+                *version,
+                actor,
+                Timestamp::from_millis(version.get()),
+            )),
+            IndexChange::User(_) => None,
         }
     }
 }
@@ -31,27 +90,48 @@ impl IndexChange {
 /// Applies `change` to D1; on failure leaves a pending marker in KV. Never fails: it has no
 /// caller left to fail to.
 pub async fn apply(env: Env, change: IndexChange) {
-    let Err(e) = write_index(&env, &change).await else {
+    let entry = if history_enabled(&env) {
+        change.history_entry()
+    } else {
+        None
+    };
+    let Err(e) = write_index(&env, &change, entry.as_ref()).await else {
         return;
     };
     console_error!("index write failed, marking pending: {change:?}: {e}");
-    let marker = PendingMarker::new(change.pending_target(), now());
-    if let Err(e) = mark(&env, &marker).await {
-        // The nightly sweep still finds this drift; nothing is lost, only delayed.
+    let marker = PendingMarker::new(change.pending_target(), change.version(), now());
+    if let Err(e) = mark(&env, &marker, entry.as_ref()).await {
+        // The nightly sweep still finds the index drift; this version's history row is lost.
         console_error!("could not record pending marker {}: {e}", marker.key);
     }
 }
 
-async fn write_index(env: &Env, change: &IndexChange) -> Result<(), StoreError> {
+async fn write_index(
+    env: &Env,
+    change: &IndexChange,
+    entry: Option<&HistoryEntry>,
+) -> Result<(), StoreError> {
     let index = index(env)?;
+    let history = entry.map(std::slice::from_ref).unwrap_or_default();
     match change {
-        IndexChange::Upsert(link) => index.upsert_links(std::slice::from_ref(link)).await,
-        IndexChange::Delete { slug, version } => index.delete_link(slug, *version).await,
+        IndexChange::Upsert { link, .. } => {
+            index
+                .record(std::slice::from_ref(link), None, history)
+                .await
+        }
+        IndexChange::Delete { last, version, .. } => {
+            index
+                .record(&[], Some((&last.slug, *version)), history)
+                .await
+        }
         IndexChange::User(user) => index.upsert_user(user).await,
     }
 }
 
-async fn mark(env: &Env, marker: &PendingMarker) -> Result<(), StoreError> {
-    let kv: Kv = kv(env)?;
-    kv.mark_pending(marker).await
+async fn mark(
+    env: &Env,
+    marker: &PendingMarker,
+    entry: Option<&HistoryEntry>,
+) -> Result<(), StoreError> {
+    kv(env)?.mark_pending(marker, entry).await
 }

@@ -1,27 +1,73 @@
-//! The link API: create, read, update, delete (KV first, D1 in the background) and the owner's
-//! list (from the D1 index, keyset-paginated).
+//! The link API: create, read, update, delete (KV first, D1 in the background), the owner's
+//! list (from the D1 index, keyset-paginated, filtered by state and archive) and a link's
+//! change history (from D1 `link_history`).
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use worker::{Context, Env, Request};
 
 use super::admin::blocklist::ensure_allowed;
+use super::admin::links::parse_state;
 use super::{
     authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
 use crate::auth::Caller;
 use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
-use crate::link::{Link, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN};
-use crate::platform::{claims, index, kv, now};
+use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
+use crate::lifecycle::{is_expired, ExpiryChange, OwnerState, RedirectType};
+use crate::link::{
+    Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
+};
+use crate::platform::{claims, default_ttl_secs, index, kv, now};
 use crate::store::claims::Claims;
-use crate::store::index::{LinkRow, ListCursor};
+use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
 use crate::store::kv::Kv;
 use crate::sync::{self, IndexChange};
+use crate::time::Timestamp;
 
 /// Generated slugs collide with probability ~n/3.5e12; a few retries make a failure negligible.
 const GENERATE_ATTEMPTS: usize = 5;
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
 pub const LIST_MAX_LIMIT: u32 = 100;
+
+/// The lifecycle fields create and update share. Expiry and redirect type arrive as raw JSON
+/// so that a wrong type gets their own error code, not a generic JSON one.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LifecycleFields {
+    #[serde(default, deserialize_with = "raw")]
+    expires_at: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    ttl: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    redirect_type: Option<Value>,
+    forward_query: Option<bool>,
+    archived: Option<bool>,
+    state: Option<String>,
+}
+
+impl LifecycleFields {
+    fn expiry(&self, now: Timestamp) -> Result<ExpiryChange, ApiError> {
+        Ok(ExpiryChange::parse(
+            self.expires_at.as_ref(),
+            self.ttl.as_ref(),
+            now,
+        )?)
+    }
+
+    fn redirect_type(&self) -> Result<Option<RedirectType>, ApiError> {
+        Ok(self
+            .redirect_type
+            .as_ref()
+            .map(RedirectType::parse)
+            .transpose()?)
+    }
+
+    fn state(&self) -> Result<Option<OwnerState>, ApiError> {
+        Ok(self.state.as_deref().map(OwnerState::parse).transpose()?)
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,9 +75,12 @@ struct CreateLinkBody {
     url: String,
     slug: Option<String>,
     title: Option<String>,
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
-/// Absent fields stay as they are; `"title": null` clears the title.
+/// Absent fields stay as they are; `"title": null` clears the title, `"expires_at": null` the
+/// expiry.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateLinkBody {
@@ -39,6 +88,8 @@ struct UpdateLinkBody {
     url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     title: Option<Option<String>>,
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
 /// Tells an absent field (`None`, by `default`) from an explicit `null` (`Some(None)`).
@@ -48,41 +99,65 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// A link as the API shows it.
+/// Keeps a present field's raw JSON, `null` included (`Some(Value::Null)`).
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// A link as the API shows it: the stored fields, its short URL, and what follows from them
+/// at `now` (`state`, `expired`).
 #[derive(Serialize)]
 pub struct LinkView<'a> {
     #[serde(flatten)]
     link: &'a Link,
     short_url: String,
+    state: &'static str,
+    expired: bool,
 }
 
-pub fn view<'a>(link: &'a Link, origin: &str) -> LinkView<'a> {
+pub fn view<'a>(link: &'a Link, origin: &str, now: Timestamp) -> LinkView<'a> {
     LinkView {
         short_url: format!("{origin}/{}", link.slug),
+        state: link.state().as_str(),
+        expired: link.is_expired(now),
         link,
     }
 }
 
-/// `POST /api/links` `{"url","slug"?,"title"?}` → 201 the link.
+/// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
+/// "forward_query"?,"archived"?,"state"?}` → 201 the link.
 pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let claims = claims(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
     let body: CreateLinkBody = json_body(&mut req).await?;
+    let at = now();
     let url = TargetUrl::parse_for(&body.url, &origin.host)?;
+    let fields = &body.lifecycle;
+    let options = LinkOptions {
+        title: body.title.as_deref().map(Title::parse).transpose()?,
+        expires_at: fields.expiry(at)?.on_create(default_ttl_secs(env), at),
+        archived: fields.archived.unwrap_or(false),
+        redirect_type: fields.redirect_type()?.unwrap_or_default(),
+        forward_query: fields.forward_query.unwrap_or(true),
+        state: fields.state()?.unwrap_or(OwnerState::Active),
+    };
+    let slug = body.slug.as_deref().map(Slug::parse).transpose()?;
     ensure_allowed(&kv, &url).await?;
-    let title = body.title.as_deref().map(Title::parse).transpose()?;
-    let new_link = |slug| Link::new(slug, url.clone(), title.clone(), caller.id.clone(), now());
-    let link = match body.slug.as_deref() {
-        Some(raw) => claim(&kv, &claims, new_link(Slug::parse(raw)?))
+    let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
+    let link = match slug {
+        Some(slug) => claim(&kv, &claims, new_link(slug))
             .await?
             .ok_or(ApiError::SlugTaken)?,
         None => claim_generated(&kv, &claims, new_link).await?,
     };
 
-    let response = json(201, &view(&link, &origin.origin));
-    ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(link)));
+    let response = json(201, &view(&link, &origin.origin, now()));
+    ctx.wait_until(sync::apply(
+        env.clone(),
+        IndexChange::created(link, &caller.id),
+    ));
     response
 }
 
@@ -149,16 +224,23 @@ pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiR
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
-    json(200, &view(&link, &origin(&req)?.origin))
+    json(200, &view(&link, &origin(&req)?.origin, now()))
 }
 
-/// `PATCH /api/links/{slug}` `{"url"?,"title"?}` → 200 the updated link.
+/// `PATCH /api/links/{slug}` with any of the create fields but `slug` → 200 the updated link.
 pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
     let body: UpdateLinkBody = json_body(&mut req).await?;
+    let at = now();
+    let fields = &body.lifecycle;
     let patch = LinkPatch {
+        expires_at: fields.expiry(at)?.on_update(),
+        archived: fields.archived,
+        redirect_type: fields.redirect_type()?,
+        forward_query: fields.forward_query,
+        state: fields.state()?,
         url: match body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
@@ -174,13 +256,16 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             .transpose()?,
     };
     let link = owned_link(&kv, &caller, raw_slug).await?;
-    let Some(updated) = link.patched(patch, now()) else {
-        return json(200, &view(&link, &origin.origin));
+    let Some(updated) = link.patched(patch, at)? else {
+        return json(200, &view(&link, &origin.origin, at));
     };
     let updated = write(env, updated).await?;
 
-    let response = json(200, &view(&updated, &origin.origin));
-    ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(updated)));
+    let response = json(200, &view(&updated, &origin.origin, now()));
+    ctx.wait_until(sync::apply(
+        env.clone(),
+        IndexChange::updated(updated, &caller.id),
+    ));
     response
 }
 
@@ -204,8 +289,9 @@ pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> A
         }
     };
     let change = IndexChange::Delete {
+        last: link,
         version,
-        slug: link.slug,
+        actor: caller.id,
     };
     ctx.wait_until(sync::apply(env.clone(), change));
     no_content()
@@ -223,13 +309,26 @@ struct ListedLink {
     created_at: String,
     updated_at: String,
     version: u64,
+    expires_at: Option<String>,
+    archived: bool,
+    redirect_type: u16,
+    forward_query: bool,
+    state: String,
+    expired: bool,
 }
 
 impl ListedLink {
-    fn from_row(row: LinkRow, origin: &str) -> Self {
+    fn from_row(row: LinkRow, origin: &str, now: Timestamp) -> Self {
+        let expires_at = row.expires_at.as_deref().and_then(Timestamp::parse);
         Self {
             short_url: format!("{origin}/{}", row.slug),
             is_active: row.state == "active",
+            expired: is_expired(expires_at, now),
+            expires_at: row.expires_at,
+            archived: row.archived != 0,
+            redirect_type: row.redirect_type,
+            forward_query: row.forward_query != 0,
+            state: row.state,
             slug: row.slug,
             url: row.url,
             title: row.title,
@@ -262,17 +361,32 @@ pub fn parse_limit(raw: Option<&str>) -> Result<u32, ApiError> {
         })
 }
 
-/// `GET /api/links?limit=&cursor=` → the caller's links, newest first, from D1.
+/// Parses `archived=`: absent → unarchived links; `true` → archived ones only.
+pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::InvalidQuery(
+            "archived must be true or false".into(),
+        )),
+    }
+}
+
+/// `GET /api/links?limit=&cursor=&state=&archived=` → the caller's links, newest first, from
+/// D1. Archived links are listed only with `archived=true`.
 pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
     let cursor = list_cursor(&req)?;
+    let filter = OwnerLinkFilter {
+        archived: parse_archived(query_param(&req, "archived")?.as_deref())?,
+        state: parse_state(query_param(&req, "state")?.as_deref())?,
+    };
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
-    let mut rows = index(env)?
-        .links_by_owner(&caller.id, cursor.as_ref(), limit + 1)
-        .await?;
+    let query = owner_links_query(&caller.id, filter, cursor.as_ref(), limit + 1);
+    let mut rows = index(env)?.links_by_owner(&query).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {
@@ -281,11 +395,85 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     } else {
         None
     };
+    let at = now();
     let links = rows
         .into_iter()
-        .map(|r| ListedLink::from_row(r, &origin.origin))
+        .map(|r| ListedLink::from_row(r, &origin.origin, at))
         .collect();
     json(200, &LinkList { links, next_cursor })
+}
+
+#[derive(Serialize)]
+struct HistoryItem {
+    version: u64,
+    op: String,
+    actor: String,
+    at: String,
+    link: Value,
+}
+
+#[derive(Serialize)]
+struct HistoryPage {
+    history: Vec<HistoryItem>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/links/{slug}/history?limit=&cursor=` → the link's versions, newest first. The
+/// owner sees the versions they owned (also after a delete), an admin every version; anyone
+/// else, or a slug with neither history nor a link the caller may manage, gets 404.
+pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let kv = kv(env)?;
+    let caller = authenticate(&req, env, ctx, &kv).await?;
+    let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
+    let limit = match query_param(&req, "limit")? {
+        None => HISTORY_DEFAULT_LIMIT,
+        Some(raw) => raw
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=HISTORY_MAX_LIMIT).contains(n))
+            .ok_or(ApiError::InvalidLimit {
+                max: HISTORY_MAX_LIMIT,
+            })?,
+    };
+    let before = match query_param(&req, "cursor")?.filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(history::parse_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
+    };
+    let owner = (!caller.is_admin()).then_some(&caller.id);
+    let query = history_query(&slug, owner, before, limit + 1);
+    let mut rows = index(env)?.history(&query).await?;
+    if rows.is_empty() && before.is_none() {
+        // Nothing recorded (history off, or not yet indexed): the link's manager still gets
+        // an empty page; everyone else learns nothing.
+        match kv.link(&slug).await? {
+            Some(link) if caller.may_manage(&link.owner) => {}
+            _ => return Err(ApiError::NotFound),
+        }
+    }
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last())
+        .flatten()
+        .map(|r| r.version.to_string());
+    let history = rows
+        .into_iter()
+        .map(|r| HistoryItem {
+            version: r.version,
+            link: serde_json::from_str(&r.link).unwrap_or(Value::Null),
+            op: r.op,
+            actor: r.actor,
+            at: r.at,
+        })
+        .collect();
+    json(
+        200,
+        &HistoryPage {
+            history,
+            next_cursor,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -310,5 +498,25 @@ mod tests {
         let b: UpdateLinkBody = serde_json::from_str("{}").unwrap();
         assert_eq!((b.url, b.title), (None, None));
         assert!(serde_json::from_str::<UpdateLinkBody>(r#"{"slug":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn lifecycle_fields_keep_null_apart_from_absent() {
+        let b: UpdateLinkBody = serde_json::from_str(r#"{"expires_at":null}"#).unwrap();
+        assert_eq!(b.lifecycle.expires_at, Some(Value::Null));
+        assert_eq!(b.lifecycle.ttl, None);
+        let b: CreateLinkBody =
+            serde_json::from_str(r#"{"url":"https://e.com","redirect_type":"302"}"#).unwrap();
+        assert!(b.lifecycle.redirect_type().is_err());
+        assert!(serde_json::from_str::<CreateLinkBody>(r#"{"url":"x","bogus":1}"#).is_err());
+        assert!(serde_json::from_str::<CreateLinkBody>(r#"{"url":"x","archived":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn archived_filter_defaults_to_unarchived() {
+        assert!(!parse_archived(None).unwrap());
+        assert!(!parse_archived(Some("false")).unwrap());
+        assert!(parse_archived(Some("true")).unwrap());
+        assert!(parse_archived(Some("yes")).is_err());
     }
 }

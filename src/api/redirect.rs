@@ -1,16 +1,20 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that parses only the
-//! `url`, `is_active` and `flag_reason` fields, and the response. Never D1, never the slug's
-//! Durable Object; nothing awaited after the read.
+//! fields a redirect needs (`url`, `is_active`, `flag_reason`, `expires_at`, `redirect_type`,
+//! `forward_query`), and the response. Never D1, never the slug's Durable Object; nothing
+//! awaited after the read. An expired link is answered 410 here and left alone: KV drops its
+//! key after the grace period, the cron its D1 row.
+//!
+//! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
+//! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
+//! ones) and `X-Robots-Tag: noindex` (search engines should index the destination, not us).
 
-use worker::{Env, Response};
+use worker::{Env, Request, Response};
 
-use crate::link::{Redirect, Slug, Unavailable};
-use crate::platform::kv;
+use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
+use crate::link::{Destination, Redirect, Slug, Unavailable};
+use crate::platform::{kv, now, permanent_redirect_max_age};
 
-/// Browsers may reuse a redirect briefly; a PATCH reaches them within this many seconds.
-const REDIRECT_CACHE_CONTROL: &str = "private, max-age=90";
-
-pub async fn serve(env: &Env, raw_slug: &str) -> Response {
+pub async fn serve(req: &Request, env: &Env, raw_slug: &str) -> Response {
     if !Slug::is_valid(raw_slug) {
         return page(404);
     }
@@ -25,24 +29,44 @@ pub async fn serve(env: &Env, raw_slug: &str) -> Response {
             return page(503);
         }
     };
-    match Redirect::decide(value.as_deref()) {
-        Redirect::To(url) => found(&url).unwrap_or_else(|| page(502)),
+    match Redirect::decide(value.as_deref(), now) {
+        Redirect::To(to) => redirect(req, env, &to).unwrap_or_else(|| page(502)),
         Redirect::NotFound => page(404),
         Redirect::Unavailable(why) => unavailable(&why),
     }
 }
 
-fn found(location: &str) -> Option<Response> {
+fn redirect(req: &Request, env: &Env, to: &Destination) -> Option<Response> {
+    let location = if to.forward_query {
+        merge_query(&to.url, query_of(&req.inner().url()))
+            .into_owned()
+            .into()
+    } else {
+        std::borrow::Cow::Borrowed(to.url.as_ref())
+    };
+    let cache_control = cache_control(env, to.redirect_type);
     Response::builder()
-        .with_status(302)
-        .with_header("Location", location)
+        .with_status(to.redirect_type.status())
+        .with_header("Location", &location)
         .ok()?
-        .with_header("Cache-Control", REDIRECT_CACHE_CONTROL)
+        .with_header("Cache-Control", &cache_control)
+        .ok()?
+        .with_header("X-Robots-Tag", "noindex")
         .ok()
         .map(|b| b.empty())
 }
 
-/// 410 with the same "Link unavailable" page for every reason; only the reason's word differs.
+/// Browsers keep permanent redirects (and shared caches may too), so only those are public
+/// and long-lived; the lifetime is the operator's choice (`PERMANENT_REDIRECT_MAX_AGE`).
+fn cache_control(env: &Env, kind: RedirectType) -> std::borrow::Cow<'static, str> {
+    if kind.is_permanent() {
+        format!("public, max-age={}", permanent_redirect_max_age(env)).into()
+    } else {
+        TEMPORARY_CACHE_CONTROL.into()
+    }
+}
+
+/// 410 with the same "Link unavailable" page for every reason; only the reason's words differ.
 fn unavailable(why: &Unavailable) -> Response {
     let text = match why {
         Unavailable::Disabled => "This link has been disabled by its owner.".to_owned(),
@@ -50,6 +74,7 @@ fn unavailable(why: &Unavailable) -> Response {
             "This link was flagged ({}) and disabled by the administrators.",
             html_escape(reason)
         ),
+        Unavailable::Expired => "This link has expired.".to_owned(),
     };
     html(410, "Link unavailable", &text)
 }
@@ -91,7 +116,10 @@ fn html(status: u16, title: &str, text: &str) -> Response {
          <body><h1>{title}</h1><p>{text}</p></body></html>"
     );
     let builder = Response::builder().with_status(status);
-    match builder.with_header("Content-Type", "text/html; charset=utf-8") {
+    match builder
+        .with_header("Content-Type", "text/html; charset=utf-8")
+        .and_then(|b| b.with_header("X-Robots-Tag", "noindex"))
+    {
         Ok(b) => b.fixed(body.into_bytes()),
         Err(_) => Response::builder().with_status(status).empty(),
     }

@@ -15,7 +15,8 @@ use worker::{
 use super::StoreError;
 use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
 use crate::link::Slug;
-use crate::platform::{kv, now, slug_quarantine_millis};
+use crate::platform::{kv, link_kv_expiration, now, slug_quarantine_millis};
+use crate::time::Timestamp;
 
 const RECORD_KEY: &str = "claim";
 /// The URL is only a carrier: a stub routes by object id, not by host.
@@ -67,8 +68,10 @@ async fn apply(
 ) -> Result<SlugResponse, StoreError> {
     let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
     match claim::decide(existing.as_ref(), request, now(), quarantine) {
-        Decision::Put { link, record } => {
-            kv(env)?.put_link(&link).await?;
+        Decision::Put { link, mut record } => {
+            let expiration = link_kv_expiration(env, link.expires_at);
+            kv(env)?.put_link(&link, expiration).await?;
+            record.dropped_at = expiration.map(|secs| Timestamp::from_millis(secs * 1000));
             storage.put(RECORD_KEY, record).await.map_err(record_err)?;
             Ok(SlugResponse::Written { link })
         }

@@ -4,44 +4,69 @@
 //! Every link write is a versioned upsert that applies only when newer, and every delete is
 //! guarded by a version, so background writes arriving out of order never roll D1 back.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::StoreError;
 use crate::account::{User, UserId};
+use crate::history::HistoryEntry;
 use crate::link::{Link, LinkState, Slug, Version};
 use crate::time::Timestamp;
 
-/// D1 binds at most 100 parameters per statement; a link row binds 9.
-const LINK_COLUMNS: usize = 9;
-const ROWS_PER_UPSERT: usize = 100 / LINK_COLUMNS;
+/// Rows per multi-row write. D1 binds at most 100 parameters a statement, so rows travel as
+/// one JSON array parameter, unpacked by `json_each`; 100 rows keep a statement near 50 KB.
+const ROWS_PER_STATEMENT: usize = 100;
 /// Slugs per guarded multi-row delete (plus one bound version).
 const SLUGS_PER_DELETE: usize = 99;
-const _: () = assert!(ROWS_PER_UPSERT * LINK_COLUMNS <= 100 && SLUGS_PER_DELETE < 100);
+const _: () = assert!(SLUGS_PER_DELETE < 100);
 
-const UPSERT_LINKS_HEAD: &str = "INSERT INTO links \
-     (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version) VALUES ";
-const UPSERT_LINKS_TAIL: &str = " ON CONFLICT(slug) DO UPDATE SET \
+const UPSERT_LINKS: &str = "INSERT INTO links \
+     (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
+      expires_at, archived, redirect_type, forward_query) \
+     SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), \
+      json_extract(value, '$.user_id'), json_extract(value, '$.title'), \
+      json_extract(value, '$.state'), json_extract(value, '$.flag_reason'), \
+      json_extract(value, '$.created_at'), json_extract(value, '$.updated_at'), \
+      json_extract(value, '$.version'), json_extract(value, '$.expires_at'), \
+      json_extract(value, '$.archived'), json_extract(value, '$.redirect_type'), \
+      json_extract(value, '$.forward_query') \
+     FROM json_each(?1) WHERE true \
+     ON CONFLICT(slug) DO UPDATE SET \
      url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
      state = excluded.state, flag_reason = excluded.flag_reason, \
      created_at = excluded.created_at, updated_at = excluded.updated_at, \
-     version = excluded.version \
+     version = excluded.version, expires_at = excluded.expires_at, \
+     archived = excluded.archived, redirect_type = excluded.redirect_type, \
+     forward_query = excluded.forward_query \
      WHERE excluded.version > links.version";
+/// History rows arrive in version order; the key makes a replay a no-op.
+const INSERT_HISTORY: &str = "INSERT INTO link_history \
+     (slug, version, op, actor, owner, at, link) \
+     SELECT json_extract(value, '$.slug'), json_extract(value, '$.version'), \
+      json_extract(value, '$.op'), json_extract(value, '$.actor'), \
+      json_extract(value, '$.owner'), json_extract(value, '$.at'), \
+      json_extract(value, '$.link') \
+     FROM json_each(?1) WHERE true \
+     ON CONFLICT(slug, version) DO NOTHING";
 /// A delete removes the row only if the row is not newer than the delete.
 const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
 const DELETE_OLDER_THAN_HEAD: &str = "DELETE FROM links WHERE version < ?1 AND slug IN (";
-const LIST_BY_OWNER_FIRST: &str = "SELECT slug, url, user_id, title, state, flag_reason, \
-     created_at, updated_at, version FROM links WHERE user_id = ?1 \
-     ORDER BY created_at DESC, slug DESC LIMIT ?2";
-const LIST_BY_OWNER_AFTER: &str = "SELECT slug, url, user_id, title, state, flag_reason, \
-     created_at, updated_at, version FROM links WHERE user_id = ?1 \
-     AND (created_at < ?3 OR (created_at = ?3 AND slug < ?4)) \
-     ORDER BY created_at DESC, slug DESC LIMIT ?2";
+/// Removes rows of `[slug, version]` pairs, each only at or below its own version.
+const DELETE_EXACT: &str = "DELETE FROM links \
+     WHERE slug IN (SELECT json_extract(value, '$[0]') FROM json_each(?1)) \
+     AND version <= (SELECT json_extract(value, '$[1]') FROM json_each(?1) \
+      WHERE json_extract(value, '$[0]') = links.slug)";
+const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
+     updated_at, version, expires_at, archived, redirect_type, forward_query";
 /// The reconciler's view of one KV page's slug range. BINARY collation = KV's byte order.
-const VERSIONS_BETWEEN: &str =
-    "SELECT slug, version FROM links WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
-const VERSIONS_AFTER: &str = "SELECT slug, version FROM links WHERE slug > ?1 ORDER BY slug";
+const VERSIONS_BETWEEN: &str = "SELECT slug, version, expires_at FROM links \
+     WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
+const VERSIONS_AFTER: &str =
+    "SELECT slug, version, expires_at FROM links WHERE slug > ?1 ORDER BY slug";
+/// Oldest first, a bounded batch at a time.
+const PRUNE_HISTORY: &str = "DELETE FROM link_history WHERE rowid IN \
+     (SELECT rowid FROM link_history WHERE at < ?1 ORDER BY at LIMIT ?2)";
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
 const UPSERT_USER: &str = "INSERT INTO users (id, email, role, created_at, disabled, version) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -58,9 +83,52 @@ const USERS_AFTER: &str = "SELECT u.id, u.email, u.role, u.disabled, u.created_a
 const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, u.email AS owner_email \
      FROM links l LEFT JOIN users u ON u.id = l.user_id";
 
-/// D1 statements an upsert of `n` links costs.
+/// D1 statements an upsert of `n` links (or an insert of `n` history entries) costs.
 pub fn upsert_statements(n: usize) -> u64 {
-    n.div_ceil(ROWS_PER_UPSERT) as u64
+    n.div_ceil(ROWS_PER_STATEMENT) as u64
+}
+
+/// D1 statements a version-exact delete of `n` rows costs.
+pub fn delete_exact_statements(n: usize) -> u64 {
+    n.div_ceil(ROWS_PER_STATEMENT) as u64
+}
+
+/// A `links` row as the upsert's JSON parameter carries it.
+#[derive(Serialize)]
+struct IndexRow<'a> {
+    slug: &'a str,
+    url: &'a str,
+    user_id: &'a str,
+    title: Option<&'a str>,
+    state: &'static str,
+    flag_reason: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: Version,
+    expires_at: Option<Timestamp>,
+    archived: u8,
+    redirect_type: u16,
+    forward_query: u8,
+}
+
+impl<'a> IndexRow<'a> {
+    fn of(l: &'a Link) -> Self {
+        Self {
+            slug: l.slug.as_str(),
+            url: l.url.as_str(),
+            user_id: l.owner.as_str(),
+            title: l.title.as_ref().map(|t| t.as_str()),
+            state: l.state().as_str(),
+            flag_reason: l.flag_reason.as_deref(),
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+            version: l.version,
+            expires_at: l.expires_at,
+            archived: u8::from(l.archived),
+            redirect_type: l.redirect_type.status(),
+            forward_query: u8::from(l.forward_query),
+        }
+    }
 }
 
 /// D1 statements a guarded delete of `n` slugs costs.
@@ -80,13 +148,38 @@ pub struct LinkRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+    pub expires_at: Option<String>,
+    pub archived: u8,
+    pub redirect_type: u16,
+    pub forward_query: u8,
 }
 
-/// `(slug, version)` of a D1 row, for the reconcile merge-join.
+/// `(slug, version)` of a D1 row, and its expiry, for the reconcile merge-join.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct IndexedVersion {
     pub slug: String,
     pub version: u64,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// A row of `link_history`, as the history endpoint returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryRow {
+    pub version: u64,
+    pub op: String,
+    pub actor: String,
+    pub at: String,
+    /// The link as JSON text.
+    pub link: String,
+}
+
+/// Filters of the owner's link list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnerLinkFilter {
+    /// Archived links only (`true`) or unarchived only (`false`, the default).
+    pub archived: bool,
+    pub state: Option<LinkState>,
 }
 
 /// Keyset position in a newest-first list: the `created_at` and key (slug or user id) of the
@@ -246,6 +339,64 @@ pub fn admin_links_query(
     Query { sql, params }
 }
 
+/// The owner's link list: newest first, keyset after `cursor`, filtered, `limit` rows.
+pub fn owner_links_query(
+    owner: &UserId,
+    filter: OwnerLinkFilter,
+    cursor: Option<&ListCursor>,
+    limit: u32,
+) -> Query {
+    let mut params = vec![
+        Param::Text(owner.as_str().to_owned()),
+        Param::Int(u64::from(filter.archived)),
+    ];
+    let mut sql =
+        format!("SELECT {LINK_ROW_COLUMNS} FROM links WHERE user_id = ?1 AND archived = ?2");
+    if let Some(state) = filter.state {
+        params.push(Param::Text(state.as_str().to_owned()));
+        sql.push_str(&format!(" AND state = ?{}", params.len()));
+    }
+    if let Some(c) = cursor {
+        params.push(Param::Text(c.created_at.to_rfc3339()));
+        let at = params.len();
+        params.push(Param::Text(c.key.clone()));
+        let key = params.len();
+        sql.push_str(&format!(
+            " AND (created_at < ?{at} OR (created_at = ?{at} AND slug < ?{key}))"
+        ));
+    }
+    params.push(Param::Int(u64::from(limit)));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, slug DESC LIMIT ?{}",
+        params.len()
+    ));
+    Query { sql, params }
+}
+
+/// A page of one slug's history, newest first: only `owner`'s rows when given (a non-admin
+/// caller), below `before` when continuing.
+pub fn history_query(
+    slug: &Slug,
+    owner: Option<&UserId>,
+    before: Option<Version>,
+    limit: u32,
+) -> Query {
+    let mut params = vec![Param::Text(slug.as_str().to_owned())];
+    let mut sql =
+        String::from("SELECT version, op, actor, at, link FROM link_history WHERE slug = ?1");
+    if let Some(owner) = owner {
+        params.push(Param::Text(owner.as_str().to_owned()));
+        sql.push_str(&format!(" AND owner = ?{}", params.len()));
+    }
+    if let Some(v) = before {
+        params.push(Param::Int(v.get()));
+        sql.push_str(&format!(" AND version < ?{}", params.len()));
+    }
+    params.push(Param::Int(u64::from(limit)));
+    sql.push_str(&format!(" ORDER BY version DESC LIMIT ?{}", params.len()));
+    Query { sql, params }
+}
+
 /// D1, typed.
 pub struct Index {
     db: D1Database,
@@ -256,33 +407,103 @@ impl Index {
         Self { db }
     }
 
-    /// Upserts links in as few statements as D1's parameter limit allows, in one batch.
-    /// Rows already at the same or a newer version are left alone.
+    /// Upserts links in one batch, [`ROWS_PER_STATEMENT`] rows a statement. Rows already at
+    /// the same or a newer version are left alone.
     pub async fn upsert_links(&self, links: &[Link]) -> Result<(), StoreError> {
-        if links.is_empty() {
-            return Ok(());
-        }
-        let mut statements = Vec::with_capacity(links.len().div_ceil(ROWS_PER_UPSERT));
-        for chunk in links.chunks(ROWS_PER_UPSERT) {
-            let placeholders = vec!["(?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
-            let sql = format!("{UPSERT_LINKS_HEAD}{placeholders}{UPSERT_LINKS_TAIL}");
-            let mut params = Vec::with_capacity(chunk.len() * LINK_COLUMNS);
-            for l in chunk {
-                params.extend([
-                    JsValue::from_str(l.slug.as_str()),
-                    JsValue::from_str(l.url.as_str()),
-                    JsValue::from_str(l.owner.as_str()),
-                    opt_str(l.title.clone().map(String::from).as_deref()),
-                    JsValue::from_str(l.state().as_str()),
-                    opt_str(l.flag_reason.as_deref()),
-                    JsValue::from_str(&l.created_at.to_rfc3339()),
-                    JsValue::from_str(&l.updated_at.to_rfc3339()),
-                    version(l.version),
-                ]);
-            }
-            statements.push(self.db.prepare(sql).bind(&params).map_err(d1)?);
-        }
+        let statements = self.upsert_statements(links)?;
         self.batch(statements).await
+    }
+
+    /// One write's index change and its history entry, in one batch: both land or neither.
+    /// `delete` is the guarded delete of a removed link; `upserts` the rows of a stored one.
+    pub async fn record(
+        &self,
+        upserts: &[Link],
+        delete: Option<(&Slug, Version)>,
+        history: &[HistoryEntry],
+    ) -> Result<(), StoreError> {
+        let mut statements = self.upsert_statements(upserts)?;
+        if let Some((slug, at)) = delete {
+            statements.push(
+                self.db
+                    .prepare(DELETE_LINK)
+                    .bind(&[JsValue::from_str(slug.as_str()), version(at)])
+                    .map_err(d1)?,
+            );
+        }
+        statements.extend(self.history_statements(history)?);
+        self.batch(statements).await
+    }
+
+    /// Inserts history entries (give them in version order); existing versions are kept.
+    pub async fn insert_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+        let statements = self.history_statements(entries)?;
+        self.batch(statements).await
+    }
+
+    fn upsert_statements(&self, links: &[Link]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        links
+            .chunks(ROWS_PER_STATEMENT)
+            .map(|chunk| {
+                let rows: Vec<IndexRow> = chunk.iter().map(IndexRow::of).collect();
+                self.json_statement(UPSERT_LINKS, &rows)
+            })
+            .collect()
+    }
+
+    fn history_statements(
+        &self,
+        entries: &[HistoryEntry],
+    ) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        entries
+            .chunks(ROWS_PER_STATEMENT)
+            .map(|chunk| self.json_statement(INSERT_HISTORY, chunk))
+            .collect()
+    }
+
+    /// A statement whose one parameter is `rows` as a JSON array.
+    fn json_statement<T: Serialize>(
+        &self,
+        sql: &str,
+        rows: &[T],
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let json = serde_json::to_string(rows).map_err(|e| StoreError::Index(e.to_string()))?;
+        self.db
+            .prepare(sql)
+            .bind(&[JsValue::from_str(&json)])
+            .map_err(d1)
+    }
+
+    /// Deletes the rows of expired links KV dropped, each only at or below the version seen.
+    pub async fn delete_exact(&self, rows: &[(String, u64)]) -> Result<(), StoreError> {
+        let statements = rows
+            .chunks(ROWS_PER_STATEMENT)
+            .map(|chunk| self.json_statement(DELETE_EXACT, chunk))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch(statements).await
+    }
+
+    /// Deletes up to `limit` history rows written before `cutoff`, oldest first; returns how
+    /// many went.
+    pub async fn prune_history(&self, cutoff: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        let result = self
+            .db
+            .prepare(PRUNE_HISTORY)
+            .bind(&[
+                JsValue::from_str(&cutoff.to_rfc3339()),
+                JsValue::from_f64(f64::from(limit)),
+            ])
+            .map_err(d1)?
+            .run()
+            .await
+            .map_err(d1)?;
+        let changes = result.meta().map_err(d1)?.and_then(|m| m.changes);
+        Ok(changes.unwrap_or(0) as u64)
+    }
+
+    /// A page of one slug's history rows (see [`history_query`]).
+    pub async fn history(&self, query: &Query) -> Result<Vec<HistoryRow>, StoreError> {
+        self.query_rows(query).await
     }
 
     pub async fn delete_link(&self, slug: &Slug, at: Version) -> Result<(), StoreError> {
@@ -316,31 +537,9 @@ impl Index {
         self.batch(statements).await
     }
 
-    /// A page of the owner's links, newest first, starting after `cursor`.
-    pub async fn links_by_owner(
-        &self,
-        owner: &UserId,
-        cursor: Option<&ListCursor>,
-        limit: u32,
-    ) -> Result<Vec<LinkRow>, StoreError> {
-        let owner = JsValue::from_str(owner.as_str());
-        let limit = JsValue::from_f64(f64::from(limit));
-        let statement = match cursor {
-            None => self.db.prepare(LIST_BY_OWNER_FIRST).bind(&[owner, limit]),
-            Some(c) => self.db.prepare(LIST_BY_OWNER_AFTER).bind(&[
-                owner,
-                limit,
-                JsValue::from_str(&c.created_at.to_rfc3339()),
-                JsValue::from_str(&c.key),
-            ]),
-        }
-        .map_err(d1)?;
-        statement
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<LinkRow>()
-            .map_err(d1)
+    /// A page of the owner's links (see [`owner_links_query`]).
+    pub async fn links_by_owner(&self, query: &Query) -> Result<Vec<LinkRow>, StoreError> {
+        self.query_rows(query).await
     }
 
     /// `(slug, version)` of rows with `after < slug <= upto` (no upper bound when `upto` is
@@ -395,6 +594,13 @@ impl Index {
 
     /// A page of every link with its owner's email, filtered.
     pub async fn admin_links(&self, query: &Query) -> Result<Vec<AdminLinkRow>, StoreError> {
+        self.query_rows(query).await
+    }
+
+    async fn query_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &Query,
+    ) -> Result<Vec<T>, StoreError> {
         let params: Vec<JsValue> = query
             .params
             .iter()
@@ -410,7 +616,7 @@ impl Index {
             .all()
             .await
             .map_err(d1)?
-            .results::<AdminLinkRow>()
+            .results::<T>()
             .map_err(d1)
     }
 
@@ -459,10 +665,6 @@ impl Index {
         }
         Ok(())
     }
-}
-
-fn opt_str(s: Option<&str>) -> JsValue {
-    s.map_or(JsValue::NULL, JsValue::from_str)
 }
 
 /// Versions are below 2^53, so a JS number holds them exactly.
@@ -533,6 +735,46 @@ mod tests {
             1,
         );
         assert!(by_id.sql.contains("l.user_id = ?1"));
+    }
+
+    #[test]
+    fn owner_list_filters_archive_and_state_before_the_cursor() {
+        let owner = UserId::admin();
+        let q = owner_links_query(&owner, OwnerLinkFilter::default(), None, 21);
+        assert!(q.sql.ends_with(
+            "WHERE user_id = ?1 AND archived = ?2 ORDER BY created_at DESC, slug DESC LIMIT ?3"
+        ));
+        assert_eq!(
+            q.params,
+            vec![Param::Text("admin".into()), Param::Int(0), Param::Int(21)]
+        );
+        let filter = OwnerLinkFilter {
+            archived: true,
+            state: Some(LinkState::Disabled),
+        };
+        let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
+        let q = owner_links_query(&owner, filter, Some(&cursor), 3);
+        assert!(q
+            .sql
+            .contains("AND state = ?3 AND (created_at < ?4 OR (created_at = ?4 AND slug < ?5))"));
+        assert_eq!(q.params[1], Param::Int(1));
+        assert_eq!(q.params[2], Param::Text("disabled".into()));
+        assert_eq!(q.params.last(), Some(&Param::Int(3)));
+    }
+
+    #[test]
+    fn history_page_is_per_slug_newest_first_and_owner_scoped_for_non_admins() {
+        let slug = Slug::parse("abc").unwrap();
+        let q = history_query(&slug, None, None, 5);
+        assert!(q
+            .sql
+            .ends_with("WHERE slug = ?1 ORDER BY version DESC LIMIT ?2"));
+        let owner = UserId::admin();
+        let q = history_query(&slug, Some(&owner), Some(Version::new(9)), 5);
+        assert!(q
+            .sql
+            .ends_with("slug = ?1 AND owner = ?2 AND version < ?3 ORDER BY version DESC LIMIT ?4"));
+        assert_eq!(q.params[2], Param::Int(9));
     }
 
     #[test]

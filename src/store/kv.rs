@@ -3,14 +3,15 @@
 //!
 //! | key | value | metadata |
 //! |---|---|---|
-//! | `link:<slug>` | [`Link`] JSON | [`LinkMeta`] (`version`, `updated_at`) |
+//! | `link:<slug>` | [`Link`] JSON (expires after `expires_at` + grace) | [`LinkMeta`] (`version`, `updated_at`) |
 //! | `user:<id>` | [`User`] JSON | |
 //! | `email:<email>` | user id | |
 //! | `apikey:<sha256 hex>` | [`ApiKeyRecord`] JSON | |
 //! | `keys:<user id>:<key id>` | empty | [`KeyListing`]: one user's keys, listed with one call |
 //! | `keyused:<key id>` | time of last use (hourly) | |
 //! | `block:<host>` | empty | a blocked destination host |
-//! | `sync:pending:<ms>:<kind>:<id>` | empty | a failed D1 write waiting for the cron |
+//! | `sync:pending:<ms>:link:<slug>:<version>` | the write's [`HistoryEntry`] JSON, or empty | a failed D1 write waiting for the cron |
+//! | `sync:pending:<ms>:user:<id>` | empty | |
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
 //!
@@ -23,7 +24,8 @@ use worker::kv::KvStore;
 
 use super::StoreError;
 use crate::account::{ApiKeyRecord, Email, KeyHash, KeyId, KeyName, KeySummary, User, UserId};
-use crate::link::{Link, LinkMeta, Slug};
+use crate::history::HistoryEntry;
+use crate::link::{Link, LinkMeta, Slug, Version};
 use crate::time::Timestamp;
 
 pub const LINK_PREFIX: &str = "link:";
@@ -71,8 +73,9 @@ pub enum PendingTarget {
 }
 
 /// A marker as listed: its key (to clear it) and what it asks to repair.
-/// The failure time leads the key so that `list` returns markers oldest first, and so a new
-/// failure never shares a key with a marker the cron is clearing (no lost markers).
+/// The failure time leads the key so that `list` returns markers oldest first; a link's key
+/// also names the failed write's version, so two failures never share a key and a new failure
+/// never overwrites a marker the cron is clearing (no lost markers, no lost history).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingMarker {
     pub key: String,
@@ -80,12 +83,14 @@ pub struct PendingMarker {
 }
 
 impl PendingMarker {
-    pub fn new(target: PendingTarget, at: Timestamp) -> Self {
-        let (kind, id) = match &target {
-            PendingTarget::Link(slug) => ("link", slug.as_str()),
-            PendingTarget::User(id) => ("user", id.as_str()),
+    /// `version` is the failed write's (links only).
+    pub fn new(target: PendingTarget, version: Option<Version>, at: Timestamp) -> Self {
+        let head = format!("{PENDING_PREFIX}{:013}", at.as_millis());
+        let key = match (&target, version) {
+            (PendingTarget::Link(slug), Some(v)) => format!("{head}:link:{slug}:{}", v.get()),
+            (PendingTarget::Link(slug), None) => format!("{head}:link:{slug}"),
+            (PendingTarget::User(id), _) => format!("{head}:user:{id}"),
         };
-        let key = format!("{PENDING_PREFIX}{:013}:{kind}:{id}", at.as_millis());
         Self { key, target }
     }
 
@@ -95,7 +100,16 @@ impl PendingMarker {
         let mut parts = rest.splitn(3, ':');
         let (_at, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
         let target = match kind {
-            "link" => PendingTarget::Link(Slug::parse(id).ok()?),
+            "link" => {
+                let slug = match id.split_once(':') {
+                    Some((slug, version)) => {
+                        version.parse::<u64>().ok()?;
+                        slug
+                    }
+                    None => id,
+                };
+                PendingTarget::Link(Slug::parse(slug).ok()?)
+            }
             "user" => PendingTarget::User(serde_json::from_value(id.into()).ok()?),
             _ => return None,
         };
@@ -140,6 +154,8 @@ pub struct SweepCheckpoint {
     pub missing: u64,
     pub stale: u64,
     pub orphans: u64,
+    /// Rows of links KV dropped after their expiry: removed, but not drift.
+    pub expired: u64,
     pub unknown_meta: u64,
     pub samples: DriftSamples,
 }
@@ -197,12 +213,16 @@ impl Kv {
         Ok(self.kv.get(&link_key(slug)).text().await?.is_some())
     }
 
-    pub async fn put_link(&self, link: &Link) -> Result<(), StoreError> {
-        self.kv
+    /// Stores the link; `expiration` (Unix seconds) lets KV drop an expired link's key.
+    pub async fn put_link(&self, link: &Link, expiration: Option<u64>) -> Result<(), StoreError> {
+        let mut put = self
+            .kv
             .put(&link_key(&link.slug), link)?
-            .metadata(link.meta())?
-            .execute()
-            .await?;
+            .metadata(link.meta())?;
+        if let Some(at) = expiration {
+            put = put.expiration(at);
+        }
+        put.execute().await?;
         Ok(())
     }
 
@@ -454,9 +474,39 @@ impl Kv {
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------
 
-    pub async fn mark_pending(&self, marker: &PendingMarker) -> Result<(), StoreError> {
-        self.kv.put(&marker.key, "")?.execute().await?;
+    /// Leaves a marker; `entry` is the failed write's history entry (when history is on).
+    pub async fn mark_pending(
+        &self,
+        marker: &PendingMarker,
+        entry: Option<&HistoryEntry>,
+    ) -> Result<(), StoreError> {
+        let value = match entry {
+            Some(e) => serde_json::to_string(e).map_err(|e| corrupt(&marker.key, e))?,
+            None => String::new(),
+        };
+        self.kv.put(&marker.key, value)?.execute().await?;
         Ok(())
+    }
+
+    /// The history entries the markers carry, read in bulk. A marker whose value is empty,
+    /// gone or unreadable carries none.
+    pub async fn pending_entries(
+        &self,
+        markers: &[PendingMarker],
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut entries = Vec::new();
+        for chunk in markers.chunks(BULK_GET_MAX) {
+            let keys: Vec<&str> = chunk.iter().map(|m| m.key.as_str()).collect();
+            let values = self.kv.get_bulk(&keys).text().await?;
+            entries.extend(
+                values
+                    .into_values()
+                    .flatten()
+                    .filter(|v| !v.is_empty())
+                    .filter_map(|v| serde_json::from_str::<HistoryEntry>(&v).ok()),
+            );
+        }
+        Ok(entries)
     }
 
     /// Up to `limit` markers, oldest first. Keys this version cannot parse are skipped.
@@ -526,16 +576,33 @@ mod tests {
         let slug = Slug::parse("abc").unwrap();
         let old = PendingMarker::new(
             PendingTarget::Link(slug.clone()),
+            Some(Version::new(999)),
             Timestamp::from_millis(999),
         );
         let new = PendingMarker::new(
-            PendingTarget::Link(slug),
+            PendingTarget::Link(slug.clone()),
+            Some(Version::new(1_700_000_000_000)),
             Timestamp::from_millis(1_700_000_000_000),
         );
         assert!(old.key < new.key);
+        assert!(old.key.ends_with(":link:abc:999"));
         assert_eq!(PendingMarker::parse(&old.key), Some(old));
+        // Two failed writes in one millisecond keep two markers.
+        let same_ms = PendingMarker::new(
+            PendingTarget::Link(slug.clone()),
+            Some(Version::new(1_700_000_000_001)),
+            Timestamp::from_millis(1_700_000_000_000),
+        );
+        assert_ne!(same_ms.key, new.key);
+        // Markers written before versions were in the key still parse.
+        let legacy = format!("{PENDING_PREFIX}0000000000005:link:abc");
+        assert_eq!(
+            PendingMarker::parse(&legacy).map(|m| m.target),
+            Some(PendingTarget::Link(slug))
+        );
         let user = PendingMarker::new(
             PendingTarget::User(UserId::from_random("x1")),
+            None,
             Timestamp::from_millis(5),
         );
         assert_eq!(PendingMarker::parse(&user.key), Some(user));
@@ -545,6 +612,7 @@ mod tests {
     fn unknown_pending_keys_are_ignored() {
         assert_eq!(PendingMarker::parse("sync:pending:1:thing:x"), None);
         assert_eq!(PendingMarker::parse("sync:pending:1:link:a b"), None);
+        assert_eq!(PendingMarker::parse("sync:pending:1:link:abc:x"), None);
         assert_eq!(PendingMarker::parse("link:abc"), None);
     }
 }

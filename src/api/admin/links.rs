@@ -12,6 +12,7 @@ use crate::api::links::{parse_limit, view, write, LinkView};
 use crate::api::{
     authenticate, json, json_body, list_cursor, origin, query_param, require_admin, ApiResult,
 };
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::link::{Link, LinkState, Slug};
 use crate::moderation::FlagReason;
@@ -39,7 +40,9 @@ pub fn parse_state(raw: Option<&str>) -> Result<Option<LinkState>, ApiError> {
         Some("active") => Ok(Some(LinkState::Active)),
         Some("disabled") => Ok(Some(LinkState::Disabled)),
         Some("flagged") => Ok(Some(LinkState::Flagged)),
-        Some(_) => Err(ApiError::InvalidState),
+        Some(_) => Err(ApiError::InvalidState(
+            "state must be one of: active, disabled, flagged".into(),
+        )),
     }
 }
 
@@ -85,10 +88,11 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
             links.push((link, row.owner_email));
         }
     }
+    let at = now();
     let links = links
         .iter()
         .map(|(link, email)| AdminLink {
-            link: view(link, &origin.origin),
+            link: view(link, &origin.origin, at),
             owner_email: email.clone(),
         })
         .collect();
@@ -104,17 +108,22 @@ struct FlagBody {
 /// `POST /api/admin/links/{slug}/flag` `{"reason"}` → 200 the flagged link.
 pub async fn flag(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+    let admin = authenticate(&req, env, ctx, &kv).await?;
+    require_admin(&admin)?;
     let body: FlagBody = json_body(&mut req).await?;
     let reason = FlagReason::parse(&body.reason).ok_or(ApiError::InvalidReason)?;
-    rewrite(req, env, ctx, &kv, raw_slug, |l| l.flagged(reason, now())).await
+    rewrite(req, env, ctx, &kv, &admin, raw_slug, |l| {
+        l.flagged(reason, now())
+    })
+    .await
 }
 
 /// `DELETE /api/admin/links/{slug}/flag` → 200 the link, redirecting again.
 pub async fn unflag(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    rewrite(req, env, ctx, &kv, raw_slug, |l| l.unflagged(now())).await
+    let admin = authenticate(&req, env, ctx, &kv).await?;
+    require_admin(&admin)?;
+    rewrite(req, env, ctx, &kv, &admin, raw_slug, |l| l.unflagged(now())).await
 }
 
 /// Reads the link, writes `change(link)` through the slug's writer, answers, and indexes it in
@@ -124,14 +133,18 @@ async fn rewrite(
     env: &Env,
     ctx: &Context,
     kv: &crate::store::kv::Kv,
+    admin: &Caller,
     raw_slug: &str,
     change: impl FnOnce(&Link) -> Link,
 ) -> ApiResult {
     let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
     let link = kv.link(&slug).await?.ok_or(ApiError::NotFound)?;
     let updated = write(env, change(&link)).await?;
-    let response = json(200, &view(&updated, &origin(&req)?.origin));
-    ctx.wait_until(sync::apply(env.clone(), IndexChange::Upsert(updated)));
+    let response = json(200, &view(&updated, &origin(&req)?.origin, now()));
+    ctx.wait_until(sync::apply(
+        env.clone(),
+        IndexChange::updated(updated, &admin.id),
+    ));
     response
 }
 

@@ -1,0 +1,168 @@
+//! The change log of links (D1 `link_history`, switched by the `HISTORY` var): one
+//! [`HistoryEntry`] per create, update and delete, so "who changed my link, and where did it
+//! point" has an answer even after a delete.
+//!
+//! Entries are written in the same D1 batch as the index row. When that batch fails, the entry
+//! rides in the pending marker's value, so the cron writes every version, not just the newest.
+//! The table's key is `(slug, version)`: replaying an entry never duplicates it.
+//!
+//! Pure: the shell decides when to write and passes in the time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::account::UserId;
+use crate::claim::DAY_MILLIS;
+use crate::link::{Link, Slug, Version};
+use crate::time::Timestamp;
+
+pub const HISTORY_DEFAULT_LIMIT: u32 = 20;
+pub const HISTORY_MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryOp {
+    Create,
+    Update,
+    Delete,
+}
+
+/// One version of a link: what it became (for a delete: its last state) and who did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub slug: Slug,
+    pub version: Version,
+    pub op: HistoryOp,
+    pub actor: UserId,
+    /// The link's owner at this version: whose history it is.
+    pub owner: UserId,
+    pub at: Timestamp,
+    pub link: Link,
+}
+
+impl HistoryEntry {
+    /// The entry of a create or update that stored `link`.
+    pub fn written(link: &Link, op: HistoryOp, actor: &UserId) -> Self {
+        Self {
+            slug: link.slug.clone(),
+            version: link.version,
+            op,
+            actor: actor.clone(),
+            owner: link.owner.clone(),
+            at: link.updated_at,
+            link: link.clone(),
+        }
+    }
+
+    /// The entry of a delete at `version`; `last` is the link as it was.
+    pub fn deleted(last: &Link, version: Version, actor: &UserId, at: Timestamp) -> Self {
+        Self {
+            slug: last.slug.clone(),
+            version,
+            op: HistoryOp::Delete,
+            actor: actor.clone(),
+            owner: last.owner.clone(),
+            at,
+            link: last.clone(),
+        }
+    }
+}
+
+/// Puts entries in the order the table must receive them: per slug, by version.
+pub fn in_version_order(entries: &mut [HistoryEntry]) {
+    entries.sort_by(|a, b| (&a.slug, a.version).cmp(&(&b.slug, b.version)));
+}
+
+/// Whether `HISTORY` turns the log on (anything but `off` does: losing history silently
+/// through a typo is worse than keeping it).
+pub fn enabled(var: Option<&str>) -> bool {
+    !matches!(var.map(str::trim), Some(v) if v.eq_ignore_ascii_case("off"))
+}
+
+/// Entries written before this instant are pruned; `None` when retention is forever (0 days).
+pub fn retention_cutoff(retention_days: u64, now: Timestamp) -> Option<Timestamp> {
+    (retention_days > 0).then(|| {
+        Timestamp::from_millis(
+            now.as_millis()
+                .saturating_sub(retention_days.saturating_mul(DAY_MILLIS)),
+        )
+    })
+}
+
+/// The history page cursor: the version to continue below (opaque decimal to clients).
+pub fn parse_cursor(raw: &str) -> Option<Version> {
+    let v: u64 = raw.parse().ok()?;
+    (v > 0).then(|| Version::new(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{LinkOptions, TargetUrl};
+
+    fn link(version_ms: u64) -> Link {
+        Link::new(
+            Slug::parse("abc").unwrap(),
+            TargetUrl::parse("https://example.com/").unwrap(),
+            UserId::admin(),
+            LinkOptions::default(),
+            Timestamp::from_millis(version_ms),
+        )
+    }
+
+    #[test]
+    fn entries_carry_the_version_and_owner_and_round_trip() {
+        let l = link(7);
+        let e = HistoryEntry::written(&l, HistoryOp::Create, &UserId::admin());
+        assert_eq!((e.version, e.at), (l.version, l.updated_at));
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"op\":\"create\""));
+        assert_eq!(serde_json::from_str::<HistoryEntry>(&json).unwrap(), e);
+        let d = HistoryEntry::deleted(
+            &l,
+            Version::new(9),
+            &UserId::admin(),
+            Timestamp::from_millis(9),
+        );
+        assert_eq!(
+            (d.op, d.version, d.link.version),
+            (HistoryOp::Delete, Version::new(9), l.version)
+        );
+    }
+
+    #[test]
+    fn version_order_sorts_within_each_slug() {
+        let mut es: Vec<HistoryEntry> = [5, 3, 9]
+            .iter()
+            .map(|v| HistoryEntry::written(&link(*v), HistoryOp::Update, &UserId::admin()))
+            .collect();
+        in_version_order(&mut es);
+        let vs: Vec<u64> = es.iter().map(|e| e.version.get()).collect();
+        assert_eq!(vs, vec![3, 5, 9]);
+    }
+
+    #[test]
+    fn history_is_on_unless_switched_off() {
+        assert!(enabled(None));
+        assert!(enabled(Some("on")));
+        assert!(!enabled(Some("off")));
+        assert!(!enabled(Some(" OFF ")));
+    }
+
+    #[test]
+    fn retention_zero_keeps_everything() {
+        let now = Timestamp::from_millis(10 * DAY_MILLIS);
+        assert_eq!(retention_cutoff(0, now), None);
+        assert_eq!(
+            retention_cutoff(3, now),
+            Some(Timestamp::from_millis(7 * DAY_MILLIS))
+        );
+    }
+
+    #[test]
+    fn cursors_are_positive_versions() {
+        assert_eq!(parse_cursor("12"), Some(Version::new(12)));
+        for bad in ["", "0", "-1", "x", "1.5"] {
+            assert_eq!(parse_cursor(bad), None, "{bad:?}");
+        }
+    }
+}
