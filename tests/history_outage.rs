@@ -33,13 +33,33 @@ fn patch_ok(user: &User, slug: &str, body: Value) -> Value {
     resp.json()
 }
 
-/// `(version, op)` of the `link_history` rows of `slug` in D1, by version.
-fn d1_history(slug: &str) -> Vec<Value> {
-    app().d1_query(&format!(
-        "SELECT version, op, actor, owner, at, link FROM link_history WHERE slug = {} \
-         ORDER BY version",
-        sql_str(slug)
-    ))
+/// The `link_history` rows in D1 of each slug, by version (one CLI call for both).
+fn d1_histories(slugs: [&str; 2]) -> [Vec<Value>; 2] {
+    let rows = app().d1_query(&format!(
+        "SELECT slug, version, op, actor, owner, at, link FROM link_history \
+         WHERE slug IN ({}, {}) ORDER BY version",
+        sql_str(slugs[0]),
+        sql_str(slugs[1])
+    ));
+    slugs.map(|slug| {
+        rows.iter()
+            .filter(|r| r["slug"] == json!(slug))
+            .cloned()
+            .collect()
+    })
+}
+
+/// How many pending markers (`sync:pending:<ms>:link:<slug>:<version>`) each slug has in KV.
+fn pending_markers(slugs: [&str; 2]) -> [usize; 2] {
+    let names = app().kv_list_names("sync:pending:");
+    slugs.map(|slug| {
+        names
+            .iter()
+            .filter(|k| {
+                k.contains(&format!(":link:{slug}:")) || k.ends_with(&format!(":link:{slug}"))
+            })
+            .count()
+    })
 }
 
 fn versions(rows: &[Value]) -> Vec<u64> {
@@ -105,16 +125,13 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
         }
         answers.insert(slug.as_str(), list);
     }
-    for slug in [&deleted, &kept] {
-        poll_until(
-            BACKGROUND_DEADLINE,
-            "3 history rows before the outage",
-            || (d1_history(slug).len() == 3).then_some(()),
-        );
-    }
-    let pending_before = app().consistency()["pending_markers"]
-        .as_u64()
-        .expect("pending_markers");
+    let both = [deleted.as_str(), kept.as_str()];
+    poll_until(
+        BACKGROUND_DEADLINE,
+        "3 history rows each before the outage",
+        || (d1_histories(both).map(|h| h.len()) == [3, 3]).then_some(()),
+    );
+    assert_eq!(pending_markers(both), [0, 0]);
 
     // The outage: 3 updates of each, and the delete of one.
     app().d1_exec("ALTER TABLE links RENAME TO links_away");
@@ -132,43 +149,38 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
     app()
         .delete(&format!("/api/links/{deleted}"), Some(&user.api_key))
         .assert_status(204);
-    // Redirects are unaffected.
+    // Redirects are unaffected (update 4 made it a 307).
     let resp = app().get_no_redirect(&format!("/{kept}"));
-    resp.assert_status(302);
+    resp.assert_status(307);
     assert_eq!(
         resp.location(),
         Some(format!("https://example.com/{kept}/5").as_str())
     );
 
-    // Every failed write (3 + 4) left its marker before D1 returns.
-    let mut seen = None;
+    // Every failed write (4 + 3) left its own marker before D1 returns.
+    let mut seen = [0, 0];
     let marked = poll_for(BACKGROUND_DEADLINE, || {
-        seen = app().consistency()["pending_markers"].as_u64();
-        (seen >= Some(pending_before + 7)).then_some(())
+        seen = pending_markers(both);
+        (seen == [4, 3]).then_some(())
     });
     assert!(
         marked.is_some(),
-        "7 failed background writes should leave 7 pending markers; pending_markers {seen:?} \
-         (before: {pending_before})"
+        "each failed background write should leave a pending marker: want 4 for {deleted} and 3 \
+         for {kept}, got {seen:?}"
     );
     app().d1_exec("ALTER TABLE links_away RENAME TO links");
-    for slug in [&deleted, &kept] {
-        assert_eq!(
-            d1_history(slug).len(),
-            3,
-            "history of {slug} changed before the cron ran"
-        );
-    }
+    assert_eq!(
+        d1_histories(both).map(|h| h.len()),
+        [3, 3],
+        "link_history changed before the cron ran"
+    );
 
     // The frequent cron repairs the history in full.
     app().run_cron(FREQUENT);
-    let mut last = BTreeMap::new();
+    let mut last = [vec![], vec![]];
     let repaired = poll_for(BACKGROUND_DEADLINE, || {
-        last = [&deleted, &kept]
-            .iter()
-            .map(|s| (s.to_string(), versions(&d1_history(s))))
-            .collect();
-        (last[&deleted].len() >= 7 && last[&kept].len() >= 6).then_some(())
+        last = d1_histories(both).map(|h| versions(&h));
+        (last[0].len() >= 7 && last[1].len() >= 6).then_some(())
     });
     assert!(
         repaired.is_some(),
@@ -178,7 +190,7 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
     let kept_rows = assert_history(&user, &kept, &answers[kept.as_str()], false);
 
     // D1: one row per version; the index row follows the newest write.
-    let d1_before: Vec<Vec<Value>> = [&deleted, &kept].iter().map(|s| d1_history(s)).collect();
+    let d1_before = d1_histories(both);
     assert_eq!(d1_before[0].len(), 7, "{:#?}", d1_before[0]);
     assert_eq!(d1_before[1].len(), 6, "{:#?}", d1_before[1]);
     let mut api_versions: Vec<u64> = versions(&deleted_rows);
@@ -215,15 +227,15 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
 
     // A second pass duplicates nothing; no markers remain.
     app().run_cron(FREQUENT);
-    let d1_after: Vec<Vec<Value>> = [&deleted, &kept].iter().map(|s| d1_history(s)).collect();
+    let d1_after = d1_histories(both);
     assert_eq!(
         d1_after, d1_before,
         "a second cron pass changed link_history"
     );
     assert_history(&user, &deleted, &answers[deleted.as_str()], true);
     assert_eq!(
-        app().consistency()["pending_markers"].as_u64(),
-        Some(pending_before),
+        pending_markers(both),
+        [0, 0],
         "every marker of the outage was cleared"
     );
 }

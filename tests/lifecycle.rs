@@ -82,27 +82,37 @@ fn expires_ms(link: &Value) -> u64 {
     )
 }
 
-/// The KV `expiration` of `link:<slug>`; `None` when the key has none. Panics when the key is
-/// not listed at all.
+/// The `wrangler kv key list` entry of `link:<slug>` (`{"name"[,"expiration"][,"metadata"]}`).
+#[track_caller]
+fn kv_key(slug: &str) -> Value {
+    let name = format!("link:{slug}");
+    app()
+        .kv_list(&name)
+        .into_iter()
+        .find(|k| k["name"] == json!(name))
+        .unwrap_or_else(|| panic!("{name} is not listed in KV"))
+}
+
+/// The KV `expiration` of `link:<slug>`; `None` when the key has none.
 #[track_caller]
 fn kv_expiration(slug: &str) -> Option<u64> {
-    app()
-        .kv_expiration(&format!("link:{slug}"))
-        .unwrap_or_else(|| panic!("link:{slug} is not listed in KV"))
+    kv_key(slug)["expiration"].as_u64()
 }
 
 /// Asserts the KV expiration of `link` is its `expires_at` + the 30-day grace (in seconds,
-/// rounded up; a second of slack for the rounding).
+/// rounded up; a second of slack for the rounding). Returns the listed key.
 #[track_caller]
-fn assert_kv_expiration_follows(link: &Value) {
+fn assert_kv_expiration_follows(link: &Value) -> Value {
     let slug = slug_of(link);
     let want = expires_ms(link).div_ceil(1000) + GRACE_SECS;
-    let got = kv_expiration(&slug);
+    let key = kv_key(&slug);
+    let got = key["expiration"].as_u64();
     assert!(
         got.is_some_and(|g| g.abs_diff(want) <= 1),
-        "KV expiration of link:{slug} should be expires_at {} + 30 days = {want}; got {got:?}",
+        "KV expiration of link:{slug} should be expires_at {} + 30 days = {want}; got {key}",
         link["expires_at"]
     );
+    key
 }
 
 /// GET and HEAD of `path`: `status`, `Location`, the redirect headers.
@@ -304,12 +314,7 @@ fn kv_expiration_follows_expires_at() {
     // Kept by a write that does not touch the expiry.
     let link = patch_ok(&user, &slug, json!({ "title": "still expiring" }));
     assert_eq!(link["expires_at"], json!(rfc3339_ms(expires)), "{link}");
-    assert_kv_expiration_follows(&link);
-    let listed = app().kv_list(&format!("link:{slug}"));
-    let key = listed
-        .iter()
-        .find(|k| k["name"] == json!(format!("link:{slug}")))
-        .expect("listed");
+    let key = assert_kv_expiration_follows(&link);
     assert_eq!(
         key["metadata"],
         json!({ "version": link["version"], "updated_at": link["updated_at"] }),
@@ -443,6 +448,29 @@ fn assert_refused(user: &User, bad: &[Value], code: &str) {
 fn invalid_expiry_is_refused() {
     let user = app().new_user();
     assert_refused(&user, &invalid_expiries(), "invalid_expiry");
+}
+
+/// An ordinary far expiry: 2040 lies beyond 2038-01-19, the end of 32-bit Unix seconds.
+#[test]
+fn expiry_after_2038_is_accepted() {
+    let user = app().new_user();
+    let slug = random_slug();
+    let at = "2040-01-01T00:00:00.000Z";
+    let resp = app().create_link(
+        &user,
+        &json!({ "url": "https://example.com/2040", "slug": slug, "expires_at": at }),
+    );
+    resp.assert_status(201);
+    assert_eq!(resp.json()["expires_at"], json!(at));
+    assert_redirect(&format!("/{slug}"), 302, "https://example.com/2040");
+
+    let slug = random_slug();
+    create(
+        &user,
+        json!({ "url": "https://example.com/2040b", "slug": slug }),
+    );
+    let link = patch_ok(&user, &slug, json!({ "expires_at": at }));
+    assert_eq!(link["expires_at"], json!(at));
 }
 
 #[test]
@@ -699,12 +727,12 @@ fn list_filters_by_state() {
 #[test]
 fn bad_list_filters_are_400() {
     let user = app().new_user();
-    for query in ["state=bogus", "state=archived", "state=", "state=ACTIVE"] {
+    for query in ["state=bogus", "state=archived", "state=ACTIVE"] {
         app()
             .get(&format!("/api/links?{query}"), Some(&user.api_key))
             .assert_error(400, "invalid_state");
     }
-    for query in ["archived=yes", "archived=1", "archived=", "archived=TRUE"] {
+    for query in ["archived=yes", "archived=1", "archived=TRUE"] {
         app()
             .get(&format!("/api/links?{query}"), Some(&user.api_key))
             .assert_error(400, "invalid_query");
@@ -886,12 +914,29 @@ fn d1_row_and_kv_value_carry_the_new_fields() {
     );
     let raw = app().kv_get(&format!("link:{slug}")).expect("link in KV");
     let kv: Value = serde_json::from_str(&raw).expect("KV value is JSON");
-    assert_eq!(kv["expires_at"], Value::Null, "null is stored: {kv}");
-    assert!(
-        kv.get("expires_at").is_some(),
-        "expires_at stays present as null: {kv}"
-    );
     assert_eq!(stored_form(&kv), stored_form(&link));
+}
+
+/// The contract: the KV value holds every stored field, nulls included.
+#[test]
+fn kv_value_keeps_null_stored_fields() {
+    let user = app().new_user();
+    let slug = random_slug();
+    let at = rfc3339_ms(now_ms() + DAY_SECS * 1000);
+    create(
+        &user,
+        json!({ "url": "https://example.com/nulls", "slug": slug, "expires_at": at }),
+    );
+    patch_ok(&user, &slug, json!({ "expires_at": null }));
+    let raw = app().kv_get(&format!("link:{slug}")).expect("link in KV");
+    let kv: Value = serde_json::from_str(&raw).expect("KV value is JSON");
+    for field in ["expires_at", "title", "flag_reason"] {
+        assert_eq!(
+            kv.get(field),
+            Some(&Value::Null),
+            "`{field}` should be stored as null: {kv}"
+        );
+    }
 }
 
 // ---- history -----------------------------------------------------------------------------------

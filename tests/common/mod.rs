@@ -590,9 +590,11 @@ impl TestApp {
         panic!("kv put {key} failed: {last}");
     }
 
-    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent.
+    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent. A failing
+    /// CLI is retried, then panics: a failure never reads as "absent".
+    #[track_caller]
     pub fn kv_get(&self, key: &str) -> Option<String> {
-        self.wrangler_cli(&[
+        self.wrangler_cli_retrying(&[
             "kv",
             "key",
             "get",
@@ -604,7 +606,8 @@ impl TestApp {
             "--text",
             key,
         ])
-        .ok()
+        .map(Some)
+        .unwrap_or_else(|e| panic!("kv key get {key} failed: {e}"))
         .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
     }
 
@@ -644,7 +647,7 @@ impl TestApp {
     #[track_caller]
     pub fn kv_list(&self, prefix: &str) -> Vec<Value> {
         let out = self
-            .wrangler_cli(&[
+            .wrangler_cli_retrying(&[
                 "kv",
                 "key",
                 "list",
@@ -731,6 +734,22 @@ impl TestApp {
             }
         }
         panic!("history of {slug} did not end after 100 pages");
+    }
+
+    /// [`TestApp::wrangler_cli`] for reads of the local store, which the simulator sometimes
+    /// refuses under concurrent access (`KV GET failed: 500`): up to 5 attempts.
+    pub fn wrangler_cli_retrying(&self, args: &[&str]) -> Result<String, String> {
+        let mut last = String::new();
+        for attempt in 0..5 {
+            if attempt > 0 {
+                thread::sleep(Duration::from_millis(300));
+            }
+            match self.wrangler_cli(args) {
+                Ok(out) => return Ok(out),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
