@@ -70,6 +70,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # A fresh random admin token for local development only; never committed.
 .dev.vars:
 	@echo "ADMIN_TOKEN=dev-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" > $@
+	@echo "ANALYTICS_SALT=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >> $@
 	@echo "wrote .dev.vars with a new local ADMIN_TOKEN"
 
 lint:

@@ -43,6 +43,8 @@ pub enum ApiError {
     InvalidExpiry(String),
     #[error("{0}")]
     InvalidRedirectType(String),
+    #[error("{0}")]
+    InvalidMaxClicks(String),
     /// A query-string parameter the endpoint does not accept.
     #[error("{0}")]
     InvalidQuery(String),
@@ -83,6 +85,7 @@ impl ApiError {
             | ApiError::InvalidState(_)
             | ApiError::InvalidExpiry(_)
             | ApiError::InvalidRedirectType(_)
+            | ApiError::InvalidMaxClicks(_)
             | ApiError::InvalidQuery(_)
             | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
@@ -111,6 +114,7 @@ impl ApiError {
             ApiError::InvalidState(_) => "invalid_state",
             ApiError::InvalidExpiry(_) => "invalid_expiry",
             ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
+            ApiError::InvalidMaxClicks(_) => "invalid_max_clicks",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
@@ -172,6 +176,7 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::Expiry(m) => ApiError::InvalidExpiry(m),
             InvalidLink::RedirectType(m) => ApiError::InvalidRedirectType(m),
             InvalidLink::State(m) => ApiError::InvalidState(m),
+            InvalidLink::MaxClicks(m) => ApiError::InvalidMaxClicks(m),
         }
     }
 }

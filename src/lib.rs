@@ -12,11 +12,14 @@
 //! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
 //! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
 //! - [`reconcile`]: the cron's repair: drain markers, sweep KV against D1 from a checkpoint.
+//! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
+//!   and rolling the click queue up into D1.
 //! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
 //!
 //! This file holds only the event entry points and the dispatch.
 
 pub mod account;
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod claim;
@@ -31,10 +34,13 @@ pub mod route;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod track;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
-use crate::api::{admin, error_response, health, keys, links, redirect, respond};
+use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
 use crate::error::ApiError;
 use crate::reconcile::Trigger;
 use crate::route::{Method, Route};
@@ -44,7 +50,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let method = Method::from_name(req.method().as_ref());
     let path = req.path();
     let response = match Route::parse(method, &path) {
-        Route::Redirect(slug) => redirect::serve(&req, &env, slug).await,
+        Route::Redirect(slug) => redirect::serve(&req, &env, &ctx, slug).await,
         Route::Health => respond(health::get()),
         Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
         Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
@@ -66,10 +72,19 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Route::UpdateLink(slug) => respond(links::update(req, &env, &ctx, slug).await),
         Route::DeleteLink(slug) => respond(links::delete(req, &env, &ctx, slug).await),
         Route::LinkHistory(slug) => respond(links::history(req, &env, &ctx, slug).await),
+        Route::LinkStats(slug) => respond(stats::link_stats(req, &env, &ctx, slug).await),
+        Route::TopLinks => respond(stats::top(req, &env, &ctx).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     };
     Ok(response)
+}
+
+/// The click queue's consumer: applies batches of clicks to the D1 roll-up.
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    track::consume(batch, &env).await;
+    Ok(())
 }
 
 #[event(scheduled)]

@@ -193,6 +193,34 @@ impl OwnerState {
     }
 }
 
+/// Parses a body's `max_clicks`: an integer ≥ 1, or `null` for unlimited.
+pub fn parse_max_clicks(raw: &Value) -> Result<Option<u64>, InvalidLink> {
+    match raw {
+        Value::Null => Ok(None),
+        v => v.as_u64().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
+            InvalidLink::MaxClicks("max_clicks must be a whole number from 1, or null".into())
+        }),
+    }
+}
+
+/// Clicks a limited link has used, per life of its slug (`life` = the link's `created_at`,
+/// so a re-created link starts from zero). Kept by the slug's Durable Object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClickCount {
+    pub life: String,
+    pub used: u64,
+}
+
+/// Takes one click of at most `limit`: the new count when granted, `None` when none is left.
+/// The limit comes with every request, so raising it re-opens the link at once.
+pub fn take_click(current: Option<&ClickCount>, life: &str, limit: u64) -> Option<ClickCount> {
+    let used = current.filter(|c| c.life == life).map_or(0, |c| c.used);
+    (used < limit).then(|| ClickCount {
+        life: life.to_owned(),
+        used: used + 1,
+    })
+}
+
 /// The query string of a serialised request URL (without `?`), empty when there is none.
 pub fn query_of(url: &str) -> &str {
     let without_fragment = url.split('#').next().unwrap_or(url);
@@ -392,6 +420,35 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(merge_query("https://e.com/", "?z=1"), "https://e.com/?z=1");
+    }
+
+    #[test]
+    fn clicks_are_taken_up_to_the_limit_per_life() {
+        let mut count = None;
+        for n in 1..=3 {
+            count = take_click(count.as_ref(), "life-a", 3);
+            assert_eq!(count.as_ref().map(|c| c.used), Some(n));
+        }
+        let full = count.clone();
+        assert_eq!(take_click(full.as_ref(), "life-a", 3), None);
+        // Raising the limit re-opens; a new life starts over.
+        assert_eq!(
+            take_click(full.as_ref(), "life-a", 4).map(|c| c.used),
+            Some(4)
+        );
+        assert_eq!(
+            take_click(full.as_ref(), "life-b", 1).map(|c| c.used),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn max_clicks_is_a_positive_integer_or_null() {
+        assert_eq!(parse_max_clicks(&json!(10)).unwrap(), Some(10));
+        assert_eq!(parse_max_clicks(&json!(null)).unwrap(), None);
+        for bad in [json!(0), json!(-1), json!(1.5), json!("10"), json!(true)] {
+            assert!(parse_max_clicks(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

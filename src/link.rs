@@ -65,6 +65,8 @@ pub enum InvalidLink {
     RedirectType(String),
     #[error("{0}")]
     State(String),
+    #[error("{0}")]
+    MaxClicks(String),
 }
 
 /// The short name of a link: the path segment of its short URL and the KV key suffix.
@@ -297,6 +299,9 @@ pub struct Link {
     /// Append the visitor's query string to the destination's.
     #[serde(default = "yes")]
     pub forward_query: bool,
+    /// Redirects allowed in all (GETs; counted exactly by the slug's Durable Object).
+    #[serde(default)]
+    pub max_clicks: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -312,6 +317,7 @@ pub struct LinkOptions {
     pub redirect_type: RedirectType,
     pub forward_query: bool,
     pub state: OwnerState,
+    pub max_clicks: Option<u64>,
 }
 
 impl Default for LinkOptions {
@@ -323,6 +329,7 @@ impl Default for LinkOptions {
             redirect_type: RedirectType::Found,
             forward_query: true,
             state: OwnerState::Active,
+            max_clicks: None,
         }
     }
 }
@@ -338,6 +345,7 @@ pub struct LinkPatch {
     pub redirect_type: Option<RedirectType>,
     pub forward_query: Option<bool>,
     pub state: Option<OwnerState>,
+    pub max_clicks: Option<Option<u64>>,
 }
 
 impl LinkPatch {
@@ -386,6 +394,7 @@ impl Link {
             archived: options.archived,
             redirect_type: options.redirect_type,
             forward_query: options.forward_query,
+            max_clicks: options.max_clicks,
         }
     }
 
@@ -421,6 +430,9 @@ impl Link {
             }
             if let Some(state) = patch.state {
                 next.is_active = state == OwnerState::Active;
+            }
+            if let Some(max_clicks) = patch.max_clicks {
+                next.max_clicks = max_clicks;
             }
         })))
     }
@@ -491,6 +503,12 @@ struct RedirectFields<'a> {
     redirect_type: RedirectType,
     #[serde(default = "yes")]
     forward_query: bool,
+    #[serde(borrow)]
+    owner: Cow<'a, str>,
+    #[serde(borrow)]
+    created_at: Cow<'a, str>,
+    #[serde(default)]
+    max_clicks: Option<u64>,
 }
 
 /// What `GET /<slug>` answers.
@@ -501,12 +519,16 @@ pub enum Redirect<'a> {
     Unavailable(Unavailable<'a>),
 }
 
-/// Where and how a redirect goes.
+/// Where and how a redirect goes, and what its click counts against.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Destination<'a> {
     pub url: Cow<'a, str>,
     pub redirect_type: RedirectType,
     pub forward_query: bool,
+    pub owner: Cow<'a, str>,
+    /// With `max_clicks`: identifies this life of the slug to the click counter.
+    pub created_at: Cow<'a, str>,
+    pub max_clicks: Option<u64>,
 }
 
 /// Why a link does not redirect, as its visitors are told.
@@ -518,6 +540,8 @@ pub enum Unavailable<'a> {
     Flagged(Cow<'a, str>),
     /// Past its `expires_at`.
     Expired,
+    /// All of its `max_clicks` used.
+    LimitReached,
 }
 
 impl<'a> Redirect<'a> {
@@ -548,6 +572,9 @@ impl<'a> Redirect<'a> {
             url: f.url,
             redirect_type: f.redirect_type,
             forward_query: f.forward_query,
+            owner: f.owner,
+            created_at: f.created_at,
+            max_clicks: f.max_clicks,
         })
     }
 }
@@ -771,6 +798,9 @@ mod tests {
                 url: Cow::Borrowed("https://example.com/a"),
                 redirect_type: RedirectType::Found,
                 forward_query: true,
+                owner: Cow::Borrowed("admin"),
+                created_at: Cow::Borrowed("1970-01-01T00:00:00.001Z"),
+                max_clicks: None,
             })
         );
         let mut off = l.clone();
@@ -799,6 +829,7 @@ mod tests {
         l.expires_at = Some(Timestamp::from_millis(100));
         l.redirect_type = RedirectType::Permanent;
         l.forward_query = false;
+        l.max_clicks = Some(5);
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(
             decide_at(&json, 99),
@@ -806,6 +837,9 @@ mod tests {
                 url: Cow::Borrowed("https://example.com/a"),
                 redirect_type: RedirectType::Permanent,
                 forward_query: false,
+                owner: Cow::Borrowed("admin"),
+                created_at: Cow::Borrowed("1970-01-01T00:00:00.001Z"),
+                max_clicks: Some(5),
             })
         );
         assert_eq!(

@@ -2,16 +2,19 @@
 //! configuration with defaults, and the clock. Everything that reads `Env` or the time goes
 //! through here, so the core never does.
 
-use worker::Env;
+use worker::{AnalyticsEngineDataset, Env, Queue};
 
+use crate::analytics::AeDataset;
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
 use crate::history;
 use crate::lifecycle::{
     kv_expiration_secs, DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS,
 };
+use crate::store::ae_sql::AeSql;
 use crate::store::claims::Claims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
+use crate::store::rollup::Rollup;
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
@@ -23,6 +26,23 @@ pub const DB_BINDING: &str = "DB";
 pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
+/// Analytics Engine dataset: one data point per click.
+pub const CLICKS_BINDING: &str = "CLICKS";
+/// Queue (producer and consumer in this Worker) feeding the D1 click roll-up.
+pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
+/// Secret salt of visitor ids.
+const ANALYTICS_SALT_VAR: &str = "ANALYTICS_SALT";
+/// With `CF_API_TOKEN` (a secret): stats come from the Analytics Engine SQL API.
+const CF_ACCOUNT_ID_VAR: &str = "CF_ACCOUNT_ID";
+const CF_API_TOKEN_VAR: &str = "CF_API_TOKEN";
+/// The SQL API endpoint; `{account_id}` is replaced. A var so tests can point it elsewhere.
+const ANALYTICS_SQL_URL_VAR: &str = "ANALYTICS_SQL_URL";
+const ANALYTICS_SQL_URL_DEFAULT: &str =
+    "https://api.cloudflare.com/client/v4/accounts/{account_id}/analytics_engine/sql";
+/// The dataset name queries read (the `CLICKS` binding's `dataset`).
+const ANALYTICS_DATASET_VAR: &str = "ANALYTICS_DATASET";
+/// `off`: no queue messages, no D1 roll-up (Analytics Engine only, for heavy traffic).
+const CLICK_ROLLUP_VAR: &str = "CLICK_ROLLUP";
 const SLUG_QUARANTINE_DAYS_VAR: &str = "SLUG_QUARANTINE_DAYS";
 const HISTORY_VAR: &str = "HISTORY";
 const HISTORY_RETENTION_DAYS_VAR: &str = "HISTORY_RETENTION_DAYS";
@@ -44,6 +64,54 @@ pub fn index(env: &Env) -> Result<Index, StoreError> {
     env.d1(DB_BINDING)
         .map(Index::new)
         .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))
+}
+
+pub fn rollup(env: &Env) -> Result<Rollup, StoreError> {
+    env.d1(DB_BINDING)
+        .map(Rollup::new)
+        .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))
+}
+
+pub fn clicks_dataset(env: &Env) -> worker::Result<AnalyticsEngineDataset> {
+    env.analytics_engine(CLICKS_BINDING)
+}
+
+pub fn click_queue(env: &Env) -> worker::Result<Queue> {
+    env.queue(CLICK_QUEUE_BINDING)
+}
+
+/// Whether clicks feed the D1 roll-up through the queue (`CLICK_ROLLUP`, on unless `off`).
+pub fn click_rollup_enabled(env: &Env) -> bool {
+    !matches!(var(env, CLICK_ROLLUP_VAR), Some(v) if v.trim().eq_ignore_ascii_case("off"))
+}
+
+/// The visitor-id salt; without one no visitor ids are made (a bare hash of IP and user agent
+/// could be reversed by trying every IPv4 address).
+pub fn analytics_salt(env: &Env) -> Option<String> {
+    env.secret(ANALYTICS_SALT_VAR)
+        .ok()
+        .map(|s| s.to_string())
+        .or_else(|| var(env, ANALYTICS_SALT_VAR))
+        .filter(|s| !s.is_empty())
+}
+
+/// The Analytics Engine SQL API, when an account and token are configured.
+pub fn ae_sql(env: &Env) -> Option<AeSql> {
+    let account = var(env, CF_ACCOUNT_ID_VAR).filter(|a| !a.is_empty())?;
+    let token = env
+        .secret(CF_API_TOKEN_VAR)
+        .ok()
+        .map(|s| s.to_string())
+        .or_else(|| var(env, CF_API_TOKEN_VAR))
+        .filter(|t| !t.is_empty())?;
+    let url = var(env, ANALYTICS_SQL_URL_VAR)
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| ANALYTICS_SQL_URL_DEFAULT.to_owned())
+        .replace("{account_id}", &account);
+    let dataset = var(env, ANALYTICS_DATASET_VAR)
+        .and_then(|d| AeDataset::parse(&d))
+        .or_else(|| AeDataset::parse(AeDataset::DEFAULT))?;
+    Some(AeSql::new(url, token, dataset))
 }
 
 pub fn claims(env: &Env) -> Result<Claims, StoreError> {

@@ -19,10 +19,12 @@ use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, Env};
 
 use crate::account::UserId;
+use crate::analytics::day_of;
+use crate::claim::DAY_MILLIS;
 use crate::history::{in_version_order, retention_cutoff};
 use crate::lifecycle::kv_expiration_secs;
 use crate::link::{Link, LinkMeta, Slug, Version};
-use crate::platform::{expired_grace_millis, history_retention_days, index, kv, now, var};
+use crate::platform::{expired_grace_millis, history_retention_days, index, kv, now, rollup, var};
 use crate::store::index::{
     delete_exact_statements, delete_statements, upsert_statements, Index, IndexedVersion,
 };
@@ -38,6 +40,8 @@ pub const METADATA_QUIET_MILLIS: u64 = 10 * 60 * 1000;
 /// History rows pruned per statement, and statements per nightly run: 20,000 rows a night.
 pub const HISTORY_PRUNE_BATCH: u32 = 1000;
 pub const HISTORY_PRUNE_MAX_BATCHES: u32 = 20;
+/// Click message ids forgotten per nightly run.
+pub const CLICK_MESSAGES_PRUNE_MAX: u32 = 50_000;
 
 /// What one KV page and its D1 range disagree on.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -223,6 +227,8 @@ pub struct Summary {
     pub history_repaired: u64,
     /// History rows past retention removed (nightly).
     pub history_pruned: u64,
+    /// Counted click message ids past a week removed (nightly).
+    pub click_messages_pruned: u64,
     pub samples: DriftSamples,
     pub sweep_complete: bool,
     /// The slug the sweep has compared up to, when it stopped before the end.
@@ -271,6 +277,9 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 let cutoff = retention_cutoff(history_retention_days(env), started);
                 if let Err(e) = r.prune_history(cutoff, &mut summary).await {
                     summary.errors.push(format!("history prune: {e}"));
+                }
+                if let Err(e) = prune_click_messages(env, started, &mut summary).await {
+                    summary.errors.push(format!("click message prune: {e}"));
                 }
             }
             summary.kv_ops = r.kv_ops.get();
@@ -591,6 +600,20 @@ impl Reconciler {
         }
         Ok(())
     }
+}
+
+/// Nightly: forgets counted click message ids older than a week (a queue redelivers within
+/// minutes), a bounded number of rows.
+async fn prune_click_messages(
+    env: &Env,
+    started: Timestamp,
+    summary: &mut Summary,
+) -> Result<(), StoreError> {
+    let week_ago = Timestamp::from_millis(started.as_millis().saturating_sub(7 * DAY_MILLIS));
+    summary.click_messages_pruned = rollup(env)?
+        .prune_messages(&day_of(week_ago), CLICK_MESSAGES_PRUNE_MAX)
+        .await?;
+    Ok(())
 }
 
 /// What a page's repair removed from D1.

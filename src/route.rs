@@ -50,6 +50,8 @@ pub enum Route<'a> {
     UpdateLink(&'a str),
     DeleteLink(&'a str),
     LinkHistory(&'a str),
+    LinkStats(&'a str),
+    TopLinks,
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -123,6 +125,14 @@ impl<'a> Route<'a> {
                 Get => Route::LinkHistory(slug),
                 _ => Route::MethodNotAllowed,
             },
+            ["api", "links", slug, "stats"] if !slug.is_empty() => match method {
+                Get => Route::LinkStats(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "stats", "top"] => match method {
+                Get => Route::TopLinks,
+                _ => Route::MethodNotAllowed,
+            },
             ["api", "links"] => match method {
                 Post => Route::CreateLink,
                 Get => Route::ListLinks,
@@ -172,6 +182,11 @@ mod tests {
             Route::parse(Post, "/api/links/abc/history"),
             Route::MethodNotAllowed
         );
+        assert_eq!(
+            Route::parse(Get, "/api/links/abc/stats"),
+            Route::LinkStats("abc")
+        );
+        assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
     }
 
     #[test]

@@ -11,15 +11,16 @@ use super::admin::links::parse_state;
 use super::{
     authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
+use crate::analytics::day_of;
 use crate::auth::Caller;
 use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
-use crate::lifecycle::{is_expired, ExpiryChange, OwnerState, RedirectType};
+use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
 use crate::link::{
     Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
 };
-use crate::platform::{claims, default_ttl_secs, index, kv, now};
+use crate::platform::{claims, default_ttl_secs, index, kv, now, rollup};
 use crate::store::claims::Claims;
 use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
 use crate::store::kv::Kv;
@@ -45,6 +46,8 @@ struct LifecycleFields {
     forward_query: Option<bool>,
     archived: Option<bool>,
     state: Option<String>,
+    #[serde(default, deserialize_with = "raw")]
+    max_clicks: Option<Value>,
 }
 
 impl LifecycleFields {
@@ -66,6 +69,11 @@ impl LifecycleFields {
 
     fn state(&self) -> Result<Option<OwnerState>, ApiError> {
         Ok(self.state.as_deref().map(OwnerState::parse).transpose()?)
+    }
+
+    /// `None` when absent; `Some(None)` for `null` (unlimited).
+    fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
+        Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
     }
 }
 
@@ -113,6 +121,9 @@ pub struct LinkView<'a> {
     short_url: String,
     state: &'static str,
     expired: bool,
+    /// People's clicks (the D1 roll-up) on reads; `null` when the roll-up is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clicks: Option<Option<u64>>,
 }
 
 pub fn view<'a>(link: &'a Link, origin: &str, now: Timestamp) -> LinkView<'a> {
@@ -120,6 +131,7 @@ pub fn view<'a>(link: &'a Link, origin: &str, now: Timestamp) -> LinkView<'a> {
         short_url: format!("{origin}/{}", link.slug),
         state: link.state().as_str(),
         expired: link.is_expired(now),
+        clicks: None,
         link,
     }
 }
@@ -142,6 +154,7 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
         redirect_type: fields.redirect_type()?.unwrap_or_default(),
         forward_query: fields.forward_query.unwrap_or(true),
         state: fields.state()?.unwrap_or(OwnerState::Active),
+        max_clicks: fields.max_clicks()?.flatten(),
     };
     let slug = body.slug.as_deref().map(Slug::parse).transpose()?;
     ensure_allowed(&kv, &url).await?;
@@ -224,7 +237,19 @@ pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiR
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let link = owned_link(&kv, &caller, raw_slug).await?;
-    json(200, &view(&link, &origin(&req)?.origin, now()))
+    // The link is KV's; its click count is the roll-up's, and a roll-up outage only blanks it.
+    let clicks = match rollup(env) {
+        Ok(r) => r
+            // Counted from the link's creation: a re-created slug starts at zero.
+            .clicks_since(&[(link.slug.as_str(), day_of(link.created_at))])
+            .await
+            .map(|m| m.get(link.slug.as_str()).copied().unwrap_or(0))
+            .ok(),
+        Err(_) => None,
+    };
+    let mut shown = view(&link, &origin(&req)?.origin, now());
+    shown.clicks = Some(clicks);
+    json(200, &shown)
 }
 
 /// `PATCH /api/links/{slug}` with any of the create fields but `slug` → 200 the updated link.
@@ -241,6 +266,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
         redirect_type: fields.redirect_type()?,
         forward_query: fields.forward_query,
         state: fields.state()?,
+        max_clicks: fields.max_clicks()?,
         url: match body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
@@ -315,6 +341,8 @@ struct ListedLink {
     forward_query: bool,
     state: String,
     expired: bool,
+    max_clicks: Option<u64>,
+    clicks: u64,
 }
 
 impl ListedLink {
@@ -328,6 +356,8 @@ impl ListedLink {
             archived: row.archived != 0,
             redirect_type: row.redirect_type,
             forward_query: row.forward_query != 0,
+            max_clicks: row.max_clicks,
+            clicks: 0,
             state: row.state,
             slug: row.slug,
             url: row.url,
@@ -395,10 +425,25 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     } else {
         None
     };
+    let firsts: Vec<(&str, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.slug.as_str(),
+                r.created_at.get(..10).unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let clicks = rollup(env)?.clicks_since(&firsts).await?;
     let at = now();
     let links = rows
         .into_iter()
-        .map(|r| ListedLink::from_row(r, &origin.origin, at))
+        .map(|r| {
+            let n = clicks.get(&r.slug).copied().unwrap_or(0);
+            let mut listed = ListedLink::from_row(r, &origin.origin, at);
+            listed.clicks = n;
+            listed
+        })
         .collect();
     json(200, &LinkList { links, next_cursor })
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod keys;
 pub mod links;
 pub mod redirect;
+pub mod stats;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,20 +1,23 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that parses only the
 //! fields a redirect needs (`url`, `is_active`, `flag_reason`, `expires_at`, `redirect_type`,
-//! `forward_query`), and the response. Never D1, never the slug's Durable Object; nothing
-//! awaited after the read. An expired link is answered 410 here and left alone: KV drops its
-//! key after the grace period, the cron its D1 row.
+//! `forward_query`, `owner`, `created_at`, `max_clicks`), and the response. Never D1; the
+//! slug's Durable Object only for a link with `max_clicks` (a GET takes one click there). The
+//! click is recorded without awaiting (an Analytics Engine write and a queue message in
+//! `wait_until`). An expired link is answered 410 here and left alone: KV drops its key after
+//! the grace period, the cron its D1 row.
 //!
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
 //! ones) and `X-Robots-Tag: noindex` (search engines should index the destination, not us).
 
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Destination, Redirect, Slug, Unavailable};
-use crate::platform::{kv, now, permanent_redirect_max_age};
+use crate::platform::{claims, kv, now, permanent_redirect_max_age};
+use crate::track;
 
-pub async fn serve(req: &Request, env: &Env, raw_slug: &str) -> Response {
+pub async fn serve(req: &Request, env: &Env, ctx: &Context, raw_slug: &str) -> Response {
     if !Slug::is_valid(raw_slug) {
         return page(404);
     }
@@ -30,10 +33,39 @@ pub async fn serve(req: &Request, env: &Env, raw_slug: &str) -> Response {
         }
     };
     match Redirect::decide(value.as_deref(), now) {
-        Redirect::To(to) => redirect(req, env, &to).unwrap_or_else(|| page(502)),
+        Redirect::To(to) => {
+            let is_get = req.method() == Method::Get;
+            if let (Some(limit), true) = (to.max_clicks, is_get) {
+                match take_click(env, raw_slug, &to.created_at, limit).await {
+                    Ok(true) => {}
+                    Ok(false) => return unavailable(&Unavailable::LimitReached),
+                    Err(e) => {
+                        worker::console_error!("click limit {raw_slug}: {e}");
+                        return page(503);
+                    }
+                }
+            }
+            let Some(response) = redirect(req, env, &to) else {
+                return page(502);
+            };
+            if is_get {
+                track::record(env, ctx, track::click_of(req, env, raw_slug, &to.owner));
+            }
+            response
+        }
         Redirect::NotFound => page(404),
         Redirect::Unavailable(why) => unavailable(&why),
     }
+}
+
+/// Takes one click of a limited link from its slug's Durable Object: the count is exact.
+async fn take_click(
+    env: &Env,
+    slug: &str,
+    life: &str,
+    limit: u64,
+) -> Result<bool, crate::store::StoreError> {
+    claims(env)?.take_click(slug, life, limit).await
 }
 
 fn redirect(req: &Request, env: &Env, to: &Destination) -> Option<Response> {
@@ -75,6 +107,9 @@ fn unavailable(why: &Unavailable) -> Response {
             html_escape(reason)
         ),
         Unavailable::Expired => "This link has expired.".to_owned(),
+        Unavailable::LimitReached => {
+            "This link's click limit reached: it takes no more visitors.".to_owned()
+        }
     };
     html(410, "Link unavailable", &text)
 }

@@ -5,6 +5,10 @@
 //! the KV write itself, and only then stores the record, all inside `blockConcurrencyWhile`: no
 //! other request for the slug runs in between, from any location. A KV failure leaves the record
 //! unchanged (the slug stays free, the version unused) and answers 500.
+//!
+//! The same object counts the clicks of a link with `max_clicks` (`/click`): one
+//! [`ClickCount`] per life of the slug, taken one at a time, so a limit is exact under any
+//! concurrency. Only limited links pay this round trip.
 
 use wasm_bindgen::JsValue;
 use worker::{
@@ -12,15 +16,33 @@ use worker::{
     RequestInit, Response, State, Storage,
 };
 
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
 use super::StoreError;
 use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
+use crate::lifecycle::{take_click, ClickCount};
 use crate::link::Slug;
 use crate::platform::{kv, link_kv_expiration, now, slug_quarantine_millis};
 use crate::time::Timestamp;
 
 const RECORD_KEY: &str = "claim";
+const CLICKS_KEY: &str = "clicks";
 /// The URL is only a carrier: a stub routes by object id, not by host.
 const CLAIM_URL: &str = "https://slug-claim.internal/";
+const CLICK_URL: &str = "https://slug-claim.internal/click";
+
+/// `/click`: take one click of at most `limit` for the link's life `life`.
+#[derive(Debug, Serialize, Deserialize)]
+struct ClickRequest {
+    life: String,
+    limit: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ClickAnswer {
+    granted: bool,
+}
 
 #[durable_object]
 pub struct SlugClaim {
@@ -34,6 +56,9 @@ impl DurableObject for SlugClaim {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        if req.path() == "/click" {
+            return self.take_click(req).await;
+        }
         let Ok(request) = req.json::<SlugRequest>().await else {
             return Response::error("bad slug request", 400);
         };
@@ -53,6 +78,37 @@ impl DurableObject for SlugClaim {
             Err(e) => {
                 console_error!("slug write failed: {e}");
                 Response::error("slug write failed", 500)
+            }
+        }
+    }
+}
+
+impl SlugClaim {
+    async fn take_click(&self, mut req: Request) -> worker::Result<Response> {
+        let Ok(ClickRequest { life, limit }) = req.json::<ClickRequest>().await else {
+            return Response::error("bad click request", 400);
+        };
+        let storage = self.state.storage();
+        let outcome = self
+            .state
+            .block_concurrency_while(async move {
+                // An unreadable count refuses the click (500 → the redirect answers 503): a
+                // limit must never be exceeded, so failures close rather than open.
+                let granted = match storage.get::<ClickCount>(CLICKS_KEY).await {
+                    Ok(current) => match take_click(current.as_ref(), &life, limit) {
+                        Some(next) => storage.put(CLICKS_KEY, next).await.map(|_| true),
+                        None => Ok(false),
+                    },
+                    Err(e) => Err(e),
+                };
+                Ok::<_, worker::Error>(granted)
+            })
+            .await?;
+        match outcome {
+            Ok(granted) => Response::from_json(&ClickAnswer { granted }),
+            Err(e) => {
+                console_error!("click count failed: {e}");
+                Response::error("click count failed", 500)
             }
         }
     }
@@ -107,15 +163,34 @@ impl Claims {
         slug: &Slug,
         request: &SlugRequest,
     ) -> Result<SlugResponse, StoreError> {
+        self.call(slug.as_str(), CLAIM_URL, request).await
+    }
+
+    /// Takes one click of a limited link; `false` when none is left.
+    pub async fn take_click(&self, slug: &str, life: &str, limit: u64) -> Result<bool, StoreError> {
+        let request = ClickRequest {
+            life: life.to_owned(),
+            limit,
+        };
+        let answer: ClickAnswer = self.call(slug, CLICK_URL, &request).await?;
+        Ok(answer.granted)
+    }
+
+    async fn call<Q: Serialize, A: DeserializeOwned>(
+        &self,
+        slug: &str,
+        url: &str,
+        request: &Q,
+    ) -> Result<A, StoreError> {
         let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("{slug}: {e}"));
         let body = serde_json::to_string(request).map_err(|e| fail(&e))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(JsValue::from_str(&body)));
-        let req = Request::new_with_init(CLAIM_URL, &init).map_err(|e| fail(&e))?;
+        let req = Request::new_with_init(url, &init).map_err(|e| fail(&e))?;
         let stub = self
             .namespace
-            .id_from_name(slug.as_str())
+            .id_from_name(slug)
             .and_then(|id| id.get_stub())
             .map_err(|e| fail(&e))?;
         let mut resp = stub.fetch_with_request(req).await.map_err(|e| fail(&e))?;
@@ -123,6 +198,6 @@ impl Claims {
             let text = resp.text().await.unwrap_or_default();
             return Err(fail(&format!("status {}: {text}", resp.status_code())));
         }
-        resp.json::<SlugResponse>().await.map_err(|e| fail(&e))
+        resp.json::<A>().await.map_err(|e| fail(&e))
     }
 }

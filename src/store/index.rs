@@ -1,5 +1,5 @@
-//! [`Index`]: the D1 query index (binding `DB`) and the only place that holds SQL. The schema
-//! comes from `migrations/`; nothing here creates tables.
+//! [`Index`]: the D1 query index (binding `DB`) and its SQL: links, users and the change log.
+//! The schema comes from `migrations/`; nothing here creates tables.
 //!
 //! Every link write is a versioned upsert that applies only when newer, and every delete is
 //! guarded by a version, so background writes arriving out of order never roll D1 back.
@@ -23,14 +23,14 @@ const _: () = assert!(SLUGS_PER_DELETE < 100);
 
 const UPSERT_LINKS: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
-      expires_at, archived, redirect_type, forward_query) \
+      expires_at, archived, redirect_type, forward_query, max_clicks) \
      SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), \
       json_extract(value, '$.user_id'), json_extract(value, '$.title'), \
       json_extract(value, '$.state'), json_extract(value, '$.flag_reason'), \
       json_extract(value, '$.created_at'), json_extract(value, '$.updated_at'), \
       json_extract(value, '$.version'), json_extract(value, '$.expires_at'), \
       json_extract(value, '$.archived'), json_extract(value, '$.redirect_type'), \
-      json_extract(value, '$.forward_query') \
+      json_extract(value, '$.forward_query'), json_extract(value, '$.max_clicks') \
      FROM json_each(?1) WHERE true \
      ON CONFLICT(slug) DO UPDATE SET \
      url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
@@ -38,7 +38,7 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
      created_at = excluded.created_at, updated_at = excluded.updated_at, \
      version = excluded.version, expires_at = excluded.expires_at, \
      archived = excluded.archived, redirect_type = excluded.redirect_type, \
-     forward_query = excluded.forward_query \
+     forward_query = excluded.forward_query, max_clicks = excluded.max_clicks \
      WHERE excluded.version > links.version";
 /// History rows arrive in version order; the key makes a replay a no-op.
 const INSERT_HISTORY: &str = "INSERT INTO link_history \
@@ -58,7 +58,7 @@ const DELETE_EXACT: &str = "DELETE FROM links \
      AND version <= (SELECT json_extract(value, '$[1]') FROM json_each(?1) \
       WHERE json_extract(value, '$[0]') = links.slug)";
 const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
-     updated_at, version, expires_at, archived, redirect_type, forward_query";
+     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks";
 /// The reconciler's view of one KV page's slug range. BINARY collation = KV's byte order.
 const VERSIONS_BETWEEN: &str = "SELECT slug, version, expires_at FROM links \
      WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
@@ -109,6 +109,7 @@ struct IndexRow<'a> {
     archived: u8,
     redirect_type: u16,
     forward_query: u8,
+    max_clicks: Option<u64>,
 }
 
 impl<'a> IndexRow<'a> {
@@ -127,6 +128,7 @@ impl<'a> IndexRow<'a> {
             archived: u8::from(l.archived),
             redirect_type: l.redirect_type.status(),
             forward_query: u8::from(l.forward_query),
+            max_clicks: l.max_clicks,
         }
     }
 }
@@ -152,6 +154,7 @@ pub struct LinkRow {
     pub archived: u8,
     pub redirect_type: u16,
     pub forward_query: u8,
+    pub max_clicks: Option<u64>,
 }
 
 /// `(slug, version)` of a D1 row, and its expiry, for the reconcile merge-join.

@@ -2,12 +2,18 @@
 //!
 //! - [`kv::Kv`]: Workers KV, the source of truth for links, users, API keys, sync markers and
 //!   the sweep checkpoint. Owns every key format.
-//! - [`index::Index`]: D1, the query index rebuilt from KV at any time. Owns every SQL statement.
-//! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic.
+//! - [`index::Index`]: D1, the query index rebuilt from KV at any time, and the change log. Owns
+//!   their SQL.
+//! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic and counts
+//!   clicks of limited links exactly.
+//! - [`rollup::Rollup`]: D1's click roll-up, fed by the click queue. Owns its SQL.
+//! - [`ae_sql::AeSql`]: the Analytics Engine SQL API, for stats when an account is configured.
 
+pub mod ae_sql;
 pub mod claims;
 pub mod index;
 pub mod kv;
+pub mod rollup;
 
 /// A store failed. Which store matters: an index failure on a write is recorded and repaired
 /// later, a KV failure fails the request.

@@ -200,6 +200,8 @@ impl TestApp {
             "--show-interactive-dev-session=false",
             "--var",
             &format!("ADMIN_TOKEN:{}", app.admin_token),
+            "--var",
+            "ANALYTICS_SALT:e2e-salt",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -1,0 +1,117 @@
+//! [`AeSql`]: the Analytics Engine SQL API (`POST …/analytics_engine/sql`, the query as the
+//! body, a bearer token). Used for stats when `CF_ACCOUNT_ID` and `CF_API_TOKEN` are set; the
+//! SQL comes from `analytics`, built from typed values only.
+//!
+//! The API answers `{"meta":[…],"data":[{column: value}],"rows":n}`; numbers may arrive as JSON
+//! numbers or as strings (64-bit integers), so both are read.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+use worker::{Fetch, Headers, Method, Request, RequestInit};
+
+use super::StoreError;
+use crate::analytics::AeDataset;
+
+pub struct AeSql {
+    url: String,
+    token: String,
+    pub dataset: AeDataset,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    data: Vec<Map<String, Value>>,
+}
+
+impl AeSql {
+    pub fn new(url: String, token: String, dataset: AeDataset) -> Self {
+        Self {
+            url,
+            token,
+            dataset,
+        }
+    }
+
+    /// Runs one query; the rows of its answer.
+    pub async fn query(&self, sql: &str) -> Result<Vec<Map<String, Value>>, StoreError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Index(format!("AE SQL {what}: {e}"))
+        };
+        let headers = Headers::new();
+        headers
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .map_err(|e| fail("header", &e))?;
+        headers
+            .set("Content-Type", "text/plain")
+            .map_err(|e| fail("header", &e))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(sql)));
+        let req = Request::new_with_init(&self.url, &init).map_err(|e| fail("request", &e))?;
+        let mut resp = Fetch::Request(req)
+            .send()
+            .await
+            .map_err(|e| fail("fetch", &e))?;
+        let status = resp.status_code();
+        let text = resp.text().await.map_err(|e| fail("body", &e))?;
+        if status != 200 {
+            let head: String = text.chars().take(200).collect();
+            return Err(fail("status", &format!("{status}: {head}")));
+        }
+        serde_json::from_str::<Answer>(&text)
+            .map(|a| a.data)
+            .map_err(|e| fail("answer", &e))
+    }
+}
+
+/// A count from an answer row: a JSON number or a decimal string; 0 when absent.
+pub fn count(row: &Map<String, Value>, column: &str) -> u64 {
+    match row.get(column) {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().map(|f| f.max(0.0).round() as u64))
+            .unwrap_or(0),
+        Some(Value::String(s)) => s
+            .parse::<u64>()
+            .ok()
+            .or_else(|| s.parse::<f64>().ok().map(|f| f.max(0.0).round() as u64))
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// A text column from an answer row; empty when absent.
+pub fn text(row: &Map<String, Value>, column: &str) -> String {
+    match row.get(column) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_arrive_as_numbers_or_strings() {
+        let row = json!({"a": 5, "b": "7", "c": 2.0, "d": "x", "k": "DE"});
+        let row = row.as_object().unwrap();
+        assert_eq!(
+            (
+                count(row, "a"),
+                count(row, "b"),
+                count(row, "c"),
+                count(row, "d"),
+                count(row, "z")
+            ),
+            (5, 7, 2, 0, 0)
+        );
+        assert_eq!(text(row, "k"), "DE");
+        assert_eq!(text(row, "z"), "");
+    }
+}
