@@ -1059,12 +1059,13 @@ pub fn describe_diff(
     )
 }
 
-/// A link's stored fields: without the derived `short_url`, `state` and `expired`, and without
-/// null fields (older KV values leave out absent optional fields; the API shows them as null).
+/// A link's stored fields: without the derived `short_url`, `state`, `expired` and `clicks`
+/// (reads add the roll-up's count), and without null fields (older KV values leave out absent
+/// optional fields; the API shows them as null).
 pub fn stored_form(link: &Value) -> Value {
     let mut stored = link.clone();
     let fields = stored.as_object_mut().expect("link is an object");
-    for derived in ["short_url", "state", "expired"] {
+    for derived in ["short_url", "state", "expired", "clicks"] {
         fields.remove(derived);
     }
     fields.retain(|_, v| !v.is_null());
