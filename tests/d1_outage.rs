@@ -6,7 +6,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{app, expected_d1_row, poll_until, random_slug, sql_str, User, BACKGROUND_DEADLINE};
+use common::{
+    app, expected_d1_row, poll_until, random_slug, sql_str, User, BACKGROUND_DEADLINE,
+    D1_LINK_COLUMNS,
+};
 use serde_json::{json, Value};
 
 const FREQUENT: &str = "*/5 * * * *";
@@ -20,8 +23,7 @@ fn d1_rows(slugs: &[String]) -> BTreeMap<String, Value> {
         .join(",");
     app()
         .d1_query(&format!(
-            "SELECT slug, url, user_id, title, state, flag_reason, created_at, updated_at, version \
-             FROM links WHERE slug IN ({list}) ORDER BY slug"
+            "SELECT {D1_LINK_COLUMNS} FROM links WHERE slug IN ({list}) ORDER BY slug"
         ))
         .into_iter()
         .map(|row| (row["slug"].as_str().expect("slug").to_owned(), row))

@@ -21,13 +21,14 @@ fn d1_row(slug: &str) -> Option<Value> {
         .next()
 }
 
-/// The pending-marker keys KV holds for `slug`.
+/// The pending-marker keys KV holds for `slug` (`sync:pending:<ms>:link:<slug>:<version>`;
+/// markers of older code end at the slug).
 fn pending_markers(slug: &str) -> Vec<String> {
-    let suffix = format!(":link:{slug}");
+    let (infix, suffix) = (format!(":link:{slug}:"), format!(":link:{slug}"));
     app()
         .kv_list_names("sync:pending:")
         .into_iter()
-        .filter(|k| k.ends_with(&suffix))
+        .filter(|k| k.contains(&infix) || k.ends_with(&suffix))
         .collect()
 }
 

@@ -12,7 +12,10 @@ use std::sync::{Barrier, RwLock};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{app, expected_d1_row, poll_for, random_slug, sql_str, User, BACKGROUND_DEADLINE};
+use common::{
+    app, expected_d1_row, poll_for, random_slug, sql_str, User, BACKGROUND_DEADLINE,
+    D1_LINK_COLUMNS,
+};
 use serde_json::{json, Value};
 
 const FREQUENT: &str = "*/5 * * * *";
@@ -38,8 +41,7 @@ fn version_of(link: &Value) -> u64 {
 fn d1_row(slug: &str) -> Option<Value> {
     app()
         .d1_query(&format!(
-            "SELECT slug, url, user_id, title, state, flag_reason, created_at, updated_at, version \
-             FROM links WHERE slug = {}",
+            "SELECT {D1_LINK_COLUMNS} FROM links WHERE slug = {}",
             sql_str(slug)
         ))
         .into_iter()

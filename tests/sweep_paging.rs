@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::{
     app, app_with_vars, describe_diff, expected_d1_row, poll_for, poll_until, sql_str, User,
+    D1_LINK_COLUMNS,
 };
 use serde_json::{json, Value};
 
@@ -26,10 +27,9 @@ fn slug(i: usize) -> String {
 /// The whole `links` table, by slug.
 fn d1_table() -> BTreeMap<String, Value> {
     app()
-        .d1_query(
-            "SELECT slug, url, user_id, title, state, flag_reason, created_at, updated_at, version \
-             FROM links ORDER BY slug",
-        )
+        .d1_query(&format!(
+            "SELECT {D1_LINK_COLUMNS} FROM links ORDER BY slug"
+        ))
         .into_iter()
         .map(|row| (row["slug"].as_str().expect("slug").to_owned(), row))
         .collect()

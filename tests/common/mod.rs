@@ -592,9 +592,11 @@ impl TestApp {
         panic!("kv put {key} failed: {last}");
     }
 
-    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent.
+    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent. A failing
+    /// CLI is retried, then panics: a failure never reads as "absent".
+    #[track_caller]
     pub fn kv_get(&self, key: &str) -> Option<String> {
-        self.wrangler_cli(&[
+        self.wrangler_cli_retrying(&[
             "kv",
             "key",
             "get",
@@ -606,7 +608,8 @@ impl TestApp {
             "--text",
             key,
         ])
-        .ok()
+        .map(Some)
+        .unwrap_or_else(|e| panic!("kv key get {key} failed: {e}"))
         .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
     }
 
@@ -646,7 +649,7 @@ impl TestApp {
     #[track_caller]
     pub fn kv_list(&self, prefix: &str) -> Vec<Value> {
         let out = self
-            .wrangler_cli(&[
+            .wrangler_cli_retrying(&[
                 "kv",
                 "key",
                 "list",
@@ -673,6 +676,82 @@ impl TestApp {
             .iter()
             .filter_map(|k| k["name"].as_str().map(str::to_owned))
             .collect()
+    }
+
+    /// `(present, expiration)` of the KV key `name` as `wrangler kv key list` shows it:
+    /// `None` when the key is not listed, `Some(None)` when it has no `expiration`.
+    #[track_caller]
+    pub fn kv_expiration(&self, name: &str) -> Option<Option<u64>> {
+        self.kv_list(name)
+            .into_iter()
+            .find(|k| k["name"].as_str() == Some(name))
+            .map(|k| match &k["expiration"] {
+                Value::Null => None,
+                e => Some(
+                    e.as_u64()
+                        .or_else(|| e.as_f64().map(|f| f as u64))
+                        .unwrap_or_else(|| panic!("expiration of {name} is not a number: {k}")),
+                ),
+            })
+    }
+
+    /// `GET /api/links/{slug}/history?…` as `token` (no assertion).
+    pub fn history(&self, token: &str, slug: &str, query: &str) -> Resp {
+        let path = if query.is_empty() {
+            format!("/api/links/{slug}/history")
+        } else {
+            format!("/api/links/{slug}/history?{query}")
+        };
+        self.get(&path, Some(token))
+    }
+
+    /// Every history row of `slug` visible to `token`, newest first, following `next_cursor`
+    /// with pages of `limit`; also the size of each page. Asserts 200 and the envelope's shape.
+    #[track_caller]
+    pub fn history_all(&self, token: &str, slug: &str, limit: usize) -> (Vec<Value>, Vec<usize>) {
+        let mut rows = Vec::new();
+        let mut pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..100 {
+            let query = match &cursor {
+                Some(c) => format!("limit={limit}&cursor={}", url_encode(c)),
+                None => format!("limit={limit}"),
+            };
+            let resp = self.history(token, slug, &query);
+            resp.assert_status(200);
+            let page = resp.json();
+            let items = page["history"]
+                .as_array()
+                .unwrap_or_else(|| panic!("`history` is not an array: {page}"));
+            assert!(
+                items.len() <= limit,
+                "page larger than limit {limit}: {page}"
+            );
+            pages.push(items.len());
+            rows.extend(items.iter().cloned());
+            match &page["next_cursor"] {
+                Value::Null => return (rows, pages),
+                Value::String(c) => cursor = Some(c.clone()),
+                other => panic!("next_cursor must be a string or null, got {other}: {page}"),
+            }
+        }
+        panic!("history of {slug} did not end after 100 pages");
+    }
+
+    /// [`TestApp::wrangler_cli`] for reads of the local store, which the simulator sometimes
+    /// refuses under concurrent access (`KV GET failed: 500`): up to 5 attempts.
+    pub fn wrangler_cli_retrying(&self, args: &[&str]) -> Result<String, String> {
+        let mut last = String::new();
+        for attempt in 0..5 {
+            if attempt > 0 {
+                thread::sleep(Duration::from_millis(300));
+            }
+            match self.wrangler_cli(args) {
+                Ok(out) => return Ok(out),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
@@ -890,22 +969,68 @@ pub fn is_rfc3339_ms_utc(s: &str) -> bool {
         })
 }
 
-/// The columns of a D1 `links` row that must mirror a link, in `expected_d1_row`'s shape.
-pub const D1_LINK_COLUMNS: &str =
-    "slug, url, user_id, title, state, flag_reason, created_at, updated_at, version";
+/// Asserts the public "Link unavailable" page: 410, HTML, no `Location`, the reason word in it.
+#[track_caller]
+pub fn assert_link_unavailable(resp: &Resp, reason: &str) {
+    let described = format!(
+        "{} {} -> {} {:?}: {}",
+        resp.method, resp.path, resp.status, resp.headers, resp.body
+    );
+    assert_eq!(resp.status, 410, "expected 410: {described}");
+    assert_eq!(resp.location(), None, "no redirect: {described}");
+    assert!(
+        resp.content_type()
+            .is_some_and(|ct| ct.starts_with("text/html")),
+        "HTML page: {described}"
+    );
+    if resp.method != "HEAD" {
+        assert!(
+            resp.body.contains("<title>Link unavailable</title>"),
+            "titled \"Link unavailable\": {described}"
+        );
+        assert!(
+            resp.body.to_lowercase().contains(reason),
+            "the page names the reason {reason:?}: {described}"
+        );
+    }
+}
 
-/// What the D1 row of an active `link` (a link JSON from the API or KV) must hold.
+/// The columns of a D1 `links` row that must mirror a link, in `expected_d1_row`'s shape.
+pub const D1_LINK_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
+     updated_at, version, expires_at, archived, redirect_type, forward_query";
+
+/// A link's state as D1 indexes it: the API's derived `state` when the link carries it, else
+/// derived as the Worker does (`is_active`, then `flag_reason`).
+pub fn link_state(link: &Value) -> &'static str {
+    match link["state"].as_str() {
+        Some("active") => "active",
+        Some("disabled") => "disabled",
+        Some("flagged") => "flagged",
+        _ => match (link["is_active"].as_bool(), link["flag_reason"].is_null()) {
+            (Some(false), false) => "flagged",
+            (Some(false), true) => "disabled",
+            _ => "active",
+        },
+    }
+}
+
+/// What the D1 row (columns [`D1_LINK_COLUMNS`]) of `link` (a link JSON from the API or KV)
+/// must hold. Fields an older KV value lacks take the column defaults.
 pub fn expected_d1_row(link: &Value) -> Value {
     json!({
         "slug": link["slug"],
         "url": link["url"],
         "user_id": link["owner"],
         "title": link["title"],
-        "state": "active",
-        "flag_reason": null,
+        "state": link_state(link),
+        "flag_reason": link["flag_reason"],
         "created_at": link["created_at"],
         "updated_at": link["updated_at"],
         "version": link["version"],
+        "expires_at": link["expires_at"],
+        "archived": i64::from(link["archived"] == json!(true)),
+        "redirect_type": link["redirect_type"].as_u64().unwrap_or(302),
+        "forward_query": i64::from(link["forward_query"] != json!(false)),
     })
 }
 
@@ -934,27 +1059,90 @@ pub fn describe_diff(
     )
 }
 
-/// A link's stored fields: without the derived `short_url`, `state` and `expired`, and without
-/// null fields (KV values leave out absent optional fields; the API shows them as null).
+/// A link's stored fields: without the derived `short_url`, `state`, `expired` and `clicks`
+/// (reads add the roll-up's count), and without null fields (older KV values leave out absent
+/// optional fields; the API shows them as null).
 pub fn stored_form(link: &Value) -> Value {
     let mut stored = link.clone();
     let fields = stored.as_object_mut().expect("link is an object");
-    for derived in ["short_url", "state", "expired"] {
+    for derived in ["short_url", "state", "expired", "clicks"] {
         fields.remove(derived);
     }
     fields.retain(|_, v| !v.is_null());
     stored
 }
 
-// ---- UTC dates (analytics tests) -----------------------------------------------------------
+// ---- time ----------------------------------------------------------------------------------
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `(year, month, day)` of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Unix milliseconds as the Worker writes timestamps: `2026-11-25T12:34:56.789Z`.
+pub fn rfc3339_ms(ms: u64) -> String {
+    let ms = ms as i64;
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
+/// Unix milliseconds of a timestamp in the Worker's one format; panics on anything else.
+#[track_caller]
+pub fn parse_rfc3339_ms(s: &str) -> u64 {
+    assert!(is_rfc3339_ms_utc(s), "not RFC 3339 UTC with ms: {s:?}");
+    let n = |a: usize, b: usize| s[a..b].parse::<i64>().expect("digits");
+    let days = days_from_civil(n(0, 4), n(5, 7), n(8, 10));
+    let ms = days * 86_400_000
+        + n(11, 13) * 3_600_000
+        + n(14, 16) * 60_000
+        + n(17, 19) * 1000
+        + n(20, 23);
+    u64::try_from(ms).expect("after 1970")
+}
+
+/// A day count since 1970-01-01 as `YYYY-MM-DD`.
+fn date_of_days(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
 
 /// Today's UTC date shifted by `days` (negative: the past), as `YYYY-MM-DD`.
 pub fn utc_date(days: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64;
-    date_of_days(now.div_euclid(86_400) + days)
+    date_of_days((now_ms() / 86_400_000) as i64 + days)
 }
 
 /// A `YYYY-MM-DD` date shifted by `days`.
@@ -964,25 +1152,5 @@ pub fn shift_date(date: &str, days: i64) -> String {
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("not a YYYY-MM-DD date: {date}"))
     };
-    let (y, m, d) = (part(0..4), part(5..7), part(8..10));
-    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    date_of_days(era * 146_097 + doe - 719_468 + days)
-}
-
-fn date_of_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    date_of_days(days_from_civil(part(0..4), part(5..7), part(8..10)) + days)
 }
