@@ -18,6 +18,8 @@ pub const MAX_EXPIRY_AHEAD_MILLIS: u64 = 3_155_760_000 * SECOND_MILLIS;
 /// clock reading and KV's.
 pub const KV_MIN_EXPIRATION_AHEAD_MILLIS: u64 = 65 * SECOND_MILLIS;
 pub const DEFAULT_EXPIRED_GRACE_DAYS: u64 = 30;
+/// The latest `expiration` KV takes: `i32::MAX` seconds, 2038-01-19T03:14:07Z.
+pub const KV_MAX_EXPIRATION_SECS: u64 = i32::MAX as u64;
 /// Browsers may reuse a temporary redirect this long; an update reaches them within it.
 pub const TEMPORARY_CACHE_CONTROL: &str = "private, max-age=90";
 pub const DEFAULT_PERMANENT_MAX_AGE_SECS: u64 = 3600;
@@ -101,11 +103,14 @@ pub fn is_expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
 }
 
 /// The KV `expiration` (Unix seconds) of a link expiring at `expires_at`: after the grace
-/// period, so the owner can still extend it, but never sooner than KV accepts.
-pub fn kv_expiration_secs(expires_at: Timestamp, grace_millis: u64, now: Timestamp) -> u64 {
+/// period, so the owner can still extend it, but never sooner than KV accepts. `None` past
+/// 2038-01-19: KV's expiration is a signed 32-bit Unix time, so such a key is kept (the link
+/// still answers 410 once expired; only the storage is not reclaimed automatically).
+pub fn kv_expiration_secs(expires_at: Timestamp, grace_millis: u64, now: Timestamp) -> Option<u64> {
     let reclaim = expires_at.as_millis().saturating_add(grace_millis);
     let earliest = now.as_millis() + KV_MIN_EXPIRATION_AHEAD_MILLIS;
-    reclaim.max(earliest).div_ceil(SECOND_MILLIS)
+    let secs = reclaim.max(earliest).div_ceil(SECOND_MILLIS);
+    (secs <= KV_MAX_EXPIRATION_SECS).then_some(secs)
 }
 
 /// The HTTP status a link redirects with.
@@ -353,18 +358,30 @@ mod tests {
         let at = Timestamp::from_millis(NOW + 5_000);
         assert_eq!(
             kv_expiration_secs(at, 30 * day, now()),
-            (NOW + 5_000 + 30 * day) / 1000
+            Some((NOW + 5_000 + 30 * day) / 1000)
         );
         // No grace and a near expiry: KV's minimum wins.
-        assert_eq!(kv_expiration_secs(at, 0, now()), (NOW + 65_000) / 1000);
+        assert_eq!(
+            kv_expiration_secs(at, 0, now()),
+            Some((NOW + 65_000) / 1000)
+        );
         // An already expired link being kept (or revived) still gets a valid expiration.
         let past = Timestamp::from_millis(NOW - day);
-        assert!(kv_expiration_secs(past, 0, now()) * 1000 >= NOW + 60_000);
+        assert!(kv_expiration_secs(past, 0, now()).unwrap() * 1000 >= NOW + 60_000);
         // Rounds up, never down past the minimum.
         assert_eq!(
             kv_expiration_secs(Timestamp::from_millis(NOW + 100_001), 0, now()),
-            (NOW + 100_001).div_ceil(1000)
+            Some((NOW + 100_001).div_ceil(1000))
         );
+        // Past 2038-01-19 KV takes no expiration: the key is kept.
+        let last = Timestamp::from_millis(KV_MAX_EXPIRATION_SECS * 1000);
+        assert_eq!(
+            kv_expiration_secs(last, 0, now()),
+            Some(KV_MAX_EXPIRATION_SECS)
+        );
+        let after = Timestamp::from_millis(KV_MAX_EXPIRATION_SECS * 1000 + 1);
+        assert_eq!(kv_expiration_secs(after, 0, now()), None);
+        assert_eq!(kv_expiration_secs(last, day, now()), None);
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub fn expired_grace_millis(env: &Env) -> u64 {
 
 /// The KV `expiration` of a link expiring at `expires_at` (see [`kv_expiration_secs`]).
 pub fn link_kv_expiration(env: &Env, expires_at: Option<Timestamp>) -> Option<u64> {
-    expires_at.map(|at| kv_expiration_secs(at, expired_grace_millis(env), now()))
+    expires_at.and_then(|at| kv_expiration_secs(at, expired_grace_millis(env), now()))
 }
 
 /// `Cache-Control` max-age of permanent (301/308) redirects.

@@ -525,7 +525,7 @@ impl Reconciler {
         self.spend(1, 0);
         let expiration = link
             .expires_at
-            .map(|at| kv_expiration_secs(at, self.grace_millis, now()));
+            .and_then(|at| kv_expiration_secs(at, self.grace_millis, now()));
         self.kv.put_link(link, expiration).await?;
         summary.metadata_added += 1;
         Ok(())

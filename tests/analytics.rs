@@ -1443,6 +1443,8 @@ fn head_uses_no_click_and_bots_use_them_too() {
             .assert_status(302);
     }
     assert_limit_reached(&app().get_no_redirect(&format!("/{slug}")));
+    // Once none is left, a HEAD says so too (it asks without taking).
+    app().head(&format!("/{slug}")).assert_status(410);
 
     // A bot's GET uses one up as well: a user agent can be faked.
     let slug = random_slug();

@@ -918,28 +918,6 @@ fn d1_row_and_kv_value_carry_the_new_fields() {
     assert_eq!(stored_form(&kv), stored_form(&link));
 }
 
-/// The contract: the KV value holds every stored field, nulls included.
-#[test]
-fn kv_value_keeps_null_stored_fields() {
-    let user = app().new_user();
-    let slug = random_slug();
-    let at = rfc3339_ms(now_ms() + DAY_SECS * 1000);
-    create(
-        &user,
-        json!({ "url": "https://example.com/nulls", "slug": slug, "expires_at": at }),
-    );
-    patch_ok(&user, &slug, json!({ "expires_at": null }));
-    let raw = app().kv_get(&format!("link:{slug}")).expect("link in KV");
-    let kv: Value = serde_json::from_str(&raw).expect("KV value is JSON");
-    for field in ["expires_at", "title", "flag_reason"] {
-        assert_eq!(
-            kv.get(field),
-            Some(&Value::Null),
-            "`{field}` should be stored as null: {kv}"
-        );
-    }
-}
-
 // ---- history -----------------------------------------------------------------------------------
 
 /// Asserts one history row: its version, op, actor, timestamp and link snapshot.

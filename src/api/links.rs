@@ -43,11 +43,26 @@ struct LifecycleFields {
     ttl: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     redirect_type: Option<Value>,
-    forward_query: Option<bool>,
-    archived: Option<bool>,
-    state: Option<String>,
+    #[serde(default, deserialize_with = "raw")]
+    forward_query: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    archived: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    state: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     max_clicks: Option<Value>,
+}
+
+/// A present boolean field; anything but `true`/`false` (`null` included: it would silently
+/// change nothing) is refused.
+fn flag(raw: &Option<Value>, name: &str) -> Result<Option<bool>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::InvalidJson(format!(
+            "{name} must be true or false"
+        ))),
+    }
 }
 
 impl LifecycleFields {
@@ -68,7 +83,21 @@ impl LifecycleFields {
     }
 
     fn state(&self) -> Result<Option<OwnerState>, ApiError> {
-        Ok(self.state.as_deref().map(OwnerState::parse).transpose()?)
+        match &self.state {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(OwnerState::parse(s)?)),
+            Some(_) => Err(ApiError::InvalidState(
+                "state must be \"active\" or \"disabled\"".into(),
+            )),
+        }
+    }
+
+    fn forward_query(&self) -> Result<Option<bool>, ApiError> {
+        flag(&self.forward_query, "forward_query")
+    }
+
+    fn archived(&self) -> Result<Option<bool>, ApiError> {
+        flag(&self.archived, "archived")
     }
 
     /// `None` when absent; `Some(None)` for `null` (unlimited).
@@ -150,9 +179,9 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let options = LinkOptions {
         title: body.title.as_deref().map(Title::parse).transpose()?,
         expires_at: fields.expiry(at)?.on_create(default_ttl_secs(env), at),
-        archived: fields.archived.unwrap_or(false),
+        archived: fields.archived()?.unwrap_or(false),
         redirect_type: fields.redirect_type()?.unwrap_or_default(),
-        forward_query: fields.forward_query.unwrap_or(true),
+        forward_query: fields.forward_query()?.unwrap_or(true),
         state: fields.state()?.unwrap_or(OwnerState::Active),
         max_clicks: fields.max_clicks()?.flatten(),
     };
@@ -262,9 +291,9 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
     let fields = &body.lifecycle;
     let patch = LinkPatch {
         expires_at: fields.expiry(at)?.on_update(),
-        archived: fields.archived,
+        archived: fields.archived()?,
         redirect_type: fields.redirect_type()?,
-        forward_query: fields.forward_query,
+        forward_query: fields.forward_query()?,
         state: fields.state()?,
         max_clicks: fields.max_clicks()?,
         url: match body.url {
@@ -554,7 +583,17 @@ mod tests {
             serde_json::from_str(r#"{"url":"https://e.com","redirect_type":"302"}"#).unwrap();
         assert!(b.lifecycle.redirect_type().is_err());
         assert!(serde_json::from_str::<CreateLinkBody>(r#"{"url":"x","bogus":1}"#).is_err());
-        assert!(serde_json::from_str::<CreateLinkBody>(r#"{"url":"x","archived":"yes"}"#).is_err());
+        for bad in [
+            r#"{"archived":"yes"}"#,
+            r#"{"archived":null}"#,
+            r#"{"forward_query":1}"#,
+        ] {
+            let b: UpdateLinkBody = serde_json::from_str(bad).unwrap();
+            let refused = b.lifecycle.archived().is_err() || b.lifecycle.forward_query().is_err();
+            assert!(refused, "{bad}");
+        }
+        let b: UpdateLinkBody = serde_json::from_str(r#"{"state":null}"#).unwrap();
+        assert!(b.lifecycle.state().is_err());
     }
 
     #[test]
