@@ -8,15 +8,18 @@
 //   BENCH_SECONDS=3       seconds of load per contender per round (after a warm-up run)
 //   BENCH_CONNS=16        wrk connections (one wrk thread; the other core is workerd's)
 //   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
-//   BENCH_ONLY=bundle,work,redirect,api   sections to run (default: all)
+//   BENCH_ONLY=bundle,work,redirect,api,profile   sections to run (default: all)
 //   BENCH_BUILD=build     the build directory to measure
 import fs from "node:fs";
 import path from "node:path";
-import { applyMigrations, cpuMicros, ROOT, startRuntime } from "./lib/runtime.mjs";
-import { ensureWrk, median, wrk } from "./lib/load.mjs";
+import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
+import { ensureWrk } from "./lib/load.mjs";
+import { interleaved, measure, pairedRatio, summarizeRuns } from "./lib/compare.mjs";
 import { callsPerRequest, countCalls, summarize } from "./lib/count-client.mjs";
 import { crateSizes, haveTwiggy, sizes, startup, twiggyTop } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
+import { boundaryPerRequest } from "./lib/boundary.mjs";
+import { byKind, profileWorker, selfTimes } from "./lib/inspector.mjs";
 
 const env = process.env;
 const cfg = {
@@ -24,7 +27,7 @@ const cfg = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   conns: Number(env.BENCH_CONNS ?? 16),
   listLinks: Number(env.BENCH_LIST_LINKS ?? 10000),
-  only: (env.BENCH_ONLY ?? "bundle,work,redirect,api").split(","),
+  only: (env.BENCH_ONLY ?? "bundle,work,redirect,api,profile").split(","),
   build: path.resolve(ROOT, env.BENCH_BUILD ?? "build"),
 };
 const OUT = path.join(ROOT, "target/bench");
@@ -189,51 +192,31 @@ async function workSection(rt, user) {
   say(`Redirect hit: ${ok ? "exactly 1 KV read, 0 D1, nothing else ✔" : "NOT the expected 1 KV read / 0 D1 ✘"} — calls seen: ${hit.detail.slice(0, 1).join("; ")}`);
   say();
   results.work = rows;
+
+  // One level down: calls across the wasm↔JS boundary (the wasm-bindgen glue) per redirect.
+  say("### wasm↔JS boundary calls per redirect (edgelink's glue, counted)");
+  say();
+  const B = rt.url("edgelink-boundary");
+  const b = {};
+  for (const [label, p] of [["hit", `/${HIT}`], ["miss", `/${MISS}`], ["inactive", `/${GONE}`]]) b[label] = await boundaryPerRequest(B, p);
+  results.boundary = b;
+  say("| redirect | wasm → JS (imports) | JS → wasm (exports) |");
+  say("|---|---|---|");
+  for (const [label, x] of Object.entries(b)) say(`| ${label} | ${f2(x.importCalls)} | ${f2(x.exportCalls)} |`);
+  say();
+  say("Per hit, by glue function (what it does, from the glue's source):");
+  say();
+  say("| calls | direction | function | body |");
+  say("|---|---|---|---|");
+  for (const x of b.hit.imports) say(`| ${f2(x.perRequest)} | wasm→JS | \`${x.name.replace(/_[0-9a-f]{16}$/, "")}\` | \`${(x.src ?? "").slice(0, 70).replace(/\|/g, "\\|")}\` |`);
+  for (const x of b.hit.exports) say(`| ${f2(x.perRequest)} | JS→wasm | \`${x.name.replace(/_h[0-9a-f]{16}(_\d+)?$/, "")}\` | |`);
+  say();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Redirects: contenders interleaved
 
-async function measure(rt, name, urlPath, { seconds = cfg.seconds, lua = "" } = {}) {
-  const pid = rt.workerdPid();
-  const c0 = pid ? cpuMicros(pid) : NaN;
-  const t0 = performance.now();
-  const r = await wrk(rt.url(name) + urlPath, { seconds, connections: cfg.conns, lua, scratch: OUT });
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = pid ? cpuMicros(pid) - c0 : NaN;
-  return { ...r, cpuPerReqUs: cpu / r.requests, workerdCpuPct: (cpu / 1e6 / wall) * 100 };
-}
-
-async function interleaved(rt, label, urlPath, contenders, expect) {
-  for (const c of contenders) {
-    const r = await fetch(rt.url(c) + urlPath, { redirect: "manual" });
-    await r.arrayBuffer();
-    if (r.status !== expect) throw new Error(`${c} ${urlPath}: expected ${expect}, got ${r.status}`);
-    await measure(rt, c, urlPath, { seconds: 1 }); // warm-up
-  }
-  const runs = Object.fromEntries(contenders.map((c) => [c, []]));
-  for (let round = 0; round < cfg.rounds; round++) {
-    // Rotate the order each round so no contender always runs first after the previous one.
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-    for (const c of order) runs[c].push(await measure(rt, c, urlPath));
-    process.stderr.write(`  ${label}: round ${round + 1}/${cfg.rounds} done\n`);
-  }
-  const summary = {};
-  for (const c of contenders) {
-    const rs = runs[c];
-    const bad = rs.reduce((n, r) => n + r.errors + (r.requests - (r.statuses[String(expect)] ?? 0)), 0);
-    summary[c] = {
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      cpuUs: median(rs.map((r) => r.cpuPerReqUs)),
-      workerdCpuPct: median(rs.map((r) => r.workerdCpuPct)),
-      unexpected: bad,
-      rounds: rs.map((r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: r.cpuPerReqUs })),
-    };
-  }
-  return summary;
-}
+const run = (opts = {}) => ({ rounds: cfg.rounds, seconds: cfg.seconds, connections: cfg.conns, scratch: OUT, ...opts });
 
 const LABELS = {
   ceiling: "ceiling (JS, 302, no KV)",
@@ -243,14 +226,15 @@ const LABELS = {
   "edgelink-cached": "edgelink, KV cached in isolate",
 };
 
-function table(summary, base) {
+// Ratios are medians of the per-round ratios (each round's contenders ran back to back).
+function table(summary) {
   say("| contender | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | req/s vs ceiling | p99 vs ceiling |");
   say("|---|---|---|---|---|---|---|---|---|");
   for (const [c, s] of Object.entries(summary)) {
-    const peer = summary[c.endsWith("-cached") ? "jspeer-cached" : "jspeer"];
-    const ceil = summary.ceiling;
+    const peer = c.endsWith("-cached") ? "jspeer-cached" : "jspeer";
+    const r = (b, key) => (summary[b] ? `${f2(pairedRatio(summary, c, b, key))}×` : "–");
     say(
-      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${peer ? f2(s.rps / peer.rps) + "×" : "–"} | ${peer ? f2(s.p99 / peer.p99) + "×" : "–"} | ${ceil ? f2(s.rps / ceil.rps) + "×" : "–"} | ${ceil ? f2(s.p99 / ceil.p99) + "×" : "–"} |` +
+      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${r(peer, "rps")} | ${r(peer, "p99")} | ${r("ceiling", "rps")} | ${r("ceiling", "p99")} |` +
         (s.unexpected ? ` ⚠ ${s.unexpected} unexpected responses` : ""),
     );
   }
@@ -268,11 +252,47 @@ async function redirectSection(rt) {
     ["miss (404)", `/${MISS}`, peers, 404],
     ["inactive (410)", `/${GONE}`, peers, 410],
   ]) {
-    const s = await interleaved(rt, label, p, contenders, expect);
+    const s = await interleaved(rt, p, contenders, expect, run({ label }));
     results.redirect[label] = s;
     say(`### ${label}`);
     say();
     table(s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile (V8 sampling profiler through workerd's inspector): where a redirect's time goes
+
+async function profileSection() {
+  say("## Where a redirect's CPU time goes (V8 sampling profiler in workerd, KV cached in the isolate)");
+  say();
+  const rt = await startRuntime({ buildDir: cfg.build, adminToken: ADMIN, location: HIT_URL, inspector: true, only: ["jspeer-cached", "edgelink-cached"] });
+  results.profile = {};
+  try {
+    await applyMigrations(rt.mf);
+    await seedRedirects(rt);
+    for (const n of ["edgelink-cached", "jspeer-cached"]) {
+      await measure(rt, n, `/${HIT}`, run({ seconds: 1 }));
+      let w;
+      const prof = await profileWorker(rt.mf, n, async () => {
+        w = await measure(rt, n, `/${HIT}`, run());
+      });
+      fs.writeFileSync(path.join(OUT, `${n}.cpuprofile`), JSON.stringify(prof));
+      const rows = selfTimes(prof);
+      const k = byKind(rows);
+      const per = (ms) => (ms * 1000) / w.requests;
+      results.profile[n] = { requests: w.requests, rps: w.rps, perRequestUs: Object.fromEntries(Object.entries(k).map(([a, v]) => [a, per(v)])), top: rows.slice(0, 20) };
+      say(`**${LABELS[n]}** — ${f0(w.rps)} req/s while profiled; self time per request: wasm ${f0(per(k.wasm))} µs, JS ${f0(per(k.js))} µs, runtime/native ${f0(per(k.runtime))} µs, GC ${f0(per(k.gc))} µs, idle ${f0(per(k.idle))} µs`);
+      say();
+      say("| self µs/req | % | kind | function |");
+      say("|---|---|---|---|");
+      for (const r of rows.slice(0, 12)) say(`| ${f0(per(r.selfMs))} | ${r.pct.toFixed(1)} | ${r.kind} | \`${r.name.slice(0, 100)}\` |`);
+      say();
+    }
+    say(`(profiles: target/bench/*.cpuprofile, open in Chrome DevTools; sampling every 100 µs slows the worker, so compare shares, not req/s)`);
+    say();
+  } finally {
+    await rt.dispose();
   }
 }
 
@@ -317,15 +337,8 @@ async function apiSection(rt, redirectUser) {
   const auth = (key) => `wrk.headers["Authorization"] = "Bearer ${key}"\nwrk.headers["Content-Type"] = "application/json"\n`;
   const runRounds = async (label, p, luaFor, expect) => {
     const rs = [];
-    for (let round = 0; round < cfg.rounds; round++) rs.push(await measure(rt, "edgelink", p, { lua: luaFor(round) }));
-    const s = {
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      cpuUs: median(rs.map((r) => r.cpuPerReqUs)),
-      requests: rs.reduce((n, r) => n + r.requests, 0),
-      unexpected: rs.reduce((n, r) => n + r.errors + (r.requests - (r.statuses[String(expect)] ?? 0)), 0),
-    };
+    for (let round = 0; round < cfg.rounds; round++) rs.push(await measure(rt, "edgelink", p, run({ lua: luaFor(round) })));
+    const s = summarizeRuns(rs, expect);
     results.api[label] = s;
     rows.push([label, s]);
     process.stderr.write(`  api: ${label} done\n`);
@@ -401,6 +414,7 @@ async function main() {
       await rt.dispose();
     }
   }
+  if (cfg.only.includes("profile")) await profileSection();
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(results, null, 2));
   fs.writeFileSync(path.join(OUT, "results.md"), md.join("\n") + "\n");
   console.log(`(written: ${path.relative(ROOT, path.join(OUT, "results.md"))}, results.json)`);

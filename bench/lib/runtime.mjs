@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Miniflare, Log, LogLevel } from "miniflare";
+import { BOUNDARY_MAIN, patchGlue } from "./boundary.mjs";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
@@ -49,6 +50,8 @@ export async function startRuntime({
   persistDir,
   extraVars = {},
   only,
+  extraBuilds = {},
+  inspector = false,
 } = {}) {
   const date = compatibilityDate();
   const vars = { ...wranglerVars(), ...extraVars, ADMIN_TOKEN: adminToken };
@@ -97,6 +100,44 @@ export async function startRuntime({
       ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, lib("memkv.mjs"), lib("counting.mjs")]),
     });
   }
+  // Other builds of edgelink (profile variants): `<name>` on the real KV, `<name>-cached` on the
+  // in-isolate cache. Their SLUG_CLAIMS is the main worker's namespace.
+  for (const [name, dir] of Object.entries(extraBuilds)) {
+    const files = [
+      { type: "ESModule", path: path.join(dir, "index.js") },
+      { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
+    ];
+    derived.push({ name, main: { ...files[0] }, files: files.slice(1), durableObjects: claims });
+    derived.push({
+      name: `${name}-cached`,
+      ...shim(`${name}-cached`, wrappers.cached(rel(files[0].path)), [...files, lib("memkv.mjs"), lib("counting.mjs")]),
+      durableObjects: claims,
+    });
+    const glue = path.join(dir, "index.boundary.js");
+    derived.push({
+      name: `${name}-boundary`,
+      ...shim(`${name}-boundary`, BOUNDARY_MAIN(rel(glue)), [
+        { type: "ESModule", path: glue, contents: patchGlue(files[0].path) },
+        files[1],
+        lib("counting.mjs"),
+      ]),
+      durableObjects: claims,
+    });
+  }
+  // edgelink with its wasm↔JS boundary calls counted (./boundary.mjs).
+  {
+    const glue = path.join(buildDir, "index.boundary.js");
+    derived.push({
+      name: "edgelink-boundary",
+      ...shim("edgelink-boundary", BOUNDARY_MAIN(rel(glue)), [
+        { type: "ESModule", path: glue, contents: patchGlue(path.join(buildDir, "index.js")) },
+        edgelinkFiles[1],
+        lib("counting.mjs"),
+      ]),
+      durableObjects: claims,
+    });
+  }
+  const keep = new Set(["edgelink", "seeder", ...Object.keys(extraBuilds).flatMap((n) => [n, `${n}-cached`, `${n}-boundary`])]);
   const workers = [
     {
       name: "edgelink",
@@ -122,7 +163,7 @@ export async function startRuntime({
       durableObjects: d.durableObjects,
     })),
   ]
-    .filter((w) => ["edgelink", "seeder"].includes(w.name) || !only || only.includes(w.name))
+    .filter((w) => keep.has(w.name) || !only || only.includes(w.name))
     .map((w) => ({
       ...common,
       ...w,
@@ -142,6 +183,7 @@ export async function startRuntime({
     host: "127.0.0.1",
     port: 0,
     logRequests: false,
+    ...(inspector ? { inspectorPort: 0 } : {}),
     cf: false,
     log: new Log(LogLevel.WARN),
   });
