@@ -13,7 +13,7 @@ import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
 import { ensureWrk } from "./lib/load.mjs";
 import { interleaved, pairedRatio } from "./lib/compare.mjs";
-import { sizes, startup } from "./lib/bundle.mjs";
+import { buildFiles, sizes, startup } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
 import { buildVariant, VARIANTS } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
@@ -57,7 +57,7 @@ async function main() {
   for (const n of names) {
     const s = sizes(dirs[n]);
     size[n] = s;
-    const st = node ? await startup(path.join(dirs[n], "index_bg.wasm"), node, { samples: 10 }) : null;
+    const st = node ? await startup(buildFiles(dirs[n]).wasm, node, { samples: 10 }) : null;
     say(`| ${n} | ${f0(s.wasmRaw)} | ${f0(s.wasmGzip)} | ${f0(s.code)} | ${f0(s.data)} | ${f0(s.names)} | ${st ? f2(st.totalMs) + " ms" : "–"} |`);
   }
   say();
@@ -77,6 +77,10 @@ async function main() {
     say("| variant | hit: wasm→JS | hit: JS→wasm | miss: wasm→JS | miss: JS→wasm |");
     say("|---|---|---|---|---|");
     for (const n of names) {
+      if (!rt.names.includes(key(n) + "-boundary")) {
+        say(`| ${n} | (glue not recognised) | | | |`);
+        continue;
+      }
       const b = rt.url(key(n) + "-boundary");
       const h = await boundaryPerRequest(b, "/bench-hit");
       const m = await boundaryPerRequest(b, "/bench-miss");

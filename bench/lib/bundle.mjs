@@ -43,9 +43,18 @@ export function wasmSections(buf) {
   return out;
 }
 
+// The wasm and JS of a build dir, in either of worker-build's layouts.
+export function buildFiles(dir) {
+  if (fs.existsSync(path.join(dir, "index_bg.wasm"))) {
+    return { wasm: path.join(dir, "index_bg.wasm"), js: path.join(dir, "index.js") };
+  }
+  return { wasm: path.join(dir, "worker/index.wasm"), js: path.join(dir, "worker/shim.mjs") };
+}
+
 export function sizes(dir) {
-  const wasm = fs.readFileSync(path.join(dir, "index_bg.wasm"));
-  const js = fs.readFileSync(path.join(dir, "index.js"));
+  const files = buildFiles(dir);
+  const wasm = fs.readFileSync(files.wasm);
+  const js = fs.readFileSync(files.js);
   const sections = wasmSections(wasm);
   return {
     wasmRaw: wasm.length,

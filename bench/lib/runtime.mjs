@@ -103,26 +103,40 @@ export async function startRuntime({
   // Other builds of edgelink (profile variants): `<name>` on the real KV, `<name>-cached` on the
   // in-isolate cache. Their SLUG_CLAIMS is the main worker's namespace.
   for (const [name, dir] of Object.entries(extraBuilds)) {
-    const files = [
-      { type: "ESModule", path: path.join(dir, "index.js") },
-      { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
-    ];
+    // worker-build's default layout (index.js + index_bg.wasm), or the one of
+    // `--no-panic-recovery` (worker/shim.mjs + worker/index.wasm).
+    const legacy = !fs.existsSync(path.join(dir, "index_bg.wasm")) && fs.existsSync(path.join(dir, "worker/shim.mjs"));
+    const files = legacy
+      ? [
+          { type: "ESModule", path: path.join(dir, "worker/shim.mjs") },
+          { type: "CompiledWasm", path: path.join(dir, "worker/index.wasm") },
+        ]
+      : [
+          { type: "ESModule", path: path.join(dir, "index.js") },
+          { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
+        ];
     derived.push({ name, main: { ...files[0] }, files: files.slice(1), durableObjects: claims });
     derived.push({
       name: `${name}-cached`,
       ...shim(`${name}-cached`, wrappers.cached(rel(files[0].path)), [...files, lib("memkv.mjs"), lib("counting.mjs")]),
       durableObjects: claims,
     });
-    const glue = path.join(dir, "index.boundary.js");
-    derived.push({
-      name: `${name}-boundary`,
-      ...shim(`${name}-boundary`, BOUNDARY_MAIN(rel(glue)), [
-        { type: "ESModule", path: glue, contents: patchGlue(files[0].path) },
-        files[1],
-        lib("counting.mjs"),
-      ]),
-      durableObjects: claims,
-    });
+    let patched = null;
+    try {
+      patched = patchGlue(files[0].path);
+    } catch {} // a glue of another shape: no boundary counter for this build
+    if (patched) {
+      const glue = path.join(path.dirname(files[0].path), "index.boundary.js");
+      derived.push({
+        name: `${name}-boundary`,
+        ...shim(`${name}-boundary`, BOUNDARY_MAIN(rel(glue)), [
+          { type: "ESModule", path: glue, contents: patched },
+          files[1],
+          lib("counting.mjs"),
+        ]),
+        durableObjects: claims,
+      });
+    }
   }
   // edgelink with its wasm↔JS boundary calls counted (./boundary.mjs).
   {

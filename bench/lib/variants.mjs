@@ -57,7 +57,9 @@ export function buildCargoVariant(name, { log = console.log } = {}) {
   const inputs = ["Cargo.toml", "Cargo.lock", ...listRs(path.join(ROOT, "src"))];
   const newest = Math.max(...inputs.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
   if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= newest) return out;
-  const env = { CARGO_TARGET_DIR: path.join(profilesDir(), "cargo-target") };
+  // One target dir per variant: cargo does not re-copy a fresh artifact to target/…/release/,
+  // so a shared dir could hand worker-build the wasm of the variant built last.
+  const env = { CARGO_TARGET_DIR: path.join(profilesDir(), `cargo-target-${name}`) };
   for (const [k, v] of Object.entries(CARGO_VARIANTS[name])) env[`CARGO_PROFILE_RELEASE_${k}`] = v;
   log(`building cargo variant ${name} (${JSON.stringify(CARGO_VARIANTS[name])}) → ${out}`);
   sh("worker-build", ["--release", "--no-opt", "--out-dir", path.relative(ROOT, out)], env);
