@@ -95,12 +95,12 @@ async function main() {
       const s = await interleaved(rt, "/bench-hit", contenders, 302, { ...cfg, label });
       say(`## Redirect hit, ${label} (${cfg.rounds} interleaved rounds × ${cfg.seconds} s, wrk -t1 -c${cfg.connections})`);
       say();
-      say("| variant | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer |");
-      say("|---|---|---|---|---|---|---|");
+      say("| variant | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer |");
+      say("|---|---|---|---|---|---|---|---|");
       for (const cname of contenders) {
         const v = s[cname];
         const n = cname === peer ? "JS peer" : names.find((x) => key(x) + suffix === cname);
-        say(`| ${n} | ${f0(v.rps)} | ${f2(v.p50)} | ${f2(v.p99)} | ${f0(v.cpuUs)} | ${f2(pairedRatio(s, cname, peer))}× | ${f2(pairedRatio(s, cname, peer, "p99"))}× |` + (v.unexpected ? ` ⚠ ${v.unexpected} unexpected` : ""));
+        say(`| ${n} | ${f0(v.rps)} | ${f2(v.p50)} | ${f2(v.p99)} | ${f0(v.cpuUs)} | ${f2(pairedRatio(s, cname, peer))}× | ${f2(pairedRatio(s, cname, peer, "p99"))}× | ${f2(pairedRatio(s, cname, peer, "cpuUs"))}× |` + (v.unexpected ? ` ⚠ ${v.unexpected} unexpected` : ""));
       }
       say();
     }

@@ -10,6 +10,7 @@
 //   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
 //   BENCH_ONLY=bundle,work,redirect,api,profile   sections to run (default: all)
 //   BENCH_BUILD=build     the build directory to measure
+//   BENCH_TWIGGY_BUILD=0  do not build a copy with names for twiggy when the build is stripped
 import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
@@ -18,6 +19,7 @@ import { interleaved, measure, pairedRatio, summarizeRuns } from "./lib/compare.
 import { callsPerRequest, countCalls, summarize } from "./lib/count-client.mjs";
 import { crateSizes, haveTwiggy, sizes, startup, twiggyTop } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
+import { buildVariant } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
 import { byKind, profileWorker, selfTimes } from "./lib/inspector.mjs";
 
@@ -85,7 +87,14 @@ async function bundleSection() {
     say("(Node 24 unavailable: start-up time not measured)");
   }
   if (haveTwiggy()) {
-    const t = twiggyTop(path.join(cfg.build, "index_bg.wasm"), 15);
+    // A stripped build has no names for twiggy: read the same profile built with its names.
+    let wasmForNames = path.join(cfg.build, "index_bg.wasm");
+    if (s.names < 20_000 && env.BENCH_TWIGGY_BUILD !== "0") {
+      say("(the build has no names section: twiggy reads `oz+O (named)` from `make bench-profiles`, the same code with names, built under target/bench/profiles/)");
+      say();
+      wasmForNames = path.join(buildVariant("oz+O (named)", { log: (m) => process.stderr.write(m + "\n") }), "index_bg.wasm");
+    }
+    const t = twiggyTop(wasmForNames, 15);
     const crates = crateSizes(t.all).slice(0, 15);
     results.bundle.twiggyTop = t.top;
     results.bundle.crates = crates;
@@ -228,13 +237,13 @@ const LABELS = {
 
 // Ratios are medians of the per-round ratios (each round's contenders ran back to back).
 function table(summary) {
-  say("| contender | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | req/s vs ceiling | p99 vs ceiling |");
-  say("|---|---|---|---|---|---|---|---|---|");
+  say("| contender | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer | req/s vs ceiling | p99 vs ceiling |");
+  say("|---|---|---|---|---|---|---|---|---|---|");
   for (const [c, s] of Object.entries(summary)) {
     const peer = c.endsWith("-cached") ? "jspeer-cached" : "jspeer";
     const r = (b, key) => (summary[b] ? `${f2(pairedRatio(summary, c, b, key))}×` : "–");
     say(
-      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${r(peer, "rps")} | ${r(peer, "p99")} | ${r("ceiling", "rps")} | ${r("ceiling", "p99")} |` +
+      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${r(peer, "rps")} | ${r(peer, "p99")} | ${r(peer, "cpuUs")} | ${r("ceiling", "rps")} | ${r("ceiling", "p99")} |` +
         (s.unexpected ? ` ⚠ ${s.unexpected} unexpected responses` : ""),
     );
   }

@@ -21,15 +21,21 @@ export const WORKER_BUILD_WASM_OPT_FEATURES = [
   "exception-handling",
 ].map((f) => `--enable-${f}`);
 
+// Overrides of Cargo.toml's [profile.release], all of them explicit so that a variant means the
+// same whatever Cargo.toml ships. STRIP "debuginfo" is cargo's default for a release without
+// debug info, and keeps the names section (what edgelink shipped before opt-level "z").
 export const CARGO_VARIANTS = {
-  o3: { OPT_LEVEL: "3" },
-  os: { OPT_LEVEL: "s" },
-  oz: { OPT_LEVEL: "z" },
+  o3: { OPT_LEVEL: "3", STRIP: "debuginfo" },
+  os: { OPT_LEVEL: "s", STRIP: "debuginfo" },
+  oz: { OPT_LEVEL: "z", STRIP: "debuginfo" },
+  // strip = "symbols": no names section in rustc's output, so none survives worker-build's
+  // `wasm-opt --debuginfo` (what [profile.release] alone can do about the 114 KB of names).
+  "oz-strip": { OPT_LEVEL: "z", STRIP: "symbols" },
 };
 
 // name → [cargo variant, wasm-opt args (null = no wasm-opt), keep names section]
 export const VARIANTS = {
-  "o3+O (shipped)": ["o3", ["-O"], true],
+  "o3+O (before)": ["o3", ["-O"], true],
   "o3+O -names": ["o3", ["-O"], false],
   "o3+O3": ["o3", ["-O3"], true],
   "o3+Oz": ["o3", ["-Oz"], true],
@@ -37,6 +43,10 @@ export const VARIANTS = {
   "oz+Oz": ["oz", ["-Oz"], true],
   "oz+Oz -names": ["oz", ["-Oz"], false],
   "os+Os -names": ["os", ["-Os"], false],
+  "oz strip+Oz": ["oz-strip", ["-Oz"], true],
+  "oz strip+O (shipped)": ["oz-strip", ["-O"], true],
+  // The shipped code with its names: what twiggy reads (`make bench`).
+  "oz+O (named)": ["oz", ["-O"], true],
 };
 
 const sh = (cmd, args, env = {}) =>
