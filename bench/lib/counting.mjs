@@ -30,7 +30,7 @@ function record(counter, name, args) {
   if (counter.detail.length < 50) {
     const shown = args.slice(0, 2).map((a) => {
       if (typeof a === "string") return JSON.stringify(a).slice(0, 120);
-      if (a !== null && typeof a === "object" && a.constructor === Object) {
+      if (a !== null && typeof a === "object" && (a.constructor === Object || Array.isArray(a))) {
         try {
           return JSON.stringify(a).slice(0, 120);
         } catch {}
