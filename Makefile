@@ -14,7 +14,7 @@ export WASM_BINDGEN_BIN = $(HOME)/.cargo/bin/wasm-bindgen
 export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN = $(CURDIR)/node_modules/.bin/esbuild
 
-.PHONY: dev test unit e2e build tools lint fmt clean bench-reconcile
+.PHONY: dev test unit e2e build tools lint fmt clean bench bench-profiles bench-experiment bench-reconcile
 
 dev: build .dev.vars
 	wrangler d1 migrations apply DB --local
@@ -34,6 +34,25 @@ unit:
 # Runs the e2e suites against a build that is assumed current.
 e2e: build
 	cargo test --test '*'
+
+# Redirect speed against a ceiling and a JS peer, work per redirect, bundle size and start-up, API
+# speed, in the local workerd through miniflare's API (BENCHMARKS.md). Prints figures, never fails
+# for being slow. Installs wrk (apt) and Node 24 (npm, for the wasm start-up time) when missing.
+bench: build $(TOOLS)/twiggy
+	node bench/run.mjs
+
+# Bundle size and redirect speed of [profile.release] / wasm-opt variants, built in target/bench/.
+bench-profiles: tools $(TOOLS)/twiggy
+	node bench/profiles.mjs
+
+# Measures a patch to src/ before it is made: PATCH=bench/experiments/x.patch [FLAGS=--no-panic-recovery]
+bench-experiment: build tools
+	node bench/experiment.mjs
+
+$(TOOLS)/twiggy:
+	@mkdir -p $(TOOLS)
+	twiggy --version >/dev/null 2>&1 || cargo install twiggy --version 0.8.0
+	@touch $@
 
 # Reconciles 100,000 links with 1 % drift in the local runtime (BENCH_LINKS=n to resize).
 bench-reconcile: build

@@ -1,0 +1,55 @@
+// Interleaved comparison: contenders measured in turn (A B C, B C A, C A B, …), medians.
+import { cpuMicros } from "./runtime.mjs";
+import { median, wrk } from "./load.mjs";
+
+// One wrk run against a worker of `rt`, with workerd's CPU time per request (from /proc).
+export async function measure(rt, name, urlPath, { seconds, connections, lua = "", scratch }) {
+  const pid = rt.workerdPid();
+  const c0 = pid ? cpuMicros(pid) : NaN;
+  const t0 = performance.now();
+  const r = await wrk(rt.url(name) + urlPath, { seconds, connections, lua, scratch });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = pid ? cpuMicros(pid) - c0 : NaN;
+  return { ...r, cpuPerReqUs: cpu / r.requests, workerdCpuPct: (cpu / 1e6 / wall) * 100 };
+}
+
+export function summarizeRuns(rs, expect) {
+  return {
+    rps: median(rs.map((r) => r.rps)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    cpuUs: median(rs.map((r) => r.cpuPerReqUs)),
+    workerdCpuPct: median(rs.map((r) => r.workerdCpuPct)),
+    requests: rs.reduce((n, r) => n + r.requests, 0),
+    unexpected: rs.reduce((n, r) => n + r.errors + (r.requests - (r.statuses[String(expect)] ?? 0)), 0),
+    rounds: rs.map((r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: r.cpuPerReqUs })),
+  };
+}
+
+/**
+ * Checks each contender answers `expect`, warms each up for 1 s, then runs `rounds` rounds in
+ * which every contender gets `seconds` of load, the order rotated each round.
+ */
+export async function interleaved(rt, urlPath, contenders, expect, { rounds, seconds, connections, scratch, label = urlPath }) {
+  for (const c of contenders) {
+    const r = await fetch(rt.url(c) + urlPath, { redirect: "manual" });
+    await r.arrayBuffer();
+    if (r.status !== expect) throw new Error(`${c} ${urlPath}: expected ${expect}, got ${r.status}`);
+    await measure(rt, c, urlPath, { seconds: 1, connections, scratch });
+  }
+  const runs = Object.fromEntries(contenders.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+    for (const c of order) runs[c].push(await measure(rt, c, urlPath, { seconds, connections, scratch }));
+    process.stderr.write(`  ${label}: round ${round + 1}/${rounds} done\n`);
+  }
+  return Object.fromEntries(contenders.map((c) => [c, summarizeRuns(runs[c], expect)]));
+}
+
+// Median over rounds of the per-round ratio a/b (paired within a round: robust to drift).
+export function pairedRatio(summary, a, b, key = "rps") {
+  const ra = summary[a]?.rounds;
+  const rb = summary[b]?.rounds;
+  if (!ra || !rb) return NaN;
+  return median(ra.map((r, i) => r[key] / rb[i][key]));
+}

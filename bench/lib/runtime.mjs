@@ -1,0 +1,264 @@
+// Node side: one workerd process, driven through miniflare's JS API (no wrangler, no dev proxy,
+// no per-request logging), holding every contender as its own worker with its own direct socket
+// (`unsafeDirectSockets`: the socket goes straight to the worker, skipping miniflare's entry
+// worker). All workers share one KV namespace, one D1 database and edgelink's Durable Object
+// namespace, so what edgelink writes through its API the JS peer reads.
+import fs from "node:fs";
+import path from "node:path";
+import { Miniflare, Log, LogLevel } from "miniflare";
+import { BOUNDARY_MAIN, patchGlue } from "./boundary.mjs";
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
+// [vars] of wrangler.toml (string values only, which is all edgelink has).
+export function wranglerVars(root = ROOT) {
+  const toml = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const vars = {};
+  let inVars = false;
+  for (const line of toml.split("\n")) {
+    const t = line.trim();
+    if (t.startsWith("[")) inVars = t === "[vars]";
+    else if (inVars) {
+      const m = t.match(/^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"]*)"/);
+      if (m) vars[m[1]] = m[2];
+    }
+  }
+  return vars;
+}
+
+export function compatibilityDate(root = ROOT) {
+  const toml = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+}
+
+// A worker whose main module is generated source; `imports` are the files it may import.
+function shim(name, source, files) {
+  return {
+    main: { type: "ESModule", path: path.join(ROOT, "bench/.gen", `${name}.mjs`), contents: source },
+    files,
+  };
+}
+
+/**
+ * Starts workerd with the contenders. `buildDir` holds edgelink's index.js + index_bg.wasm.
+ * Returns { mf, url(name), names, workerdPid(), dispose() }.
+ */
+export async function startRuntime({
+  buildDir = path.join(ROOT, "build"),
+  adminToken,
+  location = "https://example.com/",
+  persistDir,
+  extraVars = {},
+  only,
+  extraBuilds = {},
+  inspector = false,
+} = {}) {
+  const date = compatibilityDate();
+  const vars = { ...wranglerVars(), ...extraVars, ADMIN_TOKEN: adminToken };
+  const rel = (p) => path.relative(path.join(ROOT, "bench/.gen"), p);
+  const edgelinkFiles = [
+    { type: "ESModule", path: path.join(buildDir, "index.js") },
+    { type: "CompiledWasm", path: path.join(buildDir, "index_bg.wasm") },
+  ];
+  const lib = (f) => ({ type: "ESModule", path: path.join(ROOT, "bench/lib", f) });
+  const jspeerFile = { type: "ESModule", path: path.join(ROOT, "bench/workers/jspeer.mjs") };
+  const common = {
+    compatibilityDate: date,
+    kvNamespaces: { LINKS: "edgelink-links-bench" },
+    d1Databases: { DB: "edgelink-db-bench" },
+  };
+  const claims = { SLUG_CLAIMS: { className: "SlugClaim", scriptName: "edgelink" } };
+  const wrappers = {
+    cached: (target) =>
+      `import entry from ${JSON.stringify(target)};\n` +
+      `import { cachedKv } from "../lib/memkv.mjs";\n` +
+      `import { invokeWorker } from "../lib/counting.mjs";\n` +
+      `let env2;\n` +
+      `export default { fetch(req, env, ctx) {\n` +
+      `  env2 ??= { ...env, LINKS: cachedKv(env.LINKS) };\n` +
+      `  return invokeWorker(entry, req, env2, ctx);\n} };\n`,
+    counted: (target) =>
+      `import entry from ${JSON.stringify(target)};\n` +
+      `import { countingWorker } from "../lib/counting.mjs";\n` +
+      `export default countingWorker(entry);\n`,
+  };
+  const edgelinkTarget = rel(path.join(buildDir, "index.js"));
+  const jspeerTarget = rel(jspeerFile.path);
+  const derived = [];
+  for (const [kind, make] of Object.entries(wrappers)) {
+    derived.push({
+      name: `edgelink-${kind}`,
+      ...shim(`edgelink-${kind}`, make(edgelinkTarget), [
+        ...edgelinkFiles,
+        lib("memkv.mjs"),
+        lib("counting.mjs"),
+      ]),
+      durableObjects: claims,
+    });
+    derived.push({
+      name: `jspeer-${kind}`,
+      ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, lib("memkv.mjs"), lib("counting.mjs")]),
+    });
+  }
+  // Other builds of edgelink (profile variants): `<name>` on the real KV, `<name>-cached` on the
+  // in-isolate cache. Their SLUG_CLAIMS is the main worker's namespace.
+  for (const [name, dir] of Object.entries(extraBuilds)) {
+    // worker-build's default layout (index.js + index_bg.wasm), or the one of
+    // `--no-panic-recovery` (worker/shim.mjs + worker/index.wasm).
+    const legacy = !fs.existsSync(path.join(dir, "index_bg.wasm")) && fs.existsSync(path.join(dir, "worker/shim.mjs"));
+    const files = legacy
+      ? [
+          { type: "ESModule", path: path.join(dir, "worker/shim.mjs") },
+          { type: "CompiledWasm", path: path.join(dir, "worker/index.wasm") },
+        ]
+      : [
+          { type: "ESModule", path: path.join(dir, "index.js") },
+          { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
+        ];
+    derived.push({ name, main: { ...files[0] }, files: files.slice(1), durableObjects: claims });
+    derived.push({
+      name: `${name}-cached`,
+      ...shim(`${name}-cached`, wrappers.cached(rel(files[0].path)), [...files, lib("memkv.mjs"), lib("counting.mjs")]),
+      durableObjects: claims,
+    });
+    let patched = null;
+    try {
+      patched = patchGlue(files[0].path);
+    } catch {} // a glue of another shape: no boundary counter for this build
+    if (patched) {
+      const glue = path.join(path.dirname(files[0].path), "index.boundary.js");
+      derived.push({
+        name: `${name}-boundary`,
+        ...shim(`${name}-boundary`, BOUNDARY_MAIN(rel(glue)), [
+          { type: "ESModule", path: glue, contents: patched },
+          files[1],
+          lib("counting.mjs"),
+        ]),
+        durableObjects: claims,
+      });
+    }
+  }
+  // edgelink with its wasm↔JS boundary calls counted (./boundary.mjs).
+  {
+    const glue = path.join(buildDir, "index.boundary.js");
+    derived.push({
+      name: "edgelink-boundary",
+      ...shim("edgelink-boundary", BOUNDARY_MAIN(rel(glue)), [
+        { type: "ESModule", path: glue, contents: patchGlue(path.join(buildDir, "index.js")) },
+        edgelinkFiles[1],
+        lib("counting.mjs"),
+      ]),
+      durableObjects: claims,
+    });
+  }
+  const keep = new Set(["edgelink", "seeder", ...Object.keys(extraBuilds).flatMap((n) => [n, `${n}-cached`, `${n}-boundary`])]);
+  const workers = [
+    {
+      name: "edgelink",
+      modulesRoot: ROOT,
+      modules: edgelinkFiles.map((f) => ({ ...f })),
+      durableObjects: { SLUG_CLAIMS: "SlugClaim" },
+    },
+    {
+      name: "ceiling",
+      modulesRoot: ROOT,
+      modules: [{ type: "ESModule", path: path.join(ROOT, "bench/workers/ceiling.mjs") }],
+    },
+    { name: "jspeer", modulesRoot: ROOT, modules: [jspeerFile] },
+    {
+      name: "seeder",
+      modulesRoot: ROOT,
+      modules: [{ type: "ESModule", path: path.join(ROOT, "bench/workers/seeder.mjs") }],
+    },
+    ...derived.map((d) => ({
+      name: d.name,
+      modulesRoot: ROOT,
+      modules: [d.main, ...d.files],
+      durableObjects: d.durableObjects,
+    })),
+  ]
+    .filter((w) => keep.has(w.name) || !only || only.includes(w.name))
+    .map((w) => ({
+      ...common,
+      ...w,
+      bindings: w.name === "ceiling" ? { LOCATION: location } : vars,
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    }));
+  const persist = persistDir
+    ? {
+        kvPersist: path.join(persistDir, "kv"),
+        d1Persist: path.join(persistDir, "d1"),
+        durableObjectsPersist: path.join(persistDir, "do"),
+      }
+    : {};
+  const mf = new Miniflare({
+    workers,
+    ...persist,
+    host: "127.0.0.1",
+    port: 0,
+    logRequests: false,
+    ...(inspector ? { inspectorPort: 0 } : {}),
+    cf: false,
+    log: new Log(LogLevel.WARN),
+  });
+  await mf.ready;
+  const urls = {};
+  for (const w of workers) urls[w.name] = await mf.unsafeGetDirectURL(w.name);
+  return {
+    mf,
+    names: workers.map((w) => w.name),
+    url: (name) => {
+      if (!urls[name]) throw new Error(`no worker ${name}`);
+      return urls[name].href.replace(/\/$/, "");
+    },
+    workerdPid: () => findWorkerd(process.pid),
+    dispose: () => mf.dispose(),
+  };
+}
+
+// The workerd process miniflare started (a descendant of this Node process).
+export function findWorkerd(ancestor) {
+  const children = new Map();
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push({ pid: Number(pid), comm });
+    } catch {}
+  }
+  const queue = [ancestor];
+  while (queue.length) {
+    const p = queue.shift();
+    for (const c of children.get(p) ?? []) {
+      if (c.comm === "workerd") return c.pid;
+      queue.push(c.pid);
+    }
+  }
+  return null;
+}
+
+// CPU time (user + system) of a process, in microseconds.
+export function cpuMicros(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1e6) / 100; // CLK_TCK is 100 on Linux
+}
+
+// Applies migrations/*.sql to the shared D1 database, in order.
+export async function applyMigrations(mf, root = ROOT) {
+  const db = await mf.getD1Database("DB", "edgelink");
+  const dir = path.join(root, "migrations");
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    // Comments dropped (none of edgelink's migrations has "--" inside a string literal).
+    const sql = fs.readFileSync(path.join(dir, file), "utf8").replace(/--[^\n]*/g, "");
+    const stmts = sql
+      .split(/;\s*(?:\n|$)/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await db.batch(stmts.map((s) => db.prepare(s)));
+  }
+}

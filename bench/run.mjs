@@ -1,0 +1,435 @@
+#!/usr/bin/env node
+// `make bench`: edgelink's release Worker measured in the local workerd runtime, driven through
+// miniflare's JS API (see BENCHMARKS.md for the method). Prints figures; never fails for being
+// slow. Results also go to target/bench/results.json and target/bench/results.md.
+//
+// Environment (all optional):
+//   BENCH_ROUNDS=5        interleaved rounds per scenario (A B C … A B C …)
+//   BENCH_SECONDS=3       seconds of load per contender per round (after a warm-up run)
+//   BENCH_CONNS=16        wrk connections (one wrk thread; the other core is workerd's)
+//   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
+//   BENCH_ONLY=bundle,work,redirect,api,profile   sections to run (default: all)
+//   BENCH_BUILD=build     the build directory to measure
+//   BENCH_TWIGGY_BUILD=0  do not build a copy with names for twiggy when the build is stripped
+import fs from "node:fs";
+import path from "node:path";
+import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
+import { ensureWrk } from "./lib/load.mjs";
+import { interleaved, measure, pairedRatio, summarizeRuns } from "./lib/compare.mjs";
+import { callsPerRequest, countCalls, summarize } from "./lib/count-client.mjs";
+import { crateSizes, haveTwiggy, sizes, startup, twiggyTop } from "./lib/bundle.mjs";
+import { ensureNode24 } from "./lib/node24.mjs";
+import { buildVariant } from "./lib/variants.mjs";
+import { boundaryPerRequest } from "./lib/boundary.mjs";
+import { byKind, profileWorker, selfTimes } from "./lib/inspector.mjs";
+
+const env = process.env;
+const cfg = {
+  rounds: Number(env.BENCH_ROUNDS ?? 5),
+  seconds: Number(env.BENCH_SECONDS ?? 3),
+  conns: Number(env.BENCH_CONNS ?? 16),
+  listLinks: Number(env.BENCH_LIST_LINKS ?? 10000),
+  only: (env.BENCH_ONLY ?? "bundle,work,redirect,api,profile").split(","),
+  build: path.resolve(ROOT, env.BENCH_BUILD ?? "build"),
+};
+const OUT = path.join(ROOT, "target/bench");
+fs.mkdirSync(OUT, { recursive: true });
+const results = { when: new Date().toISOString(), cfg, machine: machine() };
+const md = [];
+const say = (s = "") => {
+  console.log(s);
+  md.push(s);
+};
+
+function machine() {
+  const cpus = fs.readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/gm) ?? [];
+  return {
+    cpus: cpus.length,
+    model: (cpus[0] ?? "").replace(/^model name\s*:\s*/, ""),
+    node: process.version,
+    loadavg: fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
+  };
+}
+
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
+const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
+
+// ---------------------------------------------------------------------------------------------
+// Bundle
+
+async function bundleSection() {
+  say("## Bundle");
+  say();
+  const s = sizes(cfg.build);
+  results.bundle = { sizes: s };
+  say(`| file | raw | gzip -9 |`);
+  say(`|---|---|---|`);
+  say(`| index_bg.wasm | ${f0(s.wasmRaw)} B (${kb(s.wasmRaw)}) | ${f0(s.wasmGzip)} B (${kb(s.wasmGzip)}) |`);
+  say(`| index.js (glue) | ${f0(s.jsRaw)} B | ${f0(s.jsGzip)} B |`);
+  say();
+  say(`wasm sections: code ${f0(s.code)} B, data ${f0(s.data)} B, names ${f0(s.names)} B`);
+  say();
+  const node = ensureNode24();
+  if (node) {
+    const wasm = path.join(cfg.build, "index_bg.wasm");
+    const lazy = await startup(wasm, node, { samples: 20 });
+    const eager = await startup(wasm, node, { samples: 20, eager: true });
+    results.bundle.startup = { lazy, eager, node: "24" };
+    say(`Start-up in Node 24's V8 (median of 20 fresh processes):`);
+    say();
+    say(`| compilation | compile | instantiate | total |`);
+    say(`|---|---|---|---|`);
+    say(`| lazy (V8 default) | ${f2(lazy.compileMs)} ms | ${f2(lazy.instantiateMs)} ms | ${f2(lazy.totalMs)} ms |`);
+    say(`| eager (--no-wasm-lazy-compilation) | ${f2(eager.compileMs)} ms | ${f2(eager.instantiateMs)} ms | ${f2(eager.totalMs)} ms |`);
+    say();
+  } else {
+    say("(Node 24 unavailable: start-up time not measured)");
+  }
+  if (haveTwiggy()) {
+    // A stripped build has no names for twiggy: read the same profile built with its names.
+    let wasmForNames = path.join(cfg.build, "index_bg.wasm");
+    if (s.names < 20_000 && env.BENCH_TWIGGY_BUILD !== "0") {
+      say("(the build has no names section: twiggy reads `oz+O (named)` from `make bench-profiles`, the same code with names, built under target/bench/profiles/)");
+      say();
+      wasmForNames = path.join(buildVariant("oz+O (named)", { log: (m) => process.stderr.write(m + "\n") }), "index_bg.wasm");
+    }
+    const t = twiggyTop(wasmForNames, 15);
+    const crates = crateSizes(t.all).slice(0, 15);
+    results.bundle.twiggyTop = t.top;
+    results.bundle.crates = crates;
+    say("twiggy top (shallow bytes):");
+    say();
+    say("| bytes | % | item |");
+    say("|---|---|---|");
+    for (const r of t.top) say(`| ${f0(r.shallow_size)} | ${r.shallow_size_percent.toFixed(1)} | \`${r.name.slice(0, 90)}\` |`);
+    say();
+    say("By crate (twiggy's items grouped by name; generic code is charged to the impl's crate):");
+    say();
+    say("| bytes | crate |");
+    say("|---|---|");
+    for (const [c, b] of crates) say(`| ${f0(b)} | ${c} |`);
+    say();
+  } else {
+    say("(twiggy not installed: `cargo install twiggy` for the size breakdown)");
+    say();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime and seed data
+
+async function api(base, method, p, { token, body } = {}) {
+  const r = await fetch(base + p, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: "manual",
+  });
+  const text = await r.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: r.status, json, text };
+}
+
+async function must(res, status, what) {
+  const r = await res;
+  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.text}`);
+  return r.json;
+}
+
+const ADMIN = `bench-${Math.random().toString(36).slice(2)}`;
+const HIT = "bench-hit";
+const GONE = "bench-gone";
+const MISS = "bench-miss";
+const HIT_URL = "https://example.com/landing/spring-sale?utm_source=edgelink&utm_medium=bench";
+
+async function seedRedirects(rt) {
+  const E = rt.url("edgelink");
+  const user = await must(api(E, "POST", "/api/admin/users", { token: ADMIN, body: { email: "redirects@bench.example" } }), 201, "create user");
+  const hit = await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: HIT_URL, slug: HIT } }), 201, "create hit link");
+  await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: "https://example.com/gone", slug: GONE } }), 201, "create inactive link");
+  await must(api(E, "POST", `/api/admin/links/${GONE}/flag`, { token: ADMIN, body: { reason: "spam" } }), 200, "flag link");
+  return { user, location: hit.url };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work per request
+
+async function workSection(rt, user) {
+  say("## Work per request (binding calls, counted in the runtime)");
+  say();
+  say("| request | status | KV reads | KV writes | D1 calls (queries) | Durable Object calls | other | calls seen |");
+  say("|---|---|---|---|---|---|---|---|");
+  const E = rt.url("edgelink-counted");
+  const rows = [];
+  const row = (label, status, r) => {
+    const s = summarize(r.perRequest);
+    rows.push({ label, status, ...s, perRequest: r.perRequest, detail: r.detail.slice(0, 12) });
+    const calls = Object.entries(r.perRequest)
+      .map(([k, v]) => `${k}×${+v.toFixed(2)}`)
+      .join(", ");
+    say(`| ${label} | ${status} | ${f2(s.kvReads)} | ${f2(s.kvWrites)} | ${f2(s.d1)} (${f2(s.d1Queries)}) | ${f2(s.durableObject)} | ${f2(s.other)} | ${calls || "none"} |`);
+  };
+  row("edgelink GET /<hit>", 302, await callsPerRequest(E, `/${HIT}`, { n: 20, expectStatus: 302 }));
+  row("edgelink HEAD /<hit>", 302, await callsPerRequest(E, `/${HIT}`, { n: 5, init: { method: "HEAD" }, expectStatus: 302 }));
+  row("edgelink GET /<miss>", 404, await callsPerRequest(E, `/${MISS}`, { n: 20, expectStatus: 404 }));
+  row("edgelink GET /<inactive>", 410, await callsPerRequest(E, `/${GONE}`, { n: 20, expectStatus: 410 }));
+  row("edgelink GET /<invalid slug> (`/a`)", 404, await callsPerRequest(E, `/a`, { n: 5, expectStatus: 404 }));
+  row("JS peer GET /<hit>", 302, await callsPerRequest(rt.url("jspeer-counted"), `/${HIT}`, { n: 20, expectStatus: 302 }));
+  // API calls, once each, with everything they leave in waitUntil.
+  const one = async (label, status, fn) => {
+    const c = await countCalls(E, fn);
+    const per = {};
+    for (const [k, v] of Object.entries(c.calls)) per[k] = v / Math.max(1, c.requests);
+    row(label, status, { perRequest: per, detail: c.detail });
+  };
+  await one("edgelink POST /api/links (create)", 201, async () => {
+    await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: "https://example.com/w", slug: "bench-work" } }), 201, "create");
+  });
+  await one("edgelink PATCH /api/links/<slug>", 200, async () => {
+    await must(api(E, "PATCH", "/api/links/bench-work", { token: user.api_key, body: { url: "https://example.com/w2" } }), 200, "update");
+  });
+  await one("edgelink GET /api/links?limit=20", 200, async () => {
+    await must(api(E, "GET", "/api/links?limit=20", { token: user.api_key }), 200, "list");
+  });
+  say();
+  const hit = rows[0];
+  const ok = hit.kvReads === 1 && hit.kvWrites === 0 && hit.d1 === 0 && hit.durableObject === 0 && hit.other === 0;
+  say(`Redirect hit: ${ok ? "exactly 1 KV read, 0 D1, nothing else ✔" : "NOT the expected 1 KV read / 0 D1 ✘"} — calls seen: ${hit.detail.slice(0, 1).join("; ")}`);
+  say();
+  results.work = rows;
+
+  // One level down: calls across the wasm↔JS boundary (the wasm-bindgen glue) per redirect.
+  say("### wasm↔JS boundary calls per redirect (edgelink's glue, counted)");
+  say();
+  const B = rt.url("edgelink-boundary");
+  const b = {};
+  for (const [label, p] of [["hit", `/${HIT}`], ["miss", `/${MISS}`], ["inactive", `/${GONE}`]]) b[label] = await boundaryPerRequest(B, p);
+  results.boundary = b;
+  say("| redirect | wasm → JS (imports) | JS → wasm (exports) |");
+  say("|---|---|---|");
+  for (const [label, x] of Object.entries(b)) say(`| ${label} | ${f2(x.importCalls)} | ${f2(x.exportCalls)} |`);
+  say();
+  say("Per hit, by glue function (what it does, from the glue's source):");
+  say();
+  say("| calls | direction | function | body |");
+  say("|---|---|---|---|");
+  for (const x of b.hit.imports) say(`| ${f2(x.perRequest)} | wasm→JS | \`${x.name.replace(/_[0-9a-f]{16}$/, "")}\` | \`${(x.src ?? "").slice(0, 70).replace(/\|/g, "\\|")}\` |`);
+  for (const x of b.hit.exports) say(`| ${f2(x.perRequest)} | JS→wasm | \`${x.name.replace(/_h[0-9a-f]{16}(_\d+)?$/, "")}\` | |`);
+  say();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redirects: contenders interleaved
+
+const run = (opts = {}) => ({ rounds: cfg.rounds, seconds: cfg.seconds, connections: cfg.conns, scratch: OUT, ...opts });
+
+const LABELS = {
+  ceiling: "ceiling (JS, 302, no KV)",
+  jspeer: "JS peer (KV get json)",
+  edgelink: "edgelink (release wasm)",
+  "jspeer-cached": "JS peer, KV cached in isolate",
+  "edgelink-cached": "edgelink, KV cached in isolate",
+};
+
+// Ratios are medians of the per-round ratios (each round's contenders ran back to back).
+function table(summary) {
+  say("| contender | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer | req/s vs ceiling | p99 vs ceiling |");
+  say("|---|---|---|---|---|---|---|---|---|---|");
+  for (const [c, s] of Object.entries(summary)) {
+    const peer = c.endsWith("-cached") ? "jspeer-cached" : "jspeer";
+    const r = (b, key) => (summary[b] ? `${f2(pairedRatio(summary, c, b, key))}×` : "–");
+    say(
+      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${r(peer, "rps")} | ${r(peer, "p99")} | ${r(peer, "cpuUs")} | ${r("ceiling", "rps")} | ${r("ceiling", "p99")} |` +
+        (s.unexpected ? ` ⚠ ${s.unexpected} unexpected responses` : ""),
+    );
+  }
+  say();
+}
+
+async function redirectSection(rt) {
+  say(`## Redirects (${cfg.rounds} interleaved rounds × ${cfg.seconds} s per contender, wrk -t1 -c${cfg.conns}; medians)`);
+  say();
+  const all = ["ceiling", "jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
+  const peers = ["jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
+  results.redirect = {};
+  for (const [label, p, contenders, expect] of [
+    ["hit (302)", `/${HIT}`, all, 302],
+    ["miss (404)", `/${MISS}`, peers, 404],
+    ["inactive (410)", `/${GONE}`, peers, 410],
+  ]) {
+    const s = await interleaved(rt, p, contenders, expect, run({ label }));
+    results.redirect[label] = s;
+    say(`### ${label}`);
+    say();
+    table(s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile (V8 sampling profiler through workerd's inspector): where a redirect's time goes
+
+async function profileSection() {
+  say("## Where a redirect's CPU time goes (V8 sampling profiler in workerd, KV cached in the isolate)");
+  say();
+  const rt = await startRuntime({ buildDir: cfg.build, adminToken: ADMIN, location: HIT_URL, inspector: true, only: ["jspeer-cached", "edgelink-cached"] });
+  results.profile = {};
+  try {
+    await applyMigrations(rt.mf);
+    await seedRedirects(rt);
+    for (const n of ["edgelink-cached", "jspeer-cached"]) {
+      await measure(rt, n, `/${HIT}`, run({ seconds: 1 }));
+      let w;
+      const prof = await profileWorker(rt.mf, n, async () => {
+        w = await measure(rt, n, `/${HIT}`, run());
+      });
+      fs.writeFileSync(path.join(OUT, `${n}.cpuprofile`), JSON.stringify(prof));
+      const rows = selfTimes(prof);
+      const k = byKind(rows);
+      const per = (ms) => (ms * 1000) / w.requests;
+      results.profile[n] = { requests: w.requests, rps: w.rps, perRequestUs: Object.fromEntries(Object.entries(k).map(([a, v]) => [a, per(v)])), top: rows.slice(0, 20) };
+      say(`**${LABELS[n]}** — ${f0(w.rps)} req/s while profiled; self time per request: wasm ${f0(per(k.wasm))} µs, JS ${f0(per(k.js))} µs, runtime/native ${f0(per(k.runtime))} µs, GC ${f0(per(k.gc))} µs, idle ${f0(per(k.idle))} µs`);
+      say();
+      say("| self µs/req | % | kind | function |");
+      say("|---|---|---|---|");
+      for (const r of rows.slice(0, 12)) say(`| ${f0(per(r.selfMs))} | ${r.pct.toFixed(1)} | ${r.kind} | \`${r.name.slice(0, 100)}\` |`);
+      say();
+    }
+    say(`(profiles: target/bench/*.cpuprofile, open in Chrome DevTools; sampling every 100 µs slows the worker, so compare shares, not req/s)`);
+    say();
+  } finally {
+    await rt.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+// A user with `n` links: one created through the API (the template), the rest bulk-written into
+// KV and D1 by the seeder worker in edgelink's stored form (creating 10,000 through the API takes
+// minutes in the local runtime, where each create spins up a new Durable Object).
+async function seedList(rt, n) {
+  const E = rt.url("edgelink");
+  const user = await must(api(E, "POST", "/api/admin/users", { token: ADMIN, body: { email: "lister@bench.example" } }), 201, "create list user");
+  const prefix = "l-";
+  const last = `${prefix}${String(n - 1).padStart(6, "0")}`;
+  await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: `https://example.com/list/${n - 1}`, slug: last } }), 201, "create template link");
+  const kv = await rt.mf.getKVNamespace("LINKS", "edgelink");
+  const { value, metadata } = await kv.getWithMetadata(`link:${last}`, "json");
+  const db = await rt.mf.getD1Database("DB", "edgelink");
+  let row = null;
+  for (let i = 0; i < 400 && !row; i++) {
+    row = await db.prepare("SELECT * FROM links WHERE slug = ?").bind(last).first();
+    if (!row) await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!row) throw new Error("template link never reached D1");
+  const t0 = performance.now();
+  const r = await fetch(rt.url("seeder") + "/seed", {
+    method: "POST",
+    body: JSON.stringify({ template: { value, metadata, row }, n: n - 1, prefix, baseMs: Date.now() - 10 * 86_400_000 }),
+  });
+  if (!r.ok) throw new Error(`seed: ${r.status} ${await r.text()}`);
+  const secs = (performance.now() - t0) / 1000;
+  const rows = (await db.prepare("SELECT COUNT(*) AS n FROM links WHERE user_id = ?").bind(user.id).first()).n;
+  if (rows !== n) throw new Error(`seeded ${rows} D1 rows, expected ${n}`);
+  return { user, secs, rows };
+}
+
+async function apiSection(rt, redirectUser) {
+  say(`## API (${cfg.rounds} rounds × ${cfg.seconds} s, wrk -t1 -c${cfg.conns}; medians)`);
+  say();
+  results.api = {};
+  const rows = [];
+  const auth = (key) => `wrk.headers["Authorization"] = "Bearer ${key}"\nwrk.headers["Content-Type"] = "application/json"\n`;
+  const runRounds = async (label, p, luaFor, expect) => {
+    const rs = [];
+    for (let round = 0; round < cfg.rounds; round++) rs.push(await measure(rt, "edgelink", p, run({ lua: luaFor(round) })));
+    const s = summarizeRuns(rs, expect);
+    results.api[label] = s;
+    rows.push([label, s]);
+    process.stderr.write(`  api: ${label} done\n`);
+  };
+
+  // Create: unique slugs, a new prefix each round.
+  await runRounds("create `POST /api/links`", "/api/links", (round) =>
+    auth(redirectUser.api_key) +
+    `local n = 0\nfunction request()\n  n = n + 1\n  local slug = "c${round}-" .. n\n` +
+    `  return wrk.format("POST", "/api/links", nil, '{"url":"https://example.com/c/' .. slug .. '","slug":"' .. slug .. '"}')\nend\n`,
+  201);
+
+  const seeded = await seedList(rt, cfg.listLinks);
+  results.api.seed = { links: cfg.listLinks, seconds: seeded.secs, d1Rows: seeded.rows };
+  process.stderr.write(`  api: seeded ${cfg.listLinks} links in ${seeded.secs.toFixed(1)} s\n`);
+  const lister = seeded.user;
+
+  // Update: PATCH the list user's links in turn (one writer per slug: spread over many slugs).
+  await runRounds("update `PATCH /api/links/{slug}`", "/api/links", (round) =>
+    auth(lister.api_key) +
+    `local n = ${round * 100000}\nfunction request()\n  n = n + 1\n  local slug = string.format("l-%06d", n % ${cfg.listLinks})\n` +
+    `  return wrk.format("PATCH", "/api/links/" .. slug, nil, '{"url":"https://example.com/u/' .. n .. '"}')\nend\n`,
+  200);
+
+  // List: first page, and a deep page (cursor after 90 % of the links).
+  await runRounds(`list, first page (\`limit=20\`, ${cfg.listLinks.toLocaleString("en-US")} links)`, "/api/links?limit=20", () => auth(lister.api_key), 200);
+  let cursor = null;
+  const depth = Math.floor((cfg.listLinks * 0.9) / 100);
+  for (let i = 0; i < depth; i++) {
+    const page = await must(api(rt.url("edgelink"), "GET", `/api/links?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token: lister.api_key }), 200, "page");
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  const deepPath = `/api/links?limit=20&cursor=${encodeURIComponent(cursor ?? "")}`;
+  await runRounds(`list, deep page (after ${(depth * 100).toLocaleString("en-US")} links)`, deepPath, () => auth(lister.api_key), 200);
+
+  say("| call | req/s | p50 ms | p99 ms | workerd CPU µs/req |");
+  say("|---|---|---|---|---|");
+  for (const [label, s] of rows) {
+    say(`| ${label} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} |` + (s.unexpected ? ` ⚠ ${s.unexpected} unexpected responses` : ""));
+  }
+  say();
+  say(`The list user's ${cfg.listLinks.toLocaleString("en-US")} links: 1 created through the API, the rest written in edgelink's stored form (KV value + metadata, D1 row) by the seeder worker in ${seeded.secs.toFixed(1)} s.`);
+  say();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  for (const f of ["index.js", "index_bg.wasm"]) {
+    if (!fs.existsSync(path.join(cfg.build, f))) throw new Error(`${cfg.build}/${f} missing: run make build`);
+  }
+  say(`# edgelink benchmark — ${results.when}`);
+  say();
+  say(`Machine: ${results.machine.cpus} × ${results.machine.model}; load average at start ${results.machine.loadavg}; ` +
+    `wrk: ${ensureWrk()}; miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"))).version}; build: ${path.relative(ROOT, cfg.build)}`);
+  say();
+  if (cfg.only.includes("bundle")) await bundleSection();
+  const needRuntime = ["work", "redirect", "api"].some((s) => cfg.only.includes(s));
+  if (needRuntime) {
+    const started = performance.now();
+    const rt = await startRuntime({ buildDir: cfg.build, adminToken: ADMIN, location: HIT_URL });
+    try {
+      await applyMigrations(rt.mf);
+      const { user, location } = await seedRedirects(rt);
+      if (location !== HIT_URL) throw new Error(`stored URL ${location} differs from the ceiling's ${HIT_URL}`);
+      say(`(workerd started and seeded in ${((performance.now() - started) / 1000).toFixed(1)} s; workerd pid ${rt.workerdPid()})`);
+      say();
+      if (cfg.only.includes("work")) await workSection(rt, user);
+      if (cfg.only.includes("redirect")) await redirectSection(rt);
+      if (cfg.only.includes("api")) await apiSection(rt, user);
+    } finally {
+      await rt.dispose();
+    }
+  }
+  if (cfg.only.includes("profile")) await profileSection();
+  fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(results, null, 2));
+  fs.writeFileSync(path.join(OUT, "results.md"), md.join("\n") + "\n");
+  console.log(`(written: ${path.relative(ROOT, path.join(OUT, "results.md"))}, results.json)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
