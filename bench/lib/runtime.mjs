@@ -54,7 +54,16 @@ export async function startRuntime({
   inspector = false,
 } = {}) {
   const date = compatibilityDate();
-  const vars = { ...wranglerVars(), ...extraVars, ADMIN_TOKEN: adminToken };
+  // Click analytics as shipped: an Analytics Engine dataset and the click queue (consumed by the
+  // edgelink worker into the roll-up). BENCH_ANALYTICS=off leaves both bindings out, so the
+  // redirect records nothing (the Worker skips a missing binding).
+  const analytics = process.env.BENCH_ANALYTICS !== "off";
+  const vars = {
+    ...wranglerVars(),
+    ...(analytics ? { ANALYTICS_SALT: "bench-salt" } : {}),
+    ...extraVars,
+    ADMIN_TOKEN: adminToken,
+  };
   const rel = (p) => path.relative(path.join(ROOT, "bench/.gen"), p);
   const edgelinkFiles = [
     { type: "ESModule", path: path.join(buildDir, "index.js") },
@@ -66,6 +75,12 @@ export async function startRuntime({
     compatibilityDate: date,
     kvNamespaces: { LINKS: "edgelink-links-bench" },
     d1Databases: { DB: "edgelink-db-bench" },
+    ...(analytics
+      ? {
+          analyticsEngineDatasets: { CLICKS: { dataset: "edgelink_clicks" } },
+          queueProducers: { CLICK_QUEUE: { queueName: "edgelink-clicks" } },
+        }
+      : {}),
   };
   const claims = { SLUG_CLAIMS: { className: "SlugClaim", scriptName: "edgelink" } };
   const wrappers = {
@@ -158,6 +173,9 @@ export async function startRuntime({
       modulesRoot: ROOT,
       modules: edgelinkFiles.map((f) => ({ ...f })),
       durableObjects: { SLUG_CLAIMS: "SlugClaim" },
+      ...(analytics
+        ? { queueConsumers: { "edgelink-clicks": { maxBatchSize: 100, maxBatchTimeout: 5 } } }
+        : {}),
     },
     {
       name: "ceiling",
