@@ -90,7 +90,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 .dev.vars:
 	@echo "ADMIN_TOKEN=dev-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" > $@
 	@echo "ANALYTICS_SALT=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >> $@
-	@echo "wrote .dev.vars with a new local ADMIN_TOKEN"
+	@echo "wrote .dev.vars with a new local ADMIN_TOKEN and ANALYTICS_SALT"
 
 lint:
 	cargo fmt --check
