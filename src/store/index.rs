@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{error as d1, json_param, run_batch, Rows};
 use super::StoreError;
 use crate::account::{User, UserId};
 use crate::history::HistoryEntry;
@@ -470,11 +471,7 @@ impl Index {
         sql: &str,
         rows: &[T],
     ) -> Result<D1PreparedStatement, StoreError> {
-        let json = serde_json::to_string(rows).map_err(|e| StoreError::Index(e.to_string()))?;
-        self.db
-            .prepare(sql)
-            .bind(&[JsValue::from_str(&json)])
-            .map_err(d1)
+        self.db.prepare(sql).bind(&[json_param(rows)?]).map_err(d1)
     }
 
     /// Deletes the rows of expired links KV dropped, each only at or below the version seen.
@@ -563,12 +560,7 @@ impl Index {
                 .bind(&[JsValue::from_str(after)]),
         }
         .map_err(d1)?;
-        statement
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<IndexedVersion>()
-            .map_err(d1)
+        statement.rows::<IndexedVersion>().await
     }
 
     /// A page of all users, newest first, with their link counts.
@@ -587,12 +579,7 @@ impl Index {
             ]),
         }
         .map_err(d1)?;
-        statement
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<UserRow>()
-            .map_err(d1)
+        statement.rows::<UserRow>().await
     }
 
     /// A page of every link with its owner's email, filtered.
@@ -616,11 +603,8 @@ impl Index {
             .prepare(query.sql.as_str())
             .bind(&params)
             .map_err(d1)?
-            .all()
+            .rows::<T>()
             .await
-            .map_err(d1)?
-            .results::<T>()
-            .map_err(d1)
     }
 
     pub async fn count_links(&self) -> Result<u64, StoreError> {
@@ -628,14 +612,7 @@ impl Index {
         struct Count {
             n: u64,
         }
-        let rows = self
-            .db
-            .prepare(COUNT_LINKS)
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<Count>()
-            .map_err(d1)?;
+        let rows = self.db.prepare(COUNT_LINKS).rows::<Count>().await?;
         Ok(rows.first().map_or(0, |c| c.n))
     }
 
@@ -658,25 +635,13 @@ impl Index {
     }
 
     async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<(), StoreError> {
-        if statements.is_empty() {
-            return Ok(());
-        }
-        for result in self.db.batch(statements).await.map_err(d1)? {
-            if let Some(e) = result.error() {
-                return Err(StoreError::Index(e));
-            }
-        }
-        Ok(())
+        run_batch(&self.db, statements).await
     }
 }
 
 /// Versions are below 2^53, so a JS number holds them exactly.
 fn version(v: Version) -> JsValue {
     JsValue::from_f64(v.get() as f64)
-}
-
-fn d1(e: worker::Error) -> StoreError {
-    StoreError::Index(e.to_string())
 }
 
 #[cfg(test)]

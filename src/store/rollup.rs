@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
+use super::d1::{error as d1, json_param, run_batch, Rows};
 use super::StoreError;
 use crate::account::UserId;
 use crate::analytics::{Click, DateRange, Group, DIMENSIONS, TOTAL};
@@ -183,12 +184,7 @@ impl Rollup {
                     .map_err(d1)?,
             );
         }
-        for result in self.db.batch(statements).await.map_err(d1)? {
-            if let Some(e) = result.error() {
-                return Err(StoreError::Index(e));
-            }
-        }
-        Ok(())
+        run_batch(&self.db, statements).await
     }
 
     /// `(total, unique visitors, groups)` of one link over a range.
@@ -216,12 +212,7 @@ impl Rollup {
             }
         }
         .map_err(d1)?;
-        let groups = statement
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<GroupCount>()
-            .map_err(d1)?;
+        let groups = statement.rows::<GroupCount>().await?;
         Ok((total, unique, groups))
     }
 
@@ -241,11 +232,8 @@ impl Rollup {
                 JsValue::from_f64(f64::from(limit)),
             ])
             .map_err(d1)?
-            .all()
+            .rows::<TopLink>()
             .await
-            .map_err(d1)?
-            .results::<TopLink>()
-            .map_err(d1)
     }
 
     /// People's clicks of each `(slug, first day)` since that day, in one query.
@@ -263,11 +251,8 @@ impl Rollup {
             .prepare(CLICKS_SINCE)
             .bind(&[JsValue::from_str(&json)])
             .map_err(d1)?
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<SlugClicks>()
-            .map_err(d1)?;
+            .rows::<SlugClicks>()
+            .await?;
         Ok(rows.into_iter().map(|r| (r.slug, r.clicks)).collect())
     }
 
@@ -295,24 +280,10 @@ impl Rollup {
             .prepare(sql)
             .bind(params)
             .map_err(d1)?
-            .all()
-            .await
-            .map_err(d1)?
-            .results::<Count>()
-            .map_err(d1)?;
+            .rows::<Count>()
+            .await?;
         Ok(rows.first().map_or(0, |c| c.n))
     }
-}
-
-/// Rows as one JSON array parameter, unpacked by `json_each`.
-fn json_param<T: Serialize>(rows: &[T]) -> Result<JsValue, StoreError> {
-    serde_json::to_string(rows)
-        .map(|s| JsValue::from_str(&s))
-        .map_err(|e| StoreError::Index(e.to_string()))
-}
-
-fn d1(e: worker::Error) -> StoreError {
-    StoreError::Index(e.to_string())
 }
 
 #[cfg(test)]
