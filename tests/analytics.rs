@@ -24,7 +24,7 @@ use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{app, poll_for, random_alnum, random_slug, sql_str, utc_date, Resp, User};
+use common::{app, group_list, poll_for, random_alnum, random_slug, sql_str, utc_date, Resp, User};
 use serde_json::{json, Value};
 
 /// The queue consumer batches for up to 5 s; the CLI queries that poll take a second or two.
@@ -432,21 +432,6 @@ fn groups(stats: &Value) -> BTreeMap<String, u64> {
         );
     }
     out
-}
-
-/// `groups` in order, as (key, clicks).
-fn group_list(stats: &Value) -> Vec<(String, u64)> {
-    stats["groups"]
-        .as_array()
-        .expect("groups array")
-        .iter()
-        .map(|g| {
-            (
-                g["key"].as_str().expect("key").to_owned(),
-                g["clicks"].as_u64().expect("clicks"),
-            )
-        })
-        .collect()
 }
 
 fn link_clicks(user: &User, slug: &str) -> Value {

@@ -26,7 +26,7 @@ use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-use common::{random_slug, shift_date, url_encode, utc_date, Resp, TestApp, User};
+use common::{group_list, random_slug, shift_date, url_encode, utc_date, Resp, TestApp, User};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "acct123";
@@ -366,20 +366,6 @@ fn stats(token: &str, slug: &str, query: &str) -> Value {
         );
     }
     resp.json()
-}
-
-fn group_list(stats: &Value) -> Vec<(String, u64)> {
-    stats["groups"]
-        .as_array()
-        .expect("groups array")
-        .iter()
-        .map(|g| {
-            (
-                g["key"].as_str().expect("key").to_owned(),
-                g["clicks"].as_u64().expect("clicks"),
-            )
-        })
-        .collect()
 }
 
 fn pairs(v: &[(&str, u64)]) -> Vec<(String, u64)> {

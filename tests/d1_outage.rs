@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{
-    app, expected_d1_row, poll_until, random_slug, sql_str, User, BACKGROUND_DEADLINE,
+    app, expected_d1_row, poll_until, random_slug, slug_of, sql_str, User, BACKGROUND_DEADLINE,
     D1_LINK_COLUMNS,
 };
 use serde_json::{json, Value};
@@ -35,10 +35,6 @@ fn expected_rows(live: &[&Value]) -> BTreeMap<String, Value> {
     live.iter()
         .map(|l| (l["slug"].as_str().unwrap().to_owned(), expected_d1_row(l)))
         .collect()
-}
-
-fn slug_of(link: &Value) -> String {
-    link["slug"].as_str().expect("slug").to_owned()
 }
 
 fn create(user: &User, body: Value) -> Value {

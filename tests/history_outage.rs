@@ -9,29 +9,12 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{
-    app, expected_d1_row, poll_for, poll_until, random_slug, sql_str, stored_form, User,
-    BACKGROUND_DEADLINE, D1_LINK_COLUMNS,
+    app, expected_d1_row, poll_for, poll_until, random_slug, sql_str, stored_form, version_of,
+    User, BACKGROUND_DEADLINE, D1_LINK_COLUMNS,
 };
 use serde_json::{json, Value};
 
 const FREQUENT: &str = "*/5 * * * *";
-
-fn version_of(link: &Value) -> u64 {
-    link["version"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("version in {link}"))
-}
-
-#[track_caller]
-fn patch_ok(user: &User, slug: &str, body: Value) -> Value {
-    let resp = app().patch(
-        &format!("/api/links/{slug}"),
-        Some(&user.api_key),
-        &body.to_string(),
-    );
-    resp.assert_status(200);
-    resp.json()
-}
 
 /// The `link_history` rows in D1 of each slug, by version (one CLI call for both).
 fn d1_histories(slugs: [&str; 2]) -> [Vec<Value>; 2] {
@@ -117,7 +100,7 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
             &json!({ "url": format!("https://example.com/{slug}/0"), "slug": slug }),
         )];
         for i in 1..=2 {
-            list.push(patch_ok(
+            list.push(app().patch_link_ok(
                 &user,
                 slug,
                 json!({ "url": format!("https://example.com/{slug}/{i}") }),
@@ -142,7 +125,7 @@ fn history_survives_a_d1_outage_without_gaps_or_duplicates() {
                 4 => json!({ "ttl": 3600, "redirect_type": 307 }),
                 _ => json!({ "url": format!("https://example.com/{slug}/{i}"), "archived": true }),
             };
-            let answer = patch_ok(&user, slug, body);
+            let answer = app().patch_link_ok(&user, slug, body);
             answers.get_mut(slug.as_str()).unwrap().push(answer);
         }
     }

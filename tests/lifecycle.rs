@@ -24,9 +24,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{
-    app, assert_link_unavailable, expected_d1_row, now_ms, parse_rfc3339_ms, poll_for, poll_until,
-    random_slug, rfc3339_ms, sql_str, stored_form, Resp, User, BACKGROUND_DEADLINE,
-    D1_LINK_COLUMNS,
+    app, assert_link_unavailable, expected_d1_row, expires_ms, now_ms, poll_for, poll_until,
+    random_slug, rfc3339_ms, slug_of, sql_str, stored_form, version_of, Resp, User,
+    BACKGROUND_DEADLINE, D1_LINK_COLUMNS,
 };
 use serde_json::{json, Value};
 
@@ -45,41 +45,10 @@ fn create(user: &User, body: Value) -> Value {
 }
 
 #[track_caller]
-fn patch_ok(user: &User, slug: &str, body: Value) -> Value {
-    let resp = app().patch(
-        &format!("/api/links/{slug}"),
-        Some(&user.api_key),
-        &body.to_string(),
-    );
-    resp.assert_status(200);
-    resp.json()
-}
-
-#[track_caller]
 fn get_link(user: &User, slug: &str) -> Value {
     let resp = app().get(&format!("/api/links/{slug}"), Some(&user.api_key));
     resp.assert_status(200);
     resp.json()
-}
-
-fn slug_of(link: &Value) -> String {
-    link["slug"].as_str().expect("slug").to_owned()
-}
-
-fn version_of(link: &Value) -> u64 {
-    link["version"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("version in {link}"))
-}
-
-/// `expires_at` of an API link in unix ms (panics when null).
-#[track_caller]
-fn expires_ms(link: &Value) -> u64 {
-    parse_rfc3339_ms(
-        link["expires_at"]
-            .as_str()
-            .unwrap_or_else(|| panic!("expires_at should be set: {link}")),
-    )
 }
 
 /// The `wrangler kv key list` entry of `link:<slug>` (`{"name"[,"expiration"][,"metadata"]}`).
@@ -297,13 +266,13 @@ fn kv_expiration_follows_expires_at() {
 
     // Moved by a new expires_at.
     let at2 = rfc3339_ms(now_ms() + 2 * DAY_SECS * 1000 + 456);
-    let link = patch_ok(&user, &slug, json!({ "expires_at": at2 }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "expires_at": at2 }));
     assert_eq!(link["expires_at"], json!(at2), "{link}");
     assert_kv_expiration_follows(&link);
 
     // Moved by a ttl.
     let before = now_ms();
-    let link = patch_ok(&user, &slug, json!({ "ttl": 7200 }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "ttl": 7200 }));
     let expires = expires_ms(&link);
     assert!(
         expires + 1000 >= before + 7_200_000 && expires <= now_ms() + 7_200_000 + 1000,
@@ -312,7 +281,7 @@ fn kv_expiration_follows_expires_at() {
     assert_kv_expiration_follows(&link);
 
     // Kept by a write that does not touch the expiry.
-    let link = patch_ok(&user, &slug, json!({ "title": "still expiring" }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "title": "still expiring" }));
     assert_eq!(link["expires_at"], json!(rfc3339_ms(expires)), "{link}");
     let key = assert_kv_expiration_follows(&link);
     assert_eq!(
@@ -322,7 +291,7 @@ fn kv_expiration_follows_expires_at() {
     );
 
     // Removed when the expiry is cleared.
-    let link = patch_ok(&user, &slug, json!({ "expires_at": null }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "expires_at": null }));
     assert_eq!(link["expires_at"], Value::Null, "{link}");
     assert_eq!(
         kv_expiration(&slug),
@@ -348,13 +317,13 @@ fn expired_link_extended_by_patch_redirects_again() {
     assert_link_unavailable(&wait_for_410(&by_at), "expired");
     assert_eq!(get_link(&user, &by_ttl)["expired"], json!(true));
 
-    let revived = patch_ok(&user, &by_ttl, json!({ "ttl": 3600 }));
+    let revived = app().patch_link_ok(&user, &by_ttl, json!({ "ttl": 3600 }));
     assert_eq!(revived["expired"], json!(false), "{revived}");
     assert_redirect(&format!("/{by_ttl}"), 302, "https://example.com/revive-ttl");
     assert_kv_expiration_follows(&revived);
 
     let at = rfc3339_ms(now_ms() + 3_600_000);
-    let revived = patch_ok(&user, &by_at, json!({ "expires_at": at }));
+    let revived = app().patch_link_ok(&user, &by_at, json!({ "expires_at": at }));
     assert_eq!(revived["expired"], json!(false), "{revived}");
     assert_eq!(revived["expires_at"], json!(at));
     assert_redirect(&format!("/{by_at}"), 302, "https://example.com/revive-at");
@@ -470,7 +439,7 @@ fn expiry_after_2038_is_accepted() {
         &user,
         json!({ "url": "https://example.com/2040b", "slug": slug }),
     );
-    let link = patch_ok(&user, &slug, json!({ "expires_at": at }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "expires_at": at }));
     assert_eq!(link["expires_at"], json!(at));
 }
 
@@ -577,14 +546,14 @@ fn disabled_link_answers_410_and_reactivated_link_redirects() {
     );
     assert_redirect(&format!("/{slug}"), 302, "https://example.com/toggle");
 
-    let disabled = patch_ok(&user, &slug, json!({ "state": "disabled" }));
+    let disabled = app().patch_link_ok(&user, &slug, json!({ "state": "disabled" }));
     assert_eq!(disabled["state"], json!("disabled"), "{disabled}");
     assert_eq!(disabled["is_active"], json!(false), "{disabled}");
     assert_unavailable(&slug, "disabled");
     assert_eq!(get_link(&user, &slug)["state"], json!("disabled"));
     wait_for_d1_row(&disabled);
 
-    let active = patch_ok(&user, &slug, json!({ "state": "active" }));
+    let active = app().patch_link_ok(&user, &slug, json!({ "state": "active" }));
     assert_eq!(active["state"], json!("active"), "{active}");
     assert_eq!(active["is_active"], json!(true), "{active}");
     assert_redirect(&format!("/{slug}"), 302, "https://example.com/toggle");
@@ -646,7 +615,7 @@ fn archived_links_redirect_and_leave_the_default_list() {
         json!({ "url": "https://example.com/c", "slug": c, "archived": true }),
     );
     assert_eq!(c_link["archived"], json!(true), "{c_link}");
-    let b_link = patch_ok(&user, &b, json!({ "archived": true }));
+    let b_link = app().patch_link_ok(&user, &b, json!({ "archived": true }));
     assert_eq!(b_link["archived"], json!(true), "{b_link}");
     assert_eq!(
         b_link["state"],
@@ -665,7 +634,7 @@ fn archived_links_redirect_and_leave_the_default_list() {
         assert_eq!(item["archived"], json!(true), "{item}");
     }
 
-    patch_ok(&user, &c, json!({ "archived": false }));
+    app().patch_link_ok(&user, &c, json!({ "archived": false }));
     wait_for_list(&user, "", &[&a, &c]);
     wait_for_list(&user, "archived=true", &[&b]);
 }
@@ -765,10 +734,10 @@ fn redirect_types_send_their_status_and_cache_control() {
         json!({ "url": "https://example.com/perm", "slug": slug, "redirect_type": 301 }),
     );
     assert_redirect(&format!("/{slug}"), 301, "https://example.com/perm");
-    let link = patch_ok(&user, &slug, json!({ "redirect_type": 307 }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "redirect_type": 307 }));
     assert_eq!(link["redirect_type"], json!(307));
     assert_redirect(&format!("/{slug}"), 307, "https://example.com/perm");
-    patch_ok(&user, &slug, json!({ "redirect_type": 308 }));
+    app().patch_link_ok(&user, &slug, json!({ "redirect_type": 308 }));
     assert_redirect(&format!("/{slug}?x=1"), 308, "https://example.com/perm?x=1");
 }
 
@@ -838,7 +807,7 @@ fn forward_query_false_keeps_the_destination_exactly() {
     );
     assert_redirect(&format!("/{slug}"), 302, "https://example.com/fixed?a=1#f");
 
-    let link = patch_ok(&user, &slug, json!({ "forward_query": true }));
+    let link = app().patch_link_ok(&user, &slug, json!({ "forward_query": true }));
     assert_eq!(link["forward_query"], json!(true), "{link}");
     assert_redirect(
         &format!("/{slug}?b=3"),
@@ -887,7 +856,7 @@ fn d1_row_and_kv_value_carry_the_new_fields() {
     }
     assert_eq!(stored_form(&kv), stored_form(&link));
 
-    let link = patch_ok(
+    let link = app().patch_link_ok(
         &user,
         &slug,
         json!({
@@ -955,7 +924,7 @@ fn history_records_create_updates_and_delete() {
         json!({ "redirect_type": 301, "forward_query": false }),
         json!({ "state": "disabled", "archived": true }),
     ] {
-        answers.push(patch_ok(&user, &slug, body));
+        answers.push(app().patch_link_ok(&user, &slug, body));
     }
     let versions: Vec<u64> = answers.iter().map(version_of).collect();
     assert!(

@@ -15,8 +15,8 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    app_with_vars, assert_link_unavailable, now_ms, parse_rfc3339_ms, poll_for, poll_until,
-    random_slug, rfc3339_ms, sql_str, TestApp, BACKGROUND_DEADLINE,
+    app_with_vars, assert_link_unavailable, expires_ms, now_ms, poll_for, poll_until, random_slug,
+    rfc3339_ms, slug_of, sql_str, TestApp, BACKGROUND_DEADLINE,
 };
 use serde_json::{json, Value};
 
@@ -33,19 +33,6 @@ fn app() -> &'static TestApp {
         ("HISTORY", "off"),
         ("HISTORY_RETENTION_DAYS", "1"),
     ])
-}
-
-fn slug_of(link: &Value) -> String {
-    link["slug"].as_str().expect("slug").to_owned()
-}
-
-#[track_caller]
-fn expires_ms(link: &Value) -> u64 {
-    parse_rfc3339_ms(
-        link["expires_at"]
-            .as_str()
-            .unwrap_or_else(|| panic!("expires_at should be set: {link}")),
-    )
 }
 
 /// The KV `expiration` of `link:<slug>` (`None`: no expiration); panics when not listed.

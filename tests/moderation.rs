@@ -12,7 +12,8 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 
 use common::{
-    app, poll_until, random_alnum, random_slug, sql_str, url_encode, User, BACKGROUND_DEADLINE,
+    app, poll_until, random_alnum, random_slug, slug_of, sql_str, url_encode, User,
+    BACKGROUND_DEADLINE,
 };
 use serde_json::{json, Value};
 
@@ -22,10 +23,6 @@ const REASONS: [&str; 6] = ["spam", "phishing", "malware", "abuse", "illegal", "
 
 fn admin() -> Option<&'static str> {
     Some(app().admin_token())
-}
-
-fn slug_of(link: &Value) -> String {
-    link["slug"].as_str().expect("slug").to_owned()
 }
 
 /// Creates a link with a random slug; returns the 201 body.

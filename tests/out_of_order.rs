@@ -13,8 +13,8 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    app, expected_d1_row, poll_for, random_slug, sql_str, User, BACKGROUND_DEADLINE,
-    D1_LINK_COLUMNS,
+    app, expected_d1_row, poll_for, random_slug, slug_of, sql_str, version_of, User,
+    BACKGROUND_DEADLINE, D1_LINK_COLUMNS,
 };
 use serde_json::{json, Value};
 
@@ -26,16 +26,6 @@ static D1_OUTAGE: RwLock<()> = RwLock::new(());
 
 fn link_path(slug: &str) -> String {
     format!("/api/links/{slug}")
-}
-
-fn slug_of(link: &Value) -> String {
-    link["slug"].as_str().expect("slug").to_owned()
-}
-
-fn version_of(link: &Value) -> u64 {
-    link["version"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("version is not an integer: {link}"))
 }
 
 fn d1_row(slug: &str) -> Option<Value> {

@@ -419,6 +419,18 @@ impl TestApp {
         self.request("PATCH", path, token, Some(body))
     }
 
+    /// PATCHes a link as `user`, asserting 200; the updated link.
+    #[track_caller]
+    pub fn patch_link_ok(&self, user: &User, slug: &str, body: Value) -> Value {
+        let resp = self.patch(
+            &format!("/api/links/{slug}"),
+            Some(&user.api_key),
+            &body.to_string(),
+        );
+        resp.assert_status(200);
+        resp.json()
+    }
+
     pub fn delete(&self, path: &str, token: Option<&str>) -> Resp {
         self.request("DELETE", path, token, None)
     }
@@ -1057,6 +1069,44 @@ pub fn describe_diff(
         differing.len(),
         &differing[..differing.len().min(5)]
     )
+}
+
+/// The `slug` of a link JSON.
+pub fn slug_of(link: &Value) -> String {
+    link["slug"].as_str().expect("slug").to_owned()
+}
+
+/// The `version` of a link JSON.
+#[track_caller]
+pub fn version_of(link: &Value) -> u64 {
+    link["version"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("version is not an integer: {link}"))
+}
+
+/// `expires_at` of a link JSON in Unix ms (panics when null).
+#[track_caller]
+pub fn expires_ms(link: &Value) -> u64 {
+    parse_rfc3339_ms(
+        link["expires_at"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expires_at should be set: {link}")),
+    )
+}
+
+/// A stats answer's `groups` in order, as (key, clicks).
+pub fn group_list(stats: &Value) -> Vec<(String, u64)> {
+    stats["groups"]
+        .as_array()
+        .expect("groups array")
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().expect("key").to_owned(),
+                g["clicks"].as_u64().expect("clicks"),
+            )
+        })
+        .collect()
 }
 
 /// A link's stored fields: without the derived `short_url`, `state`, `expired` and `clicks`
