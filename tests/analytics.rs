@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use common::{app, group_list, poll_for, random_alnum, random_slug, sql_str, utc_date, Resp, User};
 use serde_json::{json, Value};
 
-/// The queue consumer batches for up to 5 s; the CLI queries that poll take a second or two.
+/// The queue consumer batches for up to 5 s, and retries a batch that fails.
 const ROLLUP_DEADLINE: Duration = Duration::from_secs(90);
 /// The consumer's longest wait for a batch, plus a margin: after this a late duplicate shows.
 const BATCH_WINDOW: Duration = Duration::from_secs(7);
@@ -289,51 +289,14 @@ fn in_list(slugs: &[&str]) -> String {
         .join(", ")
 }
 
-/// The rows of each statement of `sql` (statements separated by `;`) against local D1, like
-/// `d1_query`, but in one CLI call (each takes seconds) and retried while the database is
-/// locked: the queue consumer writes it all the time, and a CLI command that meets
-/// SQLITE_BUSY has not run.
-fn d1_results(sql: &str) -> Vec<Vec<Value>> {
-    let args = ["d1", "execute", "DB", "--local", "--json", "--command", sql];
-    let mut last = String::new();
-    for _ in 0..10 {
-        match app().wrangler_cli(&args) {
-            Ok(out) => {
-                let start = out.find('[').unwrap_or(0);
-                let parsed: Value = serde_json::from_str(out[start..].trim())
-                    .unwrap_or_else(|e| panic!("d1 output is not JSON ({e}): {out}"));
-                return parsed
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|result| {
-                        assert_ne!(result["success"], json!(false), "{sql}: {result}");
-                        result["results"].as_array().cloned().unwrap_or_default()
-                    })
-                    .collect();
-            }
-            Err(e) if e.contains("SQLITE_BUSY") || e.contains("database is locked") => {
-                last = e;
-                thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("d1 statement failed: {sql}\n{e}"),
-        }
-    }
-    panic!("d1 stayed locked: {sql}\n{last}");
-}
-
-/// The rows of one statement (see [`d1_results`]).
+/// The rows of one statement against local D1.
 fn d1(sql: &str) -> Vec<Value> {
-    d1_results(sql).into_iter().flatten().collect()
+    app().d1_query(sql)
 }
 
-/// The rows of several statements, in one CLI call.
+/// The rows of several statements.
 fn d1_each<const N: usize>(statements: [&str; N]) -> [Vec<Value>; N] {
-    let joined = statements.join(";\n");
-    let results = d1_results(&joined);
-    results
-        .try_into()
-        .unwrap_or_else(|r: Vec<Vec<Value>>| panic!("{N} statements, {} results", r.len()))
+    statements.map(d1)
 }
 
 fn d1_count(sql: &str) -> u64 {
@@ -648,7 +611,7 @@ fn a_thousand_redirects_roll_up_exactly_and_privately() {
         "the roll-up reached 1,000 clicks {:.1}s after the first request",
         started.elapsed().as_secs_f64()
     );
-    // Everything the D1 checks below read, in one CLI call.
+    // Everything the D1 checks below read.
     let not_clicks = in_list(&[&missing, &disabled]);
     let [rows, visitor_rows, not_click_rows, daily_dump, visitors_dump, messages_dump] = d1_each([
         &rollup_rows_sql(&slug_refs),
@@ -931,8 +894,8 @@ fn consumer_sql(name: &str) -> String {
 type AfterReplay = (BTreeMap<RollupKey, u64>, Vec<(String, String)>, u64);
 
 /// Runs the consumer's two statements for one batch, RECORD_MESSAGES then ADD_CLICKS, with the
-/// JSON parameters inlined as SQL string literals and `token` as the batch token; then reads,
-/// in the same CLI call, what [`AfterReplay`] holds.
+/// JSON parameters inlined as SQL string literals and `token` as the batch token; then reads
+/// what [`AfterReplay`] holds.
 fn apply_batch(
     messages: &Value,
     rows: &Value,
@@ -944,9 +907,13 @@ fn apply_batch(
         sql.replace("?1", &sql_str(&json.to_string()))
             .replace("?2", &sql_str(token))
     };
-    let [_, _, rollup, batches, with_token] = d1_each([
-        &bind(consumer_sql("RECORD_MESSAGES"), messages),
-        &bind(consumer_sql("ADD_CLICKS"), rows),
+    // One CLI call, so both statements run on one connection in order, as the consumer's batch.
+    app().d1_exec(&format!(
+        "{};\n{}",
+        bind(consumer_sql("RECORD_MESSAGES"), messages),
+        bind(consumer_sql("ADD_CLICKS"), rows)
+    ));
+    let [rollup, batches, with_token] = d1_each([
         &rollup_rows_sql(&[slug]),
         &format!(
             "SELECT id, batch FROM click_messages WHERE id IN ({}) ORDER BY id",
@@ -1134,13 +1101,10 @@ fn stats_cover_date_ranges_and_check_their_parameters() {
             )
         })
         .collect();
-    d1_each([
-        &daily_insert,
-        &format!(
-            "INSERT INTO click_visitors (slug, day, bot, visitor) VALUES {}",
-            values.join(", ")
-        ),
-    ]);
+    app().d1_exec(&format!(
+        "{daily_insert};\nINSERT INTO click_visitors (slug, day, bot, visitor) VALUES {}",
+        values.join(", ")
+    ));
 
     let token = owner.api_key.as_str();
     let today = utc_date(0);
