@@ -233,7 +233,7 @@ const run = (opts = {}) => ({ rounds: cfg.rounds, seconds: cfg.seconds, connecti
 
 const LABELS = {
   ceiling: "ceiling (JS, 302, no KV)",
-  jspeer: "JS peer (KV get json)",
+  jspeer: process.env.BENCH_ANALYTICS === "off" ? "JS peer (KV get json)" : "JS peer (KV get json, same click recording)",
   edgelink: "edgelink (release wasm)",
   "jspeer-cached": "JS peer, KV cached in isolate",
   "edgelink-cached": "edgelink, KV cached in isolate",

@@ -45,6 +45,19 @@ pub struct Click {
 }
 
 impl Click {
+    /// The Analytics Engine data point's blobs, in the schema's order (see the module doc).
+    pub fn blobs(&self) -> [&str; 7] {
+        [
+            &self.country,
+            &self.referrer,
+            &self.device,
+            &self.browser,
+            &self.os,
+            &self.visitor,
+            &self.owner,
+        ]
+    }
+
     /// The value of one roll-up dimension.
     pub fn dimension(&self, name: &str) -> &str {
         match name {
@@ -55,6 +68,95 @@ impl Click {
             "os" => &self.os,
             _ => "",
         }
+    }
+}
+
+/// Cloudflare's bot score (1–99) at or below which a request counts as automated.
+const BOT_SCORE_MAX: u32 = 29;
+
+/// What a click is derived from: a few request headers and `request.cf` fields, borrowed from
+/// the one string the redirect reads them as (see [`RequestFacts::parse`]). Absent is empty.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RequestFacts<'a> {
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+    pub dnt: &'a str,
+    pub gpc: &'a str,
+    pub referer: &'a str,
+    /// `request.cf.country`.
+    pub country: &'a str,
+    /// `request.cf.botManagement.verifiedBot`.
+    pub verified_bot: bool,
+    /// `request.cf.botManagement.score`, when the zone has Bot Management.
+    pub bot_score: Option<u32>,
+}
+
+impl<'a> RequestFacts<'a> {
+    /// Separates the fields of the packed form: no header value can hold a line feed.
+    pub const SEPARATOR: char = '\n';
+
+    /// The packed form: user agent, IP, DNT, Sec-GPC, Referer, country, verified bot (`1` or
+    /// empty) and bot score, in this order, separated by [`Self::SEPARATOR`]. One string is one
+    /// boundary crossing where eight header reads would be eight; missing fields are empty.
+    pub fn parse(packed: &'a str) -> Self {
+        let mut fields = packed.split(Self::SEPARATOR);
+        let mut next = || fields.next().unwrap_or("");
+        RequestFacts {
+            user_agent: next(),
+            ip: next(),
+            dnt: next(),
+            gpc: next(),
+            referer: next(),
+            country: next(),
+            verified_bot: next() == "1",
+            bot_score: next().trim().parse().ok(),
+        }
+    }
+}
+
+/// The click a redirect of `slug` (owned by `owner`) records for a request: classes, hashes
+/// and hosts only. No visitor id without a salt, or when the visitor opted out.
+pub fn click_of(
+    facts: &RequestFacts,
+    slug: &str,
+    owner: &str,
+    salt: Option<&str>,
+    now: Timestamp,
+) -> Click {
+    fn present(v: &str) -> Option<&str> {
+        Some(v).filter(|v| !v.is_empty())
+    }
+    let mut agent = classify_user_agent(facts.user_agent);
+    let flagged_by_cloudflare =
+        facts.verified_bot || facts.bot_score.is_some_and(|score| score <= BOT_SCORE_MAX);
+    if flagged_by_cloudflare && !agent.bot {
+        agent.bot = true;
+        agent.device = "bot";
+        agent.browser = "Bot";
+    }
+    let day = day_of(now);
+    let visitor = match (salt, present(facts.ip)) {
+        (Some(salt), Some(ip)) if !opted_out(present(facts.dnt), present(facts.gpc)) => {
+            visitor_id(ip, facts.user_agent, salt, &day)
+        }
+        _ => String::new(),
+    };
+    let country = facts.country;
+    Click {
+        slug: slug.to_owned(),
+        owner: owner.to_owned(),
+        day,
+        country: if country.len() == 2 && country != "XX" && country != "T1" {
+            country.to_owned()
+        } else {
+            String::new()
+        },
+        referrer: referrer_host(present(facts.referer)),
+        device: agent.device.to_owned(),
+        browser: agent.browser.to_owned(),
+        os: agent.os.to_owned(),
+        visitor,
+        bot: agent.bot,
     }
 }
 
@@ -409,6 +511,121 @@ pub fn parse_include_bots(raw: Option<&str>) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_facts_parse_the_packed_form_in_order() {
+        let f = RequestFacts::parse("UA x\n203.0.113.9\n1\n\nhttps://r.example/p\nDE\n1\n12");
+        assert_eq!(
+            f,
+            RequestFacts {
+                user_agent: "UA x",
+                ip: "203.0.113.9",
+                dnt: "1",
+                gpc: "",
+                referer: "https://r.example/p",
+                country: "DE",
+                verified_bot: true,
+                bot_score: Some(12),
+            }
+        );
+        // Short or empty input leaves the rest empty instead of failing.
+        assert_eq!(RequestFacts::parse(""), RequestFacts::default());
+        assert_eq!(RequestFacts::parse("a\nb").ip, "b");
+    }
+
+    #[test]
+    fn click_of_derives_classes_hosts_and_a_daily_visitor() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        let facts = RequestFacts {
+            user_agent: firefox,
+            ip: "203.0.113.9",
+            referer: "https://News.Example:443/a?b",
+            country: "DE",
+            bot_score: Some(80),
+            ..RequestFacts::default()
+        };
+        let day1 = Timestamp::from_millis(DAY_MILLIS * 20_000 + 5);
+        let c = click_of(&facts, "abc", "u1", Some("salt"), day1);
+        assert_eq!(
+            (c.slug.as_str(), c.owner.as_str(), c.day.as_str()),
+            ("abc", "u1", "2024-10-04")
+        );
+        assert_eq!(c.country, "DE");
+        assert_eq!(c.referrer, "news.example");
+        assert_eq!(
+            (c.device.as_str(), c.os.as_str(), c.bot),
+            ("desktop", "Linux", false)
+        );
+        assert_eq!(
+            c.visitor,
+            visitor_id("203.0.113.9", firefox, "salt", "2024-10-04")
+        );
+        assert_eq!(
+            c.blobs(),
+            [
+                "DE",
+                "news.example",
+                "desktop",
+                c.browser.as_str(),
+                "Linux",
+                c.visitor.as_str(),
+                "u1"
+            ]
+        );
+        // Another day, another id; no salt or an opt-out, none.
+        let day2 = Timestamp::from_millis(DAY_MILLIS * 20_001 + 5);
+        assert_ne!(
+            click_of(&facts, "abc", "u1", Some("salt"), day2).visitor,
+            c.visitor
+        );
+        assert_eq!(click_of(&facts, "abc", "u1", None, day1).visitor, "");
+        for opt_out in [
+            RequestFacts { dnt: "1", ..facts },
+            RequestFacts { gpc: "1", ..facts },
+        ] {
+            assert_eq!(
+                click_of(&opt_out, "abc", "u1", Some("salt"), day1).visitor,
+                ""
+            );
+        }
+        // Placeholder countries are left out.
+        for cc in ["XX", "T1", "", "DEU"] {
+            let f = RequestFacts {
+                country: cc,
+                ..facts
+            };
+            assert_eq!(click_of(&f, "abc", "u1", None, day1).country, "", "{cc}");
+        }
+    }
+
+    #[test]
+    fn cloudflare_bot_management_marks_a_browser_user_agent_as_a_bot() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        let at = Timestamp::from_millis(0);
+        let person = RequestFacts {
+            user_agent: chrome,
+            bot_score: Some(30),
+            ..RequestFacts::default()
+        };
+        assert!(!click_of(&person, "s", "o", None, at).bot);
+        for bot in [
+            RequestFacts {
+                bot_score: Some(29),
+                ..person
+            },
+            RequestFacts {
+                verified_bot: true,
+                bot_score: None,
+                ..person
+            },
+        ] {
+            let c = click_of(&bot, "s", "o", None, at);
+            assert_eq!(
+                (c.bot, c.device.as_str(), c.browser.as_str()),
+                (true, "bot", "Bot")
+            );
+        }
+    }
 
     const CHROME_WIN: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
     const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";

@@ -36,21 +36,42 @@ pub mod sync;
 pub mod time;
 pub mod track;
 
+use worker::js_sys::Promise;
+use worker::wasm_bindgen::prelude::*;
+use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
-    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
+    event, web_sys, worker_sys, Context, Env, MessageBatch, Request, Response, ScheduleContext,
+    ScheduledEvent,
 };
 
 use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
 use crate::error::ApiError;
 use crate::reconcile::Trigger;
-use crate::route::{Method, Route};
+use crate::route::{path_of, Method, Route};
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+/// The fetch entry point, written out instead of `#[event(fetch)]` so that a redirect runs no
+/// Rust future at all (see `api::redirect`): it is routed from the raw request's method and
+/// URL, before any `worker::Request` is built. Every other route runs as `#[event(fetch)]`
+/// would run it.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promise {
+    let method = Method::from_name(&req.method());
+    let url = req.url();
+    if let Route::Redirect(slug) = Route::parse(method, path_of(&url)) {
+        return redirect::serve(req, env, ctx, slug, method == Method::Get);
+    }
+    future_to_promise(async move {
+        let response = api(Request::from(req), env, Context::new(ctx)).await;
+        Ok(web_sys::Response::from(response).into())
+    })
+}
+
+async fn api(req: Request, env: Env, ctx: Context) -> Response {
     let method = Method::from_name(req.method().as_ref());
     let path = req.path();
-    let response = match Route::parse(method, &path) {
-        Route::Redirect(slug) => redirect::serve(&req, &env, &ctx, slug).await,
+    match Route::parse(method, &path) {
+        // Answered in `fetch`; the route table cannot produce it twice.
+        Route::Redirect(_) => error_response(&ApiError::NotFound),
         Route::Health => respond(health::get()),
         Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
         Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
@@ -76,8 +97,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Route::TopLinks => respond(stats::top(req, &env, &ctx).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
-    };
-    Ok(response)
+    }
 }
 
 /// The click queue's consumer: applies batches of clicks to the D1 roll-up.

@@ -493,6 +493,8 @@ pub struct LinkMeta {
 #[derive(Debug, Deserialize)]
 struct RedirectFields<'a> {
     #[serde(borrow)]
+    slug: Cow<'a, str>,
+    #[serde(borrow)]
     url: Cow<'a, str>,
     is_active: bool,
     #[serde(borrow, default)]
@@ -522,6 +524,8 @@ pub enum Redirect<'a> {
 /// Where and how a redirect goes, and what its click counts against.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Destination<'a> {
+    /// As stored, which is the key's slug: a click names it without reading the request again.
+    pub slug: Cow<'a, str>,
     pub url: Cow<'a, str>,
     pub redirect_type: RedirectType,
     pub forward_query: bool,
@@ -529,6 +533,21 @@ pub struct Destination<'a> {
     /// With `max_clicks`: identifies this life of the slug to the click counter.
     pub created_at: Cow<'a, str>,
     pub max_clicks: Option<u64>,
+}
+
+impl Destination<'_> {
+    /// The same destination, owning its text (to outlive the KV value across an await).
+    pub fn into_owned(self) -> Destination<'static> {
+        Destination {
+            slug: Cow::Owned(self.slug.into_owned()),
+            url: Cow::Owned(self.url.into_owned()),
+            redirect_type: self.redirect_type,
+            forward_query: self.forward_query,
+            owner: Cow::Owned(self.owner.into_owned()),
+            created_at: Cow::Owned(self.created_at.into_owned()),
+            max_clicks: self.max_clicks,
+        }
+    }
 }
 
 /// Why a link does not redirect, as its visitors are told.
@@ -569,6 +588,7 @@ impl<'a> Redirect<'a> {
             }
         }
         Redirect::To(Destination {
+            slug: f.slug,
             url: f.url,
             redirect_type: f.redirect_type,
             forward_query: f.forward_query,
@@ -795,6 +815,7 @@ mod tests {
         assert_eq!(
             decide_at(&json, 2),
             Redirect::To(Destination {
+                slug: Cow::Borrowed("abc"),
                 url: Cow::Borrowed("https://example.com/a"),
                 redirect_type: RedirectType::Found,
                 forward_query: true,
@@ -834,6 +855,7 @@ mod tests {
         assert_eq!(
             decide_at(&json, 99),
             Redirect::To(Destination {
+                slug: Cow::Borrowed("abc"),
                 url: Cow::Borrowed("https://example.com/a"),
                 redirect_type: RedirectType::Permanent,
                 forward_query: false,

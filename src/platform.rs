@@ -2,7 +2,7 @@
 //! configuration with defaults, and the clock. Everything that reads `Env` or the time goes
 //! through here, so the core never does.
 
-use worker::{AnalyticsEngineDataset, Env, Queue};
+use worker::Env;
 
 use crate::analytics::AeDataset;
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
@@ -18,7 +18,7 @@ use crate::store::rollup::Rollup;
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
-/// Workers KV namespace: the source of truth.
+/// Workers KV namespace: the source of truth (the redirect's JS reads it by this name too).
 pub const LINKS_BINDING: &str = "LINKS";
 /// D1 database: the query index.
 pub const DB_BINDING: &str = "DB";
@@ -26,9 +26,10 @@ pub const DB_BINDING: &str = "DB";
 pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
-/// Analytics Engine dataset: one data point per click.
+/// Analytics Engine dataset: one data point per click (used by `track`'s JS).
 pub const CLICKS_BINDING: &str = "CLICKS";
-/// Queue (producer and consumer in this Worker) feeding the D1 click roll-up.
+/// Queue (producer and consumer in this Worker) feeding the D1 click roll-up (sent to by
+/// `track`'s JS).
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
 /// Secret salt of visitor ids.
 const ANALYTICS_SALT_VAR: &str = "ANALYTICS_SALT";
@@ -70,14 +71,6 @@ pub fn rollup(env: &Env) -> Result<Rollup, StoreError> {
     env.d1(DB_BINDING)
         .map(Rollup::new)
         .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))
-}
-
-pub fn clicks_dataset(env: &Env) -> worker::Result<AnalyticsEngineDataset> {
-    env.analytics_engine(CLICKS_BINDING)
-}
-
-pub fn click_queue(env: &Env) -> worker::Result<Queue> {
-    env.queue(CLICK_QUEUE_BINDING)
 }
 
 /// Whether clicks feed the D1 roll-up through the queue (`CLICK_ROLLUP`, on unless `off`).
@@ -160,6 +153,11 @@ pub fn permanent_redirect_max_age(env: &Env) -> u64 {
 
 fn number(env: &Env, name: &str) -> Option<u64> {
     var(env, name).and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Whether the Worker has a binding (or var) of this name.
+pub fn has_binding(env: &Env, name: &str) -> bool {
+    worker::js_sys::Reflect::has(env, &name.into()).unwrap_or(false)
 }
 
 /// A configured string, `None` when unset.

@@ -27,6 +27,20 @@ impl Method {
     }
 }
 
+/// The path of a serialized absolute URL (as `Request.url` gives it), without query or
+/// fragment; `/` when it has none. The redirect routes on this before building a
+/// `worker::Request` (which parses the whole URL and reads every header).
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let path = match rest.find(['/', '?', '#']) {
+        Some(i) if rest[i..].starts_with('/') => &rest[i..],
+        _ => "/",
+    };
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    &path[..end]
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route<'a> {
     Health,
@@ -153,6 +167,22 @@ impl<'a> Route<'a> {
 mod tests {
     use super::Method::*;
     use super::*;
+
+    #[test]
+    fn path_of_takes_the_path_without_query_or_fragment() {
+        for (url, path) in [
+            ("https://s.example/abc", "/abc"),
+            ("https://s.example/abc?x=1#f", "/abc"),
+            ("http://127.0.0.1:8787/api/links?limit=2", "/api/links"),
+            ("https://s.example", "/"),
+            ("https://s.example/", "/"),
+            ("https://s.example?q=1", "/"),
+            ("https://s.example#top", "/"),
+            ("https://s.example/a%20b", "/a%20b"),
+        ] {
+            assert_eq!(path_of(url), path, "{url}");
+        }
+    }
 
     #[test]
     fn api_routes() {

@@ -3,105 +3,267 @@
 //! `forward_query`, `owner`, `created_at`, `max_clicks`), and the response. Never D1; the
 //! slug's Durable Object only for a link with `max_clicks` (a GET takes one click there). The
 //! click is recorded without awaiting (an Analytics Engine write and a queue message in
-//! `wait_until`). An expired link is answered 410 here and left alone: KV drops its key after
+//! `waitUntil`). An expired link is answered 410 here and left alone: KV drops its key after
 //! the grace period, the cron its D1 row.
 //!
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
 //! ones) and `X-Robots-Tag: noindex` (search engines should index the destination, not us).
+//!
+//! Why it is written against the raw runtime objects rather than workers-rs' `Request`,
+//! `KvStore` and `Response`: those wrappers cross the wasm↔JS boundary 40–130 times per
+//! redirect (binding lookups, option objects and headers built field by field, an async
+//! executor scheduling every wake-up), which made the redirect slower than a JS Worker doing
+//! the same read (BENCHMARKS.md). Here the KV promise's `then` calls one long-lived wasm
+//! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
+//! one JS call each for the read, the request's click facts, the response and the click.
 
-use worker::{Context, Env, Method, Request, Response};
+use std::cell::OnceCell;
 
+use worker::js_sys::{Function, Promise};
+use worker::wasm_bindgen::prelude::*;
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::future_to_promise;
+use worker::{console_error, web_sys, worker_sys, Env};
+
+use crate::analytics::{click_of, RequestFacts};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Destination, Redirect, Slug, Unavailable};
-use crate::platform::{claims, kv, now, permanent_redirect_max_age};
+use crate::platform::{
+    analytics_salt, claims, click_rollup_enabled, has_binding, now, permanent_redirect_max_age,
+    CLICKS_BINDING, CLICK_QUEUE_BINDING,
+};
+use crate::store::kv::{LINK_PREFIX, REDIRECT_CACHE_TTL_SECS};
 use crate::track;
 
-pub async fn serve(req: &Request, env: &Env, ctx: &Context, raw_slug: &str) -> Response {
+// The redirect's JS side. `LINKS` is `platform::LINKS_BINDING`. The options object of the KV
+// read is made once per isolate, in JS, so a read passes no object across the boundary.
+#[wasm_bindgen(inline_js = r#"
+let readOptions;
+export function read_then(env, key, cacheTtl, req, ctx, isGet, decide) {
+  readOptions ??= { type: "text", cacheTtl };
+  return env.LINKS.get(key, readOptions).then(
+    (value) => decide(value, false, req, env, ctx, isGet),
+    (e) => {
+      console.error(`redirect ${key}: ${e}`);
+      return decide(null, true, req, env, ctx, isGet);
+    },
+  );
+}
+export function redirect_response(status, location, cacheControl) {
+  return new Response(null, {
+    status,
+    headers: { Location: location, "Cache-Control": cacheControl, "X-Robots-Tag": "noindex" },
+  });
+}
+export function html_response(status, body) {
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": "text/html; charset=utf-8", "X-Robots-Tag": "noindex" },
+  });
+}
+export function request_facts(req) {
+  const h = req.headers, cf = req.cf || {}, bm = cf.botManagement || {};
+  return [
+    h.get("User-Agent"), h.get("CF-Connecting-IP"), h.get("DNT"), h.get("Sec-GPC"),
+    h.get("Referer"), cf.country, bm.verifiedBot ? "1" : "", bm.score,
+  ].map((v) => (v == null ? "" : String(v))).join("\n");
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn read_then(
+        env: &Env,
+        key: &str,
+        cache_ttl: u32,
+        req: &web_sys::Request,
+        ctx: &worker_sys::Context,
+        is_get: bool,
+        decide: &Function,
+    ) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn redirect_response(
+        status: u16,
+        location: &str,
+        cache_control: &str,
+    ) -> Result<web_sys::Response, JsValue>;
+    fn html_response(status: u16, body: &str) -> web_sys::Response;
+    fn request_facts(req: &web_sys::Request) -> String;
+}
+
+type Decide = dyn Fn(JsValue, bool, web_sys::Request, Env, worker_sys::Context, bool) -> JsValue;
+
+thread_local! {
+    /// The `then` of every redirect's KV read: created once per isolate and never dropped.
+    static DECIDE: Closure<Decide> = Closure::wrap(Box::new(decide) as Box<Decide>);
+    /// What the redirect reads from the environment, once per isolate (vars and secrets do not
+    /// change while an isolate lives).
+    static CONFIG: OnceCell<Config> = const { OnceCell::new() };
+}
+
+struct Config {
+    permanent_cache_control: String,
+    salt: Option<String>,
+    /// Whether a click goes anywhere: the Analytics Engine dataset, or the roll-up's queue.
+    /// Without either, the redirect does not even read the request's click facts.
+    records_clicks: bool,
+    /// Whether clicks are sent to the roll-up's queue.
+    rollup: bool,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Self {
+        let rollup = click_rollup_enabled(env) && has_binding(env, CLICK_QUEUE_BINDING);
+        Config {
+            permanent_cache_control: format!("public, max-age={}", permanent_redirect_max_age(env)),
+            salt: analytics_salt(env),
+            records_clicks: rollup || has_binding(env, CLICKS_BINDING),
+            rollup,
+        }
+    }
+
+    /// Browsers keep permanent redirects (and shared caches may too), so only those are
+    /// public and long-lived; the lifetime is the operator's choice.
+    fn cache_control(&self, kind: RedirectType) -> &str {
+        if kind.is_permanent() {
+            &self.permanent_cache_control
+        } else {
+            TEMPORARY_CACHE_CONTROL
+        }
+    }
+}
+
+fn with_config<T>(env: &Env, f: impl FnOnce(&Config) -> T) -> T {
+    CONFIG.with(|c| f(c.get_or_init(|| Config::from_env(env))))
+}
+
+/// Answers a redirect request: a promise of the response (see the module doc).
+pub fn serve(
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker_sys::Context,
+    raw_slug: &str,
+    is_get: bool,
+) -> Promise {
     if !Slug::is_valid(raw_slug) {
-        return page(404);
+        return Promise::resolve(&JsValue::from(page(404)));
     }
-    let value = match kv(env) {
-        Ok(kv) => kv.redirect_value(raw_slug).await,
-        Err(e) => Err(e),
-    };
-    let value = match value {
-        Ok(v) => v,
-        Err(e) => {
-            worker::console_error!("redirect {raw_slug}: {e}");
-            return page(503);
+    let key = format!("{LINK_PREFIX}{raw_slug}");
+    let read = DECIDE.with(|decide| {
+        read_then(
+            &env,
+            &key,
+            REDIRECT_CACHE_TTL_SECS,
+            &req,
+            &ctx,
+            is_get,
+            decide.as_ref().unchecked_ref(),
+        )
+    });
+    read.unwrap_or_else(|e| {
+        console_error!("redirect {raw_slug}: {e:?}");
+        Promise::resolve(&JsValue::from(page(503)))
+    })
+}
+
+/// The KV read's outcome to a response (or, for a limited link, a promise of one).
+fn decide(
+    value: JsValue,
+    failed: bool,
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker_sys::Context,
+    is_get: bool,
+) -> JsValue {
+    if failed {
+        return page(503).into();
+    }
+    let text = value.as_string();
+    match Redirect::decide(text.as_deref(), now) {
+        Redirect::To(to) if to.max_clicks.is_some() => {
+            limited(to.into_owned(), req, env, ctx, is_get).into()
         }
-    };
-    match Redirect::decide(value.as_deref(), now) {
-        Redirect::To(to) => {
-            // A GET uses a click up; a HEAD only asks whether one is left.
-            let is_get = req.method() == Method::Get;
-            if let Some(limit) = to.max_clicks {
-                match take_click(env, raw_slug, &to.created_at, limit, is_get).await {
-                    Ok(true) => {}
-                    Ok(false) => return unavailable(&Unavailable::LimitReached),
-                    Err(e) => {
-                        worker::console_error!("click limit {raw_slug}: {e}");
-                        return page(503);
-                    }
-                }
-            }
-            let Some(response) = redirect(req, env, &to) else {
-                return page(502);
-            };
-            if is_get {
-                track::record(env, ctx, track::click_of(req, env, raw_slug, &to.owner));
-            }
-            response
-        }
-        Redirect::NotFound => page(404),
-        Redirect::Unavailable(why) => unavailable(&why),
+        Redirect::To(to) => follow(&to, &req, &env, &ctx, is_get).into(),
+        Redirect::NotFound => page(404).into(),
+        Redirect::Unavailable(why) => unavailable(&why).into(),
     }
 }
 
-/// Takes one click of a limited link from its slug's Durable Object: the count is exact.
-async fn take_click(
+/// A link with `max_clicks`: its slug's Durable Object counts exactly, so this one awaits.
+/// A GET uses a click up; a HEAD only asks whether one is left.
+fn limited(
+    to: Destination<'static>,
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker_sys::Context,
+    is_get: bool,
+) -> Promise {
+    future_to_promise(async move {
+        let limit = to.max_clicks.unwrap_or(0);
+        let slug = to.slug.as_ref();
+        let taken = match claims(&env) {
+            Ok(c) => c.take_click(slug, &to.created_at, limit, is_get).await,
+            Err(e) => Err(e),
+        };
+        let response = match taken {
+            Ok(true) => follow(&to, &req, &env, &ctx, is_get),
+            Ok(false) => unavailable(&Unavailable::LimitReached),
+            Err(e) => {
+                console_error!("click limit {slug}: {e}");
+                page(503)
+            }
+        };
+        Ok(response.into())
+    })
+}
+
+/// The redirect itself, and the click it records (GET only: a HEAD is not a visit).
+fn follow(
+    to: &Destination,
+    req: &web_sys::Request,
     env: &Env,
-    slug: &str,
-    life: &str,
-    limit: u64,
-    take: bool,
-) -> Result<bool, crate::store::StoreError> {
-    claims(env)?.take_click(slug, life, limit, take).await
-}
-
-fn redirect(req: &Request, env: &Env, to: &Destination) -> Option<Response> {
+    ctx: &worker_sys::Context,
+    is_get: bool,
+) -> web_sys::Response {
+    let url;
     let location = if to.forward_query {
-        merge_query(&to.url, query_of(&req.inner().url()))
-            .into_owned()
-            .into()
+        url = req.url();
+        merge_query(&to.url, query_of(&url))
     } else {
         std::borrow::Cow::Borrowed(to.url.as_ref())
     };
-    let cache_control = cache_control(env, to.redirect_type);
-    Response::builder()
-        .with_status(to.redirect_type.status())
-        .with_header("Location", &location)
-        .ok()?
-        .with_header("Cache-Control", &cache_control)
-        .ok()?
-        .with_header("X-Robots-Tag", "noindex")
-        .ok()
-        .map(|b| b.empty())
-}
-
-/// Browsers keep permanent redirects (and shared caches may too), so only those are public
-/// and long-lived; the lifetime is the operator's choice (`PERMANENT_REDIRECT_MAX_AGE`).
-fn cache_control(env: &Env, kind: RedirectType) -> std::borrow::Cow<'static, str> {
-    if kind.is_permanent() {
-        format!("public, max-age={}", permanent_redirect_max_age(env)).into()
-    } else {
-        TEMPORARY_CACHE_CONTROL.into()
+    let response = with_config(env, |config| {
+        redirect_response(
+            to.redirect_type.status(),
+            &location,
+            config.cache_control(to.redirect_type),
+        )
+    });
+    let Ok(response) = response else {
+        console_error!("redirect {}: unusable Location {location}", &to.slug);
+        return page(502);
+    };
+    if is_get {
+        with_config(env, |config| {
+            if !config.records_clicks {
+                return;
+            }
+            let facts = request_facts(req);
+            let click = click_of(
+                &RequestFacts::parse(&facts),
+                &to.slug,
+                &to.owner,
+                config.salt.as_deref(),
+                now(),
+            );
+            track::record(env, ctx, &click, config.rollup);
+        });
     }
+    response
 }
 
 /// 410 with the same "Link unavailable" page for every reason; only the reason's words differ.
-fn unavailable(why: &Unavailable) -> Response {
+fn unavailable(why: &Unavailable) -> web_sys::Response {
     let text = match why {
         Unavailable::Disabled => "This link has been disabled by its owner.".to_owned(),
         Unavailable::Flagged(reason) => format!(
@@ -131,7 +293,7 @@ fn html_escape(s: &str) -> String {
 }
 
 /// A small HTML page for people who follow a short link that goes nowhere.
-fn page(status: u16) -> Response {
+fn page(status: u16) -> web_sys::Response {
     match status {
         404 => html(
             404,
@@ -146,18 +308,13 @@ fn page(status: u16) -> Response {
     }
 }
 
-fn html(status: u16, title: &str, text: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"robots\" content=\"noindex\"></head>\
-         <body><h1>{title}</h1><p>{text}</p></body></html>"
-    );
-    let builder = Response::builder().with_status(status);
-    match builder
-        .with_header("Content-Type", "text/html; charset=utf-8")
-        .and_then(|b| b.with_header("X-Robots-Tag", "noindex"))
-    {
-        Ok(b) => b.fixed(body.into_bytes()),
-        Err(_) => Response::builder().with_status(status).empty(),
-    }
+fn html(status: u16, title: &str, text: &str) -> web_sys::Response {
+    html_response(
+        status,
+        &format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <meta name=\"robots\" content=\"noindex\"></head>\
+             <body><h1>{title}</h1><p>{text}</p></body></html>"
+        ),
+    )
 }

@@ -41,7 +41,7 @@ const SWEEP_LAST_KEY: &str = "sync:sweep:last";
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
-const REDIRECT_CACHE_TTL_SECS: u64 = 60;
+pub const REDIRECT_CACHE_TTL_SECS: u32 = 60;
 
 /// KV operations a bulk read of `n` keys costs.
 pub fn bulk_get_calls(n: usize) -> u64 {
@@ -193,16 +193,6 @@ impl Kv {
     }
 
     // --- links -------------------------------------------------------------------------------
-
-    /// The raw value of `link:<slug>` for the redirect: one read, edge-cached, no parsing here.
-    pub async fn redirect_value(&self, slug: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .kv
-            .get(&format!("{LINK_PREFIX}{slug}"))
-            .cache_ttl(REDIRECT_CACHE_TTL_SECS)
-            .text()
-            .await?)
-    }
 
     pub async fn link(&self, slug: &Slug) -> Result<Option<Link>, StoreError> {
         let key = link_key(slug);
