@@ -540,6 +540,54 @@ fn blocklist_with_invalid_host_is_400_and_adds_nothing() {
 }
 
 #[test]
+fn unicode_hosts_are_blocked_linked_and_unblocked_in_their_ascii_form() {
+    // The wasm's `url` has no Unicode tables: the runtime's `URL` maps these at the edge
+    // (src/idn.rs). `bücher` is `xn--bcher-kva` in punycode.
+    let tok = random_alnum(8).to_lowercase();
+    let ascii = format!("{tok}.xn--bcher-kva.example");
+    assert_eq!(
+        block(&format!("{tok}.BÜCHER.example.")),
+        json!({ "host": ascii })
+    );
+    assert!(blocklist().contains(&ascii));
+
+    let user = app().new_user();
+    for url in [
+        format!("https://{tok}.bücher.example/x"),
+        format!("https://sub.{tok}.b%C3%BCcher.example/x"),
+        format!("https://{ascii}/x"),
+    ] {
+        app()
+            .create_link(&user, &json!({ "url": url, "slug": random_slug() }))
+            .assert_error(400, "blocked_destination");
+    }
+
+    // Removal by the percent-encoded Unicode name in the path.
+    unblock(&format!("{tok}.b%C3%BCcher.example"));
+    assert!(!blocklist().contains(&ascii));
+
+    let link = create(
+        &user,
+        &format!("https://{tok}.bücher.example/straße?q=ä#teil"),
+        None,
+    );
+    let stored = format!("https://{ascii}/stra%C3%9Fe?q=%C3%A4#teil");
+    assert_eq!(link["url"], json!(stored), "{link}");
+    let slug = link["slug"].as_str().expect("slug");
+    let resp = app().get_no_redirect(&format!("/{slug}"));
+    resp.assert_status(302);
+    assert_eq!(resp.location(), Some(stored.as_str()));
+
+    // A host that is not a valid name even in Unicode is still refused.
+    app()
+        .create_link(
+            &user,
+            &json!({ "url": "https://exa mple.bücher/", "slug": random_slug() }),
+        )
+        .assert_error(400, "invalid_url");
+}
+
+#[test]
 fn creating_a_link_to_a_blocked_host_or_its_subdomain_is_400_and_writes_nothing() {
     let user = app().new_user();
     let parent = random_host();

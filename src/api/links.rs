@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
+use crate::idn::ascii_url;
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
 use crate::link::{
     Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
@@ -174,7 +175,7 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
     let body: CreateLinkBody = json_body(&mut req).await?;
     let at = now();
-    let url = TargetUrl::parse_for(&body.url, &origin.host)?;
+    let url = TargetUrl::parse_for(&ascii_url(&body.url), &origin.host)?;
     let fields = &body.lifecycle;
     let options = LinkOptions {
         title: body.title.as_deref().map(Title::parse).transpose()?,
@@ -300,7 +301,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
             Some(Some(raw)) => {
-                let url = TargetUrl::parse_for(&raw, &origin.host)?;
+                let url = TargetUrl::parse_for(&ascii_url(&raw), &origin.host)?;
                 ensure_allowed(&kv, &url).await?;
                 Some(url)
             }
