@@ -314,7 +314,7 @@ pub fn admin_links_query(
         let by_email = owner.contains('@');
         let column = if by_email { "u.email" } else { "l.user_id" };
         let value = if by_email {
-            owner.to_lowercase()
+            owner.to_ascii_lowercase()
         } else {
             owner.clone()
         };
