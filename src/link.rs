@@ -518,7 +518,7 @@ struct RedirectFields<'a> {
 pub enum Redirect<'a> {
     To(Destination<'a>),
     NotFound,
-    Unavailable(Unavailable<'a>),
+    Unavailable(Unavailable),
 }
 
 /// Where and how a redirect goes, and what its click counts against.
@@ -551,12 +551,12 @@ impl Destination<'_> {
 }
 
 /// Why a link does not redirect, as its visitors are told.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Unavailable<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
     /// Switched off by its owner.
     Disabled,
     /// Flagged by an admin, with the reason category.
-    Flagged(Cow<'a, str>),
+    Flagged(FlagReason),
     /// Past its `expires_at`.
     Expired,
     /// All of its `max_clicks` used.
@@ -576,7 +576,11 @@ impl<'a> Redirect<'a> {
         };
         if !f.is_active {
             return Redirect::Unavailable(match f.flag_reason {
-                Some(reason) => Unavailable::Flagged(reason),
+                // Only the flag endpoint writes a reason, and it takes categories only; anything
+                // else in KV still stops the link, and visitors learn no more than "other".
+                Some(reason) => {
+                    Unavailable::Flagged(FlagReason::parse(&reason).unwrap_or(FlagReason::Other))
+                }
                 None => Unavailable::Disabled,
             });
         }
@@ -835,7 +839,13 @@ mod tests {
             serde_json::to_string(&l.flagged(FlagReason::Spam, Timestamp::from_millis(2))).unwrap();
         assert_eq!(
             decide_at(&json, 2),
-            Redirect::Unavailable(Unavailable::Flagged(Cow::Borrowed("spam")))
+            Redirect::Unavailable(Unavailable::Flagged(FlagReason::Spam))
+        );
+        let unknown = json.replace("\"spam\"", "\"<b>odd</b>\"");
+        assert_ne!(unknown, json);
+        assert_eq!(
+            decide_at(&unknown, 2),
+            Redirect::Unavailable(Unavailable::Flagged(FlagReason::Other))
         );
         assert_eq!(
             Redirect::decide(None, || unreachable!()),

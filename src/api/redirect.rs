@@ -18,7 +18,7 @@
 //! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
 //! one JS call each for the read, the request's click facts, the response and the click.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::prelude::*;
@@ -87,7 +87,7 @@ extern "C" {
         location: &str,
         cache_control: &str,
     ) -> Result<web_sys::Response, JsValue>;
-    fn html_response(status: u16, body: &str) -> web_sys::Response;
+    fn html_response(status: u16, body: &JsValue) -> web_sys::Response;
     fn request_facts(req: &web_sys::Request) -> String;
 }
 
@@ -146,7 +146,7 @@ pub fn serve(
     is_get: bool,
 ) -> Promise {
     if !Slug::is_valid(raw_slug) {
-        return Promise::resolve(&JsValue::from(page(404)));
+        return Promise::resolve(&JsValue::from(page(Page::NotFound)));
     }
     let key = format!("{LINK_PREFIX}{raw_slug}");
     let read = DECIDE.with(|decide| {
@@ -162,7 +162,7 @@ pub fn serve(
     });
     read.unwrap_or_else(|e| {
         console_error!("redirect {raw_slug}: {e:?}");
-        Promise::resolve(&JsValue::from(page(503)))
+        Promise::resolve(&JsValue::from(page(Page::TryAgain)))
     })
 }
 
@@ -176,7 +176,7 @@ fn decide(
     is_get: bool,
 ) -> JsValue {
     if failed {
-        return page(503).into();
+        return page(Page::TryAgain).into();
     }
     let text = value.as_string();
     match Redirect::decide(text.as_deref(), now) {
@@ -184,8 +184,8 @@ fn decide(
             limited(to.into_owned(), req, env, ctx, is_get).into()
         }
         Redirect::To(to) => follow(&to, &req, &env, &ctx, is_get).into(),
-        Redirect::NotFound => page(404).into(),
-        Redirect::Unavailable(why) => unavailable(&why).into(),
+        Redirect::NotFound => page(Page::NotFound).into(),
+        Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
     }
 }
 
@@ -207,10 +207,10 @@ fn limited(
         };
         let response = match taken {
             Ok(true) => follow(&to, &req, &env, &ctx, is_get),
-            Ok(false) => unavailable(&Unavailable::LimitReached),
+            Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
             Err(e) => {
                 console_error!("click limit {slug}: {e}");
-                page(503)
+                page(Page::TryAgain)
             }
         };
         Ok(response.into())
@@ -241,7 +241,7 @@ fn follow(
     });
     let Ok(response) = response else {
         console_error!("redirect {}: unusable Location {location}", &to.slug);
-        return page(502);
+        return page(Page::BadDestination);
     };
     if is_get {
         with_config(env, |config| {
@@ -262,59 +262,79 @@ fn follow(
     response
 }
 
-/// 410 with the same "Link unavailable" page for every reason; only the reason's words differ.
-fn unavailable(why: &Unavailable) -> web_sys::Response {
-    let text = match why {
+/// What a visitor is shown when a short link goes nowhere: one small HTML page per case, the
+/// same "Link unavailable" page for every reason a link stopped (only the reason's words differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    NotFound,
+    Unavailable(Unavailable),
+    /// The KV read or the click counter failed: worth another try in a moment.
+    TryAgain,
+    /// KV holds a destination the runtime refuses as a `Location`.
+    BadDestination,
+}
+
+impl Page {
+    fn status(self) -> u16 {
+        match self {
+            Page::NotFound => 404,
+            Page::Unavailable(_) => 410,
+            Page::TryAgain => 503,
+            Page::BadDestination => 502,
+        }
+    }
+
+    fn body(self) -> String {
+        let (title, text) = match self {
+            Page::NotFound => (
+                "Link not found",
+                "There is no link here. Check the address.".to_owned(),
+            ),
+            Page::Unavailable(why) => ("Link unavailable", reason_text(why)),
+            Page::TryAgain | Page::BadDestination => (
+                "Temporarily unavailable",
+                "This link cannot be followed right now. Please try again in a moment.".to_owned(),
+            ),
+        };
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <meta name=\"robots\" content=\"noindex\"></head>\
+             <body><h1>{title}</h1><p>{text}</p></body></html>"
+        )
+    }
+}
+
+/// The reason in words; a flag names only its category.
+fn reason_text(why: Unavailable) -> String {
+    match why {
         Unavailable::Disabled => "This link has been disabled by its owner.".to_owned(),
         Unavailable::Flagged(reason) => format!(
             "This link was flagged ({}) and disabled by the administrators.",
-            html_escape(reason)
+            reason.as_str()
         ),
         Unavailable::Expired => "This link has expired.".to_owned(),
         Unavailable::LimitReached => {
             "This link's click limit reached: it takes no more visitors.".to_owned()
         }
-    };
-    html(410, "Link unavailable", &text)
-}
-
-/// Minimal escaping for text placed in HTML; the reason comes from KV, so it is not trusted.
-fn html_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// A small HTML page for people who follow a short link that goes nowhere.
-fn page(status: u16) -> web_sys::Response {
-    match status {
-        404 => html(
-            404,
-            "Link not found",
-            "There is no link here. Check the address.",
-        ),
-        _ => html(
-            status,
-            "Temporarily unavailable",
-            "This link cannot be followed right now. Please try again in a moment.",
-        ),
     }
 }
 
-fn html(status: u16, title: &str, text: &str) -> web_sys::Response {
-    html_response(
-        status,
-        &format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <meta name=\"robots\" content=\"noindex\"></head>\
-             <body><h1>{title}</h1><p>{text}</p></body></html>"
-        ),
-    )
+thread_local! {
+    /// Page bodies as JS strings, each made on first use: a page then costs no formatting
+    /// and no copy into JS. At most one per [`Page`] (a dozen).
+    static PAGES: RefCell<Vec<(Page, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn page(page: Page) -> web_sys::Response {
+    PAGES.with(|pages| {
+        let mut pages = pages.borrow_mut();
+        let body = match pages.iter().find(|(p, _)| *p == page) {
+            Some((_, body)) => body,
+            None => {
+                pages.push((page, JsValue::from(page.body())));
+                &pages[pages.len() - 1].1
+            }
+        };
+        html_response(page.status(), body)
+    })
 }
