@@ -48,6 +48,7 @@ use worker::{
 
 use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
 use crate::error::ApiError;
+use crate::lifecycle::query_of;
 use crate::reconcile::Trigger;
 use crate::route::{path_of, Method, Route};
 
@@ -60,7 +61,11 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promi
     let method = Method::from_name(&req.method());
     let url = req.url();
     if let Route::Redirect(slug) = Route::parse(method, path_of(&url)) {
-        return redirect::serve(req, env, ctx, slug, method == Method::Get);
+        let visit = redirect::Visit {
+            is_get: method == Method::Get,
+            has_query: !query_of(&url).is_empty(),
+        };
+        return redirect::serve(req, env, ctx, slug, visit);
     }
     future_to_promise(async move {
         let response = api(Request::from(req), env, Context::new(ctx)).await;

@@ -12,7 +12,10 @@ const PRELUDE = `
 globalThis.__boundary ??= { requests: 0, imports: Object.create(null), exports: Object.create(null), src: Object.create(null) };
 globalThis.__countImports = (imports) => {
   for (const mod of Object.keys(imports)) {
-    const o = imports[mod];
+    // A plain copy: an inline_js snippet may arrive as a module namespace, whose bindings
+    // are read-only getters.
+    const o = { ...imports[mod] };
+    imports[mod] = o;
     for (const k of Object.keys(o)) {
       const f = o[k];
       if (typeof f !== "function") continue;

@@ -40,13 +40,13 @@ use crate::track;
 // read is made once per isolate, in JS, so a read passes no object across the boundary.
 #[wasm_bindgen(inline_js = r#"
 let readOptions;
-export function read_then(env, key, cacheTtl, req, ctx, isGet, decide) {
+export function read_then(env, key, cacheTtl, req, ctx, visit, decide) {
   readOptions ??= { type: "text", cacheTtl };
   return env.LINKS.get(key, readOptions).then(
-    (value) => decide(value, false, req, env, ctx, isGet),
+    (value) => decide(value, false, req, env, ctx, visit),
     (e) => {
       console.error(`redirect ${key}: ${e}`);
-      return decide(null, true, req, env, ctx, isGet);
+      return decide(null, true, req, env, ctx, visit);
     },
   );
 }
@@ -78,7 +78,7 @@ extern "C" {
         cache_ttl: u32,
         req: &web_sys::Request,
         ctx: &worker_sys::Context,
-        is_get: bool,
+        visit: u8,
         decide: &Function,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch)]
@@ -91,7 +91,29 @@ extern "C" {
     fn request_facts(req: &web_sys::Request) -> String;
 }
 
-type Decide = dyn Fn(JsValue, bool, web_sys::Request, Env, worker_sys::Context, bool) -> JsValue;
+type Decide = dyn Fn(JsValue, bool, web_sys::Request, Env, worker_sys::Context, u8) -> JsValue;
+
+/// What the visitor's request was, carried through the KV read's `then` as one small number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit {
+    /// A GET, which is a click; a HEAD is not.
+    pub is_get: bool,
+    /// The request URL has a query, so a link that forwards it reads the URL again.
+    pub has_query: bool,
+}
+
+impl Visit {
+    fn to_bits(self) -> u8 {
+        u8::from(self.is_get) | u8::from(self.has_query) << 1
+    }
+
+    fn from_bits(bits: u8) -> Self {
+        Visit {
+            is_get: bits & 1 != 0,
+            has_query: bits & 2 != 0,
+        }
+    }
+}
 
 thread_local! {
     /// The `then` of every redirect's KV read: created once per isolate and never dropped.
@@ -143,7 +165,7 @@ pub fn serve(
     env: Env,
     ctx: worker_sys::Context,
     raw_slug: &str,
-    is_get: bool,
+    visit: Visit,
 ) -> Promise {
     if !Slug::is_valid(raw_slug) {
         return Promise::resolve(&JsValue::from(page(Page::NotFound)));
@@ -156,7 +178,7 @@ pub fn serve(
             REDIRECT_CACHE_TTL_SECS,
             &req,
             &ctx,
-            is_get,
+            visit.to_bits(),
             decide.as_ref().unchecked_ref(),
         )
     });
@@ -173,17 +195,18 @@ fn decide(
     req: web_sys::Request,
     env: Env,
     ctx: worker_sys::Context,
-    is_get: bool,
+    visit: u8,
 ) -> JsValue {
+    let visit = Visit::from_bits(visit);
     if failed {
         return page(Page::TryAgain).into();
     }
     let text = value.as_string();
     match Redirect::decide(text.as_deref(), now) {
         Redirect::To(to) if to.max_clicks.is_some() => {
-            limited(to.into_owned(), req, env, ctx, is_get).into()
+            limited(to.into_owned(), req, env, ctx, visit).into()
         }
-        Redirect::To(to) => follow(&to, &req, &env, &ctx, is_get).into(),
+        Redirect::To(to) => follow(&to, &req, &env, &ctx, visit).into(),
         Redirect::NotFound => page(Page::NotFound).into(),
         Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
     }
@@ -196,17 +219,20 @@ fn limited(
     req: web_sys::Request,
     env: Env,
     ctx: worker_sys::Context,
-    is_get: bool,
+    visit: Visit,
 ) -> Promise {
     future_to_promise(async move {
         let limit = to.max_clicks.unwrap_or(0);
         let slug = to.slug.as_ref();
         let taken = match claims(&env) {
-            Ok(c) => c.take_click(slug, &to.created_at, limit, is_get).await,
+            Ok(c) => {
+                c.take_click(slug, &to.created_at, limit, visit.is_get)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let response = match taken {
-            Ok(true) => follow(&to, &req, &env, &ctx, is_get),
+            Ok(true) => follow(&to, &req, &env, &ctx, visit),
             Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
             Err(e) => {
                 console_error!("click limit {slug}: {e}");
@@ -223,10 +249,10 @@ fn follow(
     req: &web_sys::Request,
     env: &Env,
     ctx: &worker_sys::Context,
-    is_get: bool,
+    visit: Visit,
 ) -> web_sys::Response {
     let url;
-    let location = if to.forward_query {
+    let location = if to.forward_query && visit.has_query {
         url = req.url();
         merge_query(&to.url, query_of(&url))
     } else {
@@ -243,7 +269,7 @@ fn follow(
         console_error!("redirect {}: unusable Location {location}", &to.slug);
         return page(Page::BadDestination);
     };
-    if is_get {
+    if visit.is_get {
         with_config(env, |config| {
             if !config.records_clicks {
                 return;
@@ -337,4 +363,19 @@ fn page(page: Page) -> web_sys::Response {
         };
         html_response(page.status(), body)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_survives_the_trip_through_js() {
+        for is_get in [false, true] {
+            for has_query in [false, true] {
+                let visit = Visit { is_get, has_query };
+                assert_eq!(Visit::from_bits(visit.to_bits()), visit);
+            }
+        }
+    }
 }
