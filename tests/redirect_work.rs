@@ -1,0 +1,99 @@
+//! What one redirect costs, counted in the runtime: exactly one KV read and no D1 call for every
+//! redirect option and link state, GET and HEAD, with and without a visitor query. The only
+//! other calls allowed are a limited link's one Durable Object request and a GET redirect's
+//! click (one Analytics Engine data point, one queue message, both after the response).
+//!
+//! `tests/redirect_work.mjs` runs the compiled Worker (build/) in workerd through miniflare's
+//! API with real local bindings, each wrapped so that its calls are counted
+//! (`bench/lib/counting.mjs`, the benchmark harness's counter), and prints what it saw.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn counted_redirects() -> Vec<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("node")
+        .arg("tests/redirect_work.mjs")
+        .current_dir(root)
+        .output()
+        .expect("node runs (make test installs the npm packages it needs)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tests/redirect_work.mjs failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    let Value::Array(rows) = serde_json::from_str(last).expect("one JSON array on the last line")
+    else {
+        panic!("not an array: {last}");
+    };
+    rows
+}
+
+fn status_of(case: &str) -> u16 {
+    match case {
+        "found (302)"
+        | "query not forwarded"
+        | "expires later"
+        | "archived"
+        | "with max_clicks" => 302,
+        "moved permanently (301)" => 301,
+        "temporary (307)" => 307,
+        "permanent (308)" => 308,
+        "disabled" | "flagged" | "expired" => 410,
+        "unknown slug" | "invalid slug" => 404,
+        other => panic!("unexpected case {other}"),
+    }
+}
+
+fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64> {
+    let mut calls = BTreeMap::new();
+    if case == "invalid slug" {
+        return calls; // refused before any read
+    }
+    calls.insert("LINKS.get".to_owned(), 1);
+    if case == "with max_clicks" {
+        for call in [
+            "SLUG_CLAIMS.idFromName",
+            "SLUG_CLAIMS.get",
+            "SLUG_CLAIMS.stub.fetch",
+        ] {
+            calls.insert(call.to_owned(), 1);
+        }
+    }
+    if method == "GET" && (300..400).contains(&status) {
+        calls.insert("CLICKS.writeDataPoint".to_owned(), 1);
+        calls.insert("CLICK_QUEUE.send".to_owned(), 1);
+    }
+    calls
+}
+
+#[test]
+fn every_redirect_makes_one_kv_read_and_no_d1_call() {
+    let rows = counted_redirects();
+    assert_eq!(rows.len(), 11 * 4 + 2, "every case measured: {rows:?}");
+    for row in &rows {
+        let case = row["case"].as_str().expect("case");
+        let method = row["method"].as_str().expect("method");
+        let status = status_of(case);
+        assert_eq!(row["status"], status, "{row}");
+        assert_eq!(row["requests"], 1, "{row}");
+        let calls: BTreeMap<String, u64> =
+            serde_json::from_value(row["calls"].clone()).expect("calls");
+        assert_eq!(
+            calls,
+            expected_calls(case, method, status),
+            "{method} {}: binding calls",
+            row["path"]
+        );
+        assert!(
+            !calls.keys().any(|c| c.starts_with("DB.")),
+            "a redirect touched D1: {row}"
+        );
+    }
+}
