@@ -73,6 +73,19 @@ pub enum SlugResponse {
     NotHeld,
 }
 
+impl SlugResponse {
+    /// The answer's kind, for logs: an unexpected answer is logged by name, not dumped (the
+    /// `Debug` of a whole link costs wasm size and puts link contents in logs).
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            SlugResponse::Written { .. } => "written",
+            SlugResponse::Deleted { .. } => "deleted",
+            SlugResponse::Taken => "taken",
+            SlugResponse::NotHeld => "not held",
+        }
+    }
+}
+
 /// What the Durable Object must do, in order: the KV effect, then store the record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {

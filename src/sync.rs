@@ -98,8 +98,8 @@ pub async fn apply(env: Env, change: IndexChange) {
     let Err(e) = write_index(&env, &change, entry.as_ref()).await else {
         return;
     };
-    console_error!("index write failed, marking pending: {change:?}: {e}");
     let marker = PendingMarker::new(change.pending_target(), change.version(), now());
+    console_error!("index write failed, marking pending {}: {e}", marker.key);
     if let Err(e) = mark(&env, &marker, entry.as_ref()).await {
         // The nightly sweep still finds the index drift; this version's history row is lost.
         console_error!("could not record pending marker {}: {e}", marker.key);

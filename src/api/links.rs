@@ -215,7 +215,10 @@ async fn claim(kv: &Kv, claims: &Claims, link: Link) -> Result<Option<Link>, Api
     match claims.send(&slug, &SlugRequest::Create { link }).await? {
         SlugResponse::Written { link } => Ok(Some(link)),
         SlugResponse::Taken => Ok(None),
-        other => Err(ApiError::Internal(format!("create {slug}: {other:?}"))),
+        other => Err(ApiError::Internal(format!(
+            "create {slug}: {}",
+            other.outcome()
+        ))),
     }
 }
 
@@ -249,7 +252,10 @@ pub async fn write(env: &Env, link: Link) -> Result<Link, ApiError> {
     {
         SlugResponse::Written { link } => Ok(link),
         SlugResponse::NotHeld => Err(ApiError::NotFound),
-        other => Err(ApiError::Internal(format!("write {slug}: {other:?}"))),
+        other => Err(ApiError::Internal(format!(
+            "write {slug}: {}",
+            other.outcome()
+        ))),
     }
 }
 
@@ -339,8 +345,9 @@ pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> A
         SlugResponse::NotHeld => return Err(ApiError::NotFound),
         other => {
             return Err(ApiError::Internal(format!(
-                "delete {}: {other:?}",
-                link.slug
+                "delete {}: {}",
+                link.slug,
+                other.outcome()
             )))
         }
     };
