@@ -52,7 +52,9 @@ const EXPIRED_GRACE_DAYS_VAR: &str = "EXPIRED_GRACE_DAYS";
 const PERMANENT_REDIRECT_MAX_AGE_VAR: &str = "PERMANENT_REDIRECT_MAX_AGE";
 
 pub fn now() -> Timestamp {
-    Timestamp::from_millis(worker::Date::now().as_millis())
+    // `Date.now()`, one call; `worker::Date::now()` builds a `Date` and then reads it (two).
+    // Milliseconds since 1970 are a whole, positive f64 well inside u64.
+    Timestamp::from_millis(worker::js_sys::Date::now() as u64)
 }
 
 pub fn kv(env: &Env) -> Result<Kv, StoreError> {
