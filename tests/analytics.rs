@@ -907,8 +907,8 @@ fn apply_batch(
         sql.replace("?1", &sql_str(&json.to_string()))
             .replace("?2", &sql_str(token))
     };
-    // One CLI call, so both statements run on one connection in order, as the consumer's batch.
-    app().d1_exec(&format!(
+    // One transaction, both statements in order, as the consumer's batch.
+    app().d1_write(&format!(
         "{};\n{}",
         bind(consumer_sql("RECORD_MESSAGES"), messages),
         bind(consumer_sql("ADD_CLICKS"), rows)
@@ -1101,7 +1101,7 @@ fn stats_cover_date_ranges_and_check_their_parameters() {
             )
         })
         .collect();
-    app().d1_exec(&format!(
+    app().d1_write(&format!(
         "{daily_insert};\nINSERT INTO click_visitors (slug, day, bot, visitor) VALUES {}",
         values.join(", ")
     ));

@@ -316,7 +316,7 @@ fn nightly_cron_prunes_history_older_than_the_retention() {
             sql_str(&link.to_string())
         )
     };
-    app().d1_exec(&format!(
+    app().d1_write(&format!(
         "INSERT INTO link_history (slug, version, op, actor, owner, at, link) VALUES {}, {}, {}, {}",
         row(&old_only, 1, "create", &three_days_ago),
         row(&old_only, 2, "delete", &three_days_ago),

@@ -240,12 +240,12 @@ fn updates_across_a_d1_outage_leave_d1_equal_to_kv_after_the_frequent_cron() {
     answers.extend(sequential_patches(&user, &slug, "before", 5));
     answers.extend(concurrent_patches(&user, &slug, "before", 3, 2));
     // ...goes on while D1 is down...
-    app().d1_exec("ALTER TABLE links RENAME TO links_away");
+    app().d1_write("ALTER TABLE links RENAME TO links_away");
     answers.extend(sequential_patches(&user, &slug, "during", 5));
     answers.extend(concurrent_patches(&user, &slug, "during", 3, 2));
     let newest_during = kv_link(&slug);
     // ...and D1 comes back.
-    app().d1_exec("ALTER TABLE links_away RENAME TO links");
+    app().d1_write("ALTER TABLE links_away RENAME TO links");
 
     // The outage was felt: D1 is behind KV, and failed writes left pending markers.
     let behind = d1_row(&slug).expect("the row from before the outage");
@@ -299,7 +299,7 @@ fn an_older_write_arriving_after_a_newer_one_does_not_roll_d1_back() {
 
     // Arrange: D1 already holds a newer write than KV's (as if it had overtaken this one).
     let newer_version = version_of(&link) + 1_000_000;
-    app().d1_exec(&format!(
+    app().d1_write(&format!(
         "UPDATE links SET url = 'https://example.com/newer', version = {newer_version} \
          WHERE slug = {}",
         sql_str(&slug)

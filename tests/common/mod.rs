@@ -601,6 +601,32 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no D1 database in {}", dir.display()))
     }
 
+    /// Writes test data straight into the SQLite file of local D1, in one transaction: rows the
+    /// API cannot make (old history, a roll-up of past days, a D1 row ahead of KV). For binaries
+    /// whose other tests run meanwhile: [`Self::d1_exec`] starts a second workerd on the same
+    /// file, and while it opens it the running Worker's own queries meet SQLITE_BUSY (a CI run
+    /// failed so). A direct write holds the file's write lock for these statements alone, and
+    /// the Worker's reads never wait on it (WAL). Closing skips the checkpoint, which would
+    /// take the whole file.
+    #[track_caller]
+    pub fn d1_write(&self, sql: &str) {
+        let db = self.d1_file();
+        let conn = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap_or_else(|e| panic!("no checkpoint on close: {e}"));
+        conn.busy_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("busy_timeout: {e}"));
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql};\nCOMMIT;"))
+            .unwrap_or_else(|e| panic!("d1 write failed: {sql}\n{e}"));
+    }
+
     /// Runs a statement against local D1 through `wrangler d1 execute --local`, as a user
     /// would (the outage tests rename tables this way). Retried while the database is locked:
     /// the running Worker holds the same file, and a command that meets SQLITE_BUSY has not run.
