@@ -31,6 +31,16 @@ export function compatibilityDate(root = ROOT) {
   return toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 }
 
+// The Worker's entry module (src/entry.mjs, wrangler.toml's `main`) for a build directory. It
+// imports "../build/index.js"; here it stands beside the build's own index.js and imports that,
+// so any build directory is measured the way `wrangler deploy` would ship it.
+export function entryModule(buildDir) {
+  const source = fs.readFileSync(path.join(ROOT, "src/entry.mjs"), "utf8");
+  const contents = source.replaceAll('"../build/index.js"', '"./index.js"');
+  if (contents === source) throw new Error("src/entry.mjs no longer imports ../build/index.js");
+  return { type: "ESModule", path: path.join(buildDir, "entry.mjs"), contents };
+}
+
 // A worker whose main module is generated source; `imports` are the files it may import.
 function shim(name, source, files) {
   return {
@@ -66,6 +76,7 @@ export async function startRuntime({
   };
   const rel = (p) => path.relative(path.join(ROOT, "bench/.gen"), p);
   const edgelinkFiles = [
+    entryModule(buildDir),
     { type: "ESModule", path: path.join(buildDir, "index.js") },
     { type: "CompiledWasm", path: path.join(buildDir, "index_bg.wasm") },
   ];
@@ -97,7 +108,7 @@ export async function startRuntime({
       `import { countingWorker } from "../lib/counting.mjs";\n` +
       `export default countingWorker(entry);\n`,
   };
-  const edgelinkTarget = rel(path.join(buildDir, "index.js"));
+  const edgelinkTarget = rel(path.join(buildDir, "entry.mjs"));
   const jspeerTarget = rel(jspeerFile.path);
   const derived = [];
   for (const [kind, make] of Object.entries(wrappers)) {
@@ -121,15 +132,23 @@ export async function startRuntime({
     // worker-build's default layout (index.js + index_bg.wasm), or the one of
     // `--no-panic-recovery` (worker/shim.mjs + worker/index.wasm).
     const legacy = !fs.existsSync(path.join(dir, "index_bg.wasm")) && fs.existsSync(path.join(dir, "worker/shim.mjs"));
-    const files = legacy
+    // BENCH_CLASS_EXPORT=name,…: these builds run with worker-build's own default export (the
+    // Proxy'd WorkerEntrypoint class of index.js) instead of src/entry.mjs, for a before/after.
+    const classExport = (process.env.BENCH_CLASS_EXPORT ?? "")
+      .split(",")
+      .some((n) => n && (name === n || name === `v-${n}`)); // bench/profiles.mjs names builds v-<name>
+    const files = legacy || classExport
       ? [
-          { type: "ESModule", path: path.join(dir, "worker/shim.mjs") },
-          { type: "CompiledWasm", path: path.join(dir, "worker/index.wasm") },
+          { type: "ESModule", path: path.join(dir, legacy ? "worker/shim.mjs" : "index.js") },
+          { type: "CompiledWasm", path: path.join(dir, legacy ? "worker/index.wasm" : "index_bg.wasm") },
         ]
       : [
+          entryModule(dir),
           { type: "ESModule", path: path.join(dir, "index.js") },
           { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
         ];
+    const glueFile = legacy || classExport ? files[0] : files[1];
+    const wasmFile = files[files.length - 1];
     derived.push({ name, main: { ...files[0] }, files: files.slice(1), durableObjects: claims });
     derived.push({
       name: `${name}-cached`,
@@ -138,15 +157,15 @@ export async function startRuntime({
     });
     let patched = null;
     try {
-      patched = patchGlue(files[0].path);
+      patched = patchGlue(glueFile.path);
     } catch {} // a glue of another shape: no boundary counter for this build
     if (patched) {
-      const glue = path.join(path.dirname(files[0].path), "index.boundary.js");
+      const glue = path.join(path.dirname(glueFile.path), "index.boundary.js");
       derived.push({
         name: `${name}-boundary`,
         ...shim(`${name}-boundary`, BOUNDARY_MAIN(rel(glue)), [
           { type: "ESModule", path: glue, contents: patched },
-          files[1],
+          wasmFile,
           lib("counting.mjs"),
         ]),
         durableObjects: claims,
@@ -160,7 +179,7 @@ export async function startRuntime({
       name: "edgelink-boundary",
       ...shim("edgelink-boundary", BOUNDARY_MAIN(rel(glue)), [
         { type: "ESModule", path: glue, contents: patchGlue(path.join(buildDir, "index.js")) },
-        edgelinkFiles[1],
+        edgelinkFiles[2],
         lib("counting.mjs"),
       ]),
       durableObjects: claims,
