@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{
-    app, expected_d1_row, poll_until, random_slug, slug_of, sql_str, User, BACKGROUND_DEADLINE,
-    D1_LINK_COLUMNS,
+    app, expected_d1_row, is_pending_marker_of, poll_until, random_slug, slug_of, sql_str, User,
+    BACKGROUND_DEADLINE, D1_LINK_COLUMNS, PENDING_PREFIX,
 };
 use serde_json::{json, Value};
 
@@ -151,6 +151,24 @@ fn writes_survive_d1_outage_and_frequent_cron_repairs_index() {
     app()
         .get("/api/links?limit=5", Some(&user.api_key))
         .assert_error(503, "index_unavailable");
+
+    // Every write of the outage has failed and left its marker: restoring D1 cannot race with
+    // a background write still in flight.
+    let changed: Vec<String> = created
+        .iter()
+        .chain(&updated)
+        .chain(&to_delete)
+        .map(slug_of)
+        .collect();
+    poll_until(
+        BACKGROUND_DEADLINE,
+        "a pending marker for every write of the outage",
+        || {
+            let names = app().kv_list_names(PENDING_PREFIX);
+            let marked = |slug: &String| names.iter().any(|name| is_pending_marker_of(name, slug));
+            changed.iter().all(marked).then_some(())
+        },
+    );
 
     // Restore D1. It must still be stale, so that what follows proves the cron repaired it.
     app().d1_exec("ALTER TABLE links_away RENAME TO links");

@@ -9,8 +9,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{
-    app, expected_d1_row, poll_for, poll_until, random_slug, sql_str, stored_form, version_of,
-    User, BACKGROUND_DEADLINE, D1_LINK_COLUMNS,
+    app, expected_d1_row, is_pending_marker_of, poll_for, poll_until, random_slug, sql_str,
+    stored_form, version_of, User, BACKGROUND_DEADLINE, D1_LINK_COLUMNS, PENDING_PREFIX,
 };
 use serde_json::{json, Value};
 
@@ -34,13 +34,11 @@ fn d1_histories(slugs: [&str; 2]) -> [Vec<Value>; 2] {
 
 /// How many pending markers (`sync:pending:<ms>:link:<slug>:<version>`) each slug has in KV.
 fn pending_markers(slugs: [&str; 2]) -> [usize; 2] {
-    let names = app().kv_list_names("sync:pending:");
+    let names = app().kv_list_names(PENDING_PREFIX);
     slugs.map(|slug| {
         names
             .iter()
-            .filter(|k| {
-                k.contains(&format!(":link:{slug}:")) || k.ends_with(&format!(":link:{slug}"))
-            })
+            .filter(|name| is_pending_marker_of(name, slug))
             .count()
     })
 }

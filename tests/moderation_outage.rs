@@ -21,17 +21,6 @@ fn d1_row(slug: &str) -> Option<Value> {
         .next()
 }
 
-/// The pending-marker keys KV holds for `slug` (`sync:pending:<ms>:link:<slug>:<version>`;
-/// markers of older code end at the slug).
-fn pending_markers(slug: &str) -> Vec<String> {
-    let (infix, suffix) = (format!(":link:{slug}:"), format!(":link:{slug}"));
-    app()
-        .kv_list_names("sync:pending:")
-        .into_iter()
-        .filter(|k| k.contains(&infix) || k.ends_with(&suffix))
-        .collect()
-}
-
 /// Slugs of `GET /api/admin/links?{query}` (one page of 100), asserting 200.
 fn admin_list(query: &str) -> Vec<Value> {
     let resp = app().get(
@@ -88,7 +77,7 @@ fn flag_during_d1_outage_answers_410_at_once_and_frequent_cron_indexes_it() {
     poll_until(
         BACKGROUND_DEADLINE,
         "a pending marker for the flagged slug",
-        || (!pending_markers(&slug).is_empty()).then_some(()),
+        || (!app().pending_markers_of(&slug).is_empty()).then_some(()),
     );
     app().d1_exec("ALTER TABLE links_away RENAME TO links");
 
@@ -127,7 +116,7 @@ fn flag_during_d1_outage_answers_410_at_once_and_frequent_cron_indexes_it() {
         "still listed as active"
     );
     assert!(
-        pending_markers(&slug).is_empty(),
+        app().pending_markers_of(&slug).is_empty(),
         "the cron left the marker behind"
     );
 }

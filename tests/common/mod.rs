@@ -555,14 +555,7 @@ impl TestApp {
     /// while it opens it (measured: 2 failed API reads in 3 CLI calls, 0 in 165 direct reads).
     #[track_caller]
     pub fn d1_query(&self, sql: &str) -> Vec<Value> {
-        let db = self.d1_file();
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
-        conn.busy_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("busy_timeout: {e}"));
+        let conn = open_sqlite(&self.d1_file(), Access::Read);
         let mut stmt = conn
             .prepare(sql)
             .unwrap_or_else(|e| panic!("d1 query failed: {sql}\n{e}"));
@@ -588,17 +581,9 @@ impl TestApp {
         rows
     }
 
-    /// The SQLite file behind local D1 (the one database that is not miniflare's metadata).
+    /// The SQLite file behind local D1.
     fn d1_file(&self) -> PathBuf {
-        let dir = self.persist_dir.join("v3/d1/miniflare-D1DatabaseObject");
-        fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .find(|p| {
-                p.extension().is_some_and(|x| x == "sqlite")
-                    && p.file_name().is_some_and(|n| n != "metadata.sqlite")
-            })
-            .unwrap_or_else(|| panic!("no D1 database in {}", dir.display()))
+        durable_object_database(&self.persist_dir.join("v3/d1/miniflare-D1DatabaseObject"))
     }
 
     /// Writes test data straight into the SQLite file of local D1, in one transaction: rows the
@@ -610,19 +595,7 @@ impl TestApp {
     /// take the whole file.
     #[track_caller]
     pub fn d1_write(&self, sql: &str) {
-        let db = self.d1_file();
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-            true,
-        )
-        .unwrap_or_else(|e| panic!("no checkpoint on close: {e}"));
-        conn.busy_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|e| panic!("busy_timeout: {e}"));
+        let conn = open_sqlite(&self.d1_file(), Access::Write);
         conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql};\nCOMMIT;"))
             .unwrap_or_else(|e| panic!("d1 write failed: {sql}\n{e}"));
     }
@@ -653,53 +626,68 @@ impl TestApp {
         panic!("d1 stayed locked for 20 attempts: {sql}\n{last}");
     }
 
-    /// Writes a raw KV value under the `LINKS` binding (to simulate states the API cannot set).
+    /// Writes a raw KV value under the `LINKS` binding, without expiration or metadata (to
+    /// simulate states the API cannot set). Written into the local KV simulator's store the
+    /// way it writes one (a new blob file, then its index row in one transaction) and not
+    /// through `wrangler kv key put --local`, for the SQLITE_BUSY of [`Self::kv_get`].
     #[track_caller]
     pub fn kv_put(&self, key: &str, value: &str) {
-        let args = [
-            "kv",
-            "key",
-            "put",
-            "--binding",
-            "LINKS",
-            "--preview",
-            "false",
-            "--local",
-            key,
-            value,
-        ];
-        // The CLI writes the same local store as the running Worker; under concurrent writes
-        // the simulator can refuse one (KV PUT 500). Retry a few times before failing.
-        let mut last = String::new();
-        for _ in 0..5 {
-            match self.wrangler_cli(&args) {
-                Ok(_) => return,
-                Err(e) => last = e,
-            }
-            thread::sleep(Duration::from_millis(300));
-        }
-        panic!("kv put {key} failed: {last}");
+        let blob_id = format!(
+            "{}{:016x}",
+            random_from(b"0123456789abcdef", 64),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        );
+        let blob = self.kv_blob_dir().join(&blob_id);
+        fs::write(&blob, value).unwrap_or_else(|e| panic!("write {}: {e}", blob.display()));
+        let db = self.kv_file();
+        let conn = open_sqlite(&db, Access::Write);
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .and_then(|()| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) \
+                     VALUES (?1, ?2, NULL, NULL)",
+                    rusqlite::params![key, blob_id],
+                )
+            })
+            .and_then(|_| conn.execute_batch("COMMIT"))
+            .unwrap_or_else(|e| panic!("kv put {key} into {}: {e}", db.display()));
     }
 
-    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent. A failing
-    /// CLI is retried, then panics: a failure never reads as "absent".
+    /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent or expired.
+    ///
+    /// Read straight from the local KV simulator's store (its SQLite index, opened read-only,
+    /// and the value's blob file), as [`Self::d1_query`] reads D1: `wrangler kv key get
+    /// --local` starts a second workerd whose start-up creates the store's tables if missing,
+    /// and that write lock made a running Worker's KV put fail with SQLITE_BUSY (a 500 in a
+    /// `make test` run).
     #[track_caller]
     pub fn kv_get(&self, key: &str) -> Option<String> {
-        self.wrangler_cli_retrying(&[
-            "kv",
-            "key",
-            "get",
-            "--binding",
-            "LINKS",
-            "--preview",
-            "false",
-            "--local",
-            "--text",
-            key,
-        ])
-        .map(Some)
-        .unwrap_or_else(|e| panic!("kv key get {key} failed: {e}"))
-        .filter(|v| !v.trim().is_empty() && v.trim() != "Value not found")
+        // A delete removes the entry before its blob: an entry whose blob is gone was deleted
+        // between the two reads, and the next lookup says so.
+        for _ in 0..5 {
+            let blob_id = self.kv_index(|conn, now| {
+                conn.query_row(
+                    "SELECT blob_id FROM _mf_entries \
+                     WHERE key = ?1 AND (expiration IS NULL OR expiration > ?2)",
+                    rusqlite::params![key, now],
+                    |row| row.get::<_, String>(0),
+                )
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })
+            })?;
+            let blob = self.kv_blob_dir().join(&blob_id);
+            match fs::read(&blob) {
+                Ok(bytes) => return Some(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => panic!("read {}: {e}", blob.display()),
+            }
+        }
+        panic!("kv get {key}: its blob kept disappearing")
     }
 
     /// Writes many raw entries under the `LINKS` binding with one `wrangler kv bulk put`; each
@@ -733,29 +721,74 @@ impl TestApp {
         let _ = fs::remove_file(&path);
     }
 
-    /// `wrangler kv key list --prefix`: the first (at most 1000) keys under `prefix`, each
-    /// `{"name"[,"metadata"][,"expiration"]}`; unlike `kv_get`, this shows key metadata.
+    /// What `wrangler kv key list --prefix` shows: the first (at most 1000) live keys under
+    /// `prefix` in key order, each `{"name"[,"expiration"][,"metadata"]}` (expiration in
+    /// seconds); unlike `kv_get`, this shows key metadata. Read directly, as [`Self::kv_get`].
     #[track_caller]
     pub fn kv_list(&self, prefix: &str) -> Vec<Value> {
-        let out = self
-            .wrangler_cli_retrying(&[
-                "kv",
-                "key",
-                "list",
-                "--binding",
-                "LINKS",
-                "--preview",
-                "false",
-                "--local",
-                "--prefix",
-                prefix,
-            ])
-            .unwrap_or_else(|e| panic!("kv key list --prefix {prefix} failed: {e}"));
-        let start = out.find('[').unwrap_or(0);
-        match serde_json::from_str(out[start..].trim()) {
-            Ok(Value::Array(keys)) => keys,
-            _ => panic!("kv key list output is not a JSON array: {out}"),
-        }
+        self.kv_index(|conn, now| {
+            let mut stmt = conn.prepare(
+                "SELECT key, expiration, metadata FROM _mf_entries \
+                 WHERE substr(key, 1, length(?1)) = ?1 \
+                   AND (expiration IS NULL OR expiration >= ?2) \
+                 ORDER BY key LIMIT 1000",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![prefix, now], |row| {
+                let mut key = json!({ "name": row.get::<_, String>(0)? });
+                if let Some(ms) = row.get::<_, Option<i64>>(1)? {
+                    key["expiration"] = json!(ms.div_euclid(1000));
+                }
+                if let Some(text) = row.get::<_, Option<String>>(2)? {
+                    key["metadata"] = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                }
+                Ok(key)
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Runs `read` on a read-only connection to the local KV simulator's index of `LINKS`,
+    /// with the current time in milliseconds (the simulator's unit for expirations).
+    #[track_caller]
+    fn kv_index<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection, i64) -> rusqlite::Result<T>,
+    ) -> T {
+        let db = self.kv_file();
+        let conn = open_sqlite(&db, Access::Read);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        read(&conn, now_ms).unwrap_or_else(|e| panic!("read KV store {}: {e}", db.display()))
+    }
+
+    /// The SQLite index of the local KV simulator's `LINKS` namespace.
+    fn kv_file(&self) -> PathBuf {
+        durable_object_database(&self.persist_dir.join("v3/kv/miniflare-KVNamespaceObject"))
+    }
+
+    /// Where the local KV simulator keeps the values of `LINKS` (one file per blob id): the
+    /// directory named after the namespace id, the only one beside the simulator's own.
+    fn kv_blob_dir(&self) -> PathBuf {
+        let dir = self.persist_dir.join("v3/kv");
+        fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n != "miniflare-KVNamespaceObject")
+            })
+            .map(|namespace| namespace.join("blobs"))
+            .unwrap_or_else(|| panic!("no KV namespace in {}", dir.display()))
+    }
+
+    /// Names of the pending markers (failed index writes) of the link `slug`.
+    #[track_caller]
+    pub fn pending_markers_of(&self, slug: &str) -> Vec<String> {
+        self.kv_list_names(PENDING_PREFIX)
+            .into_iter()
+            .filter(|name| is_pending_marker_of(name, slug))
+            .collect()
     }
 
     /// Names of the KV keys under `prefix` (the first 1000).
@@ -825,22 +858,6 @@ impl TestApp {
             }
         }
         panic!("history of {slug} did not end after 100 pages");
-    }
-
-    /// [`TestApp::wrangler_cli`] for reads of the local store, which the simulator sometimes
-    /// refuses under concurrent access (`KV GET failed: 500`): up to 5 attempts.
-    pub fn wrangler_cli_retrying(&self, args: &[&str]) -> Result<String, String> {
-        let mut last = String::new();
-        for attempt in 0..5 {
-            if attempt > 0 {
-                thread::sleep(Duration::from_millis(300));
-            }
-            match self.wrangler_cli(args) {
-                Ok(out) => return Ok(out),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
     }
 
     /// Runs `wrangler <args> --persist-to <dir>` in the repo root; stdout on success.
@@ -1151,6 +1168,72 @@ pub fn describe_diff(
 /// The `slug` of a link JSON.
 pub fn slug_of(link: &Value) -> String {
     link["slug"].as_str().expect("slug").to_owned()
+}
+
+/// How a test opens one of the local runtime's SQLite files.
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Opens a SQLite file the running Worker's runtime has open too. Both sides use WAL, so
+/// readers never block the runtime; a writer holds the lock for its own transaction only and
+/// skips the checkpoint on close, which would take the whole file.
+#[track_caller]
+fn open_sqlite(db: &Path, access: Access) -> rusqlite::Connection {
+    use rusqlite::OpenFlags;
+    let mode = match access {
+        Access::Read => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        Access::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
+    };
+    let conn = rusqlite::Connection::open_with_flags(db, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+    if access == Access::Write {
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap_or_else(|e| panic!("no checkpoint on close: {e}"));
+    }
+    conn.busy_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("busy_timeout: {e}"));
+    conn
+}
+
+/// The database of the one object in a miniflare Durable Object directory (D1 and KV are
+/// objects there): the `.sqlite` file that is not miniflare's `metadata.sqlite`.
+#[track_caller]
+fn durable_object_database(dir: &Path) -> PathBuf {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "sqlite")
+                && p.file_name().is_some_and(|n| n != "metadata.sqlite")
+        })
+        .unwrap_or_else(|| panic!("no database in {}", dir.display()))
+}
+
+/// Where failed index writes leave their markers in KV.
+pub const PENDING_PREFIX: &str = "sync:pending:";
+
+/// Whether the KV key `name` is a pending marker of the link `slug`:
+/// `sync:pending:<ms>:link:<slug>` or `sync:pending:<ms>:link:<slug>:<version>`.
+pub fn is_pending_marker_of(name: &str, slug: &str) -> bool {
+    let Some((_at, target)) = name
+        .strip_prefix(PENDING_PREFIX)
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    match target
+        .strip_prefix("link:")
+        .and_then(|id| id.strip_prefix(slug))
+    {
+        Some(rest) => rest.is_empty() || rest.starts_with(':'),
+        None => false,
+    }
 }
 
 /// The `version` of a link JSON.
