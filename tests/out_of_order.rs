@@ -3,8 +3,9 @@
 //! part of the burst (the `links` table renamed away) and the frequent cron repairs it; and an
 //! older write arriving after a newer one is ignored.
 //!
-//! Its own binary: it breaks D1. The outage test holds `D1_OUTAGE` for writing; every other
-//! test holds it for reading, so none of them sees the outage.
+//! Its own binary: it breaks D1. The outage test and the one that writes the stores directly
+//! hold `D1_OUTAGE` for writing; every other test holds it for reading, so none of them sees
+//! the outage or meets those writes.
 
 mod common;
 
@@ -314,7 +315,8 @@ fn updates_across_a_d1_outage_leave_d1_equal_to_kv_after_the_frequent_cron() {
 
 #[test]
 fn an_older_write_arriving_after_a_newer_one_does_not_roll_d1_back() {
-    let _shared = D1_OUTAGE.read().unwrap();
+    // Alone: it writes D1 and KV directly, and the bursts of the other tests write both.
+    let _exclusive = D1_OUTAGE.write().unwrap_or_else(|e| e.into_inner());
     let user = app().new_user();
     let link = create_indexed(&user);
     let slug = slug_of(&link);

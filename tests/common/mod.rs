@@ -19,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +34,13 @@ pub const BACKGROUND_DEADLINE: Duration = Duration::from_secs(20);
 const POLL_EVERY: Duration = Duration::from_millis(100);
 
 static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
+/// Held for reading by every request, for writing by a test's direct write into the local
+/// stores ([`TestApp::kv_put`], [`TestApp::d1_write`]). The runtime sets no busy timeout: a
+/// KV put or D1 write of a request in flight that meets the test's write lock, or whose
+/// transaction spans the test's commit, fails at once (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT) and
+/// fails that request. Background D1 writes that outlive their response are not covered;
+/// those end in a pending marker, as any failed index write does.
+static STORE_WRITES: RwLock<()> = RwLock::new(());
 
 /// The shared server with default vars.
 pub fn app() -> &'static TestApp {
@@ -330,6 +337,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Resp {
+        let _in_flight = STORE_WRITES.read().unwrap_or_else(|e| e.into_inner());
         let mut req = self.agent.request(method, &self.url(path));
         if let Some(token) = token {
             req = req.set("Authorization", &format!("Bearer {token}"));
@@ -351,6 +359,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Resp {
+        let _in_flight = STORE_WRITES.read().unwrap_or_else(|e| e.into_inner());
         let mut req = self.agent.request(method, &self.url(path));
         for (name, value) in headers {
             req = req.set(name, value);
@@ -595,6 +604,7 @@ impl TestApp {
     /// take the whole file.
     #[track_caller]
     pub fn d1_write(&self, sql: &str) {
+        let _alone = STORE_WRITES.write().unwrap_or_else(|e| e.into_inner());
         let conn = open_sqlite(&self.d1_file(), Access::Write);
         conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql};\nCOMMIT;"))
             .unwrap_or_else(|e| panic!("d1 write failed: {sql}\n{e}"));
@@ -632,6 +642,7 @@ impl TestApp {
     /// through `wrangler kv key put --local`, for the SQLITE_BUSY of [`Self::kv_get`].
     #[track_caller]
     pub fn kv_put(&self, key: &str, value: &str) {
+        let _alone = STORE_WRITES.write().unwrap_or_else(|e| e.into_inner());
         let blob_id = format!(
             "{}{:016x}",
             random_from(b"0123456789abcdef", 64),
