@@ -564,7 +564,7 @@ impl TestApp {
     /// while it opens it (measured: 2 failed API reads in 3 CLI calls, 0 in 165 direct reads).
     #[track_caller]
     pub fn d1_query(&self, sql: &str) -> Vec<Value> {
-        let conn = open_sqlite(&self.d1_file(), Access::Read);
+        let conn = open_sqlite(&self.d1_file());
         let mut stmt = conn
             .prepare(sql)
             .unwrap_or_else(|e| panic!("d1 query failed: {sql}\n{e}"));
@@ -600,13 +600,10 @@ impl TestApp {
     /// whose other tests run meanwhile: [`Self::d1_exec`] starts a second workerd on the same
     /// file, and while it opens it the running Worker's own queries meet SQLITE_BUSY (a CI run
     /// failed so). A direct write holds the file's write lock for these statements alone, and
-    /// the Worker's reads never wait on it (WAL). Closing skips the checkpoint, which would
-    /// take the whole file.
+    /// the Worker's reads never wait on it (WAL); see [`write_alone`].
     #[track_caller]
     pub fn d1_write(&self, sql: &str) {
-        let _alone = STORE_WRITES.write().unwrap_or_else(|e| e.into_inner());
-        let conn = open_sqlite(&self.d1_file(), Access::Write);
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql};\nCOMMIT;"))
+        write_alone(&self.d1_file(), |conn| conn.execute_batch(sql))
             .unwrap_or_else(|e| panic!("d1 write failed: {sql}\n{e}"));
     }
 
@@ -642,28 +639,19 @@ impl TestApp {
     /// through `wrangler kv key put --local`, for the SQLITE_BUSY of [`Self::kv_get`].
     #[track_caller]
     pub fn kv_put(&self, key: &str, value: &str) {
-        let _alone = STORE_WRITES.write().unwrap_or_else(|e| e.into_inner());
-        let blob_id = format!(
-            "{}{:016x}",
-            random_from(b"0123456789abcdef", 64),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis())
-        );
+        let blob_id = format!("{}{:016x}", random_from(b"0123456789abcdef", 64), now_ms());
         let blob = self.kv_blob_dir().join(&blob_id);
         fs::write(&blob, value).unwrap_or_else(|e| panic!("write {}: {e}", blob.display()));
         let db = self.kv_file();
-        let conn = open_sqlite(&db, Access::Write);
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .and_then(|()| {
-                conn.execute(
-                    "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) \
-                     VALUES (?1, ?2, NULL, NULL)",
-                    rusqlite::params![key, blob_id],
-                )
-            })
-            .and_then(|_| conn.execute_batch("COMMIT"))
-            .unwrap_or_else(|e| panic!("kv put {key} into {}: {e}", db.display()));
+        write_alone(&db, |conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) \
+                 VALUES (?1, ?2, NULL, NULL)",
+                rusqlite::params![key, blob_id],
+            )
+            .map(drop)
+        })
+        .unwrap_or_else(|e| panic!("kv put {key} into {}: {e}", db.display()));
     }
 
     /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent or expired.
@@ -766,11 +754,9 @@ impl TestApp {
         read: impl FnOnce(&rusqlite::Connection, i64) -> rusqlite::Result<T>,
     ) -> T {
         let db = self.kv_file();
-        let conn = open_sqlite(&db, Access::Read);
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        read(&conn, now_ms).unwrap_or_else(|e| panic!("read KV store {}: {e}", db.display()))
+        let conn = open_sqlite(&db);
+        read(&conn, now_ms() as i64)
+            .unwrap_or_else(|e| panic!("read KV store {}: {e}", db.display()))
     }
 
     /// The SQLite index of the local KV simulator's `LINKS` namespace.
@@ -1181,35 +1167,42 @@ pub fn slug_of(link: &Value) -> String {
     link["slug"].as_str().expect("slug").to_owned()
 }
 
-/// How a test opens one of the local runtime's SQLite files.
-#[derive(Clone, Copy, PartialEq)]
-enum Access {
-    Read,
-    Write,
-}
-
-/// Opens a SQLite file the running Worker's runtime has open too. Both sides use WAL, so
-/// readers never block the runtime; a writer holds the lock for its own transaction only and
-/// skips the checkpoint on close, which would take the whole file.
+/// Opens, read-only, a SQLite file the running Worker's runtime has open too. Both sides use
+/// WAL, so a reader never blocks the runtime.
 #[track_caller]
-fn open_sqlite(db: &Path, access: Access) -> rusqlite::Connection {
+fn open_sqlite(db: &Path) -> rusqlite::Connection {
     use rusqlite::OpenFlags;
-    let mode = match access {
-        Access::Read => OpenFlags::SQLITE_OPEN_READ_ONLY,
-        Access::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
-    };
-    let conn = rusqlite::Connection::open_with_flags(db, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
-    if access == Access::Write {
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-            true,
-        )
-        .unwrap_or_else(|e| panic!("no checkpoint on close: {e}"));
-    }
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
     conn.busy_timeout(Duration::from_secs(10))
         .unwrap_or_else(|e| panic!("busy_timeout: {e}"));
     conn
+}
+
+/// Runs `write` on `db` in one immediate transaction while none of the binary's requests is in
+/// flight ([`STORE_WRITES`]). The connection skips the checkpoint on close, which would take
+/// the whole file from the runtime.
+fn write_alone(
+    db: &Path,
+    write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    use rusqlite::OpenFlags;
+    let _alone = STORE_WRITES.write().unwrap_or_else(|e| e.into_inner());
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    write(&conn)?;
+    conn.execute_batch("COMMIT")
 }
 
 /// The database of the one object in a miniflare Durable Object directory (D1 and KV are
