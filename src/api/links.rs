@@ -33,11 +33,20 @@ const GENERATE_ATTEMPTS: usize = 5;
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
 pub const LIST_MAX_LIMIT: u32 = 100;
 
-/// The lifecycle fields create and update share. Expiry and redirect type arrive as raw JSON
-/// so that a wrong type gets their own error code, not a generic JSON one.
+/// The body of create and of update, parsed by one derive: which fields each takes is checked
+/// after (`url` is required to create, `slug` cannot change). One flat struct rather than a
+/// shared part `#[serde(flatten)]`ed into two, because flatten buffers the whole body in
+/// serde's `Content` tree first and costs a derive per body in the wasm. The lifecycle fields
+/// arrive as raw JSON so that a wrong type gets their own error code, not a generic JSON one.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct LifecycleFields {
+struct LinkBody {
+    #[serde(default, deserialize_with = "present")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    slug: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    title: Option<Option<String>>,
     #[serde(default, deserialize_with = "raw")]
     expires_at: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
@@ -66,7 +75,26 @@ fn flag(raw: &Option<Value>, name: &str) -> Result<Option<bool>, ApiError> {
     }
 }
 
-impl LifecycleFields {
+impl LinkBody {
+    /// Create's `url`: a JSON string, required.
+    fn url_to_create(&self) -> Result<&str, ApiError> {
+        match &self.url {
+            Some(Some(url)) => Ok(url),
+            Some(None) => Err(ApiError::InvalidJson("url must be a string".into())),
+            None => Err(ApiError::InvalidJson("missing field `url`".into())),
+        }
+    }
+
+    /// Update refuses a `slug`: a link keeps its slug for life.
+    fn no_slug(&self) -> Result<(), ApiError> {
+        match self.slug {
+            None => Ok(()),
+            Some(_) => Err(ApiError::InvalidJson(
+                "unknown field `slug`: a link's slug cannot be changed".into(),
+            )),
+        }
+    }
+
     fn expiry(&self, now: Timestamp) -> Result<ExpiryChange, ApiError> {
         Ok(ExpiryChange::parse(
             self.expires_at.as_ref(),
@@ -105,29 +133,6 @@ impl LifecycleFields {
     fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
         Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateLinkBody {
-    url: String,
-    slug: Option<String>,
-    title: Option<String>,
-    #[serde(flatten)]
-    lifecycle: LifecycleFields,
-}
-
-/// Absent fields stay as they are; `"title": null` clears the title, `"expires_at": null` the
-/// expiry.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateLinkBody {
-    #[serde(default, deserialize_with = "present")]
-    url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    title: Option<Option<String>>,
-    #[serde(flatten)]
-    lifecycle: LifecycleFields,
 }
 
 /// Tells an absent field (`None`, by `default`) from an explicit `null` (`Some(None)`).
@@ -173,12 +178,16 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let claims = claims(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
-    let body: CreateLinkBody = json_body(&mut req).await?;
+    let fields: LinkBody = json_body(&mut req).await?;
     let at = now();
-    let url = TargetUrl::parse_for(&ascii_url(&body.url), &origin.host)?;
-    let fields = &body.lifecycle;
+    let url = TargetUrl::parse_for(&ascii_url(fields.url_to_create()?), &origin.host)?;
     let options = LinkOptions {
-        title: body.title.as_deref().map(Title::parse).transpose()?,
+        title: fields
+            .title
+            .as_ref()
+            .and_then(Option::as_deref)
+            .map(Title::parse)
+            .transpose()?,
         expires_at: fields.expiry(at)?.on_create(default_ttl_secs(env), at),
         archived: fields.archived()?.unwrap_or(false),
         redirect_type: fields.redirect_type()?.unwrap_or_default(),
@@ -186,7 +195,12 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
         state: fields.state()?.unwrap_or(OwnerState::Active),
         max_clicks: fields.max_clicks()?.flatten(),
     };
-    let slug = body.slug.as_deref().map(Slug::parse).transpose()?;
+    let slug = fields
+        .slug
+        .as_ref()
+        .and_then(Option::as_deref)
+        .map(Slug::parse)
+        .transpose()?;
     ensure_allowed(&kv, &url).await?;
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
     let link = match slug {
@@ -293,9 +307,10 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
-    let body: UpdateLinkBody = json_body(&mut req).await?;
+    let body: LinkBody = json_body(&mut req).await?;
+    body.no_slug()?;
     let at = now();
-    let fields = &body.lifecycle;
+    let fields = &body;
     let patch = LinkPatch {
         expires_at: fields.expiry(at)?.on_update(),
         archived: fields.archived()?,
@@ -303,17 +318,18 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
         forward_query: fields.forward_query()?,
         state: fields.state()?,
         max_clicks: fields.max_clicks()?,
-        url: match body.url {
+        url: match &body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
             Some(Some(raw)) => {
-                let url = TargetUrl::parse_for(&ascii_url(&raw), &origin.host)?;
+                let url = TargetUrl::parse_for(&ascii_url(raw), &origin.host)?;
                 ensure_allowed(&kv, &url).await?;
                 Some(url)
             }
         },
         title: body
             .title
+            .as_ref()
             .map(|t| t.as_deref().map(Title::parse).transpose())
             .transpose()?,
     };
@@ -574,34 +590,41 @@ mod tests {
 
     #[test]
     fn update_body_tells_absent_from_null() {
-        let b: UpdateLinkBody = serde_json::from_str(r#"{"title":null}"#).unwrap();
+        let b: LinkBody = serde_json::from_str(r#"{"title":null}"#).unwrap();
         assert_eq!(b.title, Some(None));
         assert_eq!(b.url, None);
-        let b: UpdateLinkBody = serde_json::from_str("{}").unwrap();
+        assert!(b.url_to_create().is_err());
+        let b: LinkBody = serde_json::from_str("{}").unwrap();
         assert_eq!((b.url, b.title), (None, None));
-        assert!(serde_json::from_str::<UpdateLinkBody>(r#"{"slug":"x"}"#).is_err());
+        for slug in [r#"{"slug":"x"}"#, r#"{"slug":null}"#] {
+            let b: LinkBody = serde_json::from_str(slug).unwrap();
+            assert!(b.no_slug().is_err(), "{slug}");
+        }
+        let b: LinkBody = serde_json::from_str(r#"{"url":null}"#).unwrap();
+        assert!(b.url_to_create().is_err());
     }
 
     #[test]
     fn lifecycle_fields_keep_null_apart_from_absent() {
-        let b: UpdateLinkBody = serde_json::from_str(r#"{"expires_at":null}"#).unwrap();
-        assert_eq!(b.lifecycle.expires_at, Some(Value::Null));
-        assert_eq!(b.lifecycle.ttl, None);
-        let b: CreateLinkBody =
+        let b: LinkBody = serde_json::from_str(r#"{"expires_at":null}"#).unwrap();
+        assert_eq!(b.expires_at, Some(Value::Null));
+        assert_eq!(b.ttl, None);
+        let b: LinkBody =
             serde_json::from_str(r#"{"url":"https://e.com","redirect_type":"302"}"#).unwrap();
-        assert!(b.lifecycle.redirect_type().is_err());
-        assert!(serde_json::from_str::<CreateLinkBody>(r#"{"url":"x","bogus":1}"#).is_err());
+        assert!(b.redirect_type().is_err());
+        assert_eq!(b.url_to_create().unwrap(), "https://e.com");
+        assert!(serde_json::from_str::<LinkBody>(r#"{"url":"x","bogus":1}"#).is_err());
         for bad in [
             r#"{"archived":"yes"}"#,
             r#"{"archived":null}"#,
             r#"{"forward_query":1}"#,
         ] {
-            let b: UpdateLinkBody = serde_json::from_str(bad).unwrap();
-            let refused = b.lifecycle.archived().is_err() || b.lifecycle.forward_query().is_err();
+            let b: LinkBody = serde_json::from_str(bad).unwrap();
+            let refused = b.archived().is_err() || b.forward_query().is_err();
             assert!(refused, "{bad}");
         }
-        let b: UpdateLinkBody = serde_json::from_str(r#"{"state":null}"#).unwrap();
-        assert!(b.lifecycle.state().is_err());
+        let b: LinkBody = serde_json::from_str(r#"{"state":null}"#).unwrap();
+        assert!(b.state().is_err());
     }
 
     #[test]

@@ -152,8 +152,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "request body must be a JSON object".into(),
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::InvalidJson(format!("invalid JSON body: {e}")))
+    // Read as `str`, like every other JSON edgelink parses: `from_slice` would be a second
+    // copy of serde_json's parser in the wasm.
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::InvalidJson("request body is not UTF-8".into()))?;
+    serde_json::from_str(text).map_err(|e| ApiError::InvalidJson(format!("invalid JSON body: {e}")))
 }
 
 /// The scheme and host the request came in on, e.g. `https://sho.rt`: short URLs are built
@@ -245,6 +248,7 @@ mod tests {
             b"null",
             b"{",
             br#"{"url":"x","extra":1}"#,
+            b"{\"url\":\"https://example.com/\xff\"}",
         ] {
             let err = parse_json::<Body>(bad).unwrap_err();
             assert_eq!(err.code(), "invalid_json", "{bad:?}");

@@ -61,7 +61,7 @@ impl DurableObject for SlugClaim {
         if req.path() == "/click" {
             return self.take_click(req).await;
         }
-        let Ok(request) = req.json::<SlugRequest>().await else {
+        let Some(request) = read_json::<SlugRequest>(&mut req).await else {
             return Response::error("bad slug request", 400);
         };
         let storage = self.state.storage();
@@ -85,9 +85,16 @@ impl DurableObject for SlugClaim {
     }
 }
 
+/// The request's JSON body; `None` when it is not there or does not parse. Read as text and
+/// parsed by serde_json, the one JSON reader in the wasm (`Request::json` would parse in JS
+/// and convert through serde-wasm-bindgen, a second deserializer for each type).
+async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
+    serde_json::from_str(&req.text().await.ok()?).ok()
+}
+
 impl SlugClaim {
     async fn take_click(&self, mut req: Request) -> worker::Result<Response> {
-        let Ok(ClickRequest { life, limit, take }) = req.json::<ClickRequest>().await else {
+        let Some(ClickRequest { life, limit, take }) = read_json(&mut req).await else {
             return Response::error("bad click request", 400);
         };
         let storage = self.state.storage();

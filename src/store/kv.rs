@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use worker::kv::KvStore;
+use worker::kv::{KvStore, PutOptionsBuilder};
 
 use super::StoreError;
 use crate::account::{ApiKeyRecord, Email, KeyHash, KeyId, KeyName, KeySummary, User, UserId};
@@ -192,6 +192,23 @@ impl Kv {
         }
     }
 
+    /// A write of `value` as it is. Through `put_bytes`, because workers-rs's `put` converts
+    /// any value, even a string, through serde-wasm-bindgen and back, which costs bundle size
+    /// for every type stored (and core's float formatter) and does nothing a string needs.
+    fn put_text(&self, key: &str, value: &str) -> Result<PutOptionsBuilder, StoreError> {
+        Ok(self.kv.put_bytes(key, value.as_bytes())?)
+    }
+
+    /// A write of `value` as JSON, by the same serializer every read parses with.
+    fn put_json<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<PutOptionsBuilder, StoreError> {
+        let json = serde_json::to_string(value).map_err(|e| corrupt(key, e))?;
+        self.put_text(key, &json)
+    }
+
     // --- links -------------------------------------------------------------------------------
 
     pub async fn link(&self, slug: &Slug) -> Result<Option<Link>, StoreError> {
@@ -206,8 +223,7 @@ impl Kv {
     /// Stores the link; `expiration` (Unix seconds) lets KV drop an expired link's key.
     pub async fn put_link(&self, link: &Link, expiration: Option<u64>) -> Result<(), StoreError> {
         let mut put = self
-            .kv
-            .put(&link_key(&link.slug), link)?
+            .put_json(&link_key(&link.slug), link)?
             .metadata(link.meta())?;
         if let Some(at) = expiration {
             put = put.expiration(at);
@@ -289,17 +305,15 @@ impl Kv {
 
     /// Writes the user and claims its email.
     pub async fn put_user(&self, user: &User) -> Result<(), StoreError> {
-        self.kv
-            .put(&format!("{USER_PREFIX}{}", user.id), user)?
+        self.put_json(&format!("{USER_PREFIX}{}", user.id), user)?
             .execute()
             .await?;
-        self.kv
-            .put(
-                &format!("{EMAIL_PREFIX}{}", user.email.as_str()),
-                user.id.as_str(),
-            )?
-            .execute()
-            .await?;
+        self.put_text(
+            &format!("{EMAIL_PREFIX}{}", user.email.as_str()),
+            user.id.as_str(),
+        )?
+        .execute()
+        .await?;
         Ok(())
     }
 
@@ -316,13 +330,11 @@ impl Kv {
             created_at: record.created_at,
             hash: record.hash.clone(),
         };
-        self.kv
-            .put(&keys_key(&record.user_id, &record.id), "")?
+        self.put_text(&keys_key(&record.user_id, &record.id), "")?
             .metadata(listing)?
             .execute()
             .await?;
-        self.kv
-            .put(&format!("{API_KEY_PREFIX}{}", record.hash.as_str()), record)?
+        self.put_json(&format!("{API_KEY_PREFIX}{}", record.hash.as_str()), record)?
             .execute()
             .await?;
         Ok(())
@@ -404,8 +416,7 @@ impl Kv {
     }
 
     pub async fn record_key_use(&self, id: &KeyId, at: Timestamp) -> Result<(), StoreError> {
-        self.kv
-            .put(&format!("{KEY_USED_PREFIX}{id}"), at.to_rfc3339())?
+        self.put_text(&format!("{KEY_USED_PREFIX}{id}"), &at.to_rfc3339())?
             .execute()
             .await?;
         Ok(())
@@ -414,8 +425,7 @@ impl Kv {
     // --- the destination blocklist -------------------------------------------------------------
 
     pub async fn block_host(&self, host: &str) -> Result<(), StoreError> {
-        self.kv
-            .put(&format!("{BLOCK_PREFIX}{host}"), "")?
+        self.put_text(&format!("{BLOCK_PREFIX}{host}"), "")?
             .execute()
             .await?;
         Ok(())
@@ -470,11 +480,12 @@ impl Kv {
         marker: &PendingMarker,
         entry: Option<&HistoryEntry>,
     ) -> Result<(), StoreError> {
-        let value = match entry {
-            Some(e) => serde_json::to_string(e).map_err(|e| corrupt(&marker.key, e))?,
-            None => String::new(),
-        };
-        self.kv.put(&marker.key, value)?.execute().await?;
+        match entry {
+            Some(e) => self.put_json(&marker.key, e)?,
+            None => self.put_text(&marker.key, "")?,
+        }
+        .execute()
+        .await?;
         Ok(())
     }
 
@@ -535,7 +546,7 @@ impl Kv {
     }
 
     pub async fn save_sweep_checkpoint(&self, c: &SweepCheckpoint) -> Result<(), StoreError> {
-        self.kv.put(SWEEP_CHECKPOINT_KEY, c)?.execute().await?;
+        self.put_json(SWEEP_CHECKPOINT_KEY, c)?.execute().await?;
         Ok(())
     }
 
@@ -545,7 +556,7 @@ impl Kv {
 
     /// Ends a sweep: the checkpoint goes, its totals stay as the last finished sweep.
     pub async fn finish_sweep(&self, done: &SweepCheckpoint) -> Result<(), StoreError> {
-        self.kv.put(SWEEP_LAST_KEY, done)?.execute().await?;
+        self.put_json(SWEEP_LAST_KEY, done)?.execute().await?;
         Ok(self.kv.delete(SWEEP_CHECKPOINT_KEY).await?)
     }
 }
