@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::account::{InvalidEmail, InvalidKeyName};
 use crate::link::InvalidLink;
 use crate::moderation::InvalidHost;
+use crate::random::RandomUnavailable;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +204,12 @@ impl From<InvalidKeyName> for ApiError {
 impl From<InvalidHost> for ApiError {
     fn from(e: InvalidHost) -> Self {
         ApiError::InvalidHost(e.0)
+    }
+}
+
+impl From<RandomUnavailable> for ApiError {
+    fn from(e: RandomUnavailable) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }
 

@@ -31,6 +31,7 @@ pub mod lifecycle;
 pub mod link;
 pub mod moderation;
 pub mod platform;
+pub mod random;
 pub mod reconcile;
 pub mod route;
 pub mod store;

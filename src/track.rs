@@ -13,6 +13,7 @@ use worker::{console_error, worker_sys, Env, MessageBatch, MessageExt};
 
 use crate::analytics::Click;
 use crate::platform::rollup;
+use crate::random;
 
 // `CLICKS` and `CLICK_QUEUE` are `platform::CLICKS_BINDING` and `CLICK_QUEUE_BINDING`. One JS
 // call records a click: through workers-rs' builders the data point and the message took about
@@ -94,10 +95,10 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             click.map(|c| (m.id(), c))
         })
         .collect();
-    let token = nanoid::nanoid!(16);
-    let result = match rollup(env) {
-        Ok(r) => r.apply(&clicks, &token).await,
-        Err(e) => Err(e),
+    let result = match (rollup(env), random::token(16, &nanoid::alphabet::SAFE)) {
+        (Ok(r), Ok(token)) => r.apply(&clicks, &token).await.map_err(|e| e.to_string()),
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(e.to_string()),
     };
     match result {
         Ok(()) => {
@@ -106,7 +107,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             worker::console_log!("{}", serde_json::to_string(&summary).unwrap_or_default());
         }
         Err(e) => {
-            summary.error = Some(e.to_string());
+            summary.error = Some(e);
             console_error!("{}", serde_json::to_string(&summary).unwrap_or_default());
             batch.retry_all();
         }

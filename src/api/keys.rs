@@ -14,6 +14,7 @@ use crate::account::{
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
 use crate::platform::{kv, now};
+use crate::random;
 use crate::store::kv::Kv;
 
 const KEY_ID_RANDOM_LEN: usize = 12;
@@ -24,12 +25,12 @@ pub async fn issue(
     user: &UserId,
     name: Option<KeyName>,
 ) -> Result<(ApiKey, ApiKeyRecord), ApiError> {
-    let key = ApiKey::from_random(&nanoid::nanoid!(API_KEY_RANDOM_LEN, &ALPHANUMERIC));
+    let key = ApiKey::from_random(&random::token(API_KEY_RANDOM_LEN, &ALPHANUMERIC)?);
     let record = ApiKeyRecord {
         hash: key.hash(),
         user_id: user.clone(),
         created_at: now(),
-        id: KeyId::from_random(&nanoid::nanoid!(KEY_ID_RANDOM_LEN, &ALPHANUMERIC)),
+        id: KeyId::from_random(&random::token(KEY_ID_RANDOM_LEN, &ALPHANUMERIC)?),
         name,
     };
     kv.put_api_key(&record).await?;

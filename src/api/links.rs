@@ -22,6 +22,7 @@ use crate::link::{
     Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
 };
 use crate::platform::{claims, default_ttl_secs, index, kv, now, rollup};
+use crate::random;
 use crate::store::claims::Claims;
 use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
 use crate::store::kv::Kv;
@@ -242,7 +243,7 @@ async fn claim_generated(
     new_link: impl Fn(Slug) -> Link,
 ) -> Result<Link, ApiError> {
     for _ in 0..GENERATE_ATTEMPTS {
-        let candidate = nanoid::nanoid!(GENERATED_SLUG_LEN, &ALPHANUMERIC);
+        let candidate = random::token(GENERATED_SLUG_LEN, &ALPHANUMERIC)?;
         // A reserved word can come out of the generator too; skip it like a collision.
         let Ok(slug) = Slug::parse(&candidate) else {
             continue;

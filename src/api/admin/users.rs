@@ -14,6 +14,7 @@ use crate::api::{
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
 use crate::platform::{index, kv, now};
+use crate::random;
 use crate::store::index::{ListCursor, UserRow};
 use crate::sync::{self, IndexChange};
 
@@ -69,7 +70,7 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     if kv.user_id_for_email(&email).await?.is_some() {
         return Err(ApiError::EmailTaken);
     }
-    let id = UserId::from_random(&nanoid::nanoid!(USER_ID_RANDOM_LEN, &ALPHANUMERIC));
+    let id = UserId::from_random(&random::token(USER_ID_RANDOM_LEN, &ALPHANUMERIC)?);
     let user = User::new(id, email, now());
     kv.put_user(&user).await?;
     let name = KeyName::parse(FIRST_KEY_NAME).ok();
