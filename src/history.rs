@@ -69,7 +69,7 @@ impl HistoryEntry {
 
 /// Puts entries in the order the table must receive them: per slug, by version.
 pub fn in_version_order(entries: &mut [HistoryEntry]) {
-    entries.sort_by(|a, b| (&a.slug, a.version).cmp(&(&b.slug, b.version)));
+    entries.sort_unstable_by(|a, b| (&a.slug, a.version).cmp(&(&b.slug, b.version)));
 }
 
 /// Whether `HISTORY` turns the log on (anything but `off` does: losing history silently

@@ -91,7 +91,7 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
         for g in &mut groups {
             g.key.truncate(10);
         }
-        groups.sort_by(|a, b| a.key.cmp(&b.key));
+        groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     }
     json(
         200,

@@ -7,10 +7,9 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use wasm_bindgen::JsValue;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+use worker::Fetch;
 
-use super::StoreError;
+use super::{http, StoreError};
 use crate::analytics::AeDataset;
 
 pub struct AeSql {
@@ -39,18 +38,13 @@ impl AeSql {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             StoreError::Analytics(format!("SQL API {what}: {e}"))
         };
-        let headers = Headers::new();
-        headers
-            .set("Authorization", &format!("Bearer {}", self.token))
-            .map_err(|e| fail("header", &e))?;
-        headers
-            .set("Content-Type", "text/plain")
-            .map_err(|e| fail("header", &e))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(sql)));
-        let req = Request::new_with_init(&self.url, &init).map_err(|e| fail("request", &e))?;
+        let bearer = format!("Bearer {}", self.token);
+        let headers = [
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "text/plain"),
+        ];
+        let req = http::post(&self.url, &headers, sql)
+            .map_err(|e| fail("request", &worker::Error::from(e)))?;
         let mut resp = Fetch::Request(req)
             .send()
             .await

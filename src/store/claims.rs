@@ -10,16 +10,15 @@
 //! [`ClickCount`] per life of the slug, taken one at a time, so a limit is exact under any
 //! concurrency. Only limited links pay this round trip.
 
-use wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, ObjectNamespace, Request,
-    RequestInit, Response, State, Storage,
+    console_error, durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State,
+    Storage,
 };
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{http, StoreError};
 use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
 use crate::lifecycle::{take_click, ClickCount};
 use crate::link::Slug;
@@ -202,10 +201,7 @@ impl Claims {
     ) -> Result<A, StoreError> {
         let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("{slug}: {e}"));
         let body = serde_json::to_string(request).map_err(|e| fail(&e))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(JsValue::from_str(&body)));
-        let req = Request::new_with_init(url, &init).map_err(|e| fail(&e))?;
+        let req = http::post(url, &[], &body).map_err(|e| fail(&worker::Error::from(e)))?;
         let stub = self
             .namespace
             .id_from_name(slug)

@@ -371,7 +371,9 @@ impl Kv {
                 .collect();
             used.extend(self.kv.get_bulk(&keys).text().await?);
         }
-        listed.sort_by(|a, b| (a.1.created_at, a.0.as_str()).cmp(&(b.1.created_at, b.0.as_str())));
+        listed.sort_unstable_by(|a, b| {
+            (a.1.created_at, a.0.as_str()).cmp(&(b.1.created_at, b.0.as_str()))
+        });
         Ok(listed
             .into_iter()
             .map(|(id, meta)| KeySummary {

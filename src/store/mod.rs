@@ -8,11 +8,13 @@
 //!   clicks of limited links exactly.
 //! - [`rollup::Rollup`]: D1's click roll-up, fed by the click queue. Owns its SQL.
 //! - [`ae_sql::AeSql`]: the Analytics Engine SQL API, for stats when an account is configured.
+//! - `http`: the POST requests the slug object and the SQL API are sent.
 //! - `d1`: what both D1 stores share (errors, JSON row parameters, batches, reading rows).
 
 pub mod ae_sql;
 pub mod claims;
 mod d1;
+mod http;
 pub mod index;
 pub mod kv;
 pub mod rollup;
