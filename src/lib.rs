@@ -4,7 +4,7 @@
 //! repaired by the cron. The map:
 //!
 //! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
-//!   [`idn`]: Unicode hosts mapped to ASCII by the runtime's `URL`, before those types parse.
+//!   [`web_url`]: URLs parsed by the runtime's own `URL` (Unicode hosts to punycode included).
 //! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
 //! - [`claim`]: who holds a slug; made atomic by a Durable Object per slug.
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
@@ -26,7 +26,6 @@ pub mod auth;
 pub mod claim;
 pub mod error;
 pub mod history;
-pub mod idn;
 pub mod lifecycle;
 pub mod link;
 pub mod moderation;
@@ -38,6 +37,7 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod track;
+pub mod web_url;
 
 use worker::js_sys::Promise;
 use worker::wasm_bindgen::prelude::*;

@@ -14,6 +14,7 @@ use crate::account::UserId;
 use crate::lifecycle::{is_expired, OwnerState, RedirectType};
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
+use crate::web_url::WebUrl;
 
 /// Slugs are 3 to 64 characters from `A-Z a-z 0-9 _ -`, case-sensitive.
 pub const SLUG_MIN_LEN: usize = 3;
@@ -132,7 +133,8 @@ impl fmt::Display for Slug {
 }
 
 /// Where a link points: an absolute http(s) URL with a host and no credentials, stored in the
-/// `url` crate's normalised form (so a `Location` header can never carry raw spaces or CRLF).
+/// WHATWG URL Standard's normalised form (so a `Location` header can never carry raw spaces or
+/// CRLF), as the runtime's `URL` serialises it ([`crate::web_url`]); Unicode hosts in punycode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TargetUrl(String);
@@ -160,19 +162,22 @@ impl TargetUrl {
         if raw.len() > URL_MAX_LEN {
             return Err(bad("url is longer than 2048 bytes"));
         }
-        let url = url::Url::parse(raw.trim())
-            .map_err(|_| bad("url must be an absolute http or https URL"))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        let url = WebUrl::parse(raw.trim())
+            .ok_or_else(|| bad("url must be an absolute http or https URL"))?;
+        if !matches!(url.scheme.as_str(), "http" | "https") {
             return Err(bad("url must use http or https"));
         }
-        let host = match url.host_str() {
-            Some(h) if !h.is_empty() => h.to_owned(),
-            _ => return Err(bad("url must have a host")),
-        };
-        if !url.username().is_empty() || url.password().is_some() {
+        if url.host.is_empty() {
+            return Err(bad("url must have a host"));
+        }
+        if url.has_credentials {
             return Err(bad("url must not contain a user name or password"));
         }
-        let normalised: String = url.into();
+        let WebUrl {
+            href: normalised,
+            host,
+            ..
+        } = url;
         if normalised.len() > URL_MAX_LEN {
             return Err(bad("url is longer than 2048 bytes"));
         }
@@ -185,10 +190,7 @@ impl TargetUrl {
 
     /// The destination's host (lower-case, IDNA form), for the blocklist.
     pub fn host(&self) -> String {
-        url::Url::parse(&self.0)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default()
+        WebUrl::parse(&self.0).map(|u| u.host).unwrap_or_default()
     }
 }
 

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::web_url::WebUrl;
+
 /// Why a link was flagged. Visitors of a flagged link see this category, nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,11 +64,11 @@ impl BlockedHost {
         if raw.is_empty() || raw.len() > 253 || raw.contains(['/', '@', '?', '#', ' ', ':']) {
             return Err(bad());
         }
-        let url = url::Url::parse(&format!("http://{raw}/")).map_err(|_| bad())?;
-        match url.host_str() {
-            Some(h) if !h.is_empty() => Ok(Self(h.to_ascii_lowercase())),
-            _ => Err(bad()),
+        let url = WebUrl::parse(&format!("http://{raw}/")).ok_or_else(bad)?;
+        if url.host.is_empty() {
+            return Err(bad());
         }
+        Ok(Self(url.host.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -541,8 +541,8 @@ fn blocklist_with_invalid_host_is_400_and_adds_nothing() {
 
 #[test]
 fn unicode_hosts_are_blocked_linked_and_unblocked_in_their_ascii_form() {
-    // The wasm's `url` has no Unicode tables: the runtime's `URL` maps these at the edge
-    // (src/idn.rs). `bücher` is `xn--bcher-kva` in punycode.
+    // The Worker parses URLs with the runtime's own `URL`, which maps Unicode hosts
+    // (src/web_url.rs); natively the unit tests cannot. `bücher` is `xn--bcher-kva` in punycode.
     let tok = random_alnum(8).to_lowercase();
     let ascii = format!("{tok}.xn--bcher-kva.example");
     assert_eq!(

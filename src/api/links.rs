@@ -16,7 +16,6 @@ use crate::auth::Caller;
 use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
-use crate::idn::ascii_url;
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
 use crate::link::{
     Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
@@ -181,7 +180,7 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
     let fields: LinkBody = json_body(&mut req).await?;
     let at = now();
-    let url = TargetUrl::parse_for(&ascii_url(fields.url_to_create()?), &origin.host)?;
+    let url = TargetUrl::parse_for(fields.url_to_create()?, &origin.host)?;
     let options = LinkOptions {
         title: fields
             .title
@@ -323,7 +322,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
             Some(Some(raw)) => {
-                let url = TargetUrl::parse_for(&ascii_url(raw), &origin.host)?;
+                let url = TargetUrl::parse_for(raw, &origin.host)?;
                 ensure_allowed(&kv, &url).await?;
                 Some(url)
             }
@@ -461,11 +460,11 @@ pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
 pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
-    let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
+    let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
     let filter = OwnerLinkFilter {
-        archived: parse_archived(query_param(&req, "archived")?.as_deref())?,
-        state: parse_state(query_param(&req, "state")?.as_deref())?,
+        archived: parse_archived(query_param(&req, "archived").as_deref())?,
+        state: parse_state(query_param(&req, "state").as_deref())?,
     };
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
@@ -524,7 +523,7 @@ pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> 
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
-    let limit = match query_param(&req, "limit")? {
+    let limit = match query_param(&req, "limit") {
         None => HISTORY_DEFAULT_LIMIT,
         Some(raw) => raw
             .trim()
@@ -535,7 +534,7 @@ pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> 
                 max: HISTORY_MAX_LIMIT,
             })?,
     };
-    let before = match query_param(&req, "cursor")?.filter(|c| !c.is_empty()) {
+    let before = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => Some(history::parse_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
     };

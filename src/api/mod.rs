@@ -26,6 +26,7 @@ use crate::platform::{kv, now, var, ADMIN_TOKEN_VAR};
 use crate::store::index::ListCursor;
 use crate::store::kv::Kv;
 use crate::time::Timestamp;
+use crate::web_url::{self, WebUrl};
 
 /// Request bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
@@ -167,12 +168,12 @@ pub struct Origin {
 }
 
 pub fn origin(req: &Request) -> Result<Origin, ApiError> {
-    let url = req
-        .url()
-        .map_err(|e| ApiError::Internal(format!("request url: {e}")))?;
+    let raw = req.inner().url();
+    let url =
+        WebUrl::parse(&raw).ok_or_else(|| ApiError::Internal(format!("request url: {raw}")))?;
     Ok(Origin {
-        origin: url.origin().ascii_serialization(),
-        host: url.host_str().unwrap_or_default().to_owned(),
+        origin: url.origin,
+        host: url.host,
     })
 }
 
@@ -204,20 +205,14 @@ pub fn respond(result: ApiResult) -> Response {
 }
 
 /// A query parameter's value, `None` when absent.
-pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    let url = req
-        .url()
-        .map_err(|e| ApiError::Internal(format!("request url: {e}")))?;
-    Ok(url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned()))
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    web_url::query_param(&req.inner().url(), name)
 }
 
 /// The `cursor` parameter: absent or empty is the first page; anything else must be a cursor
 /// this API issued.
 pub fn list_cursor(req: &Request) -> Result<Option<ListCursor>, ApiError> {
-    match query_param(req, "cursor")?.filter(|c| !c.is_empty()) {
+    match query_param(req, "cursor").filter(|c| !c.is_empty()) {
         None => Ok(None),
         Some(raw) => ListCursor::decode(&raw)
             .map(Some)

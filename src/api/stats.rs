@@ -35,8 +35,8 @@ struct Top {
 
 fn range(req: &Request) -> Result<DateRange, ApiError> {
     DateRange::parse(
-        query_param(req, "from")?.as_deref(),
-        query_param(req, "to")?.as_deref(),
+        query_param(req, "from").as_deref(),
+        query_param(req, "to").as_deref(),
         now(),
     )
     .map_err(ApiError::InvalidQuery)
@@ -53,8 +53,8 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
     }
     let range = range(&req)?;
     let group =
-        Group::parse(query_param(&req, "group")?.as_deref()).map_err(ApiError::InvalidQuery)?;
-    let include_bots = parse_include_bots(query_param(&req, "include_bots")?.as_deref())
+        Group::parse(query_param(&req, "group").as_deref()).map_err(ApiError::InvalidQuery)?;
+    let include_bots = parse_include_bots(query_param(&req, "include_bots").as_deref())
         .map_err(ApiError::InvalidQuery)?;
     let (total, unique_visitors, mut groups) = match ae_sql(env) {
         Some(api) => {
@@ -111,7 +111,7 @@ pub async fn top(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let range = range(&req)?;
-    let limit = match query_param(&req, "limit")? {
+    let limit = match query_param(&req, "limit") {
         None => TOP_DEFAULT_LIMIT,
         Some(raw) => raw
             .trim()

@@ -8,7 +8,6 @@ use worker::{Context, Env, Request};
 
 use crate::api::{authenticate, json, json_body, no_content, require_admin, ApiResult};
 use crate::error::ApiError;
-use crate::idn::ascii_host;
 use crate::link::TargetUrl;
 use crate::moderation::{blocking_candidates, BlockedHost};
 use crate::platform::kv;
@@ -50,7 +49,7 @@ pub async fn add(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
     let body: AddBody = json_body(&mut req).await?;
-    let host = BlockedHost::parse(&ascii_host(&body.host))?;
+    let host = BlockedHost::parse(&body.host)?;
     kv.block_host(host.as_str()).await?;
     json(201, &Added { host: &host })
 }
@@ -59,7 +58,7 @@ pub async fn add(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
 pub async fn remove(req: Request, env: &Env, ctx: &Context, raw_host: &str) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let host = BlockedHost::parse(&ascii_host(raw_host))?;
+    let host = BlockedHost::parse(raw_host)?;
     kv.unblock_host(host.as_str()).await?;
     no_content()
 }

@@ -51,17 +51,17 @@ pub fn parse_state(raw: Option<&str>) -> Result<Option<LinkState>, ApiError> {
 pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
+    let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
-    let text = |name: &str| -> Result<Option<String>, ApiError> {
-        Ok(query_param(&req, name)?
+    let text = |name: &str| {
+        query_param(&req, name)
             .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty()))
+            .filter(|v| !v.is_empty())
     };
     let filter = AdminLinkFilter {
-        q: text("q")?,
-        owner: text("owner")?,
-        state: parse_state(text("state")?.as_deref())?,
+        q: text("q"),
+        owner: text("owner"),
+        state: parse_state(text("state").as_deref())?,
     };
     let origin = origin(&req)?;
 

@@ -124,7 +124,7 @@ struct UserList {
 pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let limit = parse_limit(query_param(&req, "limit")?.as_deref())?;
+    let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
     let mut rows = index(env)?.users(cursor.as_ref(), limit + 1).await?;
     let more = rows.len() > limit as usize;
