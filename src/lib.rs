@@ -51,7 +51,7 @@ use crate::api::{admin, error_response, health, keys, links, redirect, respond, 
 use crate::error::ApiError;
 use crate::lifecycle::query_of;
 use crate::reconcile::Trigger;
-use crate::route::{path_of, Method, Route};
+use crate::route::{path_of, split_request_line, Method, Route};
 
 /// The fetch entry point, written out instead of `#[event(fetch)]` so that a redirect runs no
 /// Rust future at all (see `api::redirect`): it is routed from the raw request's method and
@@ -59,12 +59,12 @@ use crate::route::{path_of, Method, Route};
 /// would run it.
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promise {
-    let method = Method::from_name(&req.method());
-    let url = req.url();
-    if let Route::Redirect(slug) = Route::parse(method, path_of(&url)) {
+    let line = redirect::request_line(&req);
+    let (method, url) = split_request_line(&line);
+    if let Route::Redirect(slug) = Route::parse(method, path_of(url)) {
         let visit = redirect::Visit {
             is_get: method == Method::Get,
-            has_query: !query_of(&url).is_empty(),
+            has_query: !query_of(url).is_empty(),
         };
         return redirect::serve(req, env, ctx, slug, visit);
     }

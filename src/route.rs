@@ -27,6 +27,14 @@ impl Method {
     }
 }
 
+/// Splits `METHOD URL` (method names hold no space) into the method and the URL.
+pub fn split_request_line(line: &str) -> (Method, &str) {
+    match line.split_once(' ') {
+        Some((method, url)) => (Method::from_name(method), url),
+        None => (Method::Other, line),
+    }
+}
+
 /// The path of a serialized absolute URL (as `Request.url` gives it), without query or
 /// fragment; `/` when it has none. The redirect routes on this before building a
 /// `worker::Request` (which parses the whole URL and reads every header).
@@ -167,6 +175,23 @@ impl<'a> Route<'a> {
 mod tests {
     use super::Method::*;
     use super::*;
+
+    #[test]
+    fn request_lines_split_into_method_and_url() {
+        assert_eq!(
+            split_request_line("GET https://s.io/abc?x=1"),
+            (Method::Get, "https://s.io/abc?x=1")
+        );
+        assert_eq!(
+            split_request_line("HEAD https://s.io/"),
+            (Method::Head, "https://s.io/")
+        );
+        assert_eq!(
+            split_request_line("PROPFIND https://s.io/"),
+            (Method::Other, "https://s.io/")
+        );
+        assert_eq!(split_request_line("garbage"), (Method::Other, "garbage"));
+    }
 
     #[test]
     fn path_of_takes_the_path_without_query_or_fragment() {

@@ -16,7 +16,8 @@
 //! executor scheduling every wake-up), which made the redirect slower than a JS Worker doing
 //! the same read (BENCHMARKS.md). Here the KV promise's `then` calls one long-lived wasm
 //! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
-//! one JS call each for the read, the request's click facts, the response and the click.
+//! one JS call each for the request's method and URL, the read, the request's click facts, the
+//! response and the click.
 
 use std::cell::{OnceCell, RefCell};
 
@@ -49,6 +50,9 @@ export function read_then(env, key, cacheTtl, req, ctx, visit, decide) {
       return decide(null, true, req, env, ctx, visit);
     },
   );
+}
+export function request_line(req) {
+  return `${req.method} ${req.url}`;
 }
 export function redirect_response(status, location, cacheControl) {
   return new Response(null, {
@@ -85,8 +89,11 @@ extern "C" {
     fn redirect_response(
         status: u16,
         location: &str,
-        cache_control: &str,
+        cache_control: &JsValue,
     ) -> Result<web_sys::Response, JsValue>;
+    /// `GET https://sho.rt/abc`: the request's method and URL in one crossing of the boundary,
+    /// for [`crate::route::split_request_line`].
+    pub fn request_line(req: &web_sys::Request) -> String;
     fn html_response(status: u16, body: &JsValue) -> web_sys::Response;
     fn request_facts(req: &web_sys::Request) -> String;
 }
@@ -124,7 +131,9 @@ thread_local! {
 }
 
 struct Config {
-    permanent_cache_control: String,
+    /// Both `Cache-Control` values as JS strings: a redirect then copies only its `Location` out.
+    temporary_cache_control: JsValue,
+    permanent_cache_control: JsValue,
     salt: Option<String>,
     /// Whether a click goes anywhere: the Analytics Engine dataset, or the roll-up's queue.
     /// Without either, the redirect does not even read the request's click facts.
@@ -137,7 +146,11 @@ impl Config {
     fn from_env(env: &Env) -> Self {
         let rollup = click_rollup_enabled(env) && has_binding(env, CLICK_QUEUE_BINDING);
         Config {
-            permanent_cache_control: format!("public, max-age={}", permanent_redirect_max_age(env)),
+            temporary_cache_control: JsValue::from_str(TEMPORARY_CACHE_CONTROL),
+            permanent_cache_control: JsValue::from(format!(
+                "public, max-age={}",
+                permanent_redirect_max_age(env)
+            )),
             salt: analytics_salt(env),
             records_clicks: rollup || has_binding(env, CLICKS_BINDING),
             rollup,
@@ -146,11 +159,11 @@ impl Config {
 
     /// Browsers keep permanent redirects (and shared caches may too), so only those are
     /// public and long-lived; the lifetime is the operator's choice.
-    fn cache_control(&self, kind: RedirectType) -> &str {
+    fn cache_control(&self, kind: RedirectType) -> &JsValue {
         if kind.is_permanent() {
             &self.permanent_cache_control
         } else {
-            TEMPORARY_CACHE_CONTROL
+            &self.temporary_cache_control
         }
     }
 }
