@@ -73,16 +73,10 @@ export function url_query_param(s, name) {
 }
 "#)]
     extern "C" {
-        fn url_fields(s: &str) -> Option<String>;
-        fn url_query_param(s: &str, name: &str) -> Option<String>;
-    }
-
-    pub fn fields(raw: &str) -> Option<String> {
-        url_fields(raw)
-    }
-
-    pub fn query_param(url: &str, name: &str) -> Option<String> {
-        url_query_param(url, name)
+        #[wasm_bindgen(js_name = url_fields)]
+        pub fn fields(raw: &str) -> Option<String>;
+        #[wasm_bindgen(js_name = url_query_param)]
+        pub fn query_param(url: &str, name: &str) -> Option<String>;
     }
 }
 
