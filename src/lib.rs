@@ -59,14 +59,19 @@ use crate::route::{path_of, split_request_line, Method, Route};
 /// would run it.
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promise {
-    let line = redirect::request_line(&req);
-    let (method, url) = split_request_line(&line);
-    if let Route::Redirect(slug) = Route::parse(method, path_of(url)) {
+    let served = redirect::with_request_line(&req, |line| {
+        let (method, url) = split_request_line(line);
+        let Route::Redirect(slug) = Route::parse(method, path_of(url)) else {
+            return None;
+        };
         let visit = redirect::Visit {
             is_get: method == Method::Get,
             has_query: !query_of(url).is_empty(),
         };
-        return redirect::serve(req, env, ctx, slug, visit);
+        Some(redirect::serve(&req, &env, &ctx, slug, visit))
+    });
+    if let Some(response) = served {
+        return response;
     }
     future_to_promise(async move {
         let response = api(Request::from(req), env, Context::new(ctx)).await;

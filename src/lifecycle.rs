@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::link::InvalidLink;
+use crate::route::byte_position;
 use crate::time::Timestamp;
 
 pub const SECOND_MILLIS: u64 = 1_000;
@@ -228,10 +229,9 @@ pub fn take_click(current: Option<&ClickCount>, life: &str, limit: u64) -> Optio
 
 /// The query string of a serialised request URL (without `?`), empty when there is none.
 pub fn query_of(url: &str) -> &str {
-    let without_fragment = url.split('#').next().unwrap_or(url);
-    without_fragment
-        .split_once('?')
-        .map_or("", |(_, query)| query)
+    let end = byte_position(url, |b| b == b'#').unwrap_or(url.len());
+    let without_fragment = &url[..end];
+    byte_position(without_fragment, |b| b == b'?').map_or("", |i| &without_fragment[i + 1..])
 }
 
 /// The destination with the visitor's query string appended after its own (so on a repeated

@@ -209,3 +209,22 @@ fn redirect_needs_no_credentials_and_ignores_them() {
         assert_eq!(resp.location(), Some("https://example.com/public"));
     }
 }
+
+/// The redirect copies the stored value into wasm memory and slices `Location` out of the JS
+/// string by offsets: a non-ASCII title and a long URL must not shift or truncate it.
+#[test]
+fn location_is_exact_beside_a_non_ascii_title_and_for_a_long_url() {
+    let user = app().new_user();
+    let slug = random_slug();
+    let url = "https://example.com/caf%C3%A9?q=%E6%97%A5%E6%9C%AC";
+    app().create_link_ok(
+        &user,
+        &json!({ "url": url, "slug": slug, "title": "Café 日本 🎉 — ünïcödé" }),
+    );
+    assert_redirects(&format!("/{slug}"), url);
+
+    let long_slug = random_slug();
+    let long_url = format!("https://example.com/{}", "a/".repeat(1000));
+    create(&user, &long_slug, &long_url);
+    assert_redirects(&format!("/{long_slug}"), &long_url);
+}

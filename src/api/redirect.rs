@@ -17,9 +17,11 @@
 //! the same read (BENCHMARKS.md). Here the KV promise's `then` calls one long-lived wasm
 //! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
 //! one JS call each for the request's method and URL, the read, the request's click facts, the
-//! response and the click.
+//! response and the click. The request line and the KV value are copied into one buffer per
+//! isolate (no allocation, and the runtime's `encodeInto` instead of a copy loop in JS glue), and
+//! a `Location` that is part of the value is sliced from the JS string, not copied back out.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::prelude::*;
@@ -41,8 +43,18 @@ use crate::track;
 // read is made once per isolate, in JS, so a read passes no object across the boundary.
 #[wasm_bindgen(inline_js = r#"
 let readOptions;
-export function read_then(env, key, cacheTtl, req, ctx, visit, decide) {
+const encoder = new TextEncoder();
+export function text_into(text, buf) {
+  if (typeof text !== "string") return -2;
+  const { read, written } = encoder.encodeInto(text, buf);
+  return read === text.length ? written : -1;
+}
+export function request_line_into(req, buf) {
+  return text_into(`${req.method} ${req.url}`, buf);
+}
+export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
   readOptions ??= { type: "text", cacheTtl };
+  const key = String.fromCharCode.apply(null, keyBytes);
   return env.LINKS.get(key, readOptions).then(
     (value) => decide(value, false, req, env, ctx, visit),
     (e) => {
@@ -51,8 +63,8 @@ export function read_then(env, key, cacheTtl, req, ctx, visit, decide) {
     },
   );
 }
-export function request_line(req) {
-  return `${req.method} ${req.url}`;
+export function redirect_response_at(status, value, start, end, cacheControl) {
+  return redirect_response(status, value.slice(start, end), cacheControl);
 }
 export function redirect_response(status, location, cacheControl) {
   return new Response(null, {
@@ -75,10 +87,12 @@ export function request_facts(req) {
 }
 "#)]
 extern "C" {
+    /// `key` is ASCII (a valid slug's key), so JS reads it byte by byte: cheaper than the
+    /// runtime's `TextDecoder` for a few bytes.
     #[wasm_bindgen(catch)]
     fn read_then(
         env: &Env,
-        key: &str,
+        key: &[u8],
         cache_ttl: u32,
         req: &web_sys::Request,
         ctx: &worker_sys::Context,
@@ -91,9 +105,20 @@ extern "C" {
         location: &str,
         cache_control: &JsValue,
     ) -> Result<web_sys::Response, JsValue>;
-    /// `GET https://sho.rt/abc`: the request's method and URL in one crossing of the boundary,
-    /// for [`crate::route::split_request_line`].
-    pub fn request_line(req: &web_sys::Request) -> String;
+    /// [`redirect_response`] with the `Location` that is `value[start..end]` (UTF-16 offsets).
+    #[wasm_bindgen(catch)]
+    fn redirect_response_at(
+        status: u16,
+        value: &JsValue,
+        start: u32,
+        end: u32,
+        cache_control: &JsValue,
+    ) -> Result<web_sys::Response, JsValue>;
+    /// A JS string's UTF-8 written into `buf`: its length; -1 when it does not fit, -2 when
+    /// `text` is not a string.
+    fn text_into(text: &JsValue, buf: &mut [u8]) -> i32;
+    /// `GET https://sho.rt/abc`, the request's method and URL, as [`text_into`] writes it.
+    fn request_line_into(req: &web_sys::Request, buf: &mut [u8]) -> i32;
     fn html_response(status: u16, body: &JsValue) -> web_sys::Response;
     fn request_facts(req: &web_sys::Request) -> String;
 }
@@ -174,23 +199,25 @@ fn with_config<T>(env: &Env, f: impl FnOnce(&Config) -> T) -> T {
 
 /// Answers a redirect request: a promise of the response (see the module doc).
 pub fn serve(
-    req: web_sys::Request,
-    env: Env,
-    ctx: worker_sys::Context,
+    req: &web_sys::Request,
+    env: &Env,
+    ctx: &worker_sys::Context,
     raw_slug: &str,
     visit: Visit,
 ) -> Promise {
     if !Slug::is_valid(raw_slug) {
         return Promise::resolve(&JsValue::from(page(Page::NotFound)));
     }
-    let key = format!("{LINK_PREFIX}{raw_slug}");
+    let mut key = String::with_capacity(LINK_PREFIX.len() + raw_slug.len());
+    key.push_str(LINK_PREFIX);
+    key.push_str(raw_slug);
     let read = DECIDE.with(|decide| {
         read_then(
-            &env,
-            &key,
+            env,
+            key.as_bytes(),
             REDIRECT_CACHE_TTL_SECS,
-            &req,
-            &ctx,
+            req,
+            ctx,
             visit.to_bits(),
             decide.as_ref().unchecked_ref(),
         )
@@ -214,15 +241,87 @@ fn decide(
     if failed {
         return page(Page::TryAgain).into();
     }
-    let text = value.as_string();
-    match Redirect::decide(text.as_deref(), now) {
-        Redirect::To(to) if to.max_clicks.is_some() => {
-            limited(to.into_owned(), req, env, ctx, visit).into()
-        }
-        Redirect::To(to) => follow(&to, &req, &env, &ctx, visit).into(),
-        Redirect::NotFound => page(Page::NotFound).into(),
-        Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
+    with_scratch_text(
+        |buf| text_into(&value, buf),
+        || value.as_string(),
+        |text| match Redirect::decide(text, now) {
+            Redirect::To(to) if to.max_clicks.is_some() => {
+                limited(to.into_owned(), req, env, ctx, visit).into()
+            }
+            Redirect::To(to) => {
+                let stored = text.map(|text| Stored {
+                    text,
+                    value: &value,
+                });
+                follow(&to, stored, &req, &env, &ctx, visit).into()
+            }
+            Redirect::NotFound => page(Page::NotFound).into(),
+            Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
+        },
+    )
+}
+
+/// The KV value a destination was parsed from, as the JS string it was copied from and as that
+/// copy: a `Location` that is part of it is then sliced in JS, not copied back out.
+struct Stored<'a> {
+    text: &'a str,
+    value: &'a JsValue,
+}
+
+/// Where `part` (a slice of `text`) starts and ends in the JS string `text` was copied from:
+/// the same as its byte offsets when it and everything before it are ASCII (a stored URL is
+/// ASCII: WHATWG serialises hosts in punycode and percent-encodes the rest).
+fn js_span(text: &str, part: &str) -> Option<(u32, u32)> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    // In range only if `part` lies within `text` (two live strings do not overlap).
+    text.get(start..end)?;
+    if !text.get(..start)?.is_ascii() || !part.is_ascii() {
+        return None;
     }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+}
+
+thread_local! {
+    /// The buffer a redirect's request line and KV value are copied into: one per isolate, so
+    /// neither costs an allocation. Taken out while in use (a nested use would get a new one).
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Larger than any link's value (a URL is at most 2,048 bytes); a larger text is copied the slow way.
+const SCRATCH_BYTES: usize = 16 * 1024;
+
+/// Runs `f` over the text `fill` writes into the scratch buffer (as [`text_into`] does: -1 when
+/// it does not fit, then `slow` gives it; -2 when there is none).
+fn with_scratch_text<T>(
+    fill: impl FnOnce(&mut [u8]) -> i32,
+    slow: impl FnOnce() -> Option<String>,
+    f: impl FnOnce(Option<&str>) -> T,
+) -> T {
+    let mut buf = SCRATCH.take();
+    buf.resize(SCRATCH_BYTES, 0);
+    let written = fill(&mut buf);
+    let fast = usize::try_from(written)
+        .ok()
+        .and_then(|n| buf.get(..n))
+        .and_then(|bytes| std::str::from_utf8(bytes).ok());
+    let result = match (written, fast) {
+        (-2, _) => f(None),
+        (_, Some(text)) => f(Some(text)),
+        (_, None) => f(slow().as_deref()),
+    };
+    SCRATCH.set(buf);
+    result
+}
+
+/// Runs `f` over `GET https://sho.rt/abc`: the request's method and URL, copied in one crossing
+/// of the boundary, for [`crate::route::split_request_line`].
+pub fn with_request_line<T>(req: &web_sys::Request, f: impl FnOnce(&str) -> T) -> T {
+    with_scratch_text(
+        |buf| request_line_into(req, buf),
+        || Some(format!("{} {}", req.method(), req.url())),
+        |line| f(line.unwrap_or_default()),
+    )
 }
 
 /// A link with `max_clicks`: its slug's Durable Object counts exactly, so this one awaits.
@@ -245,7 +344,7 @@ fn limited(
             Err(e) => Err(e),
         };
         let response = match taken {
-            Ok(true) => follow(&to, &req, &env, &ctx, visit),
+            Ok(true) => follow(&to, None, &req, &env, &ctx, visit),
             Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
             Err(e) => {
                 console_error!("click limit {slug}: {e}");
@@ -259,6 +358,7 @@ fn limited(
 /// The redirect itself, and the click it records (GET only: a HEAD is not a visit).
 fn follow(
     to: &Destination,
+    stored: Option<Stored>,
     req: &web_sys::Request,
     env: &Env,
     ctx: &worker_sys::Context,
@@ -271,12 +371,18 @@ fn follow(
     } else {
         std::borrow::Cow::Borrowed(to.url.as_ref())
     };
+    let span = stored.and_then(|s| Some((s.value, js_span(s.text, &location)?)));
     let response = with_config(env, |config| {
-        redirect_response(
+        let (status, cache_control) = (
             to.redirect_type.status(),
-            &location,
             config.cache_control(to.redirect_type),
-        )
+        );
+        match span {
+            Some((value, (start, end))) => {
+                redirect_response_at(status, value, start, end, cache_control)
+            }
+            None => redirect_response(status, &location, cache_control),
+        }
     });
     let Ok(response) = response else {
         console_error!("redirect {}: unusable Location {location}", &to.slug);
@@ -381,6 +487,51 @@ fn page(page: Page) -> web_sys::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_within_an_ascii_value_is_sliced_by_its_byte_offsets() {
+        let text = r#"{"slug":"abc","url":"https://example.com/a?b=1"}"#;
+        let url = &text[21..46];
+        assert_eq!(url, "https://example.com/a?b=1");
+        assert_eq!(js_span(text, url), Some((21, 46)));
+        assert_eq!(js_span(text, &text[..0]), Some((0, 0)));
+    }
+
+    #[test]
+    fn a_location_is_copied_when_offsets_would_differ_or_it_is_not_part_of_the_value() {
+        let text = r#"{"title":"café","url":"https://example.com/"}"#;
+        let url = &text[text.find("https").unwrap()..text.len() - 2];
+        assert_eq!(js_span(text, url), None, "a two-byte character before it");
+        let elsewhere = String::from("https://example.com/");
+        assert_eq!(js_span(text, &elsewhere), None);
+        assert_eq!(js_span(&text[30..], &text[..10]), None, "before the text");
+    }
+
+    #[test]
+    fn scratch_text_is_what_was_written_or_the_slow_copy_or_none() {
+        let write = |text: &'static str| {
+            move |buf: &mut [u8]| {
+                buf[..text.len()].copy_from_slice(text.as_bytes());
+                text.len() as i32
+            }
+        };
+        let owned = |t: Option<&str>| t.map(str::to_owned);
+        let slow = || Some("slow".to_owned());
+        assert_eq!(
+            with_scratch_text(write("fast"), slow, owned).as_deref(),
+            Some("fast")
+        );
+        assert_eq!(
+            with_scratch_text(|_| -1, slow, owned).as_deref(),
+            Some("slow")
+        );
+        assert_eq!(with_scratch_text(|_| -2, slow, owned), None);
+        // The buffer is reused: a shorter text after a longer one is only the shorter.
+        assert_eq!(
+            with_scratch_text(write("ab"), slow, owned).as_deref(),
+            Some("ab")
+        );
+    }
 
     #[test]
     fn a_visit_survives_the_trip_through_js() {
