@@ -5,7 +5,8 @@
 // touched); the first run builds each cargo variant once (a few minutes each on 2 cores).
 //
 // Environment: BENCH_VARIANTS="o3+O (shipped),oz+Oz" (default: all of lib/variants.mjs),
-// BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16).
+// BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16); the handler loop: BENCH_LOOP_ROUNDS (30),
+// BENCH_LOOP_N (1000), BENCH_LOOP_ONLY=1 (skip the wrk runs).
 // BENCH_BUILDS="shipped=build,lean=target/bench/exp/lean/build" compares existing build
 // directories instead (no variant is built): the before/after of a change to the redirect path.
 import fs from "node:fs";
@@ -17,6 +18,7 @@ import { buildFiles, sizes, startup } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
 import { buildVariant, VARIANTS } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
+import { handlerLoop, loopRatio } from "./lib/loop.mjs";
 
 const env = process.env;
 const cfg = {
@@ -24,6 +26,11 @@ const cfg = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   connections: Number(env.BENCH_CONNS ?? 16),
   scratch: path.join(ROOT, "target/bench"),
+};
+// The handler loop (bench/lib/loop.mjs): BENCH_LOOP_ROUNDS batches of BENCH_LOOP_N calls each.
+const loopCfg = {
+  rounds: Number(env.BENCH_LOOP_ROUNDS ?? 30),
+  n: Number(env.BENCH_LOOP_N ?? 1000),
 };
 const given = env.BENCH_BUILDS
   ? Object.fromEntries(env.BENCH_BUILDS.split(",").map((kv) => [kv.split("=")[0], path.resolve(ROOT, kv.split("=")[1])]))
@@ -65,7 +72,7 @@ async function main() {
   const key = (n) => "v-" + n.replace(/[^A-Za-z0-9]+/g, "-").replace(/-+$/, "").toLowerCase();
   const extraBuilds = Object.fromEntries(names.map((n) => [key(n), dirs[n]]));
   const admin = `bench-${Math.random().toString(36).slice(2)}`;
-  const rt = await startRuntime({ adminToken: admin, only: ["jspeer", "jspeer-cached"], extraBuilds });
+  const rt = await startRuntime({ adminToken: admin, only: ["jspeer", "jspeer-cached", "jspeer-loop"], extraBuilds });
   try {
     await applyMigrations(rt.mf);
     const E = rt.url("edgelink");
@@ -87,6 +94,23 @@ async function main() {
       say(`| ${n} | ${f2(h.importCalls)} | ${f2(h.exportCalls)} | ${f2(m.importCalls)} | ${f2(m.exportCalls)} |`);
     }
     say();
+    for (const [what, urlPath, expect] of [
+      ["hit", "/bench-hit", 302],
+      ["miss", "/bench-miss", 404],
+    ]) {
+      const contenders = ["jspeer-loop", ...names.map((n) => key(n) + "-loop")];
+      const s = await handlerLoop(rt, contenders, urlPath, expect, loopCfg);
+      say(`## Redirect ${what}, handler loop (${loopCfg.rounds} interleaved batches × ${loopCfg.n} calls in the isolate, KV cached; bench/lib/loop.mjs)`);
+      say();
+      say("| variant | µs per call | throughput vs JS peer |");
+      say("|---|---|---|");
+      for (const cname of contenders) {
+        const n = cname === "jspeer-loop" ? "JS peer" : names.find((x) => key(x) + "-loop" === cname);
+        say(`| ${n} | ${f2(s[cname].usPerCall)} | ${f2(loopRatio(s, cname, "jspeer-loop"))}× |`);
+      }
+      say();
+    }
+    if (env.BENCH_LOOP_ONLY === "1") return;
     for (const [label, suffix, peer] of [
       ["KV cached in the isolate (the worker's own cost)", "-cached", "jspeer-cached"],
       ["local KV simulator", "", "jspeer"],

@@ -8,7 +8,8 @@
 //   BENCH_SECONDS=3       seconds of load per contender per round (after a warm-up run)
 //   BENCH_CONNS=16        wrk connections (one wrk thread; the other core is workerd's)
 //   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
-//   BENCH_ONLY=bundle,work,redirect,api,profile   sections to run (default: all)
+//   BENCH_ONLY=bundle,work,redirect,loop,api,profile   sections to run (default: all)
+//   BENCH_LOOP_ROUNDS=30, BENCH_LOOP_N=3000   the handler loop: batches, calls per batch
 //   BENCH_BUILD=build     the build directory to measure
 //   BENCH_TWIGGY_BUILD=0  do not build a copy with names for twiggy when the build is stripped
 import fs from "node:fs";
@@ -22,6 +23,7 @@ import { ensureNode24 } from "./lib/node24.mjs";
 import { buildVariant } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
 import { byKind, profileWorker, selfTimes } from "./lib/inspector.mjs";
+import { handlerLoop, loopRatio } from "./lib/loop.mjs";
 
 const env = process.env;
 const cfg = {
@@ -29,7 +31,8 @@ const cfg = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   conns: Number(env.BENCH_CONNS ?? 16),
   listLinks: Number(env.BENCH_LIST_LINKS ?? 10000),
-  only: (env.BENCH_ONLY ?? "bundle,work,redirect,api,profile").split(","),
+  only: (env.BENCH_ONLY ?? "bundle,work,redirect,loop,api,profile").split(","),
+  loop: { rounds: Number(env.BENCH_LOOP_ROUNDS ?? 30), n: Number(env.BENCH_LOOP_N ?? 3000) },
   build: path.resolve(ROOT, env.BENCH_BUILD ?? "build"),
 };
 const OUT = path.join(ROOT, "target/bench");
@@ -273,6 +276,31 @@ async function redirectSection(rt) {
   }
 }
 
+// The handler loop (bench/lib/loop.mjs): each worker's own cost per request, KV cached in the
+// isolate, no HTTP; batches interleaved. Finer than wrk on a noisy machine, and it shows the
+// handler's share undiluted by the runtime's HTTP work (which is the same for every contender).
+async function loopSection(rt) {
+  const { rounds, n } = cfg.loop;
+  say(`## Handler loop (${rounds} interleaved batches × ${n.toLocaleString("en-US")} calls of each worker's \`fetch\` inside its isolate, KV cached; medians)`);
+  say();
+  say("| request | ceiling µs/call | JS peer µs/call | edgelink µs/call | edgelink throughput vs JS peer | vs ceiling |");
+  say("|---|---|---|---|---|---|");
+  results.loop = {};
+  for (const [label, p, expect] of [
+    ["hit (302)", `/${HIT}`, 302],
+    ["miss (404)", `/${MISS}`, 404],
+    ["inactive (410)", `/${GONE}`, 410],
+  ]) {
+    const contenders = [...(expect === 302 ? ["ceiling-loop"] : []), "jspeer-loop", "edgelink-loop"];
+    const s = await handlerLoop(rt, contenders, p, expect, { rounds, n });
+    results.loop[label] = s;
+    const us = (c) => (s[c] ? f2(s[c].usPerCall) : "–");
+    const vsCeiling = s["ceiling-loop"] ? `${f2(loopRatio(s, "edgelink-loop", "ceiling-loop"))}× (JS peer ${f2(loopRatio(s, "jspeer-loop", "ceiling-loop"))}×)` : "–";
+    say(`| ${label} | ${us("ceiling-loop")} | ${us("jspeer-loop")} | ${us("edgelink-loop")} | ${f2(loopRatio(s, "edgelink-loop", "jspeer-loop"))}× | ${vsCeiling} |`);
+  }
+  say();
+}
+
 // ---------------------------------------------------------------------------------------------
 // CPU profile (V8 sampling profiler through workerd's inspector): where a redirect's time goes
 
@@ -410,7 +438,7 @@ async function main() {
     `wrk: ${ensureWrk()}; miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"))).version}; build: ${path.relative(ROOT, cfg.build)}`);
   say();
   if (cfg.only.includes("bundle")) await bundleSection();
-  const needRuntime = ["work", "redirect", "api"].some((s) => cfg.only.includes(s));
+  const needRuntime = ["work", "redirect", "loop", "api"].some((s) => cfg.only.includes(s));
   if (needRuntime) {
     const started = performance.now();
     const rt = await startRuntime({ buildDir: cfg.build, adminToken: ADMIN, location: HIT_URL });
@@ -422,6 +450,7 @@ async function main() {
       say();
       if (cfg.only.includes("work")) await workSection(rt, user);
       if (cfg.only.includes("redirect")) await redirectSection(rt);
+      if (cfg.only.includes("loop")) await loopSection(rt);
       if (cfg.only.includes("api")) await apiSection(rt, user);
     } finally {
       await rt.dispose();

@@ -103,6 +103,15 @@ export async function startRuntime({
       `export default { fetch(req, env, ctx) {\n` +
       `  env2 ??= { ...env, LINKS: cachedKv(env.LINKS) };\n` +
       `  return invokeWorker(entry, req, env2, ctx);\n} };\n`,
+    loop: (target) =>
+      `import entry from ${JSON.stringify(target)};\n` +
+      `import { cachedKv } from "../lib/memkv.mjs";\n` +
+      `import { loopWorker } from "../lib/loop-worker.mjs";\n` +
+      `export default loopWorker(entry, (env) => {\n` +
+      // No click bindings in the loop: it measures the redirect itself, and the local queue's
+      // broker cannot take thousands of messages a second (click recording is in the wrk runs).
+      `  const e = { ...env, LINKS: cachedKv(env.LINKS) };\n` +
+      `  delete e.CLICKS;\n  delete e.CLICK_QUEUE;\n  return e;\n});\n`,
     counted: (target) =>
       `import entry from ${JSON.stringify(target)};\n` +
       `import { countingWorker } from "../lib/counting.mjs";\n` +
@@ -118,12 +127,13 @@ export async function startRuntime({
         ...edgelinkFiles,
         lib("memkv.mjs"),
         lib("counting.mjs"),
+        lib("loop-worker.mjs"),
       ]),
       durableObjects: claims,
     });
     derived.push({
       name: `jspeer-${kind}`,
-      ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, lib("memkv.mjs"), lib("counting.mjs")]),
+      ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, lib("memkv.mjs"), lib("counting.mjs"), lib("loop-worker.mjs")]),
     });
   }
   // Other builds of edgelink (profile variants): `<name>` on the real KV, `<name>-cached` on the
@@ -150,11 +160,18 @@ export async function startRuntime({
     const glueFile = legacy || classExport ? files[0] : files[1];
     const wasmFile = files[files.length - 1];
     derived.push({ name, main: { ...files[0] }, files: files.slice(1), durableObjects: claims });
-    derived.push({
-      name: `${name}-cached`,
-      ...shim(`${name}-cached`, wrappers.cached(rel(files[0].path)), [...files, lib("memkv.mjs"), lib("counting.mjs")]),
-      durableObjects: claims,
-    });
+    for (const kind of ["cached", "loop"]) {
+      derived.push({
+        name: `${name}-${kind}`,
+        ...shim(`${name}-${kind}`, wrappers[kind](rel(files[0].path)), [
+          ...files,
+          lib("memkv.mjs"),
+          lib("counting.mjs"),
+          lib("loop-worker.mjs"),
+        ]),
+        durableObjects: claims,
+      });
+    }
     let patched = null;
     try {
       patched = patchGlue(glueFile.path);
@@ -185,7 +202,16 @@ export async function startRuntime({
       durableObjects: claims,
     });
   }
-  const keep = new Set(["edgelink", "seeder", ...Object.keys(extraBuilds).flatMap((n) => [n, `${n}-cached`, `${n}-boundary`])]);
+  // The ceiling in the handler loop (./loop-worker.mjs): the floor of a 302 without HTTP.
+  derived.push({
+    name: "ceiling-loop",
+    ...shim("ceiling-loop", wrappers.loop(rel(path.join(ROOT, "bench/workers/ceiling.mjs"))), [
+      { type: "ESModule", path: path.join(ROOT, "bench/workers/ceiling.mjs") },
+      lib("memkv.mjs"),
+      lib("loop-worker.mjs"),
+    ]),
+  });
+  const keep = new Set(["edgelink", "seeder", ...Object.keys(extraBuilds).flatMap((n) => [n, `${n}-cached`, `${n}-loop`, `${n}-boundary`])]);
   const workers = [
     {
       name: "edgelink",
@@ -218,7 +244,7 @@ export async function startRuntime({
     .map((w) => ({
       ...common,
       ...w,
-      bindings: w.name === "ceiling" ? { LOCATION: location } : vars,
+      bindings: w.name.startsWith("ceiling") ? { LOCATION: location } : vars,
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     }));
   const persist = persistDir

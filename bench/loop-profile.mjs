@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Where a redirect's own time goes, without HTTP: the V8 sampling profiler on the handler loop
+// (bench/lib/loop.mjs) of a build and of the JS peer, KV cached in the isolate.
+//   node bench/loop-profile.mjs [build dir, default build/] [path, default /bench-hit]
+// A build with its names section (e.g. CARGO_PROFILE_RELEASE_STRIP=debuginfo worker-build
+// --release --out-dir …) shows Rust function names. Writes target/bench/loop-*.cpuprofile.
+import fs from "node:fs";
+import path from "node:path";
+import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
+import { profileWorker, selfTimes } from "./lib/inspector.mjs";
+
+const build = path.resolve(ROOT, process.argv[2] ?? "build");
+const urlPath = process.argv[3] ?? "/bench-hit";
+const N = Number(process.env.BENCH_LOOP_N ?? 20000);
+const admin = `bench-${Math.random().toString(36).slice(2)}`;
+const rt = await startRuntime({ adminToken: admin, inspector: true, only: ["jspeer-loop"], extraBuilds: { x: build } });
+try {
+  await applyMigrations(rt.mf);
+  const E = rt.url("edgelink");
+  const auth = (t) => ({ Authorization: `Bearer ${t}` });
+  const user = await (await fetch(E + "/api/admin/users", { method: "POST", headers: auth(admin), body: JSON.stringify({ email: "p@bench.example" }) })).json();
+  const c = await fetch(E + "/api/links", { method: "POST", headers: auth(user.api_key), body: JSON.stringify({ url: "https://example.com/landing/spring-sale?utm_source=edgelink", slug: "bench-hit" }) });
+  if (c.status !== 201) throw new Error(`create: ${c.status}`);
+  for (const name of ["x-loop", "jspeer-loop"]) {
+    const loop = (n) => fetch(`${rt.url(name)}/__loop?n=${n}&path=${encodeURIComponent(urlPath)}`).then((r) => r.text());
+    await loop(N);
+    const prof = await profileWorker(rt.mf, name, () => loop(N));
+    fs.writeFileSync(path.join(ROOT, `target/bench/loop-${name}.cpuprofile`), JSON.stringify(prof));
+    const rows = selfTimes(prof).filter((r) => r.name !== "(idle)");
+    const total = rows.reduce((t, r) => t + r.selfMs, 0);
+    console.log(`\n${name}: ${((total * 1000) / N).toFixed(2)} µs per call (profiled)`);
+    for (const r of rows.slice(0, Number(process.env.TOP ?? 30))) {
+      console.log(`${((r.selfMs * 1000) / N).toFixed(3).padStart(7)} µs  ${r.kind.padEnd(7)} ${r.name}`);
+    }
+  }
+} finally {
+  await rt.dispose();
+}
