@@ -117,23 +117,20 @@ export async function startRuntime({
       `import { countingWorker } from "../lib/counting.mjs";\n` +
       `export default countingWorker(entry);\n`,
   };
+  // The modules the wrappers above import.
+  const wrapperLibs = [lib("memkv.mjs"), lib("counting.mjs"), lib("loop-worker.mjs")];
   const edgelinkTarget = rel(path.join(buildDir, "entry.mjs"));
   const jspeerTarget = rel(jspeerFile.path);
   const derived = [];
   for (const [kind, make] of Object.entries(wrappers)) {
     derived.push({
       name: `edgelink-${kind}`,
-      ...shim(`edgelink-${kind}`, make(edgelinkTarget), [
-        ...edgelinkFiles,
-        lib("memkv.mjs"),
-        lib("counting.mjs"),
-        lib("loop-worker.mjs"),
-      ]),
+      ...shim(`edgelink-${kind}`, make(edgelinkTarget), [...edgelinkFiles, ...wrapperLibs]),
       durableObjects: claims,
     });
     derived.push({
       name: `jspeer-${kind}`,
-      ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, lib("memkv.mjs"), lib("counting.mjs"), lib("loop-worker.mjs")]),
+      ...shim(`jspeer-${kind}`, make(jspeerTarget), [jspeerFile, ...wrapperLibs]),
     });
   }
   // Other builds of edgelink (profile variants): `<name>` on the real KV, `<name>-cached` on the
@@ -163,12 +160,7 @@ export async function startRuntime({
     for (const kind of ["cached", "loop"]) {
       derived.push({
         name: `${name}-${kind}`,
-        ...shim(`${name}-${kind}`, wrappers[kind](rel(files[0].path)), [
-          ...files,
-          lib("memkv.mjs"),
-          lib("counting.mjs"),
-          lib("loop-worker.mjs"),
-        ]),
+        ...shim(`${name}-${kind}`, wrappers[kind](rel(files[0].path)), [...files, ...wrapperLibs]),
         durableObjects: claims,
       });
     }
