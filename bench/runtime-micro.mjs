@@ -8,7 +8,7 @@
 import path from "node:path";
 import { Miniflare } from "miniflare";
 
-const OPS = ["noop", "respFlat", "respSliced", "respArr", "respRedirect", "encodeInto", "jsLoop", "jsonParse", "fromCharCode", "decode14", "reqLine"];
+const OPS = ["noop", "respFlat", "respSliced", "respShared", "respArr", "respRedirect", "encodeInto", "jsLoop", "jsonParse", "fromCharCode", "decode14", "reqLine", "bytesSet", "urlFromBytes", "urlDecoded", "lineInto", "urlInto", "urlLoop"];
 const N = 20000;
 const ROUNDS = 12;
 

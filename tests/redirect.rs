@@ -228,3 +228,67 @@ fn location_is_exact_beside_a_non_ascii_title_and_for_a_long_url() {
     create(&user, &long_slug, &long_url);
     assert_redirects(&format!("/{long_slug}"), &long_url);
 }
+
+#[test]
+fn a_stored_value_larger_than_the_copy_buffer_still_redirects() {
+    // The redirect copies a KV value into a 16 KiB buffer; a larger one (no API writes one,
+    // but KV may hold it) takes the slow copy and must answer the same.
+    let user = app().new_user();
+    let slug = random_slug();
+    let url = "https://example.com/large-value";
+    create(&user, &slug, url);
+    let mut stored = app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .json();
+    let obj = stored.as_object_mut().expect("link object");
+    obj.remove("short_url");
+    obj.insert("padding".into(), json!("é".repeat(12_000)));
+    let text = stored.to_string();
+    assert!(text.len() > 16 * 1024, "{} bytes", text.len());
+    app().kv_put(&format!("link:{slug}"), &text);
+    assert_redirects(&format!("/{slug}"), url);
+}
+
+#[test]
+fn concurrent_redirects_of_different_links_keep_their_own_headers() {
+    // Every redirect's headers start from one shared `Headers` in the isolate: interleaved
+    // redirects of temporary and permanent links must each keep their own.
+    let user = app().new_user();
+    let links: Vec<(String, String, u16)> = (0..4u16)
+        .map(|i| {
+            let slug = random_slug();
+            let url = format!("https://example.com/concurrent/{i}/{slug}");
+            let status = if i % 2 == 0 { 302 } else { 301 };
+            app().create_link_ok(
+                &user,
+                &json!({ "url": url, "slug": slug, "redirect_type": status }),
+            );
+            (slug, url, status)
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let links = &links;
+            s.spawn(move || {
+                for n in 0..12 {
+                    let (slug, url, status) = &links[(t + n) % links.len()];
+                    let resp = app().get_no_redirect(&format!("/{slug}"));
+                    let cache_control = if *status == 301 {
+                        "public, max-age=3600"
+                    } else {
+                        "private, max-age=90"
+                    };
+                    let described = format!("/{slug}: {} {:?}", resp.status, resp.headers);
+                    assert_eq!(resp.status, *status, "{described}");
+                    assert_eq!(resp.location(), Some(url.as_str()), "{described}");
+                    assert_eq!(
+                        resp.header("cache-control"),
+                        Some(cache_control),
+                        "{described}"
+                    );
+                    assert_eq!(resp.header("x-robots-tag"), Some("noindex"), "{described}");
+                }
+            });
+        }
+    });
+}

@@ -5,6 +5,11 @@
 // (`cacheTtl`) looks like in production. Every other method goes to the real binding.
 export function cachedKv(kv) {
   const cache = new Map();
+  const bytes = new Map();
+  const bytesOf = (key, text) => {
+    if (!bytes.has(key)) bytes.set(key, new TextEncoder().encode(text).buffer);
+    return bytes.get(key);
+  };
   const read = async (key) => {
     if (!cache.has(key)) cache.set(key, await kv.get(key, { type: "text" }));
     return cache.get(key);
@@ -17,6 +22,8 @@ export function cachedKv(kv) {
           const text = await read(key);
           if (text === null || type === "text") return text;
           if (type === "json") return JSON.parse(text);
+          // A fresh buffer per read, as a real read gives; encoded once per key.
+          if (type === "arrayBuffer") return bytesOf(key, text).slice(0);
           throw new Error(`cachedKv: type ${type} not supported`);
         };
       }

@@ -18,8 +18,9 @@
 //! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
 //! one JS call each for the request's method and URL, the read, the request's click facts, the
 //! response and the click. The request line and the KV value are copied into one buffer per
-//! isolate (no allocation, and the runtime's `encodeInto` instead of a copy loop in JS glue), and
-//! a `Location` that is part of the value is sliced from the JS string, not copied back out.
+//! isolate (no allocation; the value by the runtime's `encodeInto`, the ASCII request line by a
+//! loop), a `Location` that is part of the value is sliced from the JS string, not copied back
+//! out, and every redirect's headers are copied from one `Headers` made once per isolate.
 
 use std::cell::{Cell, OnceCell, RefCell};
 
@@ -49,8 +50,23 @@ export function text_into(text, buf) {
   const { read, written } = encoder.encodeInto(text, buf);
   return read === text.length ? written : -1;
 }
+// A URL from the runtime is ASCII (WHATWG serialises it so): a loop copies it for less than
+// `encodeInto` costs a string made by joining method and URL.
+function ascii_into(text, buf, at) {
+  const end = at + text.length;
+  if (end > buf.length) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return -1;
+    buf[at + i] = c;
+  }
+  return end;
+}
 export function request_line_into(req, buf) {
-  return text_into(`${req.method} ${req.url}`, buf);
+  const at = ascii_into(req.method, buf, 0);
+  if (at < 0 || at >= buf.length) return -1;
+  buf[at] = 32;
+  return ascii_into(req.url, buf, at + 1);
 }
 export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
   readOptions ??= { type: "text", cacheTtl };
@@ -66,11 +82,17 @@ export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
 export function redirect_response_at(status, value, start, end, cacheControl) {
   return redirect_response(status, value.slice(start, end), cacheControl);
 }
+// One Headers per isolate, which each Response copies: cheaper than a headers object that the
+// runtime reads property by property.
+let redirectHeaders, redirectCacheControl;
 export function redirect_response(status, location, cacheControl) {
-  return new Response(null, {
-    status,
-    headers: { Location: location, "Cache-Control": cacheControl, "X-Robots-Tag": "noindex" },
-  });
+  redirectHeaders ??= new Headers({ "X-Robots-Tag": "noindex" });
+  if (cacheControl !== redirectCacheControl) {
+    redirectHeaders.set("Cache-Control", cacheControl);
+    redirectCacheControl = cacheControl;
+  }
+  redirectHeaders.set("Location", location);
+  return new Response(null, { status, headers: redirectHeaders });
 }
 export function html_response(status, body) {
   return new Response(body, {
@@ -117,7 +139,8 @@ extern "C" {
     /// A JS string's UTF-8 written into `buf`: its length; -1 when it does not fit, -2 when
     /// `text` is not a string.
     fn text_into(text: &JsValue, buf: &mut [u8]) -> i32;
-    /// `GET https://sho.rt/abc`, the request's method and URL, as [`text_into`] writes it.
+    /// `GET https://sho.rt/abc`, the request's method and URL, written as [`text_into`] says,
+    /// but -1 also when either is not ASCII.
     fn request_line_into(req: &web_sys::Request, buf: &mut [u8]) -> i32;
     fn html_response(status: u16, body: &JsValue) -> web_sys::Response;
     fn request_facts(req: &web_sys::Request) -> String;
