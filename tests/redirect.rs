@@ -106,7 +106,32 @@ fn unknown_slug_is_404_html() {
         resp.content_type()
     );
     assert!(!resp.body.is_empty(), "404 page has a body");
+    assert_eq!(resp.header("x-robots-tag"), Some("noindex"));
     app().head(&format!("/{slug}")).assert_status(404);
+}
+
+#[test]
+fn interleaved_pages_and_redirects_keep_their_own_headers() {
+    // Pages and redirects each copy a `Headers` made once per isolate: a page must never carry
+    // a redirect's `Location` or `Cache-Control`, nor a redirect a page's `Content-Type`.
+    let user = app().new_user();
+    let slug = random_slug();
+    let url = "https://example.com/interleaved";
+    create(&user, &slug, url);
+    for _ in 0..3 {
+        let page = app().get_no_redirect(&format!("/{}", random_slug()));
+        page.assert_status(404);
+        assert_eq!(page.location(), None, "{:?}", page.headers);
+        assert_eq!(page.header("cache-control"), None, "{:?}", page.headers);
+        assert_eq!(page.header("x-robots-tag"), Some("noindex"));
+        assert_eq!(page.content_type(), Some("text/html; charset=utf-8"));
+
+        let hit = app().get_no_redirect(&format!("/{slug}"));
+        hit.assert_status(302);
+        assert_eq!(hit.location(), Some(url));
+        assert_eq!(hit.content_type(), None, "{:?}", hit.headers);
+        assert_eq!(hit.header("x-robots-tag"), Some("noindex"));
+    }
 }
 
 #[test]

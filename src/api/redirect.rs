@@ -20,7 +20,8 @@
 //! response and the click. The request line and the KV value are copied into one buffer per
 //! isolate (no allocation; the value by the runtime's `encodeInto`, the ASCII request line by a
 //! loop), a `Location` that is part of the value is sliced from the JS string, not copied back
-//! out, and every redirect's headers are copied from one `Headers` made once per isolate.
+//! out, and every response's headers are copied from one `Headers` (for redirects, or for
+//! pages) made once per isolate.
 
 use std::cell::{Cell, OnceCell, RefCell};
 
@@ -82,8 +83,8 @@ export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
 export function redirect_response_at(status, value, start, end, cacheControl) {
   return redirect_response(status, value.slice(start, end), cacheControl);
 }
-// One Headers per isolate, which each Response copies: cheaper than a headers object that the
-// runtime reads property by property.
+// One Headers per isolate for redirects and one for pages, which each Response copies: cheaper
+// than a headers object that the runtime reads property by property.
 let redirectHeaders, redirectCacheControl;
 export function redirect_response(status, location, cacheControl) {
   redirectHeaders ??= new Headers({ "X-Robots-Tag": "noindex" });
@@ -94,11 +95,13 @@ export function redirect_response(status, location, cacheControl) {
   redirectHeaders.set("Location", location);
   return new Response(null, { status, headers: redirectHeaders });
 }
+let pageHeaders;
 export function html_response(status, body) {
-  return new Response(body, {
-    status,
-    headers: { "Content-Type": "text/html; charset=utf-8", "X-Robots-Tag": "noindex" },
+  pageHeaders ??= new Headers({
+    "Content-Type": "text/html; charset=utf-8",
+    "X-Robots-Tag": "noindex",
   });
+  return new Response(body, { status, headers: pageHeaders });
 }
 export function request_facts(req) {
   const h = req.headers, cf = req.cf || {}, bm = cf.botManagement || {};
