@@ -4,10 +4,24 @@
 mod common;
 
 use common::{app, random_alnum, random_slug, User};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 fn create(user: &User, slug: &str, url: &str) -> Value {
     app().create_link_ok(user, &json!({ "url": url, "slug": slug }))
+}
+
+/// Writes `slug`'s KV value as the API shows it, changed by `change`: states no API can set.
+/// Returns the text written.
+fn rewrite_stored(user: &User, slug: &str, change: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let mut stored = app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .json();
+    let obj = stored.as_object_mut().expect("link object");
+    obj.remove("short_url");
+    change(obj);
+    let text = stored.to_string();
+    app().kv_put(&format!("link:{slug}"), &text);
+    text
 }
 
 #[track_caller]
@@ -156,14 +170,10 @@ fn inactive_link_is_410_link_unavailable() {
     assert_redirects(&format!("/{slug}"), "https://example.com/flagged");
 
     // Simulates an admin flag (no API can deactivate a link yet): rewrite the KV value.
-    let mut stored = app()
-        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
-        .json();
-    let obj = stored.as_object_mut().expect("link object");
-    obj.remove("short_url");
-    obj.insert("is_active".into(), json!(false));
-    obj.insert("flag_reason".into(), json!("test"));
-    app().kv_put(&format!("link:{slug}"), &stored.to_string());
+    rewrite_stored(&user, &slug, |obj| {
+        obj.insert("is_active".into(), json!(false));
+        obj.insert("flag_reason".into(), json!("test"));
+    });
 
     let resp = app().get_no_redirect(&format!("/{slug}"));
     resp.assert_status(410);
@@ -262,15 +272,10 @@ fn a_stored_value_larger_than_the_copy_buffer_still_redirects() {
     let slug = random_slug();
     let url = "https://example.com/large-value";
     create(&user, &slug, url);
-    let mut stored = app()
-        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
-        .json();
-    let obj = stored.as_object_mut().expect("link object");
-    obj.remove("short_url");
-    obj.insert("padding".into(), json!("é".repeat(12_000)));
-    let text = stored.to_string();
+    let text = rewrite_stored(&user, &slug, |obj| {
+        obj.insert("padding".into(), json!("é".repeat(12_000)));
+    });
     assert!(text.len() > 16 * 1024, "{} bytes", text.len());
-    app().kv_put(&format!("link:{slug}"), &text);
     assert_redirects(&format!("/{slug}"), url);
 }
 
