@@ -29,6 +29,15 @@ try {
     const rows = selfTimes(prof).filter((r) => r.name !== "(idle)");
     const total = rows.reduce((t, r) => t + r.selfMs, 0);
     console.log(`\n${name}: ${((total * 1000) / N).toFixed(2)} µs per call (profiled)`);
+    // Per kind, and serde's share of the wasm (its named functions; what is inlined into
+    // edgelink's own functions counts as theirs): what compares between builds.
+    const perCall = (rows) => ((rows.reduce((t, r) => t + r.selfMs, 0) * 1000) / N).toFixed(2);
+    const kinds = [...new Set(rows.map((r) => r.kind))];
+    const serde = rows.filter((r) => r.kind === "wasm" && r.name.includes("serde"));
+    console.log(
+      kinds.map((k) => `${k} ${perCall(rows.filter((r) => r.kind === k))}`).join(", ") +
+        (serde.length ? `; of the wasm, serde ${perCall(serde)}` : "") + " µs per call",
+    );
     for (const r of rows.slice(0, Number(process.env.TOP ?? 30))) {
       console.log(`${((r.selfMs * 1000) / N).toFixed(3).padStart(7)} µs  ${r.kind.padEnd(7)} ${r.name}`);
     }
