@@ -27,11 +27,10 @@ try {
     const prof = await profileWorker(rt.mf, name, () => loop(N));
     fs.writeFileSync(path.join(ROOT, `target/bench/loop-${name}.cpuprofile`), JSON.stringify(prof));
     const rows = selfTimes(prof).filter((r) => r.name !== "(idle)");
-    const total = rows.reduce((t, r) => t + r.selfMs, 0);
-    console.log(`\n${name}: ${((total * 1000) / N).toFixed(2)} µs per call (profiled)`);
+    const perCall = (rows) => ((rows.reduce((t, r) => t + r.selfMs, 0) * 1000) / N).toFixed(2);
+    console.log(`\n${name}: ${perCall(rows)} µs per call (profiled)`);
     // Per kind, and serde's share of the wasm (its named functions; what is inlined into
     // edgelink's own functions counts as theirs): what compares between builds.
-    const perCall = (rows) => ((rows.reduce((t, r) => t + r.selfMs, 0) * 1000) / N).toFixed(2);
     const kinds = [...new Set(rows.map((r) => r.kind))];
     const serde = rows.filter((r) => r.kind === "wasm" && r.name.includes("serde"));
     console.log(
