@@ -37,8 +37,9 @@ e2e: build
 
 # Redirect speed against a ceiling and a JS peer, work per redirect, bundle size and start-up, API
 # speed, in the local workerd through miniflare's API (BENCHMARKS.md). Prints figures, never fails
-# for being slow. Installs wrk (apt) and Node 24 (npm, for the wasm start-up time) when missing.
-bench: build $(TOOLS)/twiggy
+# for being slow. Installs wrk (apt), oha and twiggy (crates.io) and Node 24 (npm, for the wasm
+# start-up time) when missing.
+bench: build $(TOOLS)/twiggy $(TOOLS)/oha
 	node bench/run.mjs
 
 # Bundle size and redirect speed of [profile.release] / wasm-opt variants, built in target/bench/.
@@ -52,6 +53,13 @@ bench-experiment: build tools
 $(TOOLS)/twiggy:
 	@mkdir -p $(TOOLS)
 	twiggy --version >/dev/null 2>&1 || cargo install twiggy --version 0.8.0
+	@touch $@
+
+# Per-request latency: wrk corrects its percentiles for coordinated omission, so a rare pause of
+# the runtime sets every contender's p99; oha reports them as measured (BENCHMARKS.md, "Method").
+$(TOOLS)/oha:
+	@mkdir -p $(TOOLS)
+	oha --version 2>/dev/null | grep -x 'oha 1.16.0' >/dev/null || cargo install oha --version 1.16.0 --locked
 	@touch $@
 
 # Reconciles 100,000 links with 1 % drift in the local runtime (BENCH_LINKS=n to resize).

@@ -119,7 +119,7 @@ async function main() {
       const s = await interleaved(rt, "/bench-hit", contenders, 302, { ...cfg, label });
       say(`## Redirect hit, ${label} (${cfg.rounds} interleaved rounds × ${cfg.seconds} s, wrk -t1 -c${cfg.connections})`);
       say();
-      say("| variant | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer |");
+      say("| variant | req/s | p50 ms | p99 ms (wrk, corrected) | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer |");
       say("|---|---|---|---|---|---|---|---|");
       for (const cname of contenders) {
         const v = s[cname];

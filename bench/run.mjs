@@ -6,16 +6,17 @@
 // Environment (all optional):
 //   BENCH_ROUNDS=5        interleaved rounds per scenario (A B C … A B C …)
 //   BENCH_SECONDS=3       seconds of load per contender per round (after a warm-up run)
-//   BENCH_CONNS=16        wrk connections (one wrk thread; the other core is workerd's)
+//   BENCH_CONNS=16        wrk and oha connections (one load thread; the other core is workerd's)
 //   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
 //   BENCH_ONLY=bundle,work,redirect,loop,api,profile   sections to run (default: all)
 //   BENCH_LOOP_ROUNDS=30, BENCH_LOOP_N=3000   the handler loop: batches, calls per batch
 //   BENCH_BUILD=build     the build directory to measure
 //   BENCH_TWIGGY_BUILD=0  do not build a copy with names for twiggy when the build is stripped
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
-import { ensureWrk } from "./lib/load.mjs";
+import { ensureWrk, haveOha } from "./lib/load.mjs";
 import { interleaved, measure, pairedRatio, summarizeRuns } from "./lib/compare.mjs";
 import { callsPerRequest, countCalls, summarize } from "./lib/count-client.mjs";
 import { crateSizes, haveTwiggy, sizes, startup, twiggyTop } from "./lib/bundle.mjs";
@@ -242,15 +243,32 @@ const LABELS = {
   "edgelink-cached": "edgelink, KV cached in isolate",
 };
 
-// Ratios are medians of the per-round ratios (each round's contenders ran back to back).
+// Ratios are medians of the per-round ratios (each round's contenders ran back to back). The
+// latency columns are oha's, as each request saw it; wrk's p99 (corrected for coordinated
+// omission, see ./lib/load.mjs) is the last column and its ratios.
 function table(summary) {
-  say("| contender | req/s | p50 ms | p99 ms | workerd CPU µs/req | req/s vs JS peer | p99 vs JS peer | CPU/req vs JS peer | req/s vs ceiling | p99 vs ceiling |");
-  say("|---|---|---|---|---|---|---|---|---|---|");
+  const measured = Object.values(summary).some((s) => Number.isFinite(s.measuredP99));
+  say(
+    "| contender | req/s | " +
+      (measured ? "p50 ms | p99 ms | p99.9 ms | " : "") +
+      "workerd CPU µs/req | req/s vs JS peer | " +
+      (measured ? "p99 vs JS peer | " : "") +
+      "CPU/req vs JS peer | req/s vs ceiling | " +
+      (measured ? "p99 vs ceiling | " : "") +
+      "wrk p99 ms (corrected): vs JS peer; vs ceiling |",
+  );
+  say(`|---|---|${measured ? "---|---|---|---|" : "---|"}---|---|---|${measured ? "---|---|" : ""}---|`);
   for (const [c, s] of Object.entries(summary)) {
     const peer = c.endsWith("-cached") ? "jspeer-cached" : "jspeer";
     const r = (b, key) => (summary[b] ? `${f2(pairedRatio(summary, c, b, key))}×` : "–");
     say(
-      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ${f2(s.p50)} | ${f2(s.p99)} | ${f0(s.cpuUs)} | ${r(peer, "rps")} | ${r(peer, "p99")} | ${r(peer, "cpuUs")} | ${r("ceiling", "rps")} | ${r("ceiling", "p99")} |` +
+      `| ${LABELS[c] ?? c} | ${f0(s.rps)} | ` +
+        (measured ? `${f2(s.measuredP50)} | ${f2(s.measuredP99)} | ${f2(s.measuredP999)} | ` : "") +
+        `${f0(s.cpuUs)} | ${r(peer, "rps")} | ` +
+        (measured ? `${r(peer, "measuredP99")} | ` : "") +
+        `${r(peer, "cpuUs")} | ${r("ceiling", "rps")} | ` +
+        (measured ? `${r("ceiling", "measuredP99")} | ` : "") +
+        `${f2(s.p99)}: ${r(peer, "p99")}; ${r("ceiling", "p99")} |` +
         (s.unexpected ? ` ⚠ ${s.unexpected} unexpected responses` : ""),
     );
   }
@@ -258,8 +276,14 @@ function table(summary) {
 }
 
 async function redirectSection(rt) {
-  say(`## Redirects (${cfg.rounds} interleaved rounds × ${cfg.seconds} s per contender, wrk -t1 -c${cfg.conns}; medians)`);
+  const latency = haveOha();
+  say(
+    `## Redirects (${cfg.rounds} interleaved rounds × ${cfg.seconds} s per contender, wrk -t1 -c${cfg.conns}` +
+      (latency ? `, then oha -c${cfg.conns} pinned to one CPU for the latency` : "") +
+      "; medians)",
+  );
   say();
+  if (!latency) say("(oha not installed, `make bench` installs it: latency only as wrk corrects it)\n");
   const all = ["ceiling", "jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
   const peers = ["jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
   results.redirect = {};
@@ -268,7 +292,7 @@ async function redirectSection(rt) {
     ["miss (404)", `/${MISS}`, peers, 404],
     ["inactive (410)", `/${GONE}`, peers, 410],
   ]) {
-    const s = await interleaved(rt, p, contenders, expect, run({ label }));
+    const s = await interleaved(rt, p, contenders, expect, run({ label, latency }));
     results.redirect[label] = s;
     say(`### ${label}`);
     say();
@@ -435,7 +459,7 @@ async function main() {
   say(`# edgelink benchmark — ${results.when}`);
   say();
   say(`Machine: ${results.machine.cpus} × ${results.machine.model}; load average at start ${results.machine.loadavg}; ` +
-    `wrk: ${ensureWrk()}; miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"))).version}; build: ${path.relative(ROOT, cfg.build)}`);
+    `wrk: ${ensureWrk()}; oha: ${haveOha() ? execFileSync("oha", ["--version"]).toString().trim() : "not installed"}; miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"))).version}; build: ${path.relative(ROOT, cfg.build)}`);
   say();
   if (cfg.only.includes("bundle")) await bundleSection();
   const needRuntime = ["work", "redirect", "loop", "api"].some((s) => cfg.only.includes(s));

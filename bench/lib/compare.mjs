@@ -1,36 +1,55 @@
 // Interleaved comparison: contenders measured in turn (A B C, B C A, C A B, …), medians.
 import { cpuMicros } from "./runtime.mjs";
-import { median, wrk } from "./load.mjs";
+import { haveOha, median, oha, wrk } from "./load.mjs";
 
-// One wrk run against a worker of `rt`, with workerd's CPU time per request (from /proc).
-export async function measure(rt, name, urlPath, { seconds, connections, lua = "", scratch }) {
+// One wrk run against a worker of `rt`, with workerd's CPU time per request (from /proc); with
+// `latency`, then one oha run of the same length for the latency of each request as measured
+// (wrk's percentiles are corrected for coordinated omission: see `oha` in ./load.mjs).
+export async function measure(rt, name, urlPath, { seconds, connections, lua = "", scratch, latency = false }) {
   const pid = rt.workerdPid();
   const c0 = pid ? cpuMicros(pid) : NaN;
   const t0 = performance.now();
   const r = await wrk(rt.url(name) + urlPath, { seconds, connections, lua, scratch });
   const wall = (performance.now() - t0) / 1000;
   const cpu = pid ? cpuMicros(pid) - c0 : NaN;
-  return { ...r, cpuPerReqUs: cpu / r.requests, workerdCpuPct: (cpu / 1e6 / wall) * 100 };
+  const measured = latency && haveOha() ? await oha(rt.url(name) + urlPath, { seconds, connections }) : null;
+  return { ...r, cpuPerReqUs: cpu / r.requests, workerdCpuPct: (cpu / 1e6 / wall) * 100, measured };
 }
 
+// p50 / p99: wrk's (corrected); measuredP50 / P99 / P999: oha's, as measured (NaN without it).
 export function summarizeRuns(rs, expect) {
+  const m = (key) => median(rs.map((r) => r.measured?.[key] ?? NaN));
   return {
     rps: median(rs.map((r) => r.rps)),
     p50: median(rs.map((r) => r.p50)),
     p99: median(rs.map((r) => r.p99)),
+    measuredP50: m("p50"),
+    measuredP99: m("p99"),
+    measuredP999: m("p999"),
     cpuUs: median(rs.map((r) => r.cpuPerReqUs)),
     workerdCpuPct: median(rs.map((r) => r.workerdCpuPct)),
     requests: rs.reduce((n, r) => n + r.requests, 0),
-    unexpected: rs.reduce((n, r) => n + r.errors + (r.requests - (r.statuses[String(expect)] ?? 0)), 0),
-    rounds: rs.map((r) => ({ rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: r.cpuPerReqUs })),
+    unexpected: rs.reduce((n, r) => n + unexpected(r, expect) + (r.measured ? unexpected(r.measured, expect) : 0), 0),
+    rounds: rs.map((r) => ({
+      rps: r.rps,
+      p50: r.p50,
+      p99: r.p99,
+      cpuUs: r.cpuPerReqUs,
+      measuredP50: r.measured?.p50 ?? NaN,
+      measuredP99: r.measured?.p99 ?? NaN,
+      measuredP999: r.measured?.p999 ?? NaN,
+    })),
   };
 }
 
+const unexpected = (r, expect) => r.errors + (r.requests - (r.statuses[String(expect)] ?? 0));
+
 /**
  * Checks each contender answers `expect`, warms each up for 1 s, then runs `rounds` rounds in
- * which every contender gets `seconds` of load, the order rotated each round.
+ * which every contender gets `seconds` of load (twice with `latency`: wrk, then oha), the order
+ * rotated each round.
  */
-export async function interleaved(rt, urlPath, contenders, expect, { rounds, seconds, connections, scratch, label = urlPath }) {
+export async function interleaved(rt, urlPath, contenders, expect, { rounds, seconds, connections, scratch, latency = false, label = urlPath }) {
   for (const c of contenders) {
     const r = await fetch(rt.url(c) + urlPath, { redirect: "manual" });
     await r.arrayBuffer();
@@ -40,7 +59,7 @@ export async function interleaved(rt, urlPath, contenders, expect, { rounds, sec
   const runs = Object.fromEntries(contenders.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-    for (const c of order) runs[c].push(await measure(rt, c, urlPath, { seconds, connections, scratch }));
+    for (const c of order) runs[c].push(await measure(rt, c, urlPath, { seconds, connections, scratch, latency }));
     process.stderr.write(`  ${label}: round ${round + 1}/${rounds} done\n`);
   }
   return Object.fromEntries(contenders.map((c) => [c, summarizeRuns(runs[c], expect)]));

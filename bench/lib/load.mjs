@@ -1,4 +1,5 @@
-// Load generation from a separate process: wrk (Debian package), on loopback.
+// Load generation from a separate process, on loopback: wrk (Debian package) for throughput and
+// the API, oha (crates.io) for the latency of each request.
 import { execFileSync, execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -91,6 +92,53 @@ export async function wrk(url, { seconds = 4, connections = 16, lua = "", scratc
   } finally {
     fs.rmSync(script, { force: true });
   }
+}
+
+// oha (crates.io; `make bench` installs it), for latency as each request saw it. wrk's percentiles
+// are corrected for coordinated omission: after a run, wrk adds to every recorded latency L above
+// twice the mean interval between a connection's requests, e the interval, the latencies L − e,
+// L − 2e, … that requests sent on schedule would have seen (`stats_correct` in wrk's stats.c). Under
+// a closed loop that saturates one workerd thread, a single 50 ms pause of the process (the
+// ceiling has them too) becomes hundreds of synthetic samples, so wrk's p99 says how often and how
+// long the runtime pauses, the same for every contender, not what a request of one of them costs.
+// oha's percentiles are of the requests as measured; it runs pinned to one CPU (`taskset`), so its
+// runtime has one thread, like `wrk -t1`.
+export function haveOha() {
+  try {
+    execFileSync("oha", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs oha against `url` for `seconds` with `connections` (keep-alive, redirects not followed,
+ * the requests under way at the end waited for).
+ * Returns { rps, p50, p90, p99, p999, max (ms), requests, errors, statuses }.
+ */
+export async function oha(url, { seconds = 3, connections = 16, cpu = 1 } = {}) {
+  const { stdout } = await execFileAsync(
+    "taskset",
+    ["-c", String(cpu), "oha", "-z", `${seconds}s`, "-w", "-c", String(connections), "-r", "0", "--no-tui", "--output-format", "json", url],
+    { maxBuffer: 64 << 20 },
+  );
+  const j = JSON.parse(stdout);
+  const ms = (s) => (s == null ? NaN : s * 1000);
+  const p = j.latencyPercentiles;
+  const statuses = j.statusCodeDistribution ?? {};
+  const errors = Object.values(j.errorDistribution ?? {}).reduce((a, b) => a + b, 0);
+  return {
+    rps: j.summary.requestsPerSec,
+    p50: ms(p.p50),
+    p90: ms(p.p90),
+    p99: ms(p.p99),
+    p999: ms(p["p99.9"]),
+    max: ms(j.summary.slowest),
+    requests: Object.values(statuses).reduce((a, b) => a + b, 0),
+    errors,
+    statuses,
+  };
 }
 
 export const median = (xs) => {
