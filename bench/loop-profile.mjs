@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Where a redirect's own time goes, without HTTP: the V8 sampling profiler on the handler loop
-// (bench/lib/loop.mjs) of a build and of the JS peer, KV cached in the isolate.
+// (bench/lib/loop.mjs) of a build and of the JS peer, KV cached in the isolate; then whether the
+// isolate's heap grows per call (its size after each of 5 more batches).
 //   node bench/loop-profile.mjs [build dir, default build/] [path, default /bench-hit]
 // A build with its names section (e.g. CARGO_PROFILE_RELEASE_STRIP=debuginfo worker-build
 // --release --out-dir …) shows Rust function names. Writes target/bench/loop-*.cpuprofile.
 import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
-import { profileWorker, selfTimes } from "./lib/inspector.mjs";
+import { inspectWorker, profileWorker, selfTimes } from "./lib/inspector.mjs";
 
 const build = path.resolve(ROOT, process.argv[2] ?? "build");
 const urlPath = process.argv[3] ?? "/bench-hit";
@@ -39,6 +40,23 @@ try {
     );
     for (const r of rows.slice(0, Number(process.env.TOP ?? 30))) {
       console.log(`${((r.selfMs * 1000) / N).toFixed(3).padStart(7)} µs  ${r.kind.padEnd(7)} ${r.name}`);
+    }
+    // Read after a full GC: workerd's inspector runs HeapProfiler.collectGarbage but never
+    // answers it, so the read waits 2 s for it instead of a reply. (The first such request of a
+    // session does not collect, hence one before the batches.)
+    const session = await inspectWorker(rt.mf, name);
+    try {
+      await session.send("HeapProfiler.collectGarbage", {}, 2000);
+      const used = [];
+      for (let k = 0; k < 5; k++) {
+        await loop(N);
+        await session.send("HeapProfiler.collectGarbage", {}, 2000);
+        used.push((await session.send("Runtime.getHeapUsage")).usedSize);
+      }
+      const perCall = ((used.at(-1) - used[0]) / (4 * N)).toFixed(3);
+      console.log(`heap after each of 5 batches: ${used.map((b) => b.toLocaleString("en-US")).join(", ")} B (${perCall} B a call from the first to the last)`);
+    } finally {
+      session.close();
     }
   }
 } finally {

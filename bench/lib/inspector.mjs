@@ -1,9 +1,13 @@
-// CPU profiles of one worker through workerd's V8 inspector (miniflare's `inspectorPort`).
+// One worker's isolate through workerd's V8 inspector (miniflare's `inspectorPort`).
 // `profileWorker(mf, name, during)` starts the V8 sampling profiler in that worker's isolate,
-// awaits `during()` (e.g. a wrk run), stops, and returns the .cpuprofile object.
+// awaits `during()` (e.g. a wrk run), stops, and returns the .cpuprofile object;
+// `inspectWorker(mf, name)` is the session underneath, for other inspector methods.
 import WebSocket from "ws";
 
-export async function profileWorker(mf, workerName, during, { intervalUs = 100 } = {}) {
+// A session with one worker's isolate: `send(method, params, wait)` resolves with the result (a
+// method the inspector never answers resolves with `{ timeout: method }` after `wait`, by default
+// `timeoutMs`).
+export async function inspectWorker(mf, workerName, { timeoutMs = 60_000 } = {}) {
   const base = (await mf.getInspectorURL()).href.replace(/^ws/, "http").replace(/\/$/, "");
   const targets = await (await fetch(`${base}/json`)).json();
   const target = targets.find((t) => t.id === `core:user:${workerName}`);
@@ -23,12 +27,25 @@ export async function profileWorker(mf, workerName, during, { intervalUs = 100 }
       m.error ? fail(new Error(JSON.stringify(m.error))) : ok(m.result);
     }
   });
-  const send = (method, params = {}) =>
+  const send = (method, params = {}, wait = timeoutMs) =>
     new Promise((ok, fail) => {
       const i = ++id;
-      pending.set(i, { ok, fail });
+      const timer = setTimeout(() => {
+        pending.delete(i);
+        ok({ timeout: method });
+      }, wait);
+      const done = (f) => (x) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      pending.set(i, { ok: done(ok), fail: done(fail) });
       ws.send(JSON.stringify({ id: i, method, params }));
     });
+  return { send, close: () => ws.close() };
+}
+
+export async function profileWorker(mf, workerName, during, { intervalUs = 100 } = {}) {
+  const { send, close } = await inspectWorker(mf, workerName, { timeoutMs: 600_000 });
   try {
     await send("Profiler.enable");
     await send("Profiler.setSamplingInterval", { interval: intervalUs });
@@ -37,7 +54,7 @@ export async function profileWorker(mf, workerName, during, { intervalUs = 100 }
     const { profile } = await send("Profiler.stop");
     return profile;
   } finally {
-    ws.close();
+    close();
   }
 }
 
