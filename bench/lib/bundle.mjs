@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { ROOT } from "./runtime.mjs";
-import { median } from "./load.mjs";
+import { installed, median } from "./load.mjs";
 
 const execFileAsync = promisify(execFile);
 
@@ -98,14 +98,7 @@ export async function startup(wasmPath, node, { samples = 20, eager = false } = 
   };
 }
 
-export function haveTwiggy() {
-  try {
-    execFileSync("twiggy", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const haveTwiggy = () => installed("twiggy");
 
 export function twiggyTop(wasmPath, n = 20) {
   const out = execFileSync("twiggy", ["top", "-n", "1000000", "--format", "json", wasmPath], {

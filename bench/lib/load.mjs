@@ -103,9 +103,13 @@ export async function wrk(url, { seconds = 4, connections = 16, lua = "", scratc
 // long the runtime pauses, the same for every contender, not what a request of one of them costs.
 // oha's percentiles are of the requests as measured; it runs pinned to one CPU (`taskset`), so its
 // runtime has one thread, like `wrk -t1`.
-export function haveOha() {
+let ohaFound;
+export const haveOha = () => (ohaFound ??= installed("oha"));
+
+// Whether `command --version` runs (the harness's optional tools).
+export function installed(command) {
   try {
-    execFileSync("oha", ["--version"], { stdio: "ignore" });
+    execFileSync(command, ["--version"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
