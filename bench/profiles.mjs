@@ -6,19 +6,21 @@
 //
 // Environment: BENCH_VARIANTS="o3+O (shipped),oz+Oz" (default: all of lib/variants.mjs),
 // BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16); the handler loop: BENCH_LOOP_ROUNDS (30),
-// BENCH_LOOP_N (1000), BENCH_LOOP_ONLY=1 (skip the wrk runs).
+// BENCH_LOOP_N (1000), BENCH_COLD_ROUNDS (100), BENCH_COLD_N (300), BENCH_LOOP_ONLY=1 (skip the
+// wrk runs).
 // BENCH_BUILDS="shipped=build,lean=target/bench/exp/lean/build" compares existing build
 // directories instead (no variant is built): the before/after of a change to the redirect path.
 import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
 import { ensureWrk } from "./lib/load.mjs";
-import { interleaved, pairedRatio } from "./lib/compare.mjs";
+import { interleaved, medianInterval, pairedRatio } from "./lib/compare.mjs";
 import { buildFiles, sizes, startup } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
 import { buildVariant, VARIANTS } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
-import { handlerLoop, loopRatio } from "./lib/loop.mjs";
+import { handlerLoop, loopExtra, loopRatio } from "./lib/loop.mjs";
+import { median } from "./lib/load.mjs";
 
 const env = process.env;
 const cfg = {
@@ -31,6 +33,12 @@ const cfg = {
 const loopCfg = {
   rounds: Number(env.BENCH_LOOP_ROUNDS ?? 30),
   n: Number(env.BENCH_LOOP_N ?? 1000),
+};
+// The cold loop (a local KV read before each call): BENCH_COLD_ROUNDS batches of BENCH_COLD_N.
+const coldCfg = {
+  rounds: Number(env.BENCH_COLD_ROUNDS ?? 100),
+  n: Number(env.BENCH_COLD_N ?? 300),
+  cold: true,
 };
 const given = env.BENCH_BUILDS
   ? Object.fromEntries(env.BENCH_BUILDS.split(",").map((kv) => [kv.split("=")[0], path.resolve(ROOT, kv.split("=")[1])]))
@@ -107,6 +115,21 @@ async function main() {
       for (const cname of contenders) {
         const n = cname === "jspeer-loop" ? "JS peer" : names.find((x) => key(x) + "-loop" === cname);
         say(`| ${n} | ${f2(s[cname].usPerCall)} | ${f2(loopRatio(s, cname, "jspeer-loop"))}× |`);
+      }
+      say();
+    }
+    {
+      const contenders = ["jspeer-loop", ...names.map((n) => key(n) + "-loop")];
+      const s = await handlerLoop(rt, contenders, "/bench-hit", 302, coldCfg);
+      say(`## Redirect hit, cold handler loop (a local KV read before each call; ${coldCfg.rounds} interleaved batches × ${coldCfg.n} calls)`);
+      say();
+      say("| variant | µs per call (with the KV read) | extra µs per call over the JS peer (95 % interval) |");
+      say("|---|---|---|");
+      for (const cname of contenders) {
+        const n = cname === "jspeer-loop" ? "JS peer" : names.find((x) => key(x) + "-loop" === cname);
+        const extra = loopExtra(s, cname, "jspeer-loop");
+        const [lo, hi] = medianInterval(extra);
+        say(`| ${n} | ${f2(s[cname].usPerCall)} | ${median(extra).toFixed(1)} (${f2(lo)} to ${f2(hi)}) |`);
       }
       say();
     }

@@ -65,10 +65,51 @@ export async function interleaved(rt, urlPath, contenders, expect, { rounds, sec
   return Object.fromEntries(contenders.map((c) => [c, summarizeRuns(runs[c], expect)]));
 }
 
-// Median over rounds of the per-round ratio a/b (paired within a round: robust to drift).
-export function pairedRatio(summary, a, b, key = "rps") {
+// The per-round ratios a/b of `key` (each round's contenders ran back to back, so a drift of the
+// machine's speed hits both sides of a ratio alike).
+export function pairedRatios(summary, a, b, key = "rps") {
   const ra = summary[a]?.rounds;
   const rb = summary[b]?.rounds;
-  if (!ra || !rb) return NaN;
-  return median(ra.map((r, i) => r[key] / rb[i][key]));
+  if (!ra || !rb) return [];
+  return ra.map((r, i) => r[key] / rb[i][key]);
+}
+
+// Median over rounds of the per-round ratio a/b (paired within a round: robust to drift).
+export function pairedRatio(summary, a, b, key = "rps") {
+  return median(pairedRatios(summary, a, b, key));
+}
+
+/**
+ * A 95 % interval for the median of `xs` (per-round ratios) by the percentile bootstrap: the
+ * rounds resampled with replacement 2,000 times. Seeded, so the same rounds always print the
+ * same interval. With few rounds it is wide, and it should be: a target is called met only when
+ * the whole interval clears it (`verdict`).
+ */
+export function medianInterval(xs, resamples = 2000) {
+  const v = xs.filter(Number.isFinite);
+  if (v.length < 3) return [NaN, NaN];
+  let state = 0x2545f491;
+  const rand = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const medians = [];
+  for (let k = 0; k < resamples; k++) medians.push(median(Array.from(v, () => v[Math.floor(rand() * v.length)])));
+  medians.sort((x, y) => x - y);
+  return [medians[Math.floor(0.025 * resamples)], medians[Math.ceil(0.975 * resamples) - 1]];
+}
+
+/**
+ * A ratio's interval against a target: "met" when all of it is on the good side, "missed" when
+ * all of it is on the bad side, "within noise" when the target lies inside it (this run cannot
+ * tell). `atLeast` for "≥ target" (throughput), otherwise "≤ target" (latency).
+ */
+export function verdict([lo, hi], target, atLeast) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return "–";
+  const good = atLeast ? lo >= target : hi <= target;
+  const bad = atLeast ? hi < target : lo > target;
+  return good ? "met" : bad ? "missed" : "within noise";
 }
