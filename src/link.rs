@@ -5,7 +5,6 @@
 //!
 //! No `worker` imports, no clock, no randomness: callers pass `now` and generated slugs in.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -491,65 +490,39 @@ pub struct LinkMeta {
     pub updated_at: Timestamp,
 }
 
-/// The fields the redirect needs, borrowed from the KV text: the hot path parses nothing else.
-#[derive(Debug, Deserialize)]
-struct RedirectFields<'a> {
-    #[serde(borrow)]
-    slug: Cow<'a, str>,
-    #[serde(borrow)]
-    url: Cow<'a, str>,
-    is_active: bool,
-    #[serde(borrow, default)]
-    flag_reason: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    expires_at: Option<Cow<'a, str>>,
-    #[serde(default)]
-    redirect_type: RedirectType,
-    #[serde(default = "yes")]
-    forward_query: bool,
-    #[serde(borrow)]
-    owner: Cow<'a, str>,
-    #[serde(borrow)]
-    created_at: Cow<'a, str>,
-    #[serde(default)]
-    max_clicks: Option<u64>,
+/// A stored link as a redirect reads it: the fields of [`Link`]'s JSON that decide what a visitor
+/// gets. The destination is not among them: the caller keeps it where it was read.
+///
+/// On the edge these come from the runtime's `JSON.parse` of the KV value, with their JSON types
+/// checked by the JS side of `api::redirect` (a field of the wrong type, or a missing `url`,
+/// `slug`, `owner` or `created_at`, and there is no `StoredRedirect`: the value is not a link).
+/// Their values are checked by [`Redirect::decide`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredRedirect<'a> {
+    pub is_active: bool,
+    pub flag_reason: Option<&'a str>,
+    pub expires_at: Option<&'a str>,
+    /// The number stored (302 when absent, as `Link` reads it).
+    pub redirect_type: u16,
+    pub forward_query: bool,
+    /// The JSON number stored, if any.
+    pub max_clicks: Option<f64>,
 }
 
 /// What `GET /<slug>` answers.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Redirect<'a> {
-    To(Destination<'a>),
+pub enum Redirect {
+    To(Hop),
     NotFound,
     Unavailable(Unavailable),
 }
 
-/// Where and how a redirect goes, and what its click counts against.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Destination<'a> {
-    /// As stored, which is the key's slug: a click names it without reading the request again.
-    pub slug: Cow<'a, str>,
-    pub url: Cow<'a, str>,
+/// How a redirect sends its visitor on to the stored `url`, and whether its clicks are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hop {
     pub redirect_type: RedirectType,
     pub forward_query: bool,
-    pub owner: Cow<'a, str>,
-    /// With `max_clicks`: identifies this life of the slug to the click counter.
-    pub created_at: Cow<'a, str>,
     pub max_clicks: Option<u64>,
-}
-
-impl Destination<'_> {
-    /// The same destination, owning its text (to outlive the KV value across an await).
-    pub fn into_owned(self) -> Destination<'static> {
-        Destination {
-            slug: Cow::Owned(self.slug.into_owned()),
-            url: Cow::Owned(self.url.into_owned()),
-            redirect_type: self.redirect_type,
-            forward_query: self.forward_query,
-            owner: Cow::Owned(self.owner.into_owned()),
-            created_at: Cow::Owned(self.created_at.into_owned()),
-            max_clicks: self.max_clicks,
-        }
-    }
 }
 
 /// Why a link does not redirect, as its visitors are told.
@@ -565,44 +538,54 @@ pub enum Unavailable {
     LimitReached,
 }
 
-impl<'a> Redirect<'a> {
-    /// Decides the redirect from the raw KV value of `link:<slug>`; `None` is a missing key.
-    /// A value that does not parse is treated as missing rather than redirecting anywhere.
-    /// The clock is read only for a link that has an expiry.
-    pub fn decide(stored: Option<&'a str>, now: impl FnOnce() -> Timestamp) -> Self {
-        let Some(text) = stored else {
+impl Redirect {
+    /// Decides the redirect from the stored link of `link:<slug>`; `None` is a missing key or a
+    /// value that is not a link. A value that [`Link`] could not have been read from (a redirect
+    /// type, click limit or expiry it does not write) is treated as missing rather than
+    /// redirecting anywhere. The clock is read only for a link that has an expiry.
+    pub fn decide(stored: Option<StoredRedirect>, now: impl FnOnce() -> Timestamp) -> Self {
+        let Some(f) = stored else {
             return Redirect::NotFound;
         };
-        let Ok(f) = serde_json::from_str::<RedirectFields<'a>>(text) else {
+        let Some(redirect_type) = RedirectType::from_status(f.redirect_type) else {
             return Redirect::NotFound;
+        };
+        let max_clicks = match f.max_clicks.map(whole_number) {
+            None => None,
+            Some(None) => return Redirect::NotFound,
+            Some(limit) => limit,
         };
         if !f.is_active {
             return Redirect::Unavailable(match f.flag_reason {
                 // Only the flag endpoint writes a reason, and it takes categories only; anything
                 // else in KV still stops the link, and visitors learn no more than "other".
                 Some(reason) => {
-                    Unavailable::Flagged(FlagReason::parse(&reason).unwrap_or(FlagReason::Other))
+                    Unavailable::Flagged(FlagReason::parse(reason).unwrap_or(FlagReason::Other))
                 }
                 None => Unavailable::Disabled,
             });
         }
         if let Some(raw) = f.expires_at {
-            match Timestamp::parse(&raw) {
+            match Timestamp::parse(raw) {
                 Some(at) if at > now() => {}
                 Some(_) => return Redirect::Unavailable(Unavailable::Expired),
                 None => return Redirect::NotFound,
             }
         }
-        Redirect::To(Destination {
-            slug: f.slug,
-            url: f.url,
-            redirect_type: f.redirect_type,
+        Redirect::To(Hop {
+            redirect_type,
             forward_query: f.forward_query,
-            owner: f.owner,
-            created_at: f.created_at,
-            max_clicks: f.max_clicks,
+            max_clicks,
         })
     }
+}
+
+/// A JSON number as the `u64` serde would have read: whole, not negative, and exact (JSON
+/// numbers reach Rust through JS doubles, exact up to 2^53).
+fn whole_number(n: f64) -> Option<u64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+                                                // `as` saturates and drops the fraction; the checks make it exact.
+    ((0.0..=EXACT).contains(&n) && n.fract() == 0.0).then_some(n as u64)
 }
 
 #[cfg(test)]
@@ -810,23 +793,61 @@ mod tests {
         assert_eq!(l.state(), LinkState::Flagged);
     }
 
-    fn decide_at(json: &str, now: u64) -> Redirect<'_> {
-        Redirect::decide(Some(json), || Timestamp::from_millis(now))
+    /// What the JS side of `api::redirect` reads from `JSON.parse` of a stored value, written
+    /// again over serde_json's `Value`: the same fields, JSON types and defaults. `None`: not a
+    /// link.
+    fn stored(v: &serde_json::Value) -> Option<StoredRedirect<'_>> {
+        use serde_json::Value;
+        let o = v.as_object()?;
+        for required in ["url", "slug", "owner", "created_at"] {
+            o.get(required)?.as_str()?;
+        }
+        let text = |k: &str| match o.get(k) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.as_str())),
+            Some(_) => None,
+        };
+        let flag = |k: &str, absent: bool| match o.get(k) {
+            None => Some(absent),
+            Some(v) => v.as_bool(),
+        };
+        let redirect_type = match o.get("redirect_type") {
+            None => 302,
+            Some(v) => {
+                let n = v.as_f64()?;
+                (n.fract() == 0.0 && (0.0..=65535.0).contains(&n)).then_some(n as u16)?
+            }
+        };
+        let max_clicks = match o.get("max_clicks") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_f64()?),
+        };
+        Some(StoredRedirect {
+            is_active: o.get("is_active")?.as_bool()?,
+            flag_reason: text("flag_reason")?,
+            expires_at: text("expires_at")?,
+            redirect_type,
+            forward_query: flag("forward_query", true)?,
+            max_clicks,
+        })
+    }
+
+    fn decide_at(json: &str, now: u64) -> Redirect {
+        let Ok(v) = serde_json::from_str(json) else {
+            return Redirect::decide(None, || unreachable!());
+        };
+        Redirect::decide(stored(&v), || Timestamp::from_millis(now))
     }
 
     #[test]
-    fn redirect_decision_reads_only_url_state_expiry_and_options() {
+    fn redirect_decision_reads_only_state_expiry_and_options() {
         let l = link(1);
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(
             decide_at(&json, 2),
-            Redirect::To(Destination {
-                slug: Cow::Borrowed("abc"),
-                url: Cow::Borrowed("https://example.com/a"),
+            Redirect::To(Hop {
                 redirect_type: RedirectType::Found,
                 forward_query: true,
-                owner: Cow::Borrowed("admin"),
-                created_at: Cow::Borrowed("1970-01-01T00:00:00.001Z"),
                 max_clicks: None,
             })
         );
@@ -866,13 +887,9 @@ mod tests {
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(
             decide_at(&json, 99),
-            Redirect::To(Destination {
-                slug: Cow::Borrowed("abc"),
-                url: Cow::Borrowed("https://example.com/a"),
+            Redirect::To(Hop {
                 redirect_type: RedirectType::Permanent,
                 forward_query: false,
-                owner: Cow::Borrowed("admin"),
-                created_at: Cow::Borrowed("1970-01-01T00:00:00.001Z"),
                 max_clicks: Some(5),
             })
         );
@@ -882,10 +899,57 @@ mod tests {
         );
         // A link without an expiry never reads the clock.
         let json = serde_json::to_string(&link(1)).unwrap();
+        let v = serde_json::from_str(&json).unwrap();
         assert!(matches!(
-            Redirect::decide(Some(&json), || unreachable!()),
+            Redirect::decide(stored(&v), || unreachable!()),
             Redirect::To(_)
         ));
+    }
+
+    #[test]
+    fn a_value_link_could_not_have_written_is_no_link() {
+        let json = serde_json::to_string(&link(1)).unwrap();
+        let with = |field: &str, value: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            v[field] = serde_json::from_str(value).unwrap();
+            v.to_string()
+        };
+        for (field, value) in [
+            ("redirect_type", "303"),
+            ("redirect_type", "302.5"),
+            ("redirect_type", "null"),
+            ("redirect_type", "\"302\""),
+            ("max_clicks", "-1"),
+            ("max_clicks", "1.5"),
+            ("max_clicks", "1e300"),
+            ("max_clicks", "\"5\""),
+            ("expires_at", "\"tomorrow\""),
+            ("expires_at", "1700000000000"),
+            ("is_active", "\"yes\""),
+            ("is_active", "null"),
+            ("forward_query", "null"),
+            ("url", "null"),
+            ("owner", "7"),
+            ("flag_reason", "false"),
+        ] {
+            assert_eq!(
+                decide_at(&with(field, value), 2),
+                Redirect::NotFound,
+                "{field}: {value}"
+            );
+        }
+        for not_a_link in ["null", "[]", "\"link\"", "{}"] {
+            assert_eq!(decide_at(not_a_link, 2), Redirect::NotFound, "{not_a_link}");
+        }
+        // The largest click limit a JSON number holds exactly still counts.
+        assert_eq!(
+            decide_at(&with("max_clicks", "9007199254740992"), 2),
+            Redirect::To(Hop {
+                redirect_type: RedirectType::Found,
+                forward_query: true,
+                max_clicks: Some(1 << 53),
+            })
+        );
     }
 
     #[test]

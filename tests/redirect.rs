@@ -266,8 +266,8 @@ fn location_is_exact_beside_a_non_ascii_title_and_for_a_long_url() {
 
 #[test]
 fn a_stored_value_larger_than_the_copy_buffer_still_redirects() {
-    // The redirect copies a KV value into a 16 KiB buffer; a larger one (no API writes one,
-    // but KV may hold it) takes the slow copy and must answer the same.
+    // The redirect once copied a KV value into a 16 KiB buffer; a value of any size (no API
+    // writes one this large, but KV may hold it) must answer the same.
     let user = app().new_user();
     let slug = random_slug();
     let url = "https://example.com/large-value";
@@ -321,4 +321,111 @@ fn concurrent_redirects_of_different_links_keep_their_own_headers() {
             });
         }
     });
+}
+
+#[test]
+fn a_stored_value_that_is_not_a_link_answers_404_and_redirects_nowhere() {
+    // The redirect reads KV through the runtime's JSON.parse and checks each field it uses for
+    // its JSON type in JS, and for its value in Rust: what `Link` could not have written is no
+    // link, never a redirect to whatever the value holds.
+    let user = app().new_user();
+    let cases: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>)> = vec![
+        (
+            "is_active a string",
+            Box::new(|o| _ = o.insert("is_active".into(), json!("yes"))),
+        ),
+        (
+            "redirect_type 303",
+            Box::new(|o| _ = o.insert("redirect_type".into(), json!(303))),
+        ),
+        (
+            "redirect_type null",
+            Box::new(|o| _ = o.insert("redirect_type".into(), Value::Null)),
+        ),
+        (
+            "redirect_type a string",
+            Box::new(|o| _ = o.insert("redirect_type".into(), json!("302"))),
+        ),
+        (
+            "max_clicks -1",
+            Box::new(|o| _ = o.insert("max_clicks".into(), json!(-1))),
+        ),
+        (
+            "max_clicks 1.5",
+            Box::new(|o| _ = o.insert("max_clicks".into(), json!(1.5))),
+        ),
+        (
+            "expires_at not a time",
+            Box::new(|o| _ = o.insert("expires_at".into(), json!("tomorrow"))),
+        ),
+        (
+            "expires_at a number",
+            Box::new(|o| _ = o.insert("expires_at".into(), json!(4e12))),
+        ),
+        (
+            "forward_query null",
+            Box::new(|o| _ = o.insert("forward_query".into(), Value::Null)),
+        ),
+        ("no url", Box::new(|o| _ = o.remove("url"))),
+        (
+            "url a number",
+            Box::new(|o| _ = o.insert("url".into(), json!(7))),
+        ),
+        ("no owner", Box::new(|o| _ = o.remove("owner"))),
+    ];
+    for (what, change) in cases {
+        let slug = random_slug();
+        create(&user, &slug, "https://example.com/never");
+        rewrite_stored(&user, &slug, change);
+        for resp in [
+            app().get_no_redirect(&format!("/{slug}")),
+            app().head(&format!("/{slug}")),
+        ] {
+            resp.assert_status(404);
+            assert_eq!(
+                resp.location(),
+                None,
+                "{what}: {} went somewhere",
+                resp.method
+            );
+        }
+    }
+    for text in [
+        "not json",
+        "[]",
+        "null",
+        "\"https://example.com/never\"",
+        "{\"url\":1",
+    ] {
+        let slug = random_slug();
+        create(&user, &slug, "https://example.com/never");
+        app().kv_put(&format!("link:{slug}"), text);
+        let resp = app().get_no_redirect(&format!("/{slug}"));
+        resp.assert_status(404);
+        assert_eq!(resp.location(), None, "{text}");
+    }
+}
+
+#[test]
+fn a_value_stored_before_the_lifecycle_fields_redirects_with_their_defaults() {
+    // Values written before expiry, redirect types, query forwarding and click limits lack
+    // those fields: a 302 that forwards the visitor's query, as `Link` reads them.
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/old?a=1");
+    rewrite_stored(&user, &slug, |obj| {
+        for field in [
+            "redirect_type",
+            "forward_query",
+            "max_clicks",
+            "expires_at",
+            "archived",
+        ] {
+            obj.remove(field);
+        }
+    });
+    assert_redirects(&format!("/{slug}"), "https://example.com/old?a=1");
+    let resp = app().get_no_redirect(&format!("/{slug}?b=2"));
+    resp.assert_status(302);
+    assert_eq!(resp.location(), Some("https://example.com/old?a=1&b=2"));
 }
