@@ -16,7 +16,7 @@
 //! executor scheduling every wake-up), which made the redirect slower than a JS Worker doing
 //! the same read (BENCHMARKS.md). Here the KV promise's `then` calls one long-lived wasm
 //! function ([`DECIDE`]) that decides and answers: no Rust future, no per-request closure, and
-//! one JS call each for the request's method and URL, the read, the stored link's shape, the
+//! one JS call each for the request's method and URL, the read (which also parses the value), the
 //! response and the click. The ASCII request line is copied into one buffer per isolate, and
 //! every response's headers are copied from one `Headers` (for redirects, or for pages) made
 //! once per isolate.
@@ -84,17 +84,20 @@ export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
   readOptions ??= { type: "text", cacheTtl };
   const key = String.fromCharCode.apply(null, keyBytes);
   return env.LINKS.get(key, readOptions).then(
-    (value) => decide(parsed(value), false, req, env, ctx, visit),
+    (value) => {
+      const link = parsed(value);
+      return decide(link, link_shape(link), false, req, env, ctx, visit);
+    },
     (e) => {
       console.error(`redirect ${key}: ${e}`);
-      return decide(null, true, req, env, ctx, visit);
+      return decide(null, 0, true, req, env, ctx, visit);
     },
   );
 }
 // What a redirect reads of a stored link (`Link`'s JSON, src/link.rs), each field checked for
 // its JSON type, with `Link`'s defaults for the fields older values lack: the bits of `Shape`,
-// or 0 when the value is not a link.
-export function link_shape(link) {
+// or 0 when the value is not a link. Handed to `decide` with the link: one call fewer.
+function link_shape(link) {
   if (link === null || typeof link !== "object") return 0;
   const {
     url, slug, owner, created_at, is_active, flag_reason = null, expires_at = null,
@@ -179,8 +182,6 @@ extern "C" {
         link: &JsValue,
         cache_control: &JsValue,
     ) -> Result<web_sys::Response, JsValue>;
-    /// The stored link's [`Shape`] bits, 0 when it is not a link.
-    fn link_shape(link: &JsValue) -> u32;
     /// A text field of a stored link, by [`StoredText`]: there when its [`Shape`] says so.
     fn link_text(link: &JsValue, field: u8) -> Option<String>;
     /// The `max_clicks` number of a stored link whose [`Shape`] says it has one.
@@ -234,7 +235,7 @@ impl Shape {
     }
 }
 
-type Decide = dyn Fn(JsValue, bool, web_sys::Request, Env, worker_sys::Context, u8) -> JsValue;
+type Decide = dyn Fn(JsValue, u32, bool, web_sys::Request, Env, worker_sys::Context, u8) -> JsValue;
 
 /// What the visitor's request was, carried through the KV read's `then` as one small number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,9 +341,11 @@ pub fn serve(
 }
 
 /// The KV read's outcome to a response (or, for a limited link, a promise of one). `link` is
-/// the stored value as `JSON.parse` read it (`null` when there is none).
+/// the stored value as `JSON.parse` read it (`null` when there is none), `shape` what the JS
+/// side's `link_shape` found in it.
 fn decide(
     link: JsValue,
+    shape: u32,
     failed: bool,
     req: web_sys::Request,
     env: Env,
@@ -353,7 +356,7 @@ fn decide(
     if failed {
         return page(Page::TryAgain).into();
     }
-    let shape = Shape(link_shape(&link));
+    let shape = Shape(shape);
     let active = shape.has(Shape::ACTIVE);
     // Texts are copied in only for what decides: a flag's reason for a stopped link, an expiry.
     let flag_reason = (!active && shape.has(Shape::FLAG_REASON))
