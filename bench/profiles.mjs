@@ -118,10 +118,13 @@ async function main() {
       }
       say();
     }
-    {
+    for (const [what, urlPath, expect] of [
+      ["hit", "/bench-hit", 302],
+      ["miss", "/bench-miss", 404],
+    ]) {
       const contenders = ["jspeer-loop", ...names.map((n) => key(n) + "-loop")];
-      const s = await handlerLoop(rt, contenders, "/bench-hit", 302, coldCfg);
-      say(`## Redirect hit, cold handler loop (a local KV read before each call; ${coldCfg.rounds} interleaved batches × ${coldCfg.n} calls)`);
+      const s = await handlerLoop(rt, contenders, urlPath, expect, coldCfg);
+      say(`## Redirect ${what}, cold handler loop (a local KV read before each call; ${coldCfg.rounds} interleaved batches × ${coldCfg.n} calls)`);
       say();
       say("| variant | µs per call (with the KV read) | extra µs per call over the JS peer (95 % interval) |");
       say("|---|---|---|");

@@ -335,6 +335,13 @@ function targets(summary, hit) {
   return rows;
 }
 
+// The redirects measured: label, path, the status every contender must answer.
+const redirectCases = () => [
+  ["hit (302)", `/${HIT}`, 302],
+  ["miss (404)", `/${MISS}`, 404],
+  ["inactive (410)", `/${GONE}`, 410],
+];
+
 // The handler loop (bench/lib/loop.mjs): each worker's own cost per request, KV cached in the
 // isolate, no HTTP; batches interleaved. Finer than wrk on a noisy machine, and it shows the
 // handler's share undiluted by the runtime's HTTP work (which is the same for every contender).
@@ -345,11 +352,7 @@ async function loopSection(rt) {
   say("| request | ceiling µs/call | JS peer µs/call | edgelink µs/call | edgelink throughput vs JS peer | vs ceiling |");
   say("|---|---|---|---|---|---|");
   results.loop = {};
-  for (const [label, p, expect] of [
-    ["hit (302)", `/${HIT}`, 302],
-    ["miss (404)", `/${MISS}`, 404],
-    ["inactive (410)", `/${GONE}`, 410],
-  ]) {
+  for (const [label, p, expect] of redirectCases()) {
     const contenders = [...(expect === 302 ? ["ceiling-loop"] : []), "jspeer-loop", "edgelink-loop"];
     const s = await handlerLoop(rt, contenders, p, expect, { rounds, n });
     results.loop[label] = s;
@@ -368,11 +371,7 @@ async function loopSection(rt) {
   say("| request | JS peer µs/call | edgelink µs/call | edgelink − JS peer, µs per call |");
   say("|---|---|---|---|");
   results.loopCold = {};
-  for (const [label, p, expect] of [
-    ["hit (302)", `/${HIT}`, 302],
-    ["miss (404)", `/${MISS}`, 404],
-    ["inactive (410)", `/${GONE}`, 410],
-  ]) {
+  for (const [label, p, expect] of redirectCases()) {
     const s = await handlerLoop(rt, ["jspeer-loop", "edgelink-loop"], p, expect, { ...cold, cold: true });
     results.loopCold[label] = s;
     const extra = loopExtra(s, "edgelink-loop", "jspeer-loop");
