@@ -41,7 +41,7 @@ use worker::{console_error, web_sys, worker_sys, Env};
 
 use crate::analytics::{click_of, RequestFacts};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
-use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable};
+use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
 use crate::platform::{
     analytics_salt, claims, click_rollup_enabled, has_binding, now, permanent_redirect_max_age,
     CLICKS_BINDING, CLICK_QUEUE_BINDING,
@@ -320,13 +320,20 @@ pub fn serve(
     if !Slug::is_valid(raw_slug) {
         return Promise::resolve(&JsValue::from(page(Page::NotFound)));
     }
-    let mut key = String::with_capacity(LINK_PREFIX.len() + raw_slug.len());
-    key.push_str(LINK_PREFIX);
-    key.push_str(raw_slug);
+    // `link:<slug>` on the stack (a valid slug is at most `SLUG_MAX_LEN` bytes): the hot path
+    // allocates nothing for its key.
+    let mut buf = [0u8; LINK_PREFIX.len() + SLUG_MAX_LEN];
+    let (prefix, rest) = buf.split_at_mut(LINK_PREFIX.len());
+    prefix.copy_from_slice(LINK_PREFIX.as_bytes());
+    let Some(slug_bytes) = rest.get_mut(..raw_slug.len()) else {
+        return Promise::resolve(&JsValue::from(page(Page::NotFound)));
+    };
+    slug_bytes.copy_from_slice(raw_slug.as_bytes());
+    let key = &buf[..LINK_PREFIX.len() + raw_slug.len()];
     let read = DECIDE.with(|decide| {
         read_then(
             env,
-            key.as_bytes(),
+            key,
             REDIRECT_CACHE_TTL_SECS,
             req,
             ctx,
