@@ -583,8 +583,8 @@ impl Redirect {
 /// A JSON number as the `u64` serde would have read: whole, not negative, and exact (JSON
 /// numbers reach Rust through JS doubles, exact up to 2^53).
 fn whole_number(n: f64) -> Option<u64> {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-                                                // `as` saturates and drops the fraction; the checks make it exact.
+    // 2^53. `as` saturates and drops the fraction; the checks make the conversion exact.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
     ((0.0..=EXACT).contains(&n) && n.fract() == 0.0).then_some(n as u64)
 }
 

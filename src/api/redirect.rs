@@ -1,9 +1,9 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
 //! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`,
-//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response. Never D1; the
-//! slug's Durable Object only for a link with `max_clicks` (a GET takes one click there). The
-//! click is recorded without awaiting (an Analytics Engine write and a queue message in
-//! `waitUntil`). An expired link is answered 410 here and left alone: KV drops its key after
+//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
+//! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
+//! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
+//! in `waitUntil`). An expired link is answered 410 here and left alone: KV drops its key after
 //! the grace period, the cron its D1 row.
 //!
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
