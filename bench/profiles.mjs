@@ -14,13 +14,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
 import { ensureWrk } from "./lib/load.mjs";
-import { interleaved, medianInterval, pairedRatio } from "./lib/compare.mjs";
+import { interleaved, pairedRatio, withInterval } from "./lib/compare.mjs";
 import { buildFiles, sizes, startup } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
 import { buildVariant, VARIANTS } from "./lib/variants.mjs";
 import { boundaryPerRequest } from "./lib/boundary.mjs";
 import { handlerLoop, loopExtra, loopRatio } from "./lib/loop.mjs";
-import { median } from "./lib/load.mjs";
 
 const env = process.env;
 const cfg = {
@@ -131,8 +130,7 @@ async function main() {
       for (const cname of contenders) {
         const n = cname === "jspeer-loop" ? "JS peer" : names.find((x) => key(x) + "-loop" === cname);
         const extra = loopExtra(s, cname, "jspeer-loop");
-        const [lo, hi] = medianInterval(extra);
-        say(`| ${n} | ${f2(s[cname].usPerCall)} | ${median(extra).toFixed(1)} (${f2(lo)} to ${f2(hi)}) |`);
+        say(`| ${n} | ${f2(s[cname].usPerCall)} | ${withInterval(extra, " µs")} |`);
       }
       say();
     }

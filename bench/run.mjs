@@ -18,7 +18,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
 import { ensureWrk, haveOha, median } from "./lib/load.mjs";
-import { interleaved, measure, medianInterval, pairedRatios, summarizeRuns, verdict } from "./lib/compare.mjs";
+import { interleaved, measure, medianInterval, pairedRatios, summarizeRuns, verdict, withInterval } from "./lib/compare.mjs";
 import { callsPerRequest, countCalls, summarize } from "./lib/count-client.mjs";
 import { crateSizes, haveTwiggy, sizes, startup, twiggyTop } from "./lib/bundle.mjs";
 import { ensureNode24 } from "./lib/node24.mjs";
@@ -60,10 +60,7 @@ function machine() {
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "–");
 // A median ratio with its 95 % bootstrap interval over the rounds: `1.01× (0.97–1.04)`.
-const fRatio = (xs) => {
-  const [lo, hi] = medianInterval(xs);
-  return `${f2(median(xs))}×` + (Number.isFinite(lo) ? ` (${f2(lo)}–${f2(hi)})` : "");
-};
+const fRatio = (xs) => withInterval(xs);
 const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
 
 // ---------------------------------------------------------------------------------------------
@@ -318,8 +315,9 @@ function targets(summary, hit) {
   const row = (what, a, b, k, target, atLeast, beside) => {
     const xs = pairedRatios(summary, a, b, key(k));
     if (!xs.length) return;
-    const v = verdict(medianInterval(xs), target, atLeast);
-    rows.push({ what, ratio: median(xs), interval: medianInterval(xs), verdict: v });
+    const interval = medianInterval(xs);
+    const v = verdict(interval, target, atLeast);
+    rows.push({ what, ratio: median(xs), interval, verdict: v });
     say(`| ${what} | ${fRatio(xs)} | ${beside ? fRatio(pairedRatios(summary, beside, b, key(k))) : "–"} | **${v}** |`);
   };
   say("| target | edgelink | JS peer | verdict |");
@@ -375,8 +373,7 @@ async function loopSection(rt) {
     const s = await handlerLoop(rt, ["jspeer-loop", "edgelink-loop"], p, expect, { ...cold, cold: true });
     results.loopCold[label] = s;
     const extra = loopExtra(s, "edgelink-loop", "jspeer-loop");
-    const [lo, hi] = medianInterval(extra);
-    say(`| ${label} | ${f2(s["jspeer-loop"].usPerCall)} | ${f2(s["edgelink-loop"].usPerCall)} | ${median(extra).toFixed(1)} (${lo.toFixed(1)} to ${hi.toFixed(1)}) |`);
+    say(`| ${label} | ${f2(s["jspeer-loop"].usPerCall)} | ${f2(s["edgelink-loop"].usPerCall)} | ${withInterval(extra, " µs")} |`);
   }
   say();
 }

@@ -103,6 +103,18 @@ export function medianInterval(xs, resamples = 2000) {
 }
 
 /**
+ * The median of `xs` with its interval, for the tables: `1.02× (0.96–1.04)` for ratios, or
+ * `+8.2 µs (5.4 to 10.0)` for differences (`unit` " µs", signed, one decimal).
+ */
+export function withInterval(xs, unit = "×") {
+  const [lo, hi] = medianInterval(xs);
+  const diff = unit !== "×";
+  const f = (x) => (Number.isFinite(x) ? (diff ? `${x > 0 ? "+" : ""}${x.toFixed(1)}` : x.toFixed(2)) : "–");
+  const range = Number.isFinite(lo) ? (diff ? ` (${f(lo)} to ${f(hi)})` : ` (${f(lo)}–${f(hi)})`) : "";
+  return `${f(median(xs))}${unit}${range}`;
+}
+
+/**
  * A ratio's interval against a target: "met" when all of it is on the good side, "missed" when
  * all of it is on the bad side, "within noise" when the target lies inside it (this run cannot
  * tell). `atLeast` for "≥ target" (throughput), otherwise "≤ target" (latency).
