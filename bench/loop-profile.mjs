@@ -7,7 +7,7 @@
 // --release --out-dir …) shows Rust function names. Writes target/bench/loop-*.cpuprofile.
 import fs from "node:fs";
 import path from "node:path";
-import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
+import { applyMigrations, ROOT, seedLink, startRuntime } from "./lib/runtime.mjs";
 import { inspectWorker, profileWorker, selfTimes } from "./lib/inspector.mjs";
 
 const build = path.resolve(ROOT, process.argv[2] ?? "build");
@@ -17,11 +17,7 @@ const admin = `bench-${Math.random().toString(36).slice(2)}`;
 const rt = await startRuntime({ adminToken: admin, inspector: true, only: ["jspeer-loop"], extraBuilds: { x: build } });
 try {
   await applyMigrations(rt.mf);
-  const E = rt.url("edgelink");
-  const auth = (t) => ({ Authorization: `Bearer ${t}` });
-  const user = await (await fetch(E + "/api/admin/users", { method: "POST", headers: auth(admin), body: JSON.stringify({ email: "p@bench.example" }) })).json();
-  const c = await fetch(E + "/api/links", { method: "POST", headers: auth(user.api_key), body: JSON.stringify({ url: "https://example.com/landing/spring-sale?utm_source=edgelink", slug: "bench-hit" }) });
-  if (c.status !== 201) throw new Error(`create: ${c.status}`);
+  await seedLink(rt, admin);
   for (const name of ["x-loop", "jspeer-loop"]) {
     const loop = (n) => fetch(`${rt.url(name)}/__loop?n=${n}&path=${encodeURIComponent(urlPath)}`).then((r) => r.text());
     await loop(N);

@@ -12,7 +12,7 @@
 // directories instead (no variant is built): the before/after of a change to the redirect path.
 import fs from "node:fs";
 import path from "node:path";
-import { applyMigrations, ROOT, startRuntime } from "./lib/runtime.mjs";
+import { applyMigrations, ROOT, seedLink, startRuntime } from "./lib/runtime.mjs";
 import { ensureWrk } from "./lib/load.mjs";
 import { interleaved, pairedRatio, withInterval } from "./lib/compare.mjs";
 import { buildFiles, sizes, startup } from "./lib/bundle.mjs";
@@ -82,10 +82,7 @@ async function main() {
   const rt = await startRuntime({ adminToken: admin, only: ["jspeer", "jspeer-cached", "jspeer-loop"], extraBuilds });
   try {
     await applyMigrations(rt.mf);
-    const E = rt.url("edgelink");
-    const user = await (await fetch(E + "/api/admin/users", { method: "POST", headers: { Authorization: `Bearer ${admin}` }, body: JSON.stringify({ email: "p@bench.example" }) })).json();
-    const c = await fetch(E + "/api/links", { method: "POST", headers: { Authorization: `Bearer ${user.api_key}` }, body: JSON.stringify({ url: "https://example.com/landing/spring-sale?utm_source=edgelink", slug: "bench-hit" }) });
-    if (c.status !== 201) throw new Error(`create: ${c.status}`);
+    await seedLink(rt, admin);
     say("wasm↔JS boundary calls per request (counted in the glue):");
     say();
     say("| variant | hit: wasm→JS | hit: JS→wasm | miss: wasm→JS | miss: JS→wasm |");

@@ -317,3 +317,16 @@ export async function applyMigrations(mf, root = ROOT) {
     await db.batch(stmts.map((s) => db.prepare(s)));
   }
 }
+
+// The link the profiling scripts redirect to: a user made with the admin token, and one link of
+// theirs at `/<slug>` (through edgelink's own API, so KV and D1 hold what production would).
+export async function seedLink(rt, adminToken, { slug = "bench-hit", url = "https://example.com/landing/spring-sale?utm_source=edgelink", email = "p@bench.example" } = {}) {
+  const E = rt.url("edgelink");
+  const auth = (t) => ({ Authorization: `Bearer ${t}` });
+  const u = await fetch(E + "/api/admin/users", { method: "POST", headers: auth(adminToken), body: JSON.stringify({ email }) });
+  if (u.status !== 201) throw new Error(`create user: ${u.status}`);
+  const user = await u.json();
+  const c = await fetch(E + "/api/links", { method: "POST", headers: auth(user.api_key), body: JSON.stringify({ url, slug }) });
+  if (c.status !== 201) throw new Error(`create link: ${c.status}`);
+  return user;
+}
