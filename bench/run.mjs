@@ -250,6 +250,7 @@ const run = (opts = {}) => ({ rounds: cfg.rounds, seconds: cfg.seconds, connecti
 
 const LABELS = {
   ceiling: "ceiling (JS, 302, no KV)",
+  "ceiling-async": "ceiling answered after one `await` (no KV)",
   jspeer: process.env.BENCH_ANALYTICS === "off" ? "JS peer (KV get json)" : "JS peer (KV get json, same click recording)",
   edgelink: "edgelink (release wasm)",
   "jspeer-cached": "JS peer, KV cached in isolate",
@@ -297,7 +298,8 @@ async function redirectSection(rt) {
   );
   say();
   if (!latency) say("(oha not installed, `make bench` installs it: latency only as wrk corrects it)\n");
-  const all = ["ceiling", "jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
+  // `ceiling-async` shows what awaiting anything costs a handler, apart from what it awaits.
+  const all = ["ceiling", "ceiling-async", "jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
   const peers = ["jspeer", "edgelink", "jspeer-cached", "edgelink-cached"];
   results.redirect = {};
   for (const [label, p, contenders, expect] of [

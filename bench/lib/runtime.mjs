@@ -219,6 +219,14 @@ export async function startRuntime({
       modulesRoot: ROOT,
       modules: [{ type: "ESModule", path: path.join(ROOT, "bench/workers/ceiling.mjs") }],
     },
+    {
+      name: "ceiling-async",
+      modulesRoot: ROOT,
+      modules: [
+        { type: "ESModule", path: path.join(ROOT, "bench/workers/ceiling-async.mjs") },
+        { type: "ESModule", path: path.join(ROOT, "bench/workers/ceiling.mjs") },
+      ],
+    },
     { name: "jspeer", modulesRoot: ROOT, modules: [jspeerFile] },
     {
       name: "seeder",
