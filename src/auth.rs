@@ -3,10 +3,13 @@
 //!
 //! Looking a key up in KV is the shell's job (`api::authenticate`); nothing here does I/O.
 
+use serde::{Deserialize, Serialize};
+
 use crate::account::{ApiKey, KeyHash, Role, UserId};
 
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An authenticated caller. Serializable: it travels with each intent to the slug's Durable
+/// Object, which decides what the caller may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     pub id: UserId,
     pub role: Role,

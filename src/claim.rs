@@ -1,31 +1,42 @@
-//! One writer per slug: who holds a slug, and the order of its writes, decided in one place.
+//! One writer per slug: every change of a link is decided here, in one place, against the
+//! newest state of the slug.
 //!
-//! KV has no compare-and-set and is only eventually consistent between locations, so "read,
-//! then write if absent" would let two creates of one slug both win, and two concurrent updates
-//! could reach KV in the opposite order of their versions. Every write of a link (create,
-//! update, flag, delete) therefore goes through the slug's Durable Object
-//! (`store::claims`), which applies [`decide`] to its stored [`ClaimRecord`] and performs the
-//! KV write before it takes the next request. So: of two concurrent creates exactly one wins;
-//! every write gets a version no other write of the slug has; and KV receives a slug's writes
-//! in version order, so the newest answered write is what KV holds.
+//! KV has no compare-and-set and is only eventually consistent between locations: a handler
+//! that read a link from KV may hold a state up to 60 s old, and "read, then write if absent"
+//! lets two creates of one slug both win. So handlers never send a finished link to be stored.
+//! They send an [`Intent`] (create this link, apply this patch, delete, flag, unflag, refresh
+//! the stored metadata) with the [`Caller`] behind it to the slug's Durable Object
+//! (`store::claims`), which keeps the link exactly as it last wrote it to KV in its
+//! [`ClaimRecord`] and applies [`decide`] to that. Consequences:
+//! - of two concurrent creates exactly one wins;
+//! - an update or a flag is applied to the newest state, so no stale read can undo a change
+//!   (an owner's title edit cannot bring a flagged link back);
+//! - every write gets a version no other write of the slug had, and KV receives a slug's
+//!   writes in version order.
+//!
+//! Flags survive everything an owner can do: an owner cannot change a flagged link's state,
+//! and deleting a flagged link keeps the slug flagged ([`ClaimRecord::kept_flag`]): nobody
+//! but an admin can create it again, until an admin unflags it.
 //!
 //! Deleted slugs: the claim is kept as released. The previous owner may claim it again at once
 //! (undoing a mistaken delete); anyone else only after a quarantine (`SLUG_QUARANTINE_DAYS`,
 //! default 30), so old printed links do not silently start pointing at a stranger's page.
 //!
-//! Pure: the Durable Object passes in its record and the time.
+//! Pure: the Durable Object passes in its record, the current link and the time.
 
 use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
-use crate::link::{Link, Slug, Version};
+use crate::auth::Caller;
+use crate::link::{InvalidLink, Link, LinkPatch, Slug, Version};
+use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
 pub const DEFAULT_QUARANTINE_DAYS: u64 = 30;
 pub const DAY_MILLIS: u64 = 24 * 60 * 60 * 1000;
 
 /// What a slug's Durable Object stores.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimRecord {
     pub owner: UserId,
     /// Set when the link was deleted.
@@ -37,6 +48,15 @@ pub struct ClaimRecord {
     /// as released at that instant (set by the Durable Object, which knows the grace period).
     #[serde(default)]
     pub dropped_at: Option<Timestamp>,
+    /// The link as this object last wrote it to KV: what every next intent applies to.
+    /// `None` once deleted, and in records written before the object kept it (then the KV
+    /// value is read once, see [`ClaimRecord::knows_link`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// The flag of a link deleted while flagged: the slug stays flagged, so its owner cannot
+    /// bring it back by re-creating it; only an admin can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_flag: Option<String>,
 }
 
 impl ClaimRecord {
@@ -45,20 +65,57 @@ impl ClaimRecord {
         self.released_at
             .or(self.dropped_at.filter(|dropped| *dropped <= now))
     }
+
+    /// Whether [`ClaimRecord::link`] is the link's state. Records from before the object kept
+    /// the link hold only the claim; for those the shell reads the link from KV.
+    pub fn knows_link(&self) -> bool {
+        self.link.is_some() || self.released_at.is_some()
+    }
 }
 
-/// A write of one slug, sent to its Durable Object. Externally tagged (`{"create":{…}}`), as
-/// is the answer: an internally tagged enum makes serde buffer the whole message in its
-/// `Content` tree before it reads the tag, which costs time and wasm size on both sides.
+/// A change of one slug, as asked by `caller`. Externally tagged (`{"update":{…}}`), as is the
+/// answer: an internally tagged enum makes serde buffer the whole message first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SlugRequest {
-    /// Claim the slug for `link.owner` and store the link.
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Claim the slug for `link.owner` and store this new link.
     Create { link: Link },
-    /// Store a new state of the link; only while its owner holds the slug.
-    Write { link: Link },
-    /// Delete the link of `owner` and release the slug.
-    Delete { slug: Slug, owner: UserId },
+    /// Apply the patch to the link's newest state. With `if_match`, only if the link is still
+    /// at that version.
+    Update {
+        patch: LinkPatch,
+        if_match: Option<Version>,
+    },
+    /// Delete the link and release the slug (keeping a flag, if it has one).
+    Delete { if_match: Option<Version> },
+    /// An admin flags the link: it stops redirecting.
+    Flag { reason: FlagReason },
+    /// An admin clears a flag: of a link (active again), or of a deleted slug (free again).
+    Unflag,
+    /// The reconciler found the key at version `seen` without KV metadata (older writers left
+    /// it out): write the link's newest state back as it is, with its metadata.
+    Refresh { seen: Version },
+}
+
+impl Intent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Intent::Create { .. } => "create",
+            Intent::Update { .. } => "update",
+            Intent::Delete { .. } => "delete",
+            Intent::Flag { .. } => "flag",
+            Intent::Unflag => "unflag",
+            Intent::Refresh { .. } => "refresh",
+        }
+    }
+}
+
+/// What travels to a slug's Durable Object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlugRequest {
+    pub slug: Slug,
+    pub caller: Caller,
+    pub intent: Intent,
 }
 
 /// What the Durable Object answers.
@@ -67,12 +124,21 @@ pub enum SlugRequest {
 pub enum SlugResponse {
     /// The link as stored in KV, with its final version.
     Written { link: Link },
-    /// Deleted from KV; the D1 delete carries this version.
-    Deleted { version: Version },
-    /// Someone else holds the slug (or its quarantine has not passed).
+    /// Nothing to change (an empty patch, a refresh that found the link moved on): the link
+    /// as it stands.
+    Unchanged { link: Link },
+    /// Deleted from KV at `version`; `last` is how the link was.
+    Deleted { version: Version, last: Link },
+    /// A deleted slug's kept flag was cleared: the slug can be claimed again.
+    Cleared,
+    /// Someone else holds the slug (or its quarantine has not passed, or it is flagged).
     Taken,
-    /// The link is not (or no longer) the writer's: deleted meanwhile, or another owner's.
-    NotHeld,
+    /// No link the caller may manage: none, deleted meanwhile, or another owner's.
+    NotFound,
+    /// `if_match` named another version than the link's.
+    VersionMismatch { current: Version },
+    /// The intent is not allowed on this link (e.g. an owner changing a flagged link's state).
+    Invalid { error: InvalidLink },
 }
 
 impl SlugResponse {
@@ -81,14 +147,19 @@ impl SlugResponse {
     pub fn outcome(&self) -> &'static str {
         match self {
             SlugResponse::Written { .. } => "written",
+            SlugResponse::Unchanged { .. } => "unchanged",
             SlugResponse::Deleted { .. } => "deleted",
+            SlugResponse::Cleared => "cleared",
             SlugResponse::Taken => "taken",
-            SlugResponse::NotHeld => "not held",
+            SlugResponse::NotFound => "not found",
+            SlugResponse::VersionMismatch { .. } => "version mismatch",
+            SlugResponse::Invalid { .. } => "invalid",
         }
     }
 }
 
-/// What the Durable Object must do, in order: the KV effect, then store the record.
+/// What the Durable Object must do. `Put` and `Remove` change KV, then the record; `Record`
+/// changes the record alone; `Answer` changes nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Put {
@@ -96,85 +167,178 @@ pub enum Decision {
         record: ClaimRecord,
     },
     Remove {
-        slug: Slug,
-        version: Version,
+        last: Link,
         record: ClaimRecord,
     },
-    Refuse(SlugResponse),
+    Record {
+        record: ClaimRecord,
+        answer: SlugResponse,
+    },
+    Answer(SlugResponse),
 }
 
-/// Decides a write against the stored record.
+impl Decision {
+    /// The answer once the decision's effects are done.
+    pub fn answer(&self) -> SlugResponse {
+        match self {
+            Decision::Put { link, .. } => SlugResponse::Written { link: link.clone() },
+            Decision::Remove { last, record } => SlugResponse::Deleted {
+                version: record.version,
+                last: last.clone(),
+            },
+            Decision::Record { answer, .. } | Decision::Answer(answer) => answer.clone(),
+        }
+    }
+}
+
+/// Decides `request` against the slug's record and its current link (`record.link`, or for a
+/// record that does not know it, or no record at all, the KV value: the shell resolves that).
 pub fn decide(
-    existing: Option<&ClaimRecord>,
+    record: Option<&ClaimRecord>,
+    current: Option<&Link>,
     request: &SlugRequest,
     now: Timestamp,
     quarantine_millis: u64,
 ) -> Decision {
-    let last = existing.map(|r| r.version);
-    match request {
-        SlugRequest::Create { link } => {
-            let free = match existing {
-                None => true,
-                Some(record) => match record.released(now) {
-                    None => false,
-                    Some(at) => {
-                        record.owner == link.owner
-                            || now.as_millis() >= at.as_millis().saturating_add(quarantine_millis)
-                    }
-                },
+    let last = record.map(|r| r.version).max(current.map(|l| l.version));
+    let released = record.and_then(|r| r.released(now));
+    // The live link: none once released (deleted, or expired and dropped from KV).
+    let live = current.filter(|_| released.is_none());
+    let caller = &request.caller;
+    match &request.intent {
+        Intent::Create { link } => {
+            let free = match (record, live) {
+                (_, Some(_)) => false,
+                (None, None) => true,
+                (Some(r), None) => {
+                    let flag_clear = r.kept_flag.is_none() || caller.is_admin();
+                    let at = released.unwrap_or(now);
+                    flag_clear
+                        && (r.owner == link.owner
+                            || now.as_millis() >= at.as_millis().saturating_add(quarantine_millis))
+                }
             };
             if !free {
-                return Decision::Refuse(SlugResponse::Taken);
+                return Decision::Answer(SlugResponse::Taken);
             }
-            put(link, last, now)
+            put(link.clone(), last, now)
         }
-        SlugRequest::Write { link } => match existing {
-            // A link from before claims existed: its first write takes the claim.
-            None => put(link, last, now),
-            Some(r) if r.released_at.is_none() && r.owner == link.owner => put(link, last, now),
-            Some(_) => Decision::Refuse(SlugResponse::NotHeld),
-        },
-        SlugRequest::Delete { slug, owner } => match existing {
-            Some(r) if r.released_at.is_some() || &r.owner != owner => {
-                Decision::Refuse(SlugResponse::NotHeld)
+        Intent::Update { patch, if_match } => {
+            let link = match managed(live, caller, *if_match) {
+                Ok(link) => link,
+                Err(refused) => return Decision::Answer(refused.into()),
+            };
+            match link.patched(patch.clone(), now) {
+                Ok(Some(next)) => put(next, last, now),
+                Ok(None) => Decision::Answer(SlugResponse::Unchanged { link: link.clone() }),
+                Err(error) => Decision::Answer(SlugResponse::Invalid { error }),
             }
-            _ => {
-                let version = Version::next(last, now);
-                Decision::Remove {
-                    slug: slug.clone(),
+        }
+        Intent::Delete { if_match } => {
+            let link = match managed(live, caller, *if_match) {
+                Ok(link) => link,
+                Err(refused) => return Decision::Answer(refused.into()),
+            };
+            let version = Version::next(last, now);
+            Decision::Remove {
+                last: link.clone(),
+                record: ClaimRecord {
+                    owner: link.owner.clone(),
+                    released_at: Some(now),
                     version,
-                    record: ClaimRecord {
-                        owner: owner.clone(),
-                        released_at: Some(now),
-                        version,
-                        dropped_at: None,
-                    },
-                }
+                    dropped_at: None,
+                    link: None,
+                    kept_flag: link.flag_reason.clone().filter(|_| !link.is_active),
+                },
             }
+        }
+        Intent::Flag { reason } => match live.filter(|_| caller.is_admin()) {
+            Some(link) => put(link.flagged(*reason, now), last, now),
+            None => Decision::Answer(SlugResponse::NotFound),
+        },
+        Intent::Unflag => match (live, record) {
+            _ if !caller.is_admin() => Decision::Answer(SlugResponse::NotFound),
+            (Some(link), _) => put(link.unflagged(now), last, now),
+            (None, Some(r)) if r.kept_flag.is_some() => Decision::Record {
+                record: ClaimRecord {
+                    kept_flag: None,
+                    ..r.clone()
+                },
+                answer: SlugResponse::Cleared,
+            },
+            (None, _) => Decision::Answer(SlugResponse::NotFound),
+        },
+        // KV shows `seen` without metadata; the object's newest state goes back with it. When
+        // the object holds a newer state than KV showed (KV lost or has not yet shown a
+        // write), that state wins: this object is the one writer of the key.
+        Intent::Refresh { .. } => match live {
+            Some(link) => Decision::Put {
+                record: held(link, link.version.max(last.unwrap_or_default())),
+                link: link.clone(),
+            },
+            None => Decision::Answer(SlugResponse::NotFound),
         },
     }
 }
 
+/// Why [`managed`] found no link to change.
+enum Unmanaged {
+    NotFound,
+    Moved { current: Version },
+}
+
+impl From<Unmanaged> for SlugResponse {
+    fn from(u: Unmanaged) -> Self {
+        match u {
+            Unmanaged::NotFound => SlugResponse::NotFound,
+            Unmanaged::Moved { current } => SlugResponse::VersionMismatch { current },
+        }
+    }
+}
+
+/// The live link, when `caller` may manage it and it is at the version asked for.
+fn managed<'a>(
+    live: Option<&'a Link>,
+    caller: &Caller,
+    if_match: Option<Version>,
+) -> Result<&'a Link, Unmanaged> {
+    let link = live
+        .filter(|l| caller.may_manage(&l.owner))
+        .ok_or(Unmanaged::NotFound)?;
+    match if_match {
+        Some(v) if v != link.version => Err(Unmanaged::Moved {
+            current: link.version,
+        }),
+        _ => Ok(link),
+    }
+}
+
 /// The link with a version above every version this slug had, and the record that holds it.
-fn put(link: &Link, last: Option<Version>, now: Timestamp) -> Decision {
-    let version = Version::next(last, now).max(link.version);
-    let mut link = link.clone();
-    link.version = version;
+fn put(mut link: Link, last: Option<Version>, now: Timestamp) -> Decision {
+    link.version = Version::next(last, now).max(link.version);
     Decision::Put {
-        record: ClaimRecord {
-            owner: link.owner.clone(),
-            released_at: None,
-            version,
-            dropped_at: None,
-        },
+        record: held(&link, link.version),
         link,
+    }
+}
+
+fn held(link: &Link, version: Version) -> ClaimRecord {
+    ClaimRecord {
+        owner: link.owner.clone(),
+        released_at: None,
+        version,
+        dropped_at: None,
+        link: Some(link.clone()),
+        kept_flag: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::TargetUrl;
+    use crate::account::Role;
+    use crate::lifecycle::OwnerState;
+    use crate::link::{LinkOptions, TargetUrl, Title};
 
     const Q: u64 = 30 * DAY_MILLIS;
 
@@ -184,101 +348,316 @@ mod tests {
     fn bob() -> UserId {
         UserId::from_random("bob")
     }
+    fn user(id: UserId) -> Caller {
+        Caller {
+            id,
+            role: Role::User,
+        }
+    }
+    fn admin() -> Caller {
+        Caller::admin()
+    }
     fn t(ms: u64) -> Timestamp {
         Timestamp::from_millis(ms)
     }
     fn slug() -> Slug {
         Slug::parse("abc").unwrap()
     }
+    fn link_at(owner: UserId, at: u64) -> Link {
+        link(owner, at)
+    }
     fn link(owner: UserId, at: u64) -> Link {
         Link::new(
             slug(),
             TargetUrl::parse("https://example.com/").unwrap(),
             owner,
-            crate::link::LinkOptions::default(),
+            LinkOptions::default(),
             t(at),
         )
     }
-    fn create(owner: UserId, at: u64) -> SlugRequest {
-        SlugRequest::Create {
-            link: link(owner, at),
-        }
-    }
-    fn delete(owner: UserId) -> SlugRequest {
-        SlugRequest::Delete {
+    fn request(caller: Caller, intent: Intent) -> SlugRequest {
+        SlugRequest {
             slug: slug(),
-            owner,
+            caller,
+            intent,
         }
     }
-    fn record_of(d: Decision) -> ClaimRecord {
+    fn create(owner: UserId, at: u64) -> SlugRequest {
+        request(
+            user(owner.clone()),
+            Intent::Create {
+                link: link(owner, at),
+            },
+        )
+    }
+    fn delete(caller: Caller) -> SlugRequest {
+        request(caller, Intent::Delete { if_match: None })
+    }
+    fn retitle(caller: Caller, title: &str) -> SlugRequest {
+        let patch = LinkPatch {
+            title: Some(Some(Title::parse(title).unwrap())),
+            ..LinkPatch::default()
+        };
+        request(
+            caller,
+            Intent::Update {
+                patch,
+                if_match: None,
+            },
+        )
+    }
+
+    /// Applies a request as the Durable Object does: the record's link is the current state.
+    fn apply(
+        record: Option<&ClaimRecord>,
+        req: &SlugRequest,
+        at: u64,
+    ) -> (ClaimRecord, SlugResponse) {
+        let current = record.and_then(|r| r.link.as_ref());
+        let d = decide(record, current, req, t(at), Q);
+        let answer = d.answer();
         match d {
-            Decision::Put { record, .. } | Decision::Remove { record, .. } => record,
-            Decision::Refuse(r) => panic!("refused: {r:?}"),
+            Decision::Put { record, .. }
+            | Decision::Remove { record, .. }
+            | Decision::Record { record, .. } => (record, answer),
+            Decision::Answer(a) => panic!("nothing written: {a:?}"),
         }
+    }
+    fn answer(record: Option<&ClaimRecord>, req: &SlugRequest, at: u64) -> SlugResponse {
+        let current = record.and_then(|r| r.link.as_ref());
+        decide(record, current, req, t(at), Q).answer()
     }
 
     #[test]
     fn first_create_wins_and_every_later_one_is_refused() {
-        let held = record_of(decide(None, &create(ada(), 1), t(1), Q));
+        let (held, _) = apply(None, &create(ada(), 1), 1);
         for who in [ada(), bob()] {
-            assert_eq!(
-                decide(Some(&held), &create(who, 2), t(2), Q),
-                Decision::Refuse(SlugResponse::Taken)
-            );
+            assert_eq!(answer(Some(&held), &create(who, 2), 2), SlugResponse::Taken);
         }
     }
 
     #[test]
-    fn every_write_gets_a_version_above_all_before_it() {
-        // Two updates computed from the same read in the same millisecond.
-        let held = record_of(decide(None, &create(ada(), 10), t(10), Q));
-        let proposal = link(ada(), 10);
-        let w = SlugRequest::Write { link: proposal };
-        let first = record_of(decide(Some(&held), &w, t(10), Q));
-        let second = record_of(decide(Some(&first), &w, t(10), Q));
-        assert!(held.version < first.version && first.version < second.version);
-        let Decision::Put { link, .. } = decide(Some(&second), &w, t(10), Q) else {
-            panic!("refused");
-        };
-        assert!(link.version > second.version);
+    fn a_link_from_before_claims_is_taken_too() {
+        // No record, but KV holds a link: the shell passes it as the current state.
+        let old = link(ada(), 1);
+        let d = decide(None, Some(&old), &create(bob(), 2), t(2), Q);
+        assert_eq!(d, Decision::Answer(SlugResponse::Taken));
     }
 
     #[test]
-    fn writes_need_the_holder() {
-        let held = record_of(decide(None, &create(ada(), 1), t(1), Q));
-        let foreign = SlugRequest::Write {
-            link: link(bob(), 2),
-        };
-        assert_eq!(
-            decide(Some(&held), &foreign, t(2), Q),
-            Decision::Refuse(SlugResponse::NotHeld)
+    fn every_write_gets_a_version_above_all_before_it() {
+        let (held, _) = apply(None, &create(ada(), 10), 10);
+        let (first, _) = apply(Some(&held), &retitle(user(ada()), "a"), 10);
+        let (second, _) = apply(Some(&first), &retitle(user(ada()), "b"), 10);
+        assert!(held.version < first.version && first.version < second.version);
+        assert_eq!(second.link.as_ref().unwrap().version, second.version);
+    }
+
+    #[test]
+    fn updates_apply_to_the_newest_state_not_to_what_the_caller_read() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let (flagged, _) = apply(
+            Some(&held),
+            &request(
+                admin(),
+                Intent::Flag {
+                    reason: FlagReason::Phishing,
+                },
+            ),
+            2,
         );
-        let gone = record_of(decide(Some(&held), &delete(ada()), t(3), Q));
-        let late = SlugRequest::Write {
-            link: link(ada(), 4),
-        };
+        // The owner's edit, sent from a location whose KV still showed the unflagged link.
+        let (edited, answer) = apply(Some(&flagged), &retitle(user(ada()), "new"), 3);
+        let link = edited.link.unwrap();
+        assert_eq!(link.flag_reason.as_deref(), Some("phishing"));
+        assert!(!link.is_active);
+        assert_eq!(link.title, Some(Title::parse("new").unwrap()));
+        assert!(matches!(answer, SlugResponse::Written { .. }));
+    }
+
+    #[test]
+    fn an_owner_cannot_clear_a_flag() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let flag = request(
+            admin(),
+            Intent::Flag {
+                reason: FlagReason::Spam,
+            },
+        );
+        let (flagged, _) = apply(Some(&held), &flag, 2);
+        let activate = request(
+            user(ada()),
+            Intent::Update {
+                patch: LinkPatch {
+                    state: Some(OwnerState::Active),
+                    ..LinkPatch::default()
+                },
+                if_match: None,
+            },
+        );
+        assert!(matches!(
+            answer(Some(&flagged), &activate, 3),
+            SlugResponse::Invalid {
+                error: InvalidLink::State(_)
+            }
+        ));
         assert_eq!(
-            decide(Some(&gone), &late, t(4), Q),
-            Decision::Refuse(SlugResponse::NotHeld)
+            answer(Some(&flagged), &request(user(ada()), Intent::Unflag), 3),
+            SlugResponse::NotFound
         );
         assert_eq!(
-            decide(Some(&gone), &delete(ada()), t(5), Q),
-            Decision::Refuse(SlugResponse::NotHeld)
+            answer(Some(&held), &request(user(ada()), flag.intent.clone()), 3),
+            SlugResponse::NotFound
+        );
+    }
+
+    #[test]
+    fn deleting_a_flagged_link_keeps_the_slug_flagged_until_an_admin_clears_it() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let flag = request(
+            admin(),
+            Intent::Flag {
+                reason: FlagReason::Phishing,
+            },
+        );
+        let (flagged, _) = apply(Some(&held), &flag, 2);
+        let (deleted, answer_) = apply(Some(&flagged), &delete(user(ada())), 3);
+        assert!(matches!(answer_, SlugResponse::Deleted { .. }));
+        assert_eq!(deleted.kept_flag.as_deref(), Some("phishing"));
+        // Not its owner, at once or after the quarantine; nor anyone else.
+        for (who, at) in [(ada(), 4), (ada(), 4 + Q), (bob(), 4 + 2 * Q)] {
+            assert_eq!(
+                answer(Some(&deleted), &create(who, at), at),
+                SlugResponse::Taken
+            );
+        }
+        // An admin clears it; then its owner may claim it again.
+        let (cleared, answer_) = apply(Some(&deleted), &request(admin(), Intent::Unflag), 5);
+        assert_eq!(answer_, SlugResponse::Cleared);
+        assert_eq!(cleared.kept_flag, None);
+        let (again, _) = apply(Some(&cleared), &create(ada(), 6), 6);
+        assert!(again.version > deleted.version);
+        // A kept flag does not stop an admin (the quarantine still applies to them).
+        let admin_link = request(
+            admin(),
+            Intent::Create {
+                link: link(UserId::admin(), 7),
+            },
+        );
+        assert!(matches!(
+            answer(Some(&deleted), &admin_link, 3 + Q),
+            SlugResponse::Written { .. }
+        ));
+    }
+
+    #[test]
+    fn a_deleted_unflagged_link_keeps_no_flag() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let (deleted, _) = apply(Some(&held), &delete(user(ada())), 2);
+        assert_eq!(deleted.kept_flag, None);
+        assert_eq!(
+            answer(Some(&deleted), &request(admin(), Intent::Unflag), 3),
+            SlugResponse::NotFound
+        );
+    }
+
+    #[test]
+    fn writes_need_the_owner_or_an_admin() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        assert_eq!(
+            answer(Some(&held), &retitle(user(bob()), "x"), 2),
+            SlugResponse::NotFound
+        );
+        assert_eq!(
+            answer(Some(&held), &delete(user(bob())), 2),
+            SlugResponse::NotFound
+        );
+        assert!(matches!(
+            answer(Some(&held), &retitle(admin(), "x"), 2),
+            SlugResponse::Written { .. }
+        ));
+        let (gone, _) = apply(Some(&held), &delete(user(ada())), 3);
+        assert_eq!(
+            answer(Some(&gone), &retitle(user(ada()), "x"), 4),
+            SlugResponse::NotFound
+        );
+        assert_eq!(
+            answer(Some(&gone), &delete(user(ada())), 5),
+            SlugResponse::NotFound
+        );
+    }
+
+    #[test]
+    fn if_match_refuses_a_link_that_moved_on() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let v = held.version;
+        let (moved, _) = apply(Some(&held), &retitle(user(ada()), "a"), 2);
+        let stale = request(
+            user(ada()),
+            Intent::Update {
+                patch: LinkPatch {
+                    archived: Some(true),
+                    ..LinkPatch::default()
+                },
+                if_match: Some(v),
+            },
+        );
+        assert_eq!(
+            answer(Some(&moved), &stale, 3),
+            SlugResponse::VersionMismatch {
+                current: moved.version
+            }
+        );
+        assert_eq!(
+            answer(
+                Some(&moved),
+                &request(user(ada()), Intent::Delete { if_match: Some(v) }),
+                3
+            ),
+            SlugResponse::VersionMismatch {
+                current: moved.version
+            }
+        );
+        let fresh = request(
+            user(ada()),
+            Intent::Delete {
+                if_match: Some(moved.version),
+            },
+        );
+        assert!(matches!(
+            answer(Some(&moved), &fresh, 3),
+            SlugResponse::Deleted { .. }
+        ));
+    }
+
+    #[test]
+    fn an_empty_patch_writes_nothing() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let empty = request(
+            user(ada()),
+            Intent::Update {
+                patch: LinkPatch::default(),
+                if_match: None,
+            },
+        );
+        assert_eq!(
+            answer(Some(&held), &empty, 2),
+            SlugResponse::Unchanged {
+                link: held.link.clone().unwrap()
+            }
         );
     }
 
     #[test]
     fn the_owner_may_recreate_a_deleted_slug_at_once_with_a_newer_version() {
-        let held = record_of(decide(None, &create(ada(), 1), t(1), Q));
-        let Decision::Remove {
-            version, record, ..
-        } = decide(Some(&held), &delete(ada()), t(5), Q)
-        else {
-            panic!("refused");
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let (deleted, answer_) = apply(Some(&held), &delete(user(ada())), 5);
+        let SlugResponse::Deleted { version, .. } = answer_ else {
+            panic!("not deleted");
         };
         assert!(version > held.version);
-        assert_eq!(record.released_at, Some(t(5)));
-        let again = record_of(decide(Some(&record), &create(ada(), 5), t(5), Q));
+        assert_eq!(deleted.released_at, Some(t(5)));
+        let (again, _) = apply(Some(&deleted), &create(ada(), 5), 5);
         assert!(again.version > version);
     }
 
@@ -289,68 +668,140 @@ mod tests {
             released_at: Some(t(1_000)),
             version: Version::new(1_000),
             dropped_at: None,
+            link: None,
+            kept_flag: None,
         };
         assert_eq!(
-            decide(Some(&released), &create(bob(), 1), t(1_000 + Q - 1), Q),
-            Decision::Refuse(SlugResponse::Taken)
+            answer(Some(&released), &create(bob(), 1), 1_000 + Q - 1),
+            SlugResponse::Taken
         );
         assert_eq!(
-            record_of(decide(Some(&released), &create(bob(), 1), t(1_000 + Q), Q)).owner,
+            apply(Some(&released), &create(bob(), 1), 1_000 + Q).0.owner,
             bob()
         );
-        assert_eq!(
-            record_of(decide(Some(&released), &create(bob(), 1), t(1_000), 0)).owner,
-            bob()
-        );
+        let d = decide(Some(&released), None, &create(bob(), 1), t(1_000), 0);
+        assert!(matches!(d, Decision::Put { .. }));
     }
 
     #[test]
     fn an_expired_link_dropped_from_kv_releases_its_slug() {
-        let mut held = record_of(decide(None, &create(ada(), 1), t(1), Q));
+        let (mut held, _) = apply(None, &create(ada(), 1), 1);
         held.dropped_at = Some(t(500));
         // Before KV drops the key the slug is held, even from its owner (who may extend it).
         assert_eq!(
-            decide(Some(&held), &create(bob(), 1), t(499), Q),
-            Decision::Refuse(SlugResponse::Taken)
+            answer(Some(&held), &create(bob(), 1), 499),
+            SlugResponse::Taken
         );
+        assert!(matches!(
+            answer(Some(&held), &retitle(user(ada()), "x"), 499),
+            SlugResponse::Written { .. }
+        ));
         // After: free for its owner at once, for others after the quarantine.
+        assert_eq!(apply(Some(&held), &create(ada(), 1), 500).0.owner, ada());
         assert_eq!(
-            record_of(decide(Some(&held), &create(ada(), 1), t(500), Q)).owner,
-            ada()
+            answer(Some(&held), &create(bob(), 1), 500 + Q - 1),
+            SlugResponse::Taken
         );
         assert_eq!(
-            decide(Some(&held), &create(bob(), 1), t(500 + Q - 1), Q),
-            Decision::Refuse(SlugResponse::Taken)
-        );
-        assert_eq!(
-            record_of(decide(Some(&held), &create(bob(), 1), t(500 + Q), Q)).owner,
+            apply(Some(&held), &create(bob(), 1), 500 + Q).0.owner,
             bob()
+        );
+        assert_eq!(
+            answer(Some(&held), &retitle(user(ada()), "x"), 501),
+            SlugResponse::NotFound
         );
     }
 
     #[test]
-    fn links_from_before_claims_can_be_written_and_deleted() {
-        let w = SlugRequest::Write {
-            link: link(ada(), 7),
+    fn links_from_before_claims_are_written_from_their_kv_value() {
+        let old = link(ada(), 7);
+        let d = decide(None, Some(&old), &retitle(user(ada()), "t"), t(8), Q);
+        let Decision::Put { link, record } = d else {
+            panic!("refused");
         };
-        assert_eq!(record_of(decide(None, &w, t(7), Q)).owner, ada());
-        let r = record_of(decide(None, &delete(ada()), t(8), Q));
-        assert_eq!(r.released_at, Some(t(8)));
+        assert_eq!(link.title, Some(Title::parse("t").unwrap()));
+        assert!(link.version > old.version);
+        assert_eq!(record.link, Some(link));
+        let d = decide(None, Some(&old), &delete(user(ada())), t(9), Q);
+        assert!(matches!(d, Decision::Remove { .. }));
+        // A record from before the object kept links: the KV value is the state.
+        let legacy = ClaimRecord {
+            owner: ada(),
+            released_at: None,
+            version: old.version,
+            dropped_at: None,
+            link: None,
+            kept_flag: None,
+        };
+        assert!(!legacy.knows_link());
+        let d = decide(
+            Some(&legacy),
+            Some(&old),
+            &retitle(user(ada()), "t"),
+            t(8),
+            Q,
+        );
+        assert!(matches!(d, Decision::Put { .. }));
+    }
+
+    #[test]
+    fn refresh_writes_back_the_newest_state_never_an_older_one() {
+        let (held, _) = apply(None, &create(ada(), 1), 1);
+        let v = held.version;
+        let refresh = request(admin(), Intent::Refresh { seen: v });
+        let d = decide(Some(&held), held.link.as_ref(), &refresh, t(2), Q);
+        let Decision::Put { link, .. } = d else {
+            panic!("not rewritten");
+        };
+        // The same value, version and all: only the metadata beside it is new.
+        assert_eq!(Some(link), held.link);
+        // KV showed an older value than the object wrote since: the newer one goes back.
+        let (moved, _) = apply(Some(&held), &retitle(user(ada()), "a"), 3);
+        let Decision::Put { link, .. } =
+            decide(Some(&moved), moved.link.as_ref(), &refresh, t(4), Q)
+        else {
+            panic!("not rewritten");
+        };
+        assert_eq!(link.title, Some(Title::parse("a").unwrap()));
+        assert_eq!(link.version, moved.version);
+        // A link from before claims: its KV value is the state.
+        let old = link_at(ada(), 1);
+        let d = decide(None, Some(&old), &refresh, t(5), Q);
+        assert!(matches!(d, Decision::Put { link, .. } if link == old));
+        let (gone, _) = apply(Some(&moved), &delete(user(ada())), 5);
+        assert_eq!(answer(Some(&gone), &refresh, 6), SlugResponse::NotFound);
     }
 
     #[test]
     fn requests_travel_as_tagged_json() {
-        let json = serde_json::to_string(&delete(ada())).unwrap();
-        assert_eq!(json, r#"{"delete":{"slug":"abc","owner":"u_ada"}}"#);
+        let req = retitle(user(ada()), "x");
+        let json = serde_json::to_string(&req).unwrap();
         assert_eq!(
-            serde_json::from_str::<SlugRequest>(&json).unwrap(),
-            delete(ada())
+            json,
+            r#"{"slug":"abc","caller":{"id":"u_ada","role":"user"},"intent":{"update":{"patch":{"title":"x"},"if_match":null}}}"#
+        );
+        assert_eq!(serde_json::from_str::<SlugRequest>(&json).unwrap(), req);
+        // A cleared field stays apart from an absent one.
+        let clear = LinkPatch {
+            title: Some(None),
+            ..LinkPatch::default()
+        };
+        let text = serde_json::to_string(&clear).unwrap();
+        assert_eq!(text, r#"{"title":null}"#);
+        assert_eq!(serde_json::from_str::<LinkPatch>(&text).unwrap(), clear);
+        assert_eq!(
+            serde_json::from_str::<LinkPatch>("{}").unwrap(),
+            LinkPatch::default()
         );
         let taken = serde_json::to_string(&SlugResponse::Taken).unwrap();
         assert_eq!(taken, r#""taken""#);
+        let invalid = SlugResponse::Invalid {
+            error: InvalidLink::State("no".into()),
+        };
+        let text = serde_json::to_string(&invalid).unwrap();
         assert_eq!(
-            serde_json::from_str::<SlugResponse>(r#""not_held""#).unwrap(),
-            SlugResponse::NotHeld
+            serde_json::from_str::<SlugResponse>(&text).unwrap(),
+            invalid
         );
     }
 }

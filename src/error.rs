@@ -61,6 +61,14 @@ pub enum ApiError {
     SlugTaken,
     #[error("a user with this email already exists")]
     EmailTaken,
+    /// `If-Match` named another version than the link's current one.
+    #[error(
+        "the link has changed since that version (it is now at version {current}); read it again"
+    )]
+    VersionMismatch { current: u64 },
+    /// An `If-Match` that can match no link.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// D1 failed on a read that only D1 can answer (a list). Writes never surface this.
     #[error("index unavailable: {0}")]
     IndexUnavailable(String),
@@ -96,6 +104,7 @@ impl ApiError {
             | ApiError::InvalidCursor => 400,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::SlugTaken | ApiError::EmailTaken => 409,
+            ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => 412,
             ApiError::IndexUnavailable(_) | ApiError::AnalyticsUnavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
@@ -126,6 +135,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::SlugTaken => "slug_taken",
             ApiError::EmailTaken => "email_taken",
+            ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => {
+                "version_mismatch"
+            }
             ApiError::IndexUnavailable(_) => "index_unavailable",
             ApiError::AnalyticsUnavailable(_) => "analytics_unavailable",
             ApiError::Internal(_) => "internal",

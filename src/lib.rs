@@ -6,7 +6,8 @@
 //! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
 //!   [`web_url`]: URLs parsed by the runtime's own `URL` (Unicode hosts to punycode included).
 //! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
-//! - [`claim`]: who holds a slug; made atomic by a Durable Object per slug.
+//! - [`claim`]: the one writer per slug: every link change is an intent, decided against the
+//!   slug's newest state by its Durable Object ([`store::claims`]).
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
@@ -15,6 +16,7 @@
 //! - [`reconcile`]: the cron's repair: drain markers, sweep KV against D1 from a checkpoint.
 //! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
 //!   and rolling the click queue up into D1.
+//! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).
 //! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
 //!
 //! This file holds only the event entry points and the dispatch.
@@ -33,6 +35,7 @@ pub mod platform;
 pub mod random;
 pub mod reconcile;
 pub mod route;
+pub mod service;
 pub mod store;
 pub mod sync;
 pub mod time;

@@ -178,7 +178,8 @@ impl From<RedirectType> for u16 {
 }
 
 /// The `state` an owner may set. `flagged` is an admin's alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OwnerState {
     Active,
     Disabled,
@@ -199,13 +200,24 @@ impl OwnerState {
     }
 }
 
-/// Parses a body's `max_clicks`: an integer ≥ 1, or `null` for unlimited.
+/// The largest click limit: 2^53 − 1, the largest integer every reader of the stored value
+/// (the redirect's `JSON.parse`, D1's JS-number binding) holds exactly.
+pub const MAX_CLICKS_LIMIT: u64 = (1 << 53) - 1;
+
+/// Parses a body's `max_clicks`: an integer from 1 to [`MAX_CLICKS_LIMIT`], or `null` for
+/// unlimited.
 pub fn parse_max_clicks(raw: &Value) -> Result<Option<u64>, InvalidLink> {
     match raw {
         Value::Null => Ok(None),
-        v => v.as_u64().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
-            InvalidLink::MaxClicks("max_clicks must be a whole number from 1, or null".into())
-        }),
+        v => v
+            .as_u64()
+            .filter(|n| (1..=MAX_CLICKS_LIMIT).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                InvalidLink::MaxClicks(format!(
+                    "max_clicks must be a whole number from 1 to {MAX_CLICKS_LIMIT}, or null"
+                ))
+            }),
     }
 }
 
@@ -463,6 +475,13 @@ mod tests {
     fn max_clicks_is_a_positive_integer_or_null() {
         assert_eq!(parse_max_clicks(&json!(10)).unwrap(), Some(10));
         assert_eq!(parse_max_clicks(&json!(null)).unwrap(), None);
+        assert_eq!(
+            parse_max_clicks(&json!(MAX_CLICKS_LIMIT)).unwrap(),
+            Some(MAX_CLICKS_LIMIT)
+        );
+        for out_of_range in [json!(MAX_CLICKS_LIMIT + 1), json!(u64::MAX), json!(1e300)] {
+            assert!(parse_max_clicks(&out_of_range).is_err(), "{out_of_range}");
+        }
         for bad in [json!(0), json!(-1), json!(1.5), json!("10"), json!(true)] {
             assert!(parse_max_clicks(&bad).is_err(), "{bad}");
         }

@@ -50,8 +50,10 @@ pub const RESERVED_SLUGS: &[&str] = &[
 pub const URL_MAX_LEN: usize = 2048;
 pub const TITLE_MAX_CHARS: usize = 200;
 
-/// Why a value from outside was refused. Each maps to one API error code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a value from outside was refused. Each maps to one API error code. Serializable: the
+/// slug's Durable Object, which applies patches, sends a refusal back as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InvalidLink {
     #[error("{0}")]
     Slug(String),
@@ -336,17 +338,47 @@ impl Default for LinkOptions {
 }
 
 /// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title and
-/// `expires_at: Some(None)` the expiry.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// `expires_at: Some(None)` the expiry. Travels to the slug's Durable Object as JSON, where an
+/// absent field and `null` stay apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinkPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<TargetUrl>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub title: Option<Option<Title>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub expires_at: Option<Option<Timestamp>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_type: Option<RedirectType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_query: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<OwnerState>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub max_clicks: Option<Option<u64>>,
+}
+
+/// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one
+/// (`None`, by `#[serde(default)]`), which serde's `Option<Option<T>>` alone cannot.
+pub fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl LinkPatch {

@@ -51,6 +51,15 @@ const DEFAULT_TTL_SECONDS_VAR: &str = "DEFAULT_TTL_SECONDS";
 const EXPIRED_GRACE_DAYS_VAR: &str = "EXPIRED_GRACE_DAYS";
 const PERMANENT_REDIRECT_MAX_AGE_VAR: &str = "PERMANENT_REDIRECT_MAX_AGE";
 
+/// `on` arms the test-only fault switch of the slug object (`store::claims`). Never set in
+/// the shipped wrangler.toml; the e2e suite that proves write ordering sets it.
+const FAULT_INJECTION_VAR: &str = "FAULT_INJECTION";
+
+/// Whether the test-only fault switch is on (`FAULT_INJECTION = "on"`).
+pub fn fault_injection(env: &Env) -> bool {
+    var(env, FAULT_INJECTION_VAR).is_some_and(|v| v.trim() == "on")
+}
+
 pub fn now() -> Timestamp {
     // `Date.now()`, one call; `worker::Date::now()` builds a `Date` and then reads it (two).
     // Milliseconds since 1970 are a whole, positive f64 well inside u64.

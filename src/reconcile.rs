@@ -9,8 +9,9 @@
 //! removed and counted as `expired`, not as drift. The nightly run also prunes `link_history`
 //! past `HISTORY_RETENTION_DAYS`, in bounded batches.
 //!
-//! It never writes KV links and never deletes a D1 row that KV still has or that a write in
-//! flight may own, so running it again, or twice at once, cannot lose a link.
+//! It writes KV links only through their slugs' Durable Objects (metadata repairs), and never
+//! deletes a D1 row that KV still has or that a write in flight may own, so running it again,
+//! or twice at once, cannot lose a link.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -20,11 +21,13 @@ use worker::{console_error, console_log, Env};
 
 use crate::account::UserId;
 use crate::analytics::day_of;
+use crate::auth::Caller;
 use crate::claim::DAY_MILLIS;
+use crate::claim::{Intent, SlugRequest, SlugResponse};
 use crate::history::{in_version_order, retention_cutoff};
-use crate::lifecycle::kv_expiration_secs;
 use crate::link::{Link, LinkMeta, Slug, Version};
-use crate::platform::{expired_grace_millis, history_retention_days, index, kv, now, rollup, var};
+use crate::platform::{claims, history_retention_days, index, kv, now, rollup, var};
+use crate::store::claims::Claims;
 use crate::store::index::{
     delete_exact_statements, delete_statements, upsert_statements, Index, IndexedVersion,
 };
@@ -34,9 +37,9 @@ use crate::time::Timestamp;
 
 /// KV `list` may lag writes by up to 60 s: a D1 row younger than this is never called an orphan.
 pub const ORPHAN_GRACE_MILLIS: u64 = 120_000;
-/// A key without metadata gets it added only when its value has not changed for this long:
-/// KV cannot compare-and-set, and rewriting a value that is being updated would undo the update.
-pub const METADATA_QUIET_MILLIS: u64 = 10 * 60 * 1000;
+/// Keys without metadata given theirs per run, each a request to the slug's Durable Object (a
+/// subrequest): well inside the Paid plan's 1000; the rest are read again next sweep.
+pub const METADATA_REFRESH_MAX: u64 = 100;
 /// History rows pruned per statement, and statements per nightly run: 20,000 rows a night.
 pub const HISTORY_PRUNE_BATCH: u32 = 1000;
 pub const HISTORY_PRUNE_MAX_BATCHES: u32 = 20;
@@ -264,7 +267,7 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 index,
                 budget,
                 started,
-                grace_millis: expired_grace_millis(env),
+                claims: claims(env).ok(),
                 kv_ops: Cell::new(0),
                 d1_queries: Cell::new(0),
             };
@@ -306,7 +309,8 @@ struct Reconciler {
     index: Index,
     budget: Budget,
     started: Timestamp,
-    grace_millis: u64,
+    /// The slug objects, for metadata repairs (skipped without the binding).
+    claims: Option<Claims>,
     kv_ops: Cell<u64>,
     d1_queries: Cell<u64>,
 }
@@ -514,20 +518,25 @@ impl Reconciler {
         Ok(removed)
     }
 
-    /// Rewrites a key written without metadata (by older code) with its metadata, so later
-    /// sweeps compare it without reading its value. Only quiet links, and only while the KV
-    /// budget lasts; the rest are read again next sweep, which is merely slower.
+    /// Has a key written without metadata (by older code) written again with its metadata,
+    /// so later sweeps compare it without reading its value. Through the slug's Durable Object,
+    /// the one writer of the key: it writes its newest state, so a concurrent update is never
+    /// overwritten by the value read here.
     async fn add_metadata(&self, link: &Link, summary: &mut Summary) -> Result<(), StoreError> {
-        let quiet = link.updated_at.as_millis() + METADATA_QUIET_MILLIS <= self.started.as_millis();
-        if !quiet || self.kv_ops.get() + self.budget.page_kv_ops() >= self.budget.max_kv_ops {
+        let Some(claims) = &self.claims else {
+            return Ok(());
+        };
+        if summary.metadata_added >= METADATA_REFRESH_MAX {
             return Ok(());
         }
-        self.spend(1, 0);
-        let expiration = link
-            .expires_at
-            .and_then(|at| kv_expiration_secs(at, self.grace_millis, now()));
-        self.kv.put_link(link, expiration).await?;
-        summary.metadata_added += 1;
+        let request = SlugRequest {
+            slug: link.slug.clone(),
+            caller: Caller::admin(),
+            intent: Intent::Refresh { seen: link.version },
+        };
+        if let SlugResponse::Written { .. } = claims.send(&request).await? {
+            summary.metadata_added += 1;
+        }
         Ok(())
     }
 

@@ -7,31 +7,23 @@ use serde_json::Value;
 use worker::{Context, Env, Request};
 
 use super::admin::blocklist::ensure_allowed;
-use super::admin::links::parse_state;
+use super::params::{
+    if_match, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
+};
+use super::view::{link_response, view};
 use super::{
     authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
 use crate::analytics::day_of;
-use crate::auth::Caller;
-use crate::claim::{SlugRequest, SlugResponse};
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
-use crate::link::{
-    Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title, ALPHANUMERIC, GENERATED_SLUG_LEN,
-};
+use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title};
 use crate::platform::{claims, default_ttl_secs, index, kv, now, rollup};
-use crate::random;
-use crate::store::claims::Claims;
+use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
-use crate::store::kv::Kv;
-use crate::sync::{self, IndexChange};
+use crate::sync;
 use crate::time::Timestamp;
-
-/// Generated slugs collide with probability ~n/3.5e12; a few retries make a failure negligible.
-const GENERATE_ATTEMPTS: usize = 5;
-pub const LIST_DEFAULT_LIMIT: u32 = 20;
-pub const LIST_MAX_LIMIT: u32 = 100;
 
 /// The body of create and of update, parsed by one derive: which fields each takes is checked
 /// after (`url` is required to create, `slug` cannot change). One flat struct rather than a
@@ -135,44 +127,13 @@ impl LinkBody {
     }
 }
 
-/// Tells an absent field (`None`, by `default`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Keeps a present field's raw JSON, `null` included (`Some(Value::Null)`).
 fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
-/// A link as the API shows it: the stored fields, its short URL, and what follows from them
-/// at `now` (`state`, `expired`).
-#[derive(Serialize)]
-pub struct LinkView<'a> {
-    #[serde(flatten)]
-    link: &'a Link,
-    short_url: String,
-    state: &'static str,
-    expired: bool,
-    /// People's clicks (the D1 roll-up) on reads; `null` when the roll-up is unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    clicks: Option<Option<u64>>,
-}
-
-pub fn view<'a>(link: &'a Link, origin: &str, now: Timestamp) -> LinkView<'a> {
-    LinkView {
-        short_url: format!("{origin}/{}", link.slug),
-        state: link.state().as_str(),
-        expired: link.is_expired(now),
-        clicks: None,
-        link,
-    }
-}
-
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
-/// "forward_query"?,"archived"?,"state"?}` → 201 the link.
+/// "forward_query"?,"archived"?,"state"?,"max_clicks"?}` → 201 the link.
 pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     let claims = claims(env)?;
@@ -203,90 +164,34 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
         .transpose()?;
     ensure_allowed(&kv, &url).await?;
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
-    let link = match slug {
-        Some(slug) => claim(&kv, &claims, new_link(slug))
-            .await?
-            .ok_or(ApiError::SlugTaken)?,
-        None => claim_generated(&kv, &claims, new_link).await?,
-    };
+    let written = service::create(&kv, &claims, &caller, slug, new_link).await?;
+    answer_written(201, written, &origin.origin, env, ctx)
+}
 
-    let response = json(201, &view(&link, &origin.origin, now()));
-    ctx.wait_until(sync::apply(
-        env.clone(),
-        IndexChange::created(link, &caller.id),
-    ));
+/// Answers `status` with the written link and indexes the change in the background.
+fn answer_written(
+    status: u16,
+    written: Written,
+    origin: &str,
+    env: &Env,
+    ctx: &Context,
+) -> ApiResult {
+    let response = link_response(status, &view(&written.link, origin, now()));
+    if let Some(change) = written.change {
+        ctx.wait_until(sync::apply(env.clone(), change));
+    }
     response
 }
 
-/// Claims the link's slug and stores the link (both in the slug's Durable Object): the stored
-/// link, or `None` when the slug is taken. The KV check answers the common case without a
-/// Durable Object round trip and covers links older than claims.
-async fn claim(kv: &Kv, claims: &Claims, link: Link) -> Result<Option<Link>, ApiError> {
-    if kv.link_exists(&link.slug).await? {
-        return Ok(None);
-    }
-    let slug = link.slug.clone();
-    match claims.send(&slug, &SlugRequest::Create { link }).await? {
-        SlugResponse::Written { link } => Ok(Some(link)),
-        SlugResponse::Taken => Ok(None),
-        other => Err(ApiError::Internal(format!(
-            "create {slug}: {}",
-            other.outcome()
-        ))),
-    }
-}
-
-async fn claim_generated(
-    kv: &Kv,
-    claims: &Claims,
-    new_link: impl Fn(Slug) -> Link,
-) -> Result<Link, ApiError> {
-    for _ in 0..GENERATE_ATTEMPTS {
-        let candidate = random::token(GENERATED_SLUG_LEN, &ALPHANUMERIC)?;
-        // A reserved word can come out of the generator too; skip it like a collision.
-        let Ok(slug) = Slug::parse(&candidate) else {
-            continue;
-        };
-        if let Some(link) = claim(kv, claims, new_link(slug)).await? {
-            return Ok(link);
-        }
-    }
-    Err(ApiError::Internal(
-        "no free generated slug after retries".into(),
-    ))
-}
-
-/// Stores a new state of an existing link through its slug's Durable Object, which gives it
-/// the next version and writes KV in version order. 404 when the link was deleted meanwhile.
-pub async fn write(env: &Env, link: Link) -> Result<Link, ApiError> {
-    let slug = link.slug.clone();
-    match claims(env)?
-        .send(&slug, &SlugRequest::Write { link })
-        .await?
-    {
-        SlugResponse::Written { link } => Ok(link),
-        SlugResponse::NotHeld => Err(ApiError::NotFound),
-        other => Err(ApiError::Internal(format!(
-            "write {slug}: {}",
-            other.outcome()
-        ))),
-    }
-}
-
-/// The caller's link, or 404 when it does not exist or belongs to someone else.
-async fn owned_link(kv: &Kv, caller: &Caller, raw_slug: &str) -> Result<Link, ApiError> {
-    let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
-    match kv.link(&slug).await? {
-        Some(link) if caller.may_manage(&link.owner) => Ok(link),
-        _ => Err(ApiError::NotFound),
-    }
-}
-
-/// `GET /api/links/{slug}` → 200 the link, from KV.
+/// `GET /api/links/{slug}` → 200 the link, from KV, with its version as `ETag`.
 pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
-    let link = owned_link(&kv, &caller, raw_slug).await?;
+    let slug = path_slug(raw_slug)?;
+    let link = match kv.link(&slug).await? {
+        Some(link) if caller.may_manage(&link.owner) => link,
+        _ => return Err(ApiError::NotFound),
+    };
     // The link is KV's; its click count is the roll-up's, and a roll-up outage only blanks it.
     let clicks = match rollup(env) {
         Ok(r) => r
@@ -299,16 +204,19 @@ pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiR
     };
     let mut shown = view(&link, &origin(&req)?.origin, now());
     shown.clicks = Some(clicks);
-    json(200, &shown)
+    link_response(200, &shown)
 }
 
 /// `PATCH /api/links/{slug}` with any of the create fields but `slug` → 200 the updated link.
+/// With `If-Match: "<version>"`, 412 `version_mismatch` when the link has moved on.
 pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
     let origin = origin(&req)?;
+    let if_match = if_match(&req)?;
     let body: LinkBody = json_body(&mut req).await?;
     body.no_slug()?;
+    let slug = path_slug(raw_slug)?;
     let at = now();
     let fields = &body;
     let patch = LinkPatch {
@@ -333,45 +241,17 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             .map(|t| t.as_deref().map(Title::parse).transpose())
             .transpose()?,
     };
-    let link = owned_link(&kv, &caller, raw_slug).await?;
-    let Some(updated) = link.patched(patch, at)? else {
-        return json(200, &view(&link, &origin.origin, at));
-    };
-    let updated = write(env, updated).await?;
-
-    let response = json(200, &view(&updated, &origin.origin, now()));
-    ctx.wait_until(sync::apply(
-        env.clone(),
-        IndexChange::updated(updated, &caller.id),
-    ));
-    response
+    let written = service::update(&claims(env)?, &caller, &slug, patch, if_match).await?;
+    answer_written(200, written, &origin.origin, env, ctx)
 }
 
-/// `DELETE /api/links/{slug}` → 204.
+/// `DELETE /api/links/{slug}` → 204. With `If-Match`, 412 when the link has moved on.
 pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
-    let link = owned_link(&kv, &caller, raw_slug).await?;
-    let request = SlugRequest::Delete {
-        slug: link.slug.clone(),
-        owner: link.owner.clone(),
-    };
-    let version = match claims(env)?.send(&link.slug, &request).await? {
-        SlugResponse::Deleted { version } => version,
-        SlugResponse::NotHeld => return Err(ApiError::NotFound),
-        other => {
-            return Err(ApiError::Internal(format!(
-                "delete {}: {}",
-                link.slug,
-                other.outcome()
-            )))
-        }
-    };
-    let change = IndexChange::Delete {
-        last: link,
-        version,
-        actor: caller.id,
-    };
+    let if_match = if_match(&req)?;
+    let slug = path_slug(raw_slug)?;
+    let change = service::delete(&claims(env)?, &caller, &slug, if_match).await?;
     ctx.wait_until(sync::apply(env.clone(), change));
     no_content()
 }
@@ -428,31 +308,6 @@ impl ListedLink {
 struct LinkList {
     links: Vec<ListedLink>,
     next_cursor: Option<String>,
-}
-
-/// Parses `limit`: absent → the default; otherwise an integer in `1..=LIST_MAX_LIMIT`.
-pub fn parse_limit(raw: Option<&str>) -> Result<u32, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(LIST_DEFAULT_LIMIT);
-    };
-    raw.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=LIST_MAX_LIMIT).contains(n))
-        .ok_or(ApiError::InvalidLimit {
-            max: LIST_MAX_LIMIT,
-        })
-}
-
-/// Parses `archived=`: absent → unarchived links; `true` → archived ones only.
-pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::InvalidQuery(
-            "archived must be true or false".into(),
-        )),
-    }
 }
 
 /// `GET /api/links?limit=&cursor=&state=&archived=` → the caller's links, newest first, from
@@ -522,18 +377,12 @@ struct HistoryPage {
 pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let caller = authenticate(&req, env, ctx, &kv).await?;
-    let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
-    let limit = match query_param(&req, "limit") {
-        None => HISTORY_DEFAULT_LIMIT,
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=HISTORY_MAX_LIMIT).contains(n))
-            .ok_or(ApiError::InvalidLimit {
-                max: HISTORY_MAX_LIMIT,
-            })?,
-    };
+    let slug = path_slug(raw_slug)?;
+    let limit = parse_limit_within(
+        query_param(&req, "limit").as_deref(),
+        HISTORY_DEFAULT_LIMIT,
+        HISTORY_MAX_LIMIT,
+    )?;
     let before = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => Some(history::parse_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
@@ -579,16 +428,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limit_defaults_and_bounds() {
-        assert_eq!(parse_limit(None).unwrap(), 20);
-        assert_eq!(parse_limit(Some("1")).unwrap(), 1);
-        assert_eq!(parse_limit(Some("100")).unwrap(), 100);
-        for bad in ["0", "101", "-1", "x", "", "1.5"] {
-            assert!(parse_limit(Some(bad)).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
     fn update_body_tells_absent_from_null() {
         let b: LinkBody = serde_json::from_str(r#"{"title":null}"#).unwrap();
         assert_eq!(b.title, Some(None));
@@ -625,13 +464,5 @@ mod tests {
         }
         let b: LinkBody = serde_json::from_str(r#"{"state":null}"#).unwrap();
         assert!(b.state().is_err());
-    }
-
-    #[test]
-    fn archived_filter_defaults_to_unarchived() {
-        assert!(!parse_archived(None).unwrap());
-        assert!(!parse_archived(Some("false")).unwrap());
-        assert!(parse_archived(Some("true")).unwrap());
-        assert!(parse_archived(Some("yes")).is_err());
     }
 }

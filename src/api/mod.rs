@@ -9,8 +9,10 @@ pub mod admin;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod params;
 pub mod redirect;
 pub mod stats;
+pub mod view;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,10 +1,28 @@
 //! The per-slug Durable Object (binding `SLUG_CLAIMS`, class `SlugClaim`) that every link write
 //! goes through, and [`Claims`], the Worker's client for it.
 //!
-//! The object stores one [`ClaimRecord`], applies [`claim::decide`] to each request, performs
-//! the KV write itself, and only then stores the record, all inside `blockConcurrencyWhile`: no
-//! other request for the slug runs in between, from any location. A KV failure leaves the record
-//! unchanged (the slug stays free, the version unused) and answers 500.
+//! The object keeps one [`ClaimRecord`] (the claim and the link as last written to KV) and
+//! applies [`claim::decide`] to each [`SlugRequest`], inside `blockConcurrencyWhile`: no other
+//! request for the slug runs in between, from any location. On first contact with a slug whose
+//! record does not hold the link (no record yet, or one from before records kept links), the
+//! KV value is the current state.
+//!
+//! A 2xx answer means KV has the change; a 5xx answer means nothing changed. The steps of a
+//! write, in this order, make that hold whichever step fails:
+//! 1. store the decided record under `pending`, with what KV will hold once the write landed.
+//!    Failing here: nothing changed (5xx).
+//! 2. write KV. Failing here: remove `pending` (5xx; the record, KV and D1 are as before).
+//! 3. store the record under `claim` and remove `pending`. KV has the change: the answer is
+//!    2xx even if this step fails.
+//!
+//! A `pending` entry left behind (step 2's clean-up or step 3 failed, or the object was
+//! evicted between steps) is settled at the start of the next request by reading KV: if KV
+//! holds the pending version (or, for a delete, no value), the pending record is committed;
+//! otherwise it is dropped.
+//!
+//! Test-only fault switch: with the var `FAULT_INJECTION = "on"` (never in the shipped
+//! wrangler.toml), a KV key `fault:kv-write:<slug>` makes step 2 fail and
+//! `fault:record-commit:<slug>` skips step 3, so the suites can prove the above for real.
 //!
 //! The same object counts the clicks of a link with `max_clicks` (`/click`): one
 //! [`ClickCount`] per life of the slug, taken one at a time, so a limit is exact under any
@@ -18,14 +36,16 @@ use worker::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::kv::{Fault, Kv};
 use super::{http, StoreError};
 use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
 use crate::lifecycle::{take_click, ClickCount};
-use crate::link::Slug;
-use crate::platform::{kv, link_kv_expiration, now, slug_quarantine_millis};
+use crate::link::{Link, Slug, Version};
+use crate::platform::{fault_injection, kv, link_kv_expiration, now, slug_quarantine_millis};
 use crate::time::Timestamp;
 
 const RECORD_KEY: &str = "claim";
+const PENDING_KEY: &str = "pending";
 const CLICKS_KEY: &str = "clicks";
 /// The URL is only a carrier: a stub routes by object id, not by host.
 const CLAIM_URL: &str = "https://slug-claim.internal/";
@@ -43,6 +63,21 @@ struct ClickRequest {
 #[derive(Debug, Serialize, Deserialize)]
 struct ClickAnswer {
     granted: bool,
+}
+
+/// A write whose KV step may or may not have landed: the record to commit once it did, and
+/// the version KV then holds (`None`: the link is deleted).
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    record: ClaimRecord,
+    kv_version: Option<Version>,
+}
+
+impl Pending {
+    /// Whether KV's current value shows that the write landed.
+    fn landed(&self, in_kv: Option<&Link>) -> bool {
+        in_kv.map(|l| l.version) == self.kv_version
+    }
 }
 
 #[durable_object]
@@ -65,14 +100,11 @@ impl DurableObject for SlugClaim {
         };
         let storage = self.state.storage();
         let env = self.env.clone();
-        let quarantine = slug_quarantine_millis(&self.env);
         // The closure never fails: a rejected blockConcurrencyWhile resets the whole object and
         // fails every request queued behind this one. A failed write answers 500 alone.
         let outcome = self
             .state
-            .block_concurrency_while(async move {
-                Ok(apply(&storage, &env, &request, quarantine).await)
-            })
+            .block_concurrency_while(async move { Ok(apply(&storage, &env, &request).await) })
             .await?;
         match outcome {
             Ok(answer) => Response::from_json(&answer),
@@ -123,34 +155,144 @@ impl SlugClaim {
     }
 }
 
-/// Decides the request, performs its KV effect, then stores the record; the record is left
-/// unchanged when the KV write fails.
+/// Settles a pending write, decides the request, and performs the decision's effects in the
+/// order the module doc gives.
 async fn apply(
     storage: &Storage,
     env: &Env,
     request: &SlugRequest,
-    quarantine: u64,
 ) -> Result<SlugResponse, StoreError> {
-    let existing: Option<ClaimRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
-    match claim::decide(existing.as_ref(), request, now(), quarantine) {
+    let kv = kv(env)?;
+    let slug = &request.slug;
+    let record = settled_record(storage, &kv, slug).await?;
+    let from_kv;
+    let current = match &record {
+        Some(r) if r.knows_link() => r.link.as_ref(),
+        _ => {
+            from_kv = kv.link(slug).await?;
+            from_kv.as_ref()
+        }
+    };
+    let at = now();
+    let decision = claim::decide(
+        record.as_ref(),
+        current,
+        request,
+        at,
+        slug_quarantine_millis(env),
+    );
+    let answer = decision.answer();
+    let faults = fault_injection(env);
+    match decision {
+        Decision::Answer(answer) => return Ok(answer),
+        Decision::Record { record, .. } => {
+            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
+            return Ok(answer);
+        }
         Decision::Put { link, mut record } => {
             let expiration = link_kv_expiration(env, link.expires_at);
-            kv(env)?.put_link(&link, expiration).await?;
             record.dropped_at = expiration.map(|secs| Timestamp::from_millis(secs * 1000));
-            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
-            Ok(SlugResponse::Written { link })
+            let pending = Pending {
+                kv_version: Some(link.version),
+                record,
+            };
+            storage
+                .put(PENDING_KEY, &pending)
+                .await
+                .map_err(record_err)?;
+            let written = match injected(faults, &kv, Fault::KvWrite, slug).await {
+                Err(e) => Err(e),
+                Ok(()) => kv.put_link(&link, expiration).await,
+            };
+            abandon_on_failure(storage, written).await?;
+            commit(storage, &kv, faults, slug, pending.record).await;
         }
-        Decision::Remove {
-            slug,
-            version,
-            record,
-        } => {
-            kv(env)?.delete_link(&slug).await?;
-            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
-            Ok(SlugResponse::Deleted { version })
+        Decision::Remove { record, .. } => {
+            let pending = Pending {
+                kv_version: None,
+                record,
+            };
+            storage
+                .put(PENDING_KEY, &pending)
+                .await
+                .map_err(record_err)?;
+            let removed = match injected(faults, &kv, Fault::KvWrite, slug).await {
+                Err(e) => Err(e),
+                Ok(()) => kv.delete_link(slug).await,
+            };
+            abandon_on_failure(storage, removed).await?;
+            commit(storage, &kv, faults, slug, pending.record).await;
         }
-        Decision::Refuse(answer) => Ok(answer),
     }
+    Ok(answer)
+}
+
+/// The stored record, after settling a write left pending by an earlier request.
+async fn settled_record(
+    storage: &Storage,
+    kv: &Kv,
+    slug: &Slug,
+) -> Result<Option<ClaimRecord>, StoreError> {
+    let record: Option<ClaimRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
+    let Some(pending) = storage
+        .get::<Pending>(PENDING_KEY)
+        .await
+        .map_err(record_err)?
+    else {
+        return Ok(record);
+    };
+    let in_kv = kv.link(slug).await?;
+    if pending.landed(in_kv.as_ref()) {
+        storage
+            .put(RECORD_KEY, &pending.record)
+            .await
+            .map_err(record_err)?;
+        storage.delete(PENDING_KEY).await.map_err(record_err)?;
+        return Ok(Some(pending.record));
+    }
+    storage.delete(PENDING_KEY).await.map_err(record_err)?;
+    Ok(record)
+}
+
+/// After a failed KV step: forgets the pending write (best effort: if this fails too, the
+/// next request finds KV without the pending version and drops it) and fails the request.
+async fn abandon_on_failure(
+    storage: &Storage,
+    kv_step: Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let Err(e) = kv_step else {
+        return Ok(());
+    };
+    if let Err(cleanup) = storage.delete(PENDING_KEY).await {
+        console_error!("slug write: dropping the pending record failed: {cleanup}");
+    }
+    Err(e)
+}
+
+/// Step 3: the record of a write KV has. A failure here is logged, not answered: the next
+/// request settles the pending entry from KV.
+async fn commit(storage: &Storage, kv: &Kv, faults: bool, slug: &Slug, record: ClaimRecord) {
+    if faults && kv.fault_armed(Fault::RecordCommit, slug).await {
+        console_error!("slug write {slug}: record commit skipped (injected fault)");
+        return;
+    }
+    let stored = match storage.put(RECORD_KEY, record).await {
+        Ok(()) => storage.delete(PENDING_KEY).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        console_error!("slug write {slug}: committing the record failed, settled later: {e}");
+    }
+}
+
+/// The test-only fault at `point`, when fault injection is on and the test armed it.
+async fn injected(faults: bool, kv: &Kv, point: Fault, slug: &Slug) -> Result<(), StoreError> {
+    if faults && kv.fault_armed(point, slug).await {
+        return Err(StoreError::Kv(format!(
+            "injected fault {point:?} for {slug}"
+        )));
+    }
+    Ok(())
 }
 
 fn record_err(e: worker::Error) -> StoreError {
@@ -167,12 +309,9 @@ impl Claims {
         Self { namespace }
     }
 
-    pub async fn send(
-        &self,
-        slug: &Slug,
-        request: &SlugRequest,
-    ) -> Result<SlugResponse, StoreError> {
-        self.call(slug.as_str(), CLAIM_URL, request).await
+    /// Sends one intent to the slug's object; its answer, or an error when nothing changed.
+    pub async fn send(&self, request: &SlugRequest) -> Result<SlugResponse, StoreError> {
+        self.call(request.slug.as_str(), CLAIM_URL, request).await
     }
 
     /// Takes one click of a limited link (or, with `take: false`, checks that one is left);

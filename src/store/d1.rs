@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{console_error, D1Database, D1PreparedStatement};
 
 use super::StoreError;
 
@@ -36,17 +36,70 @@ pub async fn run_batch(
     Ok(())
 }
 
-/// Every row a statement returns.
+/// Every row a statement returns that reads as `T`. A row that does not (a number out of
+/// range, a wrong type, written by hand or by older code) is logged with its slug and left
+/// out: one bad row never fails a page, and is never mistaken for D1 being down.
 pub trait Rows {
     async fn rows<T: DeserializeOwned>(self) -> Result<Vec<T>, StoreError>;
 }
 
 impl Rows for D1PreparedStatement {
     async fn rows<T: DeserializeOwned>(self) -> Result<Vec<T>, StoreError> {
-        self.all()
+        // Read as JSON values first (numbers beyond 2^53 arrive as floats), then one by one.
+        let raw = self
+            .all()
             .await
             .map_err(error)?
-            .results::<T>()
-            .map_err(error)
+            .results::<serde_json::Value>()
+            .map_err(error)?;
+        Ok(readable_rows(raw, |slug, e| {
+            console_error!("skipping an unreadable D1 row (slug {slug}): {e}")
+        }))
+    }
+}
+
+/// The rows that read as `T`; `skipped(slug, error)` is told of each one that does not.
+pub fn readable_rows<T: DeserializeOwned>(
+    raw: Vec<serde_json::Value>,
+    mut skipped: impl FnMut(&str, serde_json::Error),
+) -> Vec<T> {
+    raw.into_iter()
+        .filter_map(|row| {
+            let slug = row
+                .get("slug")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            serde_json::from_value(row)
+                .map_err(|e| skipped(&slug, e))
+                .ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Row {
+        slug: String,
+        max_clicks: Option<u64>,
+    }
+
+    #[test]
+    fn an_unreadable_row_is_left_out_and_named() {
+        let raw = vec![
+            serde_json::json!({"slug": "ok1", "max_clicks": 5}),
+            serde_json::json!({"slug": "bad", "max_clicks": 1.8446744073709552e19}),
+            serde_json::json!({"slug": "ok2", "max_clicks": null}),
+        ];
+        let mut skipped = Vec::new();
+        let rows: Vec<Row> = readable_rows(raw, |slug, _| skipped.push(slug.to_owned()));
+        assert_eq!(
+            rows.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(),
+            ["ok1", "ok2"]
+        );
+        assert_eq!(skipped, ["bad"]);
     }
 }

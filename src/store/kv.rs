@@ -14,6 +14,7 @@
 //! | `sync:pending:<ms>:user:<id>` | empty | |
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
+//! | `fault:<point>:<slug>` | any | test-only: arms a fault of the slug object, read only when `FAULT_INJECTION` is on |
 //!
 //! Writes here are the ones that count: a 2xx answer means this store has the change.
 
@@ -38,6 +39,7 @@ const BLOCK_PREFIX: &str = "block:";
 pub const PENDING_PREFIX: &str = "sync:pending:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
+const FAULT_PREFIX: &str = "fault:";
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
@@ -63,6 +65,25 @@ pub struct KeyListing {
     pub name: Option<KeyName>,
     pub created_at: Timestamp,
     pub hash: KeyHash,
+}
+
+/// A step of the slug object's write that the e2e suites can make fail (test-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The KV write (or delete) of the link fails.
+    KvWrite,
+    /// The object's record is not committed after KV took the write.
+    RecordCommit,
+}
+
+impl Fault {
+    fn key(self, slug: &Slug) -> String {
+        let point = match self {
+            Fault::KvWrite => "kv-write",
+            Fault::RecordCommit => "record-commit",
+        };
+        format!("{FAULT_PREFIX}{point}:{slug}")
+    }
 }
 
 /// A D1 write that failed and waits for the frequent cron pass.
@@ -214,6 +235,11 @@ impl Kv {
     pub async fn link(&self, slug: &Slug) -> Result<Option<Link>, StoreError> {
         let key = link_key(slug);
         self.get_json(&key).await
+    }
+
+    /// Whether a test armed `fault` for `slug` (a read error counts as not armed).
+    pub async fn fault_armed(&self, fault: Fault, slug: &Slug) -> bool {
+        matches!(self.kv.get(&fault.key(slug)).text().await, Ok(Some(_)))
     }
 
     pub async fn link_exists(&self, slug: &Slug) -> Result<bool, StoreError> {

@@ -654,6 +654,21 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("kv put {key} into {}: {e}", db.display()));
     }
 
+    /// Deletes a raw KV key under the `LINKS` binding (its index row; the blob stays behind,
+    /// as after the simulator's own deletes), e.g. to disarm a test fault.
+    #[track_caller]
+    pub fn kv_delete(&self, key: &str) {
+        let db = self.kv_file();
+        write_alone(&db, |conn| {
+            conn.execute(
+                "DELETE FROM _mf_entries WHERE key = ?1",
+                rusqlite::params![key],
+            )
+            .map(drop)
+        })
+        .unwrap_or_else(|e| panic!("kv delete {key} from {}: {e}", db.display()));
+    }
+
     /// Reads a raw KV value under the `LINKS` binding; `None` when the key is absent or expired.
     ///
     /// Read straight from the local KV simulator's store (its SQLite index, opened read-only,

@@ -3,22 +3,26 @@
 //!   come from D1 (a JOIN with `users`); the state that lives in KV (is_active, flag_reason,
 //!   title …) comes from KV in one bulk read per page, never one read per row.
 //! - `POST /api/admin/links/{slug}/flag` `{"reason"}` and `DELETE …/flag`: ordinary versioned
-//!   writes, KV first and D1 in the background; a flagged link answers 410 at once here.
+//!   writes through the slug's Durable Object (applied to the link's newest state), KV first
+//!   and D1 in the background; a flagged link answers 410 at once here. Unflagging a slug whose
+//!   flagged link was deleted frees the slug again (204).
 
 use serde::{Deserialize, Serialize};
 use worker::{Context, Env, Request};
 
-use crate::api::links::{parse_limit, view, write, LinkView};
+use crate::api::params::{parse_limit, parse_state, path_slug};
+use crate::api::view::{link_response, view, LinkView};
 use crate::api::{
-    authenticate, json, json_body, list_cursor, origin, query_param, require_admin, ApiResult,
+    authenticate, json, json_body, list_cursor, no_content, origin, query_param, require_admin,
+    ApiResult,
 };
-use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::link::{Link, LinkState, Slug};
+use crate::link::{Link, Slug};
 use crate::moderation::FlagReason;
-use crate::platform::{index, kv, now};
+use crate::platform::{claims, index, kv, now};
+use crate::service::links::{self as service, Unflagged, Written};
 use crate::store::index::{admin_links_query, AdminLinkFilter, ListCursor};
-use crate::sync::{self, IndexChange};
+use crate::sync;
 
 #[derive(Serialize)]
 struct AdminLink<'a> {
@@ -31,19 +35,6 @@ struct AdminLink<'a> {
 struct AdminLinkList<'a> {
     links: Vec<AdminLink<'a>>,
     next_cursor: Option<String>,
-}
-
-/// Parses `state=`: absent → any; else one of the three states.
-pub fn parse_state(raw: Option<&str>) -> Result<Option<LinkState>, ApiError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some("active") => Ok(Some(LinkState::Active)),
-        Some("disabled") => Ok(Some(LinkState::Disabled)),
-        Some("flagged") => Ok(Some(LinkState::Flagged)),
-        Some(_) => Err(ApiError::InvalidState(
-            "state must be one of: active, disabled, flagged".into(),
-        )),
-    }
 }
 
 /// `GET /api/admin/links` → `{"links":[…, "owner_email"],"next_cursor"}`, newest first.
@@ -112,54 +103,29 @@ pub async fn flag(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) ->
     require_admin(&admin)?;
     let body: FlagBody = json_body(&mut req).await?;
     let reason = FlagReason::parse(&body.reason).ok_or(ApiError::InvalidReason)?;
-    rewrite(req, env, ctx, &kv, &admin, raw_slug, |l| {
-        l.flagged(reason, now())
-    })
-    .await
+    let slug = path_slug(raw_slug)?;
+    let written = service::flag(&claims(env)?, &admin, &slug, reason).await?;
+    answer(&req, env, ctx, written)
 }
 
-/// `DELETE /api/admin/links/{slug}/flag` → 200 the link, redirecting again.
+/// `DELETE /api/admin/links/{slug}/flag` → 200 the link, redirecting again; 204 when the
+/// flagged link had been deleted and only its slug was held.
 pub async fn unflag(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
     let kv = kv(env)?;
     let admin = authenticate(&req, env, ctx, &kv).await?;
     require_admin(&admin)?;
-    rewrite(req, env, ctx, &kv, &admin, raw_slug, |l| l.unflagged(now())).await
-}
-
-/// Reads the link, writes `change(link)` through the slug's writer, answers, and indexes it in
-/// the background.
-async fn rewrite(
-    req: Request,
-    env: &Env,
-    ctx: &Context,
-    kv: &crate::store::kv::Kv,
-    admin: &Caller,
-    raw_slug: &str,
-    change: impl FnOnce(&Link) -> Link,
-) -> ApiResult {
-    let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
-    let link = kv.link(&slug).await?.ok_or(ApiError::NotFound)?;
-    let updated = write(env, change(&link)).await?;
-    let response = json(200, &view(&updated, &origin(&req)?.origin, now()));
-    ctx.wait_until(sync::apply(
-        env.clone(),
-        IndexChange::updated(updated, &admin.id),
-    ));
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn state_filter_accepts_the_three_states_only() {
-        assert_eq!(parse_state(None).unwrap(), None);
-        assert_eq!(parse_state(Some("")).unwrap(), None);
-        assert_eq!(
-            parse_state(Some("flagged")).unwrap(),
-            Some(LinkState::Flagged)
-        );
-        assert!(parse_state(Some("archived")).is_err());
+    let slug = path_slug(raw_slug)?;
+    match service::unflag(&claims(env)?, &admin, &slug).await? {
+        Unflagged::Link(written) => answer(&req, env, ctx, *written),
+        Unflagged::SlugCleared => no_content(),
     }
+}
+
+/// 200 the written link; its index change in the background.
+fn answer(req: &Request, env: &Env, ctx: &Context, written: Written) -> ApiResult {
+    let response = link_response(200, &view(&written.link, &origin(req)?.origin, now()));
+    if let Some(change) = written.change {
+        ctx.wait_until(sync::apply(env.clone(), change));
+    }
+    response
 }

@@ -7,7 +7,7 @@ use worker::{Context, Env, Request};
 
 use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
 use crate::api::keys;
-use crate::api::links::parse_limit;
+use crate::api::params::parse_limit;
 use crate::api::{
     authenticate, json, json_body, list_cursor, query_param, require_admin, ApiResult,
 };

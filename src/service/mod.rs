@@ -1,0 +1,6 @@
+//! The write rules every handler shares, between the HTTP shell (`api`) and the stores.
+//!
+//! - [`links`]: creating, changing and deleting links, by their owners and by admins, always as
+//!   an intent sent to the slug's Durable Object, which decides ([`crate::claim`]).
+
+pub mod links;
