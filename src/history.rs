@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
 use crate::claim::DAY_MILLIS;
-use crate::link::{Link, Slug, Version};
+use crate::link::{Link, Slug, Version, SAFE_INTEGER_MAX};
 use crate::time::Timestamp;
 
 pub const HISTORY_DEFAULT_LIMIT: u32 = 20;
@@ -91,7 +91,7 @@ pub fn retention_cutoff(retention_days: u64, now: Timestamp) -> Option<Timestamp
 /// The history page cursor: the version to continue below (opaque decimal to clients).
 pub fn parse_cursor(raw: &str) -> Option<Version> {
     let v: u64 = raw.parse().ok()?;
-    (v > 0).then(|| Version::new(v))
+    (1..=SAFE_INTEGER_MAX).contains(&v).then(|| Version::new(v))
 }
 
 #[cfg(test)]
@@ -161,7 +161,15 @@ mod tests {
     #[test]
     fn cursors_are_positive_versions() {
         assert_eq!(parse_cursor("12"), Some(Version::new(12)));
-        for bad in ["", "0", "-1", "x", "1.5"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "x",
+            "1.5",
+            "9007199254740992",
+            "18446744073709551615",
+        ] {
             assert_eq!(parse_cursor(bad), None, "{bad:?}");
         }
     }

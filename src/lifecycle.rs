@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::link::InvalidLink;
+use crate::link::{InvalidLink, SAFE_INTEGER_MAX};
 use crate::route::byte_position;
 use crate::time::Timestamp;
 
@@ -200,9 +200,8 @@ impl OwnerState {
     }
 }
 
-/// The largest click limit: 2^53 − 1, the largest integer every reader of the stored value
-/// (the redirect's `JSON.parse`, D1's JS-number binding) holds exactly.
-pub const MAX_CLICKS_LIMIT: u64 = (1 << 53) - 1;
+/// The largest click limit: the largest integer every reader of the stored value holds exactly.
+pub const MAX_CLICKS_LIMIT: u64 = SAFE_INTEGER_MAX;
 
 /// Parses a body's `max_clicks`: an integer from 1 to [`MAX_CLICKS_LIMIT`], or `null` for
 /// unlimited.

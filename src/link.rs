@@ -48,6 +48,9 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "www",
 ];
 pub const URL_MAX_LEN: usize = 2048;
+/// The largest integer every reader of a stored number holds exactly (the redirect's
+/// `JSON.parse`, D1's binding through JS numbers): 2^53 − 1. Numbers that enter are bounded by it.
+pub const SAFE_INTEGER_MAX: u64 = (1 << 53) - 1;
 pub const TITLE_MAX_CHARS: usize = 200;
 
 /// Why a value from outside was refused. Each maps to one API error code. Serializable: the

@@ -12,7 +12,7 @@ use super::d1::{error as d1, json_param, run_batch, Rows};
 use super::StoreError;
 use crate::account::{User, UserId};
 use crate::history::HistoryEntry;
-use crate::link::{Link, LinkState, Slug, Version};
+use crate::link::{Link, LinkState, Slug, Version, SAFE_INTEGER_MAX};
 use crate::time::Timestamp;
 
 /// Rows per multi-row write. D1 binds at most 100 parameters a statement, so rows travel as
@@ -229,7 +229,8 @@ impl ListCursor {
             .collect();
         let plain = String::from_utf8(bytes?).ok()?;
         let (ms, key) = plain.split_once('.')?;
-        Self::new(Timestamp::from_millis(ms.parse().ok()?), key)
+        let ms: u64 = ms.parse().ok().filter(|ms| *ms <= SAFE_INTEGER_MAX)?;
+        Self::new(Timestamp::from_millis(ms), key)
     }
 }
 
