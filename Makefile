@@ -14,7 +14,7 @@ export WASM_BINDGEN_BIN = $(HOME)/.cargo/bin/wasm-bindgen
 export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN = $(CURDIR)/node_modules/.bin/esbuild
 
-.PHONY: dev test unit e2e build tools lint fmt clean bench bench-profiles bench-experiment bench-reconcile
+.PHONY: dev test unit e2e build tools lint fmt clean bench bench-profiles bench-reconcile
 
 dev: build .dev.vars
 	wrangler d1 migrations apply DB --local
@@ -45,10 +45,6 @@ bench: build $(TOOLS)/twiggy $(TOOLS)/oha
 # Bundle size and redirect speed of [profile.release] / wasm-opt variants, built in target/bench/.
 bench-profiles: tools $(TOOLS)/twiggy
 	node bench/profiles.mjs
-
-# Measures a patch to src/ before it is made: PATCH=bench/experiments/x.patch [FLAGS=--no-panic-recovery]
-bench-experiment: build tools
-	node bench/experiment.mjs
 
 $(TOOLS)/twiggy:
 	@mkdir -p $(TOOLS)
