@@ -8,8 +8,10 @@
 // BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16); the handler loop: BENCH_LOOP_ROUNDS (30),
 // BENCH_LOOP_N (1000), BENCH_COLD_ROUNDS (100), BENCH_COLD_N (300), BENCH_LOOP_ONLY=1 (skip the
 // wrk runs).
-// BENCH_BUILDS="shipped=build,lean=target/bench/exp/lean/build" compares existing build
-// directories instead (no variant is built): the before/after of a change to the redirect path.
+// BENCH_BUILDS="new=build,old=/tmp/old/build" compares existing build directories instead (no
+// variant is built): the before/after of a change to the redirect path. Make the old build from a
+// `git worktree` of the older commit: `worker-build --release --out-dir /tmp/old/build` there, with
+// WASM_BINDGEN_BIN, WASM_OPT_BIN and ESBUILD_BIN set as the Makefile sets them.
 import fs from "node:fs";
 import path from "node:path";
 import { applyMigrations, ROOT, seedLink, startRuntime } from "./lib/runtime.mjs";
