@@ -12,7 +12,8 @@
 //! - [`route`]: method + path → [`route::Route`], pure.
 //! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
 //! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
-//! - [`reconcile`]: the cron's repair: drain markers, sweep KV against D1 from a checkpoint.
+//! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
+//!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
 //! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
 //!   and rolling the click queue up into D1.
 //! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
