@@ -1,6 +1,8 @@
 //! `POST /api/admin/users` (a user and their first API key, shown once), `GET /api/admin/users`
 //! (every user with their link count, from D1) and `PATCH /api/admin/users/{id}` (role,
-//! disabled). User records live in KV, which auth reads; D1 follows in the background.
+//! disabled). User records live in KV, which auth reads; D1 follows in the background. A create
+//! goes through the address's Durable Object (`store::email_claims`): of two creates of one
+//! address, however concurrent, one gets 201 and the other 409.
 
 use serde::{Deserialize, Serialize};
 use worker::{Context, Env, Request};
@@ -13,8 +15,9 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
-use crate::platform::{index, kv, now};
+use crate::platform::{email_claims, index, kv, now};
 use crate::random;
+use crate::store::email_claims::EmailAnswer;
 use crate::store::index::{ListCursor, UserRow};
 use crate::sync::{self, IndexChange};
 
@@ -66,13 +69,13 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let body: CreateUserBody = json_body(&mut req).await?;
     let email = Email::parse(&body.email)?;
 
-    // Admin-only and rare: a KV read-then-write is enough here (D1's UNIQUE(email) backs it).
-    if kv.user_id_for_email(&email).await?.is_some() {
-        return Err(ApiError::EmailTaken);
-    }
     let id = UserId::from_random(&random::token(USER_ID_RANDOM_LEN, &ALPHANUMERIC)?);
     let user = User::new(id, email, now());
-    kv.put_user(&user).await?;
+    // The address's object writes the user to KV, or refuses: a KV read-then-write here would
+    // let two concurrent creates both pass.
+    if email_claims(env)?.create(&user).await? == EmailAnswer::Taken {
+        return Err(ApiError::EmailTaken);
+    }
     let name = KeyName::parse(FIRST_KEY_NAME).ok();
     let (key, _) = keys::issue(&kv, &user.id, name).await?;
 
