@@ -45,6 +45,19 @@ fn twenty_concurrent_creates_of_one_email_make_exactly_one_user() {
     for _ in 0..ROUNDS {
         one_round();
     }
+    // The refused creates left no keys behind: every listed key belongs to a stored user (polled:
+    // a create of the other test may be between its key and its user).
+    poll_until(common::BACKGROUND_DEADLINE, "no key without a user", || {
+        let orphans: Vec<String> = app()
+            .kv_list_names("keys:")
+            .into_iter()
+            .filter(|name| {
+                let user = name.split(':').nth(1).unwrap_or_default();
+                app().kv_get(&format!("user:{user}")).is_none()
+            })
+            .collect();
+        orphans.is_empty().then_some(())
+    });
 }
 
 /// [`CREATES`] creates of one fresh address at once: one 201, the rest 409, one user stored.

@@ -2,10 +2,11 @@
 //! (every user with their link count, from D1) and `PATCH /api/admin/users/{id}` (role,
 //! disabled). User records live in KV, which auth reads; D1 follows in the background. A create
 //! goes through the address's Durable Object (`store::email_claims`): of two creates of one
-//! address, however concurrent, one gets 201 and the other 409.
+//! address, however concurrent, one gets 201 and the other 409; a refused or failed create
+//! leaves nothing behind (its first key, written before the claim, is revoked again).
 
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Request};
+use worker::{console_error, Context, Env, Request};
 
 use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
 use crate::api::keys;
@@ -71,13 +72,26 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
 
     let id = UserId::from_random(&random::token(USER_ID_RANDOM_LEN, &ALPHANUMERIC)?);
     let user = User::new(id, email, now());
+    // The key first: it authenticates no one until its user exists, and a key that failed
+    // after the user was stored would leave an address taken by a user without a key.
+    let name = KeyName::parse(FIRST_KEY_NAME).ok();
+    let (key, record) = keys::issue(&kv, &user.id, name).await?;
     // The address's object writes the user to KV, or refuses: a KV read-then-write here would
     // let two concurrent creates both pass.
-    if email_claims(env)?.create(&user).await? == EmailAnswer::Taken {
-        return Err(ApiError::EmailTaken);
+    let answer = match email_claims(env) {
+        Ok(claims) => claims.create(&user).await,
+        Err(e) => Err(e),
+    };
+    if !matches!(answer, Ok(EmailAnswer::Created)) {
+        // No user: its key goes again (if that fails too, the key stays unusable).
+        if let Err(e) = kv.revoke_api_key(&user.id, &record.id, &record.hash).await {
+            console_error!("unused key {} of a refused create stays: {e}", record.id);
+        }
+        return Err(match answer {
+            Err(e) => e.into(),
+            Ok(_) => ApiError::EmailTaken,
+        });
     }
-    let name = KeyName::parse(FIRST_KEY_NAME).ok();
-    let (key, _) = keys::issue(&kv, &user.id, name).await?;
 
     let response = json(
         201,
