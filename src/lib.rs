@@ -11,9 +11,11 @@
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
-//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
+//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL);
+//!   [`store::email_claims`]: a Durable Object per e-mail address, so user creation is atomic.
 //! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
-//! - [`reconcile`]: the cron's repair: drain markers, sweep KV against D1 from a checkpoint.
+//! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
+//!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
 //! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
 //!   and rolling the click queue up into D1.
 //! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).

@@ -12,6 +12,7 @@ use crate::lifecycle::{
 };
 use crate::store::ae_sql::AeSql;
 use crate::store::claims::Claims;
+use crate::store::email_claims::EmailClaims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
 use crate::store::rollup::Rollup;
@@ -24,6 +25,8 @@ pub const LINKS_BINDING: &str = "LINKS";
 pub const DB_BINDING: &str = "DB";
 /// Durable Object namespace of slug claims.
 pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
+/// Durable Object namespace of e-mail claims (user creation).
+pub const EMAIL_CLAIMS_BINDING: &str = "EMAIL_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
 /// Analytics Engine dataset: one data point per click (used by `track`'s JS).
@@ -122,6 +125,12 @@ pub fn claims(env: &Env) -> Result<Claims, StoreError> {
     env.durable_object(SLUG_CLAIMS_BINDING)
         .map(Claims::new)
         .map_err(|e| StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}")))
+}
+
+pub fn email_claims(env: &Env) -> Result<EmailClaims, StoreError> {
+    env.durable_object(EMAIL_CLAIMS_BINDING)
+        .map(EmailClaims::new)
+        .map_err(|e| StoreError::EmailClaim(format!("binding {EMAIL_CLAIMS_BINDING}: {e}")))
 }
 
 /// How long a deleted slug stays reserved for its previous owner.
