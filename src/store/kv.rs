@@ -38,6 +38,11 @@ const BLOCK_PREFIX: &str = "block:";
 pub const PENDING_PREFIX: &str = "sync:pending:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
+/// Clicks the roll-up failed `max_retries` times (from the click queue's dead-letter queue),
+/// under their queue message id, until the admin replays them.
+const DEAD_CLICK_PREFIX: &str = "clicks:dead:";
+/// The visitor-id salt of one UTC day, when `ANALYTICS_SALT` is not set (`track::salt`).
+const DAY_SALT_PREFIX: &str = "analytics:salt:";
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
@@ -566,6 +571,93 @@ impl Kv {
     pub async fn finish_sweep(&self, done: &SweepCheckpoint) -> Result<(), StoreError> {
         self.put_json(SWEEP_LAST_KEY, done)?.execute().await?;
         Ok(self.kv.delete(SWEEP_CHECKPOINT_KEY).await?)
+    }
+}
+
+/// A dead-lettered click as kept: its queue message id and the message body (a click's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadClick {
+    pub id: String,
+    pub body: String,
+}
+
+impl Kv {
+    // --- dead-lettered clicks -------------------------------------------------------------------
+
+    /// Keeps a dead-lettered click. Idempotent: a redelivered message rewrites its own key.
+    pub async fn keep_dead_click(&self, click: &DeadClick) -> Result<(), StoreError> {
+        self.put_text(&format!("{DEAD_CLICK_PREFIX}{}", click.id), &click.body)?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// How many dead-lettered clicks wait (one KV list page, ≤ 1000), and whether more do.
+    pub async fn dead_click_count(&self) -> Result<(u64, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .execute()
+            .await?;
+        Ok((page.keys.len() as u64, !page.list_complete))
+    }
+
+    /// Up to `limit` (≤ 1000) dead-lettered clicks, oldest key first, read in bulk; and
+    /// whether more wait. A key whose value is gone by the time it is read is left out.
+    pub async fn dead_clicks(&self, limit: u64) -> Result<(Vec<DeadClick>, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .limit(limit)
+            .execute()
+            .await?;
+        let mut out = Vec::new();
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        for chunk in names.chunks(BULK_GET_MAX) {
+            let mut values = self.kv.get_bulk(chunk).text().await?;
+            for name in chunk {
+                if let (Some(id), Some(Some(body))) =
+                    (name.strip_prefix(DEAD_CLICK_PREFIX), values.remove(name))
+                {
+                    out.push(DeadClick {
+                        id: id.to_owned(),
+                        body,
+                    });
+                }
+            }
+        }
+        Ok((out, !page.list_complete))
+    }
+
+    pub async fn forget_dead_click(&self, id: &str) -> Result<(), StoreError> {
+        Ok(self.kv.delete(&format!("{DEAD_CLICK_PREFIX}{id}")).await?)
+    }
+
+    // --- the daily visitor-id salt ------------------------------------------------------------
+
+    /// The salt kept for `day` (`YYYY-MM-DD`), if KV has it (here).
+    pub async fn day_salt(&self, day: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .kv
+            .get(&format!("{DAY_SALT_PREFIX}{day}"))
+            .text()
+            .await?)
+    }
+
+    /// Stores the salt of `day`, gone from KV at `expires_at` (seconds since the epoch).
+    pub async fn put_day_salt_until(
+        &self,
+        day: &str,
+        salt: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        self.put_text(&format!("{DAY_SALT_PREFIX}{day}"), salt)?
+            .expiration(expires_at)
+            .execute()
+            .await?;
+        Ok(())
     }
 }
 

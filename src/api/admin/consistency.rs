@@ -24,16 +24,21 @@ struct Consistency {
     pending_markers: u64,
     /// More markers wait than one KV list page counts.
     pending_markers_more: bool,
+    /// Clicks the roll-up failed `max_retries` times, kept for `POST /api/admin/clicks/replay`.
+    dead_letter_clicks: u64,
+    /// More dead-lettered clicks wait than one KV list page counts.
+    dead_letter_clicks_more: bool,
 }
 
 /// `GET /api/admin/consistency` → KV and D1 totals, the last sweep's drift, the checkpoint,
-/// and the pending markers outstanding.
+/// the pending markers outstanding and the dead-lettered clicks kept.
 pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
     let last = kv.last_sweep().await?;
     let in_progress = kv.sweep_checkpoint().await?;
     let (pending, more) = kv.pending_count().await?;
+    let (dead_clicks, dead_more) = kv.dead_click_count().await?;
     let d1_total = index(env)?.count_links().await?;
     json(
         200,
@@ -48,6 +53,8 @@ pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
             sweep_in_progress: in_progress,
             pending_markers: pending,
             pending_markers_more: more,
+            dead_letter_clicks: dead_clicks,
+            dead_letter_clicks_more: dead_more,
         },
     )
 }
