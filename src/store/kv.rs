@@ -14,6 +14,8 @@
 //! | `sync:pending:<ms>:user:<id>` | empty | |
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
+//! | `clicks:dead:<message id>` | a dead-lettered click's JSON, until replayed | |
+//! | `analytics:salt:<YYYY-MM-DD>` | the day's visitor salt, written only by its `DaySalt` object (expires two days after the day began) | |
 //!
 //! Writes here are the ones that count: a 2xx answer means this store has the change.
 
