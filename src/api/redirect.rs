@@ -4,8 +4,9 @@
 //! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
 //! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
 //! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
-//! the day's visitor salt from KV, also in `waitUntil`: see `track`). An expired link is answered 410 here and left alone: KV drops its key after
-//! the grace period, the cron its D1 row.
+//! the day's visitor salt from KV, also in `waitUntil`: see `track`). An expired link is
+//! answered 410 here and left alone: KV drops its key after the grace period, the cron its D1
+//! row.
 //!
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
