@@ -34,6 +34,8 @@ pub const CLICKS_BINDING: &str = "CLICKS";
 /// Queue (producer and consumer in this Worker) feeding the D1 click roll-up (sent to by
 /// `track`'s JS).
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
+/// Durable Object namespace of the daily visitor salts (used when `ANALYTICS_SALT` is unset).
+pub const DAY_SALTS_BINDING: &str = "DAY_SALTS";
 /// Secret salt of visitor ids.
 const ANALYTICS_SALT_VAR: &str = "ANALYTICS_SALT";
 /// With `CF_API_TOKEN` (a secret): stats come from the Analytics Engine SQL API.
@@ -92,8 +94,9 @@ pub fn click_rollup_enabled(env: &Env) -> bool {
     !matches!(var(env, CLICK_ROLLUP_VAR), Some(v) if v.trim().eq_ignore_ascii_case("off"))
 }
 
-/// The visitor-id salt; without one no visitor ids are made (a bare hash of IP and user agent
-/// could be reversed by trying every IPv4 address).
+/// The operator's visitor-id salt. Without one the Worker uses a random salt of its own per
+/// UTC day (`track`), never none: a bare hash of IP and user agent could be reversed by trying
+/// every IPv4 address.
 pub fn analytics_salt(env: &Env) -> Option<String> {
     env.secret(ANALYTICS_SALT_VAR)
         .ok()

@@ -16,6 +16,8 @@
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
 //! | `fault:<point>:<slug>` | any | test-only: arms a fault of the slug object, read only when `FAULT_INJECTION` is on |
+//! | `clicks:dead:<message id>` | a dead-lettered click's JSON, until replayed | |
+//! | `analytics:salt:<YYYY-MM-DD>` | the day's visitor salt, written only by its `DaySalt` object (expires two days after the day began) | |
 //!
 //! Writes here are the ones that count: a 2xx answer means this store has the change.
 
@@ -42,6 +44,11 @@ pub const PARKED_PREFIX: &str = "sync:parked:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
 const FAULT_PREFIX: &str = "fault:";
+/// Clicks the roll-up failed `max_retries` times (from the click queue's dead-letter queue),
+/// under their queue message id, until the admin replays them.
+const DEAD_CLICK_PREFIX: &str = "clicks:dead:";
+/// The visitor-id salt of one UTC day, when `ANALYTICS_SALT` is not set (`track::salt`).
+const DAY_SALT_PREFIX: &str = "analytics:salt:";
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
@@ -559,18 +566,24 @@ impl Kv {
         Ok(hosts)
     }
 
-    /// Whether any of `hosts` is blocked: one bulk read however long the list is.
+    /// Whether any of `hosts` is blocked: one bulk read per 100 hosts, however long the
+    /// blocklist is.
     pub async fn any_blocked(&self, hosts: &[String]) -> Result<bool, StoreError> {
+        // Every candidate, in bulk reads of at most 100 keys: a host of 127 labels is two
+        // reads. Shortest first (the registered domain, the usual entry, is in the first
+        // read), and a hit ends the check.
         let keys: Vec<String> = hosts
             .iter()
-            .take(BULK_GET_MAX)
+            .rev()
             .map(|h| format!("{BLOCK_PREFIX}{h}"))
             .collect();
-        if keys.is_empty() {
-            return Ok(false);
+        for chunk in keys.chunks(BULK_GET_MAX) {
+            let found = self.kv.get_bulk(chunk).text().await?;
+            if found.values().any(Option::is_some) {
+                return Ok(true);
+            }
         }
-        let found = self.kv.get_bulk(&keys).text().await?;
-        Ok(found.values().any(Option::is_some))
+        Ok(false)
     }
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------
@@ -739,6 +752,93 @@ fn retry_of(metadata: Option<serde_json::Value>) -> MarkerRetry {
     metadata
         .and_then(|m| serde_json::from_value(m).ok())
         .unwrap_or_default()
+}
+
+/// A dead-lettered click as kept: its queue message id and the message body (a click's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadClick {
+    pub id: String,
+    pub body: String,
+}
+
+impl Kv {
+    // --- dead-lettered clicks -------------------------------------------------------------------
+
+    /// Keeps a dead-lettered click. Idempotent: a redelivered message rewrites its own key.
+    pub async fn keep_dead_click(&self, click: &DeadClick) -> Result<(), StoreError> {
+        self.put_text(&format!("{DEAD_CLICK_PREFIX}{}", click.id), &click.body)?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// How many dead-lettered clicks wait (one KV list page, ≤ 1000), and whether more do.
+    pub async fn dead_click_count(&self) -> Result<(u64, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .execute()
+            .await?;
+        Ok((page.keys.len() as u64, !page.list_complete))
+    }
+
+    /// Up to `limit` (≤ 1000) dead-lettered clicks, oldest key first, read in bulk; and
+    /// whether more wait. A key whose value is gone by the time it is read is left out.
+    pub async fn dead_clicks(&self, limit: u64) -> Result<(Vec<DeadClick>, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .limit(limit)
+            .execute()
+            .await?;
+        let mut out = Vec::new();
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        for chunk in names.chunks(BULK_GET_MAX) {
+            let mut values = self.kv.get_bulk(chunk).text().await?;
+            for name in chunk {
+                if let (Some(id), Some(Some(body))) =
+                    (name.strip_prefix(DEAD_CLICK_PREFIX), values.remove(name))
+                {
+                    out.push(DeadClick {
+                        id: id.to_owned(),
+                        body,
+                    });
+                }
+            }
+        }
+        Ok((out, !page.list_complete))
+    }
+
+    pub async fn forget_dead_click(&self, id: &str) -> Result<(), StoreError> {
+        Ok(self.kv.delete(&format!("{DEAD_CLICK_PREFIX}{id}")).await?)
+    }
+
+    // --- the daily visitor-id salt ------------------------------------------------------------
+
+    /// The salt kept for `day` (`YYYY-MM-DD`), if KV has it (here).
+    pub async fn day_salt(&self, day: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .kv
+            .get(&format!("{DAY_SALT_PREFIX}{day}"))
+            .text()
+            .await?)
+    }
+
+    /// Stores the salt of `day`, gone from KV at `expires_at` (seconds since the epoch).
+    pub async fn put_day_salt_until(
+        &self,
+        day: &str,
+        salt: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        self.put_text(&format!("{DAY_SALT_PREFIX}{day}"), salt)?
+            .expiration(expires_at)
+            .execute()
+            .await?;
+        Ok(())
+    }
 }
 
 fn corrupt(key: &str, e: serde_json::Error) -> StoreError {

@@ -64,10 +64,14 @@ struct Consistency {
     parked_count: u64,
     /// More are parked than one KV list page counts.
     parked_more: bool,
+    /// Clicks the roll-up failed `max_retries` times, kept for `POST /api/admin/clicks/replay`.
+    dead_letter_clicks: u64,
+    /// More dead-lettered clicks wait than one KV list page counts.
+    dead_letter_clicks_more: bool,
 }
 
 /// `GET /api/admin/consistency` → KV and D1 totals, the last sweep's drift, the checkpoint,
-/// and the pending markers outstanding.
+/// the pending markers outstanding and the dead-lettered clicks kept.
 pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
@@ -76,6 +80,7 @@ pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let (pending, more) = kv.pending_count().await?;
     let (parked, parked_more) = kv.parked(PARKED_COUNT_PAGE).await?;
     let parked_count = parked.len() as u64;
+    let (dead_clicks, dead_more) = kv.dead_click_count().await?;
     let d1_total = index(env)?.count_links().await?;
     json(
         200,
@@ -97,6 +102,8 @@ pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
                 .collect(),
             parked_count,
             parked_more,
+            dead_letter_clicks: dead_clicks,
+            dead_letter_clicks_more: dead_more,
         },
     )
 }
