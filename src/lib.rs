@@ -26,6 +26,7 @@ pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod claim;
+pub mod config;
 pub mod error;
 pub mod history;
 pub mod lifecycle;
