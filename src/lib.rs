@@ -11,11 +11,14 @@
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
-//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL).
+//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL);
+//!   [`store::email_claims`]: a Durable Object per e-mail address, so user creation is atomic.
 //! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
-//! - [`reconcile`]: the cron's repair: drain markers, sweep KV against D1 from a checkpoint.
+//! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
+//!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
 //! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
-//!   and rolling the click queue up into D1.
+//!   and rolling the click queue up into D1 (dead letters kept for replay); [`day_salt`]: the
+//!   Durable Object that makes each UTC day's visitor salt once, when none is configured.
 //! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).
 //! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
 //!
@@ -27,6 +30,7 @@ pub mod api;
 pub mod auth;
 pub mod claim;
 pub mod config;
+pub mod day_salt;
 pub mod error;
 pub mod history;
 pub mod lifecycle;
@@ -101,6 +105,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::UnblockHost(host) => respond(admin::blocklist::remove(req, &env, &ctx, host).await),
         Route::Consistency => respond(admin::consistency::consistency(req, &env, &ctx).await),
         Route::Reconcile => respond(admin::consistency::reconcile(req, &env, &ctx).await),
+        Route::ReplayClicks => respond(admin::clicks::replay(req, &env, &ctx).await),
         Route::CreateKey => respond(keys::create(req, &env, &ctx).await),
         Route::ListKeys => respond(keys::list(req, &env, &ctx).await),
         Route::RevokeKey(id) => respond(keys::revoke(req, &env, &ctx, id).await),
@@ -117,7 +122,8 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
     }
 }
 
-/// The click queue's consumer: applies batches of clicks to the D1 roll-up.
+/// The click queue's consumer: applies batches of clicks to the D1 roll-up; the same for its
+/// dead-letter queue, whose clicks it keeps in KV for the admin's replay.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
     track::consume(batch, &env).await;

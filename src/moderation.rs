@@ -3,7 +3,8 @@
 //! also blocks its subdomains.
 //!
 //! Pure: the blocklist itself lives in KV (`block:<host>`), one key per host, so that checking a
-//! destination is one bulk read of its host and parent domains, however long the list grows.
+//! destination is a bulk read of its host and every parent domain (one read for up to 100
+//! labels, two for the deepest name DNS allows), however long the list grows.
 
 use serde::{Deserialize, Serialize};
 
@@ -76,13 +77,26 @@ impl BlockedHost {
     }
 }
 
-/// The keys a destination host is blocked under: itself and each parent domain
-/// (`a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`, `com`).
-/// An IP address is blocked only as itself.
-pub fn blocking_candidates(host: &str) -> Vec<String> {
+/// The longest host name DNS can carry written out (RFC 1035: 255 octets on the wire). With
+/// labels of at least one character, this also bounds a host to [`HOST_MAX_LABELS`] labels.
+pub const HOST_MAX_LEN: usize = 253;
+/// The most labels a DNS name can have (`a.a.…a`, 253 characters).
+pub const HOST_MAX_LABELS: usize = HOST_MAX_LEN.div_ceil(2);
+
+/// The keys a destination host is blocked under: itself and every parent domain
+/// (`a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`, `com`), all of
+/// them, so no depth of subdomain escapes a blocked parent. An IP address is blocked only as
+/// itself. A host longer than DNS allows (no resolver could reach it) has no candidates: it
+/// is refused, so the list is bounded by [`HOST_MAX_LABELS`].
+pub fn blocking_candidates(host: &str) -> Result<Vec<String>, InvalidHost> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.len() > HOST_MAX_LEN {
+        return Err(InvalidHost(format!(
+            "url host is longer than {HOST_MAX_LEN} characters, which DNS cannot resolve"
+        )));
+    }
     if host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok() {
-        return vec![host];
+        return Ok(vec![host]);
     }
     let mut out = Vec::new();
     let mut rest = host.as_str();
@@ -93,7 +107,7 @@ pub fn blocking_candidates(host: &str) -> Vec<String> {
             _ => break,
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -141,12 +155,49 @@ mod tests {
     #[test]
     fn a_host_is_blocked_by_itself_and_its_parents() {
         assert_eq!(
-            blocking_candidates("a.b.Example.com"),
+            blocking_candidates("a.b.Example.com").unwrap(),
             vec!["a.b.example.com", "b.example.com", "example.com", "com"]
         );
-        assert_eq!(blocking_candidates("localhost"), vec!["localhost"]);
-        assert_eq!(blocking_candidates("10.1.2.3"), vec!["10.1.2.3"]);
+        assert_eq!(blocking_candidates("localhost").unwrap(), vec!["localhost"]);
+        assert_eq!(blocking_candidates("10.1.2.3").unwrap(), vec!["10.1.2.3"]);
+        assert_eq!(blocking_candidates("[::1]").unwrap(), vec!["[::1]"]);
         // A parent of the blocked host is not blocked by it.
-        assert!(!blocking_candidates("example.com").contains(&"evil.example.com".to_string()));
+        assert!(!blocking_candidates("example.com")
+            .unwrap()
+            .contains(&"evil.example.com".to_string()));
+    }
+
+    #[test]
+    fn every_parent_is_a_candidate_however_deep_the_host() {
+        // 101 labels of `a` above `evil.example`: the blocked parent is still on the list
+        // (it used to be cut after the first 100 candidates).
+        let host = format!("{}evil.example", "a.".repeat(101));
+        let candidates = blocking_candidates(&host).unwrap();
+        assert_eq!(candidates.len(), 103);
+        assert_eq!(candidates[0], host);
+        assert!(candidates.contains(&"evil.example".to_string()));
+        assert_eq!(candidates.last().map(String::as_str), Some("example"));
+
+        // The deepest name DNS allows: 127 one-letter labels, 253 characters.
+        let deepest = format!("{}a", "a.".repeat(HOST_MAX_LABELS - 1));
+        assert_eq!(deepest.len(), HOST_MAX_LEN);
+        assert_eq!(
+            blocking_candidates(&deepest).unwrap().len(),
+            HOST_MAX_LABELS
+        );
+        // Each candidate is a parent of the one before it.
+        let c = blocking_candidates(&deepest).unwrap();
+        assert!(c.windows(2).all(|w| w[0].ends_with(&format!(".{}", w[1]))));
+    }
+
+    #[test]
+    fn a_host_longer_than_dns_allows_is_refused() {
+        let too_long = format!("{}a", "a.".repeat(HOST_MAX_LABELS));
+        assert_eq!(too_long.len(), HOST_MAX_LEN + 2);
+        assert!(blocking_candidates(&too_long).is_err());
+        assert!(blocking_candidates(&format!("{}.example", "x".repeat(250))).is_err());
+        // A trailing dot is not part of the length.
+        let deepest = format!("{}a.", "a.".repeat(HOST_MAX_LABELS - 1));
+        assert!(blocking_candidates(&deepest).is_ok());
     }
 }

@@ -12,6 +12,7 @@ use crate::lifecycle::{
 };
 use crate::store::ae_sql::AeSql;
 use crate::store::claims::Claims;
+use crate::store::email_claims::EmailClaims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
 use crate::store::rollup::Rollup;
@@ -24,6 +25,8 @@ pub const LINKS_BINDING: &str = "LINKS";
 pub const DB_BINDING: &str = "DB";
 /// Durable Object namespace of slug claims.
 pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
+/// Durable Object namespace of e-mail claims (user creation).
+pub const EMAIL_CLAIMS_BINDING: &str = "EMAIL_CLAIMS";
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN_VAR: &str = "ADMIN_TOKEN";
 /// Analytics Engine dataset: one data point per click (used by `track`'s JS).
@@ -31,6 +34,8 @@ pub const CLICKS_BINDING: &str = "CLICKS";
 /// Queue (producer and consumer in this Worker) feeding the D1 click roll-up (sent to by
 /// `track`'s JS).
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
+/// Durable Object namespace of the daily visitor salts (used when `ANALYTICS_SALT` is unset).
+pub const DAY_SALTS_BINDING: &str = "DAY_SALTS";
 /// Secret salt of visitor ids.
 const ANALYTICS_SALT_VAR: &str = "ANALYTICS_SALT";
 /// With `CF_API_TOKEN` (a secret): stats come from the Analytics Engine SQL API.
@@ -89,8 +94,9 @@ pub fn click_rollup_enabled(env: &Env) -> bool {
     !matches!(var(env, CLICK_ROLLUP_VAR), Some(v) if v.trim().eq_ignore_ascii_case("off"))
 }
 
-/// The visitor-id salt; without one no visitor ids are made (a bare hash of IP and user agent
-/// could be reversed by trying every IPv4 address).
+/// The operator's visitor-id salt. Without one the Worker uses a random salt of its own per
+/// UTC day (`track`), never none: a bare hash of IP and user agent could be reversed by trying
+/// every IPv4 address.
 pub fn analytics_salt(env: &Env) -> Option<String> {
     env.secret(ANALYTICS_SALT_VAR)
         .ok()
@@ -122,6 +128,12 @@ pub fn claims(env: &Env) -> Result<Claims, StoreError> {
     env.durable_object(SLUG_CLAIMS_BINDING)
         .map(Claims::new)
         .map_err(|e| StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}")))
+}
+
+pub fn email_claims(env: &Env) -> Result<EmailClaims, StoreError> {
+    env.durable_object(EMAIL_CLAIMS_BINDING)
+        .map(EmailClaims::new)
+        .map_err(|e| StoreError::EmailClaim(format!("binding {EMAIL_CLAIMS_BINDING}: {e}")))
 }
 
 /// How long a deleted slug stays reserved for its previous owner.

@@ -2,19 +2,28 @@
 //!
 //! Pure parts: [`plan`], the merge-join of one KV list page against D1's `(slug, version)` rows
 //! for the same slug range, and [`Budget`], what one invocation may spend and what a page can
-//! cost at worst. The shell, [`run`], drains pending markers (failed background writes, oldest
-//! first), then sweeps KV page by page from a checkpoint until the sweep ends or the next page
-//! might not fit the budget, and logs one JSON summary line (at error level when it failed or
+//! cost at worst. The shell, [`run`], drains pending markers (failed background writes, soonest
+//! due first), then always sweeps KV page by page from a checkpoint until the sweep ends or the
+//! next page might not fit the budget, and logs one JSON summary line (at error level when it failed or
 //! found more drift than `DRIFT_ALERT_THRESHOLD`). Rows of links whose KV keys expired away are
 //! removed and counted as `expired`, not as drift. The nightly run also prunes `link_history`
 //! past `HISTORY_RETENTION_DAYS`, in bounded batches.
+//!
+//! Markers are repaired all in one batch when they can be; when that batch fails, each slug or
+//! user is repaired on its own, so one marker that cannot be repaired stops no other. Its
+//! failure is counted on the marker, which is tried again after a backoff and, after
+//! [`RetryPolicy::max_attempts`], parked (`sync:parked:`, see [`pending`]) until an admin
+//! retries it (`POST /api/admin/reconcile?retry_parked=1`). A failure while D1 answers no query
+//! at all is an outage, not the marker's fault: then no attempt is counted.
 //!
 //! It writes KV links only through their slugs' Durable Objects (metadata repairs), and never
 //! deletes a D1 row that KV still has or that a write in flight may own, so running it again,
 //! or twice at once, cannot lose a link.
 
+pub mod pending;
+
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log, Env};
@@ -24,16 +33,20 @@ use crate::analytics::day_of;
 use crate::auth::Caller;
 use crate::claim::DAY_MILLIS;
 use crate::claim::{Intent, SlugRequest, SlugResponse};
-use crate::history::{in_version_order, retention_cutoff};
+use crate::history::{in_version_order, retention_cutoff, HistoryEntry};
 use crate::link::{Link, LinkMeta, Slug, Version};
 use crate::platform::{claims, history_retention_days, index, kv, now, rollup, var};
 use crate::store::claims::Claims;
 use crate::store::index::{
     delete_exact_statements, delete_statements, upsert_statements, Index, IndexedVersion,
 };
-use crate::store::kv::{bulk_get_calls, DriftSamples, Kv, PendingTarget, SweepCheckpoint};
+use crate::store::kv::{
+    bulk_get_calls, DriftSamples, Kv, MarkerRetry, PendingMarker, PendingTarget, SweepCheckpoint,
+};
 use crate::store::StoreError;
 use crate::time::Timestamp;
+pub use pending::RetryPolicy;
+use pending::{by_target, short_error, AfterFailure};
 
 /// KV `list` may lag writes by up to 60 s: a D1 row younger than this is never called an orphan.
 pub const ORPHAN_GRACE_MILLIS: u64 = 120_000;
@@ -43,6 +56,8 @@ pub const METADATA_REFRESH_MAX: u64 = 100;
 /// History rows pruned per statement, and statements per nightly run: 20,000 rows a night.
 pub const HISTORY_PRUNE_BATCH: u32 = 1000;
 pub const HISTORY_PRUNE_MAX_BATCHES: u32 = 20;
+/// Sorts after every slug (slugs are ASCII): the lower bound of a range that holds no row.
+const LAST_SLUG_BOUND: &str = "\u{10FFFF}";
 /// Click message ids forgotten per nightly run.
 pub const CLICK_MESSAGES_PRUNE_MAX: u32 = 50_000;
 
@@ -215,7 +230,16 @@ pub struct Summary {
     pub event: &'static str,
     pub trigger: Option<Trigger>,
     pub pending_seen: u64,
+    /// Slugs and users whose markers were repaired and cleared.
     pub pending_repaired: u64,
+    /// Listed markers still waiting out their backoff.
+    pub pending_waiting: u64,
+    /// Markers whose repair failed this run and were moved to a later try.
+    pub pending_failed: u64,
+    /// Markers that failed their last allowed attempt and were parked.
+    pub pending_parked: u64,
+    /// Parked markers moved back to pending before this run (`retry_parked=1`).
+    pub parked_retried: u64,
     pub sweep_active: bool,
     pub pages: u64,
     pub scanned: u64,
@@ -253,6 +277,12 @@ impl Summary {
 
 /// One reconcile invocation. Logs its summary and returns it.
 pub async fn run(env: &Env, trigger: Trigger) -> Summary {
+    run_with(env, trigger, false).await
+}
+
+/// [`run`], first moving up to `RECONCILE_MAX_PENDING` parked markers back to pending (attempts
+/// reset) when `retry_parked` is set.
+pub async fn run_with(env: &Env, trigger: Trigger, retry_parked: bool) -> Summary {
     let started = now();
     let mut summary = Summary {
         event: "reconcile",
@@ -268,12 +298,21 @@ pub async fn run(env: &Env, trigger: Trigger) -> Summary {
                 budget,
                 started,
                 claims: claims(env).ok(),
+                retry: RetryPolicy::from_vars(|name| var(env, name)),
                 kv_ops: Cell::new(0),
                 d1_queries: Cell::new(0),
             };
+            if retry_parked {
+                if let Err(e) = r.unpark(&mut summary).await {
+                    summary.errors.push(format!("retry parked: {e}"));
+                }
+            }
+            // Whatever the markers met, the sweep runs: it is what repairs drift no marker
+            // names, and one bad marker must not stop it.
             if let Err(e) = r.drain_pending(&mut summary).await {
                 summary.errors.push(format!("pending: {e}"));
-            } else if let Err(e) = r.sweep(trigger, &mut summary).await {
+            }
+            if let Err(e) = r.sweep(trigger, &mut summary).await {
                 summary.errors.push(format!("sweep: {e}"));
             }
             if trigger == Trigger::Nightly {
@@ -311,9 +350,13 @@ struct Reconciler {
     started: Timestamp,
     /// The slug objects, for metadata repairs (skipped without the binding).
     claims: Option<Claims>,
+    retry: RetryPolicy,
     kv_ops: Cell<u64>,
     d1_queries: Cell<u64>,
 }
+
+/// One slug's or user's markers, as one drain handles them.
+type Group<'a> = (PendingTarget, Vec<&'a PendingMarker>);
 
 impl Reconciler {
     fn spend(&self, kv_ops: u64, d1_queries: u64) {
@@ -339,65 +382,206 @@ impl Reconciler {
         self.index.delete_links_older_than(slugs, v).await
     }
 
-    /// Repairs every slug and user a failed background write left a marker for. Markers are
-    /// cleared only after their repair reached D1.
+    /// Repairs every slug and user a failed background write left a due marker for. Markers
+    /// are cleared only after their repair reached D1. All targets go in one batch first; when
+    /// that fails, each target alone, so that one that cannot be repaired stops no other, and
+    /// its markers are moved to a later try or parked.
     async fn drain_pending(&self, summary: &mut Summary) -> Result<(), StoreError> {
         self.spend(1, 0);
-        let markers = self.kv.pending(self.budget.max_pending).await?;
-        summary.pending_seen = markers.len() as u64;
-        if markers.is_empty() {
+        let listed = self.kv.pending(self.budget.max_pending).await?;
+        summary.pending_seen = listed.len() as u64;
+        let due: Vec<PendingMarker> = listed
+            .into_iter()
+            .filter(|m| m.due_at <= self.started)
+            .collect();
+        summary.pending_waiting = summary.pending_seen - due.len() as u64;
+        if due.is_empty() {
             return Ok(());
         }
-        let mut slugs: Vec<Slug> = Vec::new();
-        let mut users: Vec<UserId> = Vec::new();
-        let mut seen = HashSet::new();
-        for m in &markers {
-            if seen.insert(m.target.clone()) {
-                match &m.target {
-                    PendingTarget::Link(s) => slugs.push(s.clone()),
-                    PendingTarget::User(u) => users.push(u.clone()),
+        // Link markers carry their write's history entry; user markers carry nothing.
+        let keys: Vec<&str> = due
+            .iter()
+            .filter(|m| matches!(m.target, PendingTarget::Link(_)))
+            .map(|m| m.key.as_str())
+            .collect();
+        self.spend(bulk_get_calls(keys.len()), 0);
+        let values = self.kv.marker_values(&keys).await?;
+        let groups = by_target(&due);
+        let slugs: Vec<Slug> = groups
+            .iter()
+            .filter_map(|(t, _)| match t {
+                PendingTarget::Link(s) => Some(s.clone()),
+                PendingTarget::User(_) => None,
+            })
+            .collect();
+        let links = self.read_links(&slugs).await?;
+
+        let outcomes: Vec<(&Group, Result<u64, StoreError>)> =
+            match self.repair_targets(&groups, &values, &links).await {
+                Ok(history) => {
+                    summary.history_repaired += history;
+                    groups.iter().map(|g| (g, Ok(0))).collect()
+                }
+                Err(e) => {
+                    if !self.index_answers().await {
+                        // D1 is down: no marker is to blame; every one waits for the next run.
+                        summary.errors.push(format!("pending: D1 unavailable: {e}"));
+                        return Ok(());
+                    }
+                    let mut outcomes = Vec::with_capacity(groups.len());
+                    for g in &groups {
+                        // Leave the rest for the next run rather than crowd out the sweep.
+                        if !self.group_fits(g) {
+                            break;
+                        }
+                        let one = std::slice::from_ref(g);
+                        outcomes.push((g, self.repair_targets(one, &values, &links).await));
+                    }
+                    outcomes
+                }
+            };
+        for (group, outcome) in outcomes {
+            match outcome {
+                Ok(history) => {
+                    summary.history_repaired += history;
+                    for m in &group.1 {
+                        self.spend(1, 0);
+                        self.kv.clear_pending(m).await?;
+                    }
+                    summary.pending_repaired += 1;
+                }
+                Err(e) => {
+                    let error = short_error(&e.to_string());
+                    for m in &group.1 {
+                        let value = values.get(&m.key).map_or("", String::as_str);
+                        self.fail_marker(m, &error, value, summary).await?;
+                    }
                 }
             }
         }
-        // Every version's history entry first, in version order; replays are no-ops.
-        let link_markers: Vec<_> = markers
-            .iter()
-            .filter(|m| matches!(m.target, PendingTarget::Link(_)))
-            .cloned()
-            .collect();
-        self.spend(bulk_get_calls(link_markers.len()), 0);
-        let mut entries = self.kv.pending_entries(&link_markers).await?;
-        in_version_order(&mut entries);
-        self.spend(0, upsert_statements(entries.len()));
-        self.index.insert_history(&entries).await?;
-        summary.history_repaired = entries.len() as u64;
+        Ok(())
+    }
 
-        let values = self.read_links(&slugs).await?;
+    /// Writes the index rows and history entries of `groups` (all in one batch where D1
+    /// allows); returns how many history entries it wrote.
+    async fn repair_targets(
+        &self,
+        groups: &[Group<'_>],
+        values: &HashMap<String, String>,
+        links: &HashMap<Slug, Result<Option<Link>, StoreError>>,
+    ) -> Result<u64, StoreError> {
+        // Every version's history entry first, in version order; replays are no-ops.
+        let mut entries: Vec<HistoryEntry> = groups
+            .iter()
+            .flat_map(|(_, ms)| ms.iter())
+            .filter_map(|m| values.get(&m.key))
+            .filter_map(|v| serde_json::from_str::<HistoryEntry>(v).ok())
+            .collect();
+        in_version_order(&mut entries);
+        if !entries.is_empty() {
+            self.spend(0, upsert_statements(entries.len()));
+            self.index.insert_history(&entries).await?;
+        }
         let mut upserts: Vec<Link> = Vec::new();
         let mut deleted: Vec<String> = Vec::new();
-        for slug in &slugs {
-            match values.get(slug) {
-                Some(Ok(Some(link))) => upserts.push(link.clone()),
-                Some(Ok(None)) | None => deleted.push(slug.to_string()),
-                Some(Err(e)) => summary.errors.push(e.to_string()),
+        let mut users: Vec<&UserId> = Vec::new();
+        for (target, _) in groups {
+            match target {
+                PendingTarget::Link(slug) => match links.get(slug) {
+                    Some(Ok(Some(link))) => upserts.push(link.clone()),
+                    Some(Ok(None)) | None => deleted.push(slug.to_string()),
+                    // An unreadable KV value cannot be indexed: that slug's repair fails.
+                    Some(Err(e)) => return Err(StoreError::Kv(format!("{slug}: {e}"))),
+                },
+                PendingTarget::User(id) => users.push(id),
             }
         }
         // Gone from KV: every write that started after this run began carries a higher
         // version, so removing rows below it cannot undo a re-create.
-        self.delete_older_than(&deleted, Version::new(self.started.as_millis()))
-            .await?;
-        self.upsert(&upserts).await?;
-        for id in &users {
+        if !deleted.is_empty() {
+            self.delete_older_than(&deleted, Version::new(self.started.as_millis()))
+                .await?;
+        }
+        if !upserts.is_empty() {
+            self.upsert(&upserts).await?;
+        }
+        for id in users {
             self.spend(1, 1);
             if let Some(user) = self.kv.user(id).await? {
                 self.index.upsert_user(&user).await?;
             }
         }
-        for m in &markers {
-            self.spend(1, 0);
-            self.kv.clear_pending(m).await?;
+        Ok(entries.len() as u64)
+    }
+
+    /// Whether one target's repair, clearing or failing its markers, still leaves room for a
+    /// sweep page.
+    fn group_fits(&self, (_, markers): &Group<'_>) -> bool {
+        let n = markers.len() as u64;
+        let kv = 1 + 2 * n;
+        let d1 = 2 + upsert_statements(markers.len());
+        self.budget
+            .page_fits(self.kv_ops.get() + kv, self.d1_queries.get() + d1)
+    }
+
+    /// Whether D1 answers a query at all: tells an outage (nobody's fault, nothing counted)
+    /// from a marker that cannot be repaired. The query reads no row (no slug sorts after
+    /// U+10FFFF), through the primary key.
+    async fn index_answers(&self) -> bool {
+        self.spend(0, 1);
+        self.index
+            .versions_in_range(LAST_SLUG_BOUND, None)
+            .await
+            .is_ok()
+    }
+
+    /// Counts a failed repair on `marker`: moved to its next try, or parked after the last.
+    async fn fail_marker(
+        &self,
+        marker: &PendingMarker,
+        error: &str,
+        value: &str,
+        summary: &mut Summary,
+    ) -> Result<(), StoreError> {
+        let retry = MarkerRetry {
+            attempts: marker.retry.attempts.saturating_add(1),
+            error: Some(error.to_owned()),
+        };
+        summary.errors.push(format!(
+            "{}: attempt {}: {error}",
+            marker.key, retry.attempts
+        ));
+        self.spend(2, 0);
+        match self.retry.after_failure(retry.attempts, self.started) {
+            AfterFailure::RetryAt(at) => {
+                self.kv
+                    .reschedule_pending(marker, at, &retry, value)
+                    .await?;
+                summary.pending_failed += 1;
+            }
+            AfterFailure::Park => {
+                self.kv
+                    .park_pending(marker, self.started, &retry, value)
+                    .await?;
+                summary.pending_parked += 1;
+            }
         }
-        summary.pending_repaired = seen.len() as u64;
+        Ok(())
+    }
+
+    /// Moves parked markers back to pending, due now and with no attempts counted.
+    async fn unpark(&self, summary: &mut Summary) -> Result<(), StoreError> {
+        self.spend(1, 0);
+        let (parked, _) = self.kv.parked(self.budget.max_pending).await?;
+        let keys: Vec<&str> = parked.iter().map(|m| m.key.as_str()).collect();
+        self.spend(bulk_get_calls(keys.len()), 0);
+        let values = self.kv.marker_values(&keys).await?;
+        for m in &parked {
+            self.spend(2, 0);
+            let value = values.get(&m.key).map_or("", String::as_str);
+            self.kv.unpark(m, self.started, value).await?;
+            summary.parked_retried += 1;
+        }
         Ok(())
     }
 

@@ -78,6 +78,8 @@ pub enum Route<'a> {
     RevokeKey(&'a str),
     Consistency,
     Reconcile,
+    /// `POST /api/admin/clicks/replay`: dead-lettered clicks into the roll-up.
+    ReplayClicks,
     CreateLink,
     ListLinks,
     GetLink(&'a str),
@@ -159,6 +161,10 @@ impl<'a> Route<'a> {
                 Post => Route::Reconcile,
                 _ => Route::MethodNotAllowed,
             },
+            ["api", "admin", "clicks", "replay"] => match method {
+                Post => Route::ReplayClicks,
+                _ => Route::MethodNotAllowed,
+            },
             ["api", "links", slug, "history"] if !slug.is_empty() => match method {
                 Get => Route::LinkHistory(slug),
                 _ => Route::MethodNotAllowed,
@@ -234,6 +240,14 @@ mod tests {
             Route::Consistency
         );
         assert_eq!(Route::parse(Post, "/api/admin/reconcile"), Route::Reconcile);
+        assert_eq!(
+            Route::parse(Post, "/api/admin/clicks/replay"),
+            Route::ReplayClicks
+        );
+        assert_eq!(
+            Route::parse(Get, "/api/admin/clicks/replay"),
+            Route::MethodNotAllowed
+        );
         assert_eq!(Route::parse(Post, "/api/links"), Route::CreateLink);
         assert_eq!(Route::parse(Get, "/api/links"), Route::ListLinks);
         assert_eq!(Route::parse(Get, "/api/links/abc"), Route::GetLink("abc"));

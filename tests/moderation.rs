@@ -662,6 +662,77 @@ fn updating_a_link_to_a_blocked_host_is_400_and_leaves_it_unchanged() {
     assert_redirects(&slug, &format!("https://{host}/x"));
 }
 
+#[test]
+fn a_subdomain_101_labels_deep_of_a_blocked_host_is_400_on_create_and_on_update() {
+    let user = app().new_user();
+    let blocked = format!("bad.{}", random_host());
+    block(&blocked);
+    // 101 labels above the blocked host: past the first 100 candidate parents, which were
+    // all that was checked.
+    let deep = format!("{}{blocked}", "a.".repeat(101));
+    assert!(deep.len() <= 253, "a valid DNS name: {}", deep.len());
+    let url = format!("https://{deep}/x");
+
+    let slug = random_slug();
+    app()
+        .create_link(&user, &json!({ "url": url, "slug": slug }))
+        .assert_error(400, "blocked_destination");
+    app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_error(404, "not_found");
+    app()
+        .get_no_redirect(&format!("/{slug}"))
+        .assert_status(404);
+
+    let link = create(&user, "https://example.com/deep", Some("deep"));
+    let slug = slug_of(&link);
+    app()
+        .patch(
+            &format!("/api/links/{slug}"),
+            Some(&user.api_key),
+            &json!({ "url": url }).to_string(),
+        )
+        .assert_error(400, "blocked_destination");
+    assert_eq!(
+        get_link(&user, &slug),
+        link,
+        "a refused update wrote something"
+    );
+    assert_redirects(&slug, "https://example.com/deep");
+
+    // Once unblocked, the same deep host is an ordinary destination.
+    unblock(&blocked);
+    app().create_link_ok(&user, &json!({ "url": url, "slug": random_slug() }));
+}
+
+#[test]
+fn a_host_longer_than_dns_allows_is_400_invalid_url() {
+    let user = app().new_user();
+    // 254 characters: the URL Standard accepts it; DNS (253) cannot carry it.
+    let host = format!("b{}{}", "a.".repeat(116), random_host());
+    assert_eq!(host.len(), 254);
+    let slug = random_slug();
+    app()
+        .create_link(
+            &user,
+            &json!({ "url": format!("https://{host}/"), "slug": slug }),
+        )
+        .assert_error(400, "invalid_url");
+    app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_error(404, "not_found");
+    let link = create(&user, "https://example.com/long", None);
+    let slug = slug_of(&link);
+    app()
+        .patch(
+            &format!("/api/links/{slug}"),
+            Some(&user.api_key),
+            &json!({ "url": format!("https://{host}/") }).to_string(),
+        )
+        .assert_error(400, "invalid_url");
+    assert_eq!(get_link(&user, &slug), link);
+}
+
 // ---- the admin role ------------------------------------------------------------------------------
 
 /// Every admin route, with a body where it takes one. `{slug}`, `{host}` and `{id}` are filled in.

@@ -93,7 +93,11 @@ export async function startRuntime({
         }
       : {}),
   };
-  const claims = { SLUG_CLAIMS: { className: "SlugClaim", scriptName: "edgelink" } };
+  const claims = {
+    SLUG_CLAIMS: { className: "SlugClaim", scriptName: "edgelink" },
+    EMAIL_CLAIMS: { className: "EmailClaim", scriptName: "edgelink" },
+    DAY_SALTS: { className: "DaySalt", scriptName: "edgelink" },
+  };
   const wrappers = {
     cached: (target) =>
       `import entry from ${JSON.stringify(target)};\n` +
@@ -209,7 +213,7 @@ export async function startRuntime({
       name: "edgelink",
       modulesRoot: ROOT,
       modules: edgelinkFiles.map((f) => ({ ...f })),
-      durableObjects: { SLUG_CLAIMS: "SlugClaim" },
+      durableObjects: { SLUG_CLAIMS: "SlugClaim", EMAIL_CLAIMS: "EmailClaim", DAY_SALTS: "DaySalt" },
       ...(analytics
         ? { queueConsumers: { "edgelink-clicks": { maxBatchSize: 100, maxBatchTimeout: 5 } } }
         : {}),

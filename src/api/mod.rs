@@ -19,7 +19,10 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{console_error, Context, Env, Request, Response};
+use worker::js_sys::{Promise, Uint8Array};
+use worker::wasm_bindgen::prelude::*;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_error, web_sys, Context, Env, Request, Response};
 
 use crate::account::{should_record_use, KeyId, Role};
 use crate::auth::{credential, Caller, Credential};
@@ -124,10 +127,79 @@ pub async fn json_body_or_default<T: DeserializeOwned + Default>(
     parse_json(&bytes)
 }
 
+// The body is read by the runtime's own stream reader, chunk by chunk, and nothing past the limit
+// is kept. On the chunk that crosses it, the rest is read and thrown away before the answer, for
+// at most `DRAIN_MS` and `DRAIN_BYTES`, then the stream is cancelled: in the local runtime an
+// answer given while the body is still coming stalled the next requests for tens of seconds
+// (whether the stream was cancelled, released, or drained in `waitUntil`), and a sender
+// cannot hold the answer back longer than the drain's bounds. One call answers the whole body,
+// or `null` when it is over the limit.
+#[wasm_bindgen(inline_js = r#"
+const DRAIN_MS = 1000;
+const DRAIN_BYTES = 8 * 1024 * 1024;
+
+async function drain(reader) {
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ done: true, late: true }), DRAIN_MS);
+  });
+  let drained = 0;
+  try {
+    for (;;) {
+      const r = await Promise.race([reader.read(), late]);
+      if (r.late || (!r.done && (drained += r.value.byteLength) > DRAIN_BYTES)) {
+        await reader.cancel().catch(() => {});
+        return;
+      }
+      if (r.done) return;
+    }
+  } catch (e) {
+    // A broken body is as refused as a long one.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function read_body_within(request, limit) {
+  const body = request.body;
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await drain(reader);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn read_body_within(request: &web_sys::Request, limit: u32) -> Result<Promise, JsValue>;
+}
+
+/// Reads the body as a stream, refusing it (413) as soon as it passes [`MAX_BODY_BYTES`]:
+/// a `Content-Length` over the limit is refused before any byte is read, and a body without
+/// one (chunked) at the chunk that crosses the limit: nothing past it is kept or parsed, and
+/// the answer comes within a second whatever the sender does (see `read_body_within`).
 async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
+    let too_large = || ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
+    let unreadable =
+        |e: JsValue| ApiError::InvalidJson(format!("could not read the request body: {e:?}"));
     let declared = req
         .headers()
         .get("Content-Length")
@@ -135,14 +207,17 @@ async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large);
+        return Err(too_large());
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::InvalidJson(format!("could not read the request body: {e}")))?;
+    let read = read_body_within(req.inner(), MAX_BODY_BYTES as u32).map_err(unreadable)?;
+    let body = JsFuture::from(read).await.map_err(unreadable)?;
+    if body.is_null() {
+        return Err(too_large());
+    }
+    let bytes = Uint8Array::new(&body).to_vec();
+    // The reader counted; this holds whatever it answered.
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(too_large);
+        return Err(too_large());
     }
     Ok(bytes)
 }

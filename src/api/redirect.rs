@@ -3,8 +3,10 @@
 //! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
 //! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
 //! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
-//! in `waitUntil`). An expired link is answered 410 here and left alone: KV drops its key after
-//! the grace period, the cron its D1 row.
+//! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
+//! the day's visitor salt from KV, also in `waitUntil`: see `track`). An expired link is
+//! answered 410 here and left alone: KV drops its key after the grace period, the cron its D1
+//! row.
 //!
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
@@ -39,7 +41,7 @@ use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, web_sys, worker_sys, Env};
 
-use crate::analytics::{click_of, RequestFacts};
+use crate::analytics::{click_of, RequestFacts, SaltChoice};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
 use crate::platform::{
@@ -499,14 +501,25 @@ fn follow(
                 return;
             }
             let facts = request_facts(req);
-            let click = click_of(
-                &RequestFacts::parse(&facts),
-                &stored_text(link, StoredText::Slug),
-                &stored_text(link, StoredText::Owner),
-                config.salt.as_deref(),
-                now(),
+            let (slug, owner) = (
+                stored_text(link, StoredText::Slug),
+                stored_text(link, StoredText::Owner),
             );
-            track::record(env, ctx, &click, config.rollup);
+            let at = now();
+            let fetch_salt = track::with_salt(config.salt.as_deref(), at, |choice| match choice {
+                SaltChoice::Use(salt) => {
+                    let click =
+                        click_of(&RequestFacts::parse(&facts), &slug, &owner, Some(salt), at);
+                    track::record(env, ctx, &click, config.rollup);
+                    false
+                }
+                SaltChoice::FetchDaySalt => true,
+            });
+            if fetch_salt {
+                // No salt configured and today's not known in this isolate yet: the click is
+                // recorded in `waitUntil` once it is (one KV read, after the response).
+                track::record_after_day_salt(env, ctx, facts, slug, owner, at, config.rollup);
+            }
         });
     }
     response

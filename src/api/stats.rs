@@ -1,13 +1,15 @@
 //! Click statistics: `GET /api/links/{slug}/stats` (owner or admin) and `GET /api/stats/top`
 //! (the caller's most clicked links). From the Analytics Engine SQL API when an account is
-//! configured, else from the D1 roll-up; both answer the same shape.
+//! configured, else from the D1 roll-up; both answer the same shape. `unique_visitors` is
+//! `null` where it cannot be known (clicks counted, none with a visitor id), never a false 0.
 
 use serde::Serialize;
 use worker::{Context, Env, Request};
 
 use super::{authenticate, json, query_param, ApiResult};
 use crate::analytics::{
-    ae_groups_sql, ae_top_sql, ae_visitors_sql, parse_include_bots, DateRange, Group,
+    ae_groups_sql, ae_top_sql, ae_visitors_sql, parse_include_bots, unique_visitors, DateRange,
+    Group,
 };
 use crate::error::ApiError;
 use crate::link::Slug;
@@ -24,7 +26,8 @@ struct Stats {
     from: String,
     to: String,
     total: u64,
-    unique_visitors: u64,
+    /// `null` when clicks were counted but none carried a visitor id (unknown, not zero).
+    unique_visitors: Option<u64>,
     groups: Vec<GroupCount>,
 }
 
@@ -56,7 +59,7 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
         Group::parse(query_param(&req, "group").as_deref()).map_err(ApiError::InvalidQuery)?;
     let include_bots = parse_include_bots(query_param(&req, "include_bots").as_deref())
         .map_err(ApiError::InvalidQuery)?;
-    let (total, unique_visitors, mut groups) = match ae_sql(env) {
+    let (total, visitors, mut groups) = match ae_sql(env) {
         Some(api) => {
             let rows = api
                 .query(&ae_groups_sql(
@@ -100,7 +103,7 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             from: range.from,
             to: range.to,
             total,
-            unique_visitors,
+            unique_visitors: unique_visitors(total, visitors),
             groups,
         },
     )

@@ -10,11 +10,14 @@
 //! | `keys:<user id>:<key id>` | empty | [`KeyListing`]: one user's keys, listed with one call |
 //! | `keyused:<key id>` | time of last use (hourly) | |
 //! | `block:<host>` | empty | a blocked destination host |
-//! | `sync:pending:<ms>:link:<slug>:<version>` | the write's [`HistoryEntry`] JSON, or empty | a failed D1 write waiting for the cron |
-//! | `sync:pending:<ms>:user:<id>` | empty | |
+//! | `sync:pending:<ms>:link:<slug>:<version>` | the write's [`HistoryEntry`] JSON, or empty | a failed D1 write waiting for the cron, due at `<ms>`; [`MarkerRetry`] once a repair failed |
+//! | `sync:pending:<ms>:user:<id>` | empty | as above |
+//! | `sync:parked:<ms>:link:…` / `…:user:<id>` | the marker's value, kept | a marker that failed too often, parked at `<ms>`; [`MarkerRetry`] (attempts, last error) |
 //! | `sync:sweep` | [`SweepCheckpoint`] JSON | |
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
 //! | `fault:<point>:<slug>` | any | test-only: arms a fault of the slug object, read only when `FAULT_INJECTION` is on |
+//! | `clicks:dead:<message id>` | a dead-lettered click's JSON, until replayed | |
+//! | `analytics:salt:<YYYY-MM-DD>` | the day's visitor salt, written only by its `DaySalt` object (expires two days after the day began) | |
 //!
 //! Writes here are the ones that count: a 2xx answer means this store has the change.
 
@@ -37,9 +40,15 @@ const KEYS_PREFIX: &str = "keys:";
 const KEY_USED_PREFIX: &str = "keyused:";
 const BLOCK_PREFIX: &str = "block:";
 pub const PENDING_PREFIX: &str = "sync:pending:";
+pub const PARKED_PREFIX: &str = "sync:parked:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
 const FAULT_PREFIX: &str = "fault:";
+/// Clicks the roll-up failed `max_retries` times (from the click queue's dead-letter queue),
+/// under their queue message id, until the admin replays them.
+const DEAD_CLICK_PREFIX: &str = "clicks:dead:";
+/// The visitor-id salt of one UTC day, when `ANALYTICS_SALT` is not set (`track::salt`).
+const DAY_SALT_PREFIX: &str = "analytics:salt:";
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
@@ -94,50 +103,121 @@ pub enum PendingTarget {
 }
 
 /// A marker as listed: its key (to clear it) and what it asks to repair.
-/// The failure time leads the key so that `list` returns markers oldest first; a link's key
-/// also names the failed write's version, so two failures never share a key and a new failure
-/// never overwrites a marker the cron is clearing (no lost markers, no lost history).
+/// The time that leads the key is when the marker is due: first the failure time, later the
+/// next try after a failed repair (the marker is moved to a new key), so that `list` returns
+/// markers in the order they are due and markers waiting out a backoff never hide due ones.
+/// A link's key also names the failed write's version, so two failures never share a key and a
+/// new failure never overwrites a marker the cron is clearing (no lost markers, no lost history).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingMarker {
     pub key: String,
     pub target: PendingTarget,
+    /// When the cron may next try it.
+    pub due_at: Timestamp,
+    /// The failed repairs so far (the key's metadata).
+    pub retry: MarkerRetry,
+}
+
+/// The metadata of a marker whose repair failed: how often, and the last error (shortened).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MarkerRetry {
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+fn marker_key(prefix: &str, at: Timestamp, tail: &str) -> String {
+    format!("{prefix}{:013}:{tail}", at.as_millis())
+}
+
+/// `(time, target)` of a key's rest after its prefix: `<ms>:link:<slug>[:<version>]` or
+/// `<ms>:user:<id>`; `None` for a shape this version does not understand.
+fn parse_marker_rest(rest: &str) -> Option<(Timestamp, PendingTarget)> {
+    let mut parts = rest.splitn(3, ':');
+    let (at, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
+    let target = match kind {
+        "link" => {
+            let slug = match id.split_once(':') {
+                Some((slug, version)) => {
+                    version.parse::<u64>().ok()?;
+                    slug
+                }
+                None => id,
+            };
+            PendingTarget::Link(Slug::parse(slug).ok()?)
+        }
+        "user" => PendingTarget::User(serde_json::from_value(id.into()).ok()?),
+        _ => return None,
+    };
+    // An unreadable time is due now rather than never.
+    let at = Timestamp::from_millis(at.parse::<u64>().unwrap_or(0));
+    Some((at, target))
+}
+
+/// The part of a marker key after its prefix and time: what it repairs.
+fn marker_tail<'a>(key: &'a str, prefix: &str) -> &'a str {
+    key.strip_prefix(prefix)
+        .and_then(|rest| rest.split_once(':'))
+        .map_or("", |(_, tail)| tail)
 }
 
 impl PendingMarker {
     /// `version` is the failed write's (links only).
     pub fn new(target: PendingTarget, version: Option<Version>, at: Timestamp) -> Self {
-        let head = format!("{PENDING_PREFIX}{:013}", at.as_millis());
-        let key = match (&target, version) {
-            (PendingTarget::Link(slug), Some(v)) => format!("{head}:link:{slug}:{}", v.get()),
-            (PendingTarget::Link(slug), None) => format!("{head}:link:{slug}"),
-            (PendingTarget::User(id), _) => format!("{head}:user:{id}"),
+        let tail = match (&target, version) {
+            (PendingTarget::Link(slug), Some(v)) => format!("link:{slug}:{}", v.get()),
+            (PendingTarget::Link(slug), None) => format!("link:{slug}"),
+            (PendingTarget::User(id), _) => format!("user:{id}"),
         };
-        Self { key, target }
+        Self {
+            key: marker_key(PENDING_PREFIX, at, &tail),
+            target,
+            due_at: at,
+            retry: MarkerRetry::default(),
+        }
     }
 
     /// `None` for a key this version does not understand (it is left alone).
     pub fn parse(key: &str) -> Option<Self> {
-        let rest = key.strip_prefix(PENDING_PREFIX)?;
-        let mut parts = rest.splitn(3, ':');
-        let (_at, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
-        let target = match kind {
-            "link" => {
-                let slug = match id.split_once(':') {
-                    Some((slug, version)) => {
-                        version.parse::<u64>().ok()?;
-                        slug
-                    }
-                    None => id,
-                };
-                PendingTarget::Link(Slug::parse(slug).ok()?)
-            }
-            "user" => PendingTarget::User(serde_json::from_value(id.into()).ok()?),
-            _ => return None,
-        };
+        let (due_at, target) = parse_marker_rest(key.strip_prefix(PENDING_PREFIX)?)?;
         Some(Self {
             key: key.to_owned(),
             target,
+            due_at,
+            retry: MarkerRetry::default(),
         })
+    }
+
+    /// What it repairs: its key without prefix and time.
+    pub fn tail(&self) -> &str {
+        marker_tail(&self.key, PENDING_PREFIX)
+    }
+}
+
+/// A marker the cron stopped trying (`sync:parked:<ms>:…`): kept with its value until an
+/// admin retries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedMarker {
+    pub key: String,
+    pub target: PendingTarget,
+    pub parked_at: Timestamp,
+    pub retry: MarkerRetry,
+}
+
+impl ParkedMarker {
+    pub fn parse(key: &str) -> Option<Self> {
+        let (parked_at, target) = parse_marker_rest(key.strip_prefix(PARKED_PREFIX)?)?;
+        Some(Self {
+            key: key.to_owned(),
+            target,
+            parked_at,
+            retry: MarkerRetry::default(),
+        })
+    }
+
+    /// What it repairs: `link:<slug>:<version>` or `user:<id>`.
+    pub fn tail(&self) -> &str {
+        marker_tail(&self.key, PARKED_PREFIX)
     }
 }
 
@@ -486,18 +566,24 @@ impl Kv {
         Ok(hosts)
     }
 
-    /// Whether any of `hosts` is blocked: one bulk read however long the list is.
+    /// Whether any of `hosts` is blocked: one bulk read per 100 hosts, however long the
+    /// blocklist is.
     pub async fn any_blocked(&self, hosts: &[String]) -> Result<bool, StoreError> {
+        // Every candidate, in bulk reads of at most 100 keys: a host of 127 labels is two
+        // reads. Shortest first (the registered domain, the usual entry, is in the first
+        // read), and a hit ends the check.
         let keys: Vec<String> = hosts
             .iter()
-            .take(BULK_GET_MAX)
+            .rev()
             .map(|h| format!("{BLOCK_PREFIX}{h}"))
             .collect();
-        if keys.is_empty() {
-            return Ok(false);
+        for chunk in keys.chunks(BULK_GET_MAX) {
+            let found = self.kv.get_bulk(chunk).text().await?;
+            if found.values().any(Option::is_some) {
+                return Ok(true);
+            }
         }
-        let found = self.kv.get_bulk(&keys).text().await?;
-        Ok(found.values().any(Option::is_some))
+        Ok(false)
     }
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------
@@ -517,28 +603,25 @@ impl Kv {
         Ok(())
     }
 
-    /// The history entries the markers carry, read in bulk. A marker whose value is empty,
-    /// gone or unreadable carries none.
-    pub async fn pending_entries(
+    /// The non-empty values of marker keys (a link marker's history entry), read in bulk.
+    pub async fn marker_values(
         &self,
-        markers: &[PendingMarker],
-    ) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut entries = Vec::new();
-        for chunk in markers.chunks(BULK_GET_MAX) {
-            let keys: Vec<&str> = chunk.iter().map(|m| m.key.as_str()).collect();
-            let values = self.kv.get_bulk(&keys).text().await?;
-            entries.extend(
+        keys: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(BULK_GET_MAX) {
+            let values = self.kv.get_bulk(chunk).text().await?;
+            out.extend(
                 values
-                    .into_values()
-                    .flatten()
-                    .filter(|v| !v.is_empty())
-                    .filter_map(|v| serde_json::from_str::<HistoryEntry>(&v).ok()),
+                    .into_iter()
+                    .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))),
             );
         }
-        Ok(entries)
+        Ok(out)
     }
 
-    /// Up to `limit` markers, oldest first. Keys this version cannot parse are skipped.
+    /// Up to `limit` markers, soonest due first, with their retry metadata. Keys this version
+    /// cannot parse are skipped.
     pub async fn pending(&self, limit: u64) -> Result<Vec<PendingMarker>, StoreError> {
         let page = self
             .kv
@@ -549,8 +632,12 @@ impl Kv {
             .await?;
         Ok(page
             .keys
-            .iter()
-            .filter_map(|k| PendingMarker::parse(&k.name))
+            .into_iter()
+            .filter_map(|k| {
+                let mut marker = PendingMarker::parse(&k.name)?;
+                marker.retry = retry_of(k.metadata);
+                Some(marker)
+            })
             .collect())
     }
 
@@ -563,6 +650,77 @@ impl Kv {
             .execute()
             .await?;
         Ok((page.keys.len() as u64, !page.list_complete))
+    }
+
+    /// Moves a marker whose repair failed to its next due time, with `retry` as metadata and
+    /// its value kept. The new key goes first: a failure in between leaves two markers of one
+    /// write, whose repairs are the same no-op, never none.
+    pub async fn reschedule_pending(
+        &self,
+        marker: &PendingMarker,
+        due_at: Timestamp,
+        retry: &MarkerRetry,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let key = marker_key(PENDING_PREFIX, due_at, marker.tail());
+        self.put_text(&key, value)?
+            .metadata(retry)?
+            .execute()
+            .await?;
+        if key != marker.key {
+            self.kv.delete(&marker.key).await?;
+        }
+        Ok(())
+    }
+
+    /// Parks a marker the cron has given up on, keeping its value and `retry`.
+    pub async fn park_pending(
+        &self,
+        marker: &PendingMarker,
+        at: Timestamp,
+        retry: &MarkerRetry,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let key = marker_key(PARKED_PREFIX, at, marker.tail());
+        self.put_text(&key, value)?
+            .metadata(retry)?
+            .execute()
+            .await?;
+        Ok(self.kv.delete(&marker.key).await?)
+    }
+
+    /// Up to `limit` parked markers, oldest parked first; `true` when there are more.
+    pub async fn parked(&self, limit: u64) -> Result<(Vec<ParkedMarker>, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(PARKED_PREFIX.into())
+            .limit(limit)
+            .execute()
+            .await?;
+        let more = !page.list_complete;
+        let parked = page
+            .keys
+            .into_iter()
+            .filter_map(|k| {
+                let mut marker = ParkedMarker::parse(&k.name)?;
+                marker.retry = retry_of(k.metadata);
+                Some(marker)
+            })
+            .collect();
+        Ok((parked, more))
+    }
+
+    /// Moves a parked marker back to pending, due at `at`, with its attempts reset.
+    pub async fn unpark(
+        &self,
+        parked: &ParkedMarker,
+        at: Timestamp,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let key = marker_key(PENDING_PREFIX, at, parked.tail());
+        self.put_text(&key, value)?.execute().await?;
+        Ok(self.kv.delete(&parked.key).await?)
     }
 
     pub async fn clear_pending(&self, marker: &PendingMarker) -> Result<(), StoreError> {
@@ -586,6 +744,100 @@ impl Kv {
     pub async fn finish_sweep(&self, done: &SweepCheckpoint) -> Result<(), StoreError> {
         self.put_json(SWEEP_LAST_KEY, done)?.execute().await?;
         Ok(self.kv.delete(SWEEP_CHECKPOINT_KEY).await?)
+    }
+}
+
+/// A marker's retry metadata; none (or unreadable) is a marker never tried.
+fn retry_of(metadata: Option<serde_json::Value>) -> MarkerRetry {
+    metadata
+        .and_then(|m| serde_json::from_value(m).ok())
+        .unwrap_or_default()
+}
+
+/// A dead-lettered click as kept: its queue message id and the message body (a click's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadClick {
+    pub id: String,
+    pub body: String,
+}
+
+impl Kv {
+    // --- dead-lettered clicks -------------------------------------------------------------------
+
+    /// Keeps a dead-lettered click. Idempotent: a redelivered message rewrites its own key.
+    pub async fn keep_dead_click(&self, click: &DeadClick) -> Result<(), StoreError> {
+        self.put_text(&format!("{DEAD_CLICK_PREFIX}{}", click.id), &click.body)?
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// How many dead-lettered clicks wait (one KV list page, ≤ 1000), and whether more do.
+    pub async fn dead_click_count(&self) -> Result<(u64, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .execute()
+            .await?;
+        Ok((page.keys.len() as u64, !page.list_complete))
+    }
+
+    /// Up to `limit` (≤ 1000) dead-lettered clicks, oldest key first, read in bulk; and
+    /// whether more wait. A key whose value is gone by the time it is read is left out.
+    pub async fn dead_clicks(&self, limit: u64) -> Result<(Vec<DeadClick>, bool), StoreError> {
+        let page = self
+            .kv
+            .list()
+            .prefix(DEAD_CLICK_PREFIX.into())
+            .limit(limit)
+            .execute()
+            .await?;
+        let mut out = Vec::new();
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        for chunk in names.chunks(BULK_GET_MAX) {
+            let mut values = self.kv.get_bulk(chunk).text().await?;
+            for name in chunk {
+                if let (Some(id), Some(Some(body))) =
+                    (name.strip_prefix(DEAD_CLICK_PREFIX), values.remove(name))
+                {
+                    out.push(DeadClick {
+                        id: id.to_owned(),
+                        body,
+                    });
+                }
+            }
+        }
+        Ok((out, !page.list_complete))
+    }
+
+    pub async fn forget_dead_click(&self, id: &str) -> Result<(), StoreError> {
+        Ok(self.kv.delete(&format!("{DEAD_CLICK_PREFIX}{id}")).await?)
+    }
+
+    // --- the daily visitor-id salt ------------------------------------------------------------
+
+    /// The salt kept for `day` (`YYYY-MM-DD`), if KV has it (here).
+    pub async fn day_salt(&self, day: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .kv
+            .get(&format!("{DAY_SALT_PREFIX}{day}"))
+            .text()
+            .await?)
+    }
+
+    /// Stores the salt of `day`, gone from KV at `expires_at` (seconds since the epoch).
+    pub async fn put_day_salt_until(
+        &self,
+        day: &str,
+        salt: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        self.put_text(&format!("{DAY_SALT_PREFIX}{day}"), salt)?
+            .expiration(expires_at)
+            .execute()
+            .await?;
+        Ok(())
     }
 }
 
@@ -635,6 +887,49 @@ mod tests {
             Timestamp::from_millis(5),
         );
         assert_eq!(PendingMarker::parse(&user.key), Some(user));
+    }
+
+    #[test]
+    fn markers_keep_what_they_repair_when_rescheduled_and_parked() {
+        let m = PendingMarker::new(
+            PendingTarget::Link(Slug::parse("abc").unwrap()),
+            Some(Version::new(7)),
+            Timestamp::from_millis(5),
+        );
+        assert_eq!(m.due_at, Timestamp::from_millis(5));
+        assert_eq!(m.tail(), "link:abc:7");
+        let later = marker_key(PENDING_PREFIX, Timestamp::from_millis(9_000), m.tail());
+        assert_eq!(later, "sync:pending:0000000009000:link:abc:7");
+        assert_eq!(
+            PendingMarker::parse(&later).map(|p| (p.target, p.due_at)),
+            Some((m.target.clone(), Timestamp::from_millis(9_000)))
+        );
+        let parked_key = marker_key(PARKED_PREFIX, Timestamp::from_millis(42), m.tail());
+        let parked = ParkedMarker::parse(&parked_key).unwrap();
+        assert_eq!(parked.target, m.target);
+        assert_eq!(parked.parked_at, Timestamp::from_millis(42));
+        assert_eq!(parked.tail(), "link:abc:7");
+        assert_eq!(PendingMarker::parse(&parked_key), None);
+        let user = ParkedMarker::parse("sync:parked:0000000000042:user:u_x1").unwrap();
+        assert_eq!(user.target, PendingTarget::User(UserId::from_random("x1")));
+    }
+
+    #[test]
+    fn marker_retry_metadata_defaults_when_absent_or_unreadable() {
+        assert_eq!(retry_of(None), MarkerRetry::default());
+        assert_eq!(
+            retry_of(Some(serde_json::json!("junk"))),
+            MarkerRetry::default()
+        );
+        assert_eq!(
+            retry_of(Some(
+                serde_json::json!({"attempts": 2, "error": "D1: boom"})
+            )),
+            MarkerRetry {
+                attempts: 2,
+                error: Some("D1: boom".into())
+            }
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   their SQL.
 //! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic and counts
 //!   clicks of limited links exactly.
+//! - [`email_claims::EmailClaims`]: the per-address Durable Object that makes user creation
+//!   atomic per e-mail address.
 //! - [`rollup::Rollup`]: D1's click roll-up, fed by the click queue. Owns its SQL.
 //! - [`ae_sql::AeSql`]: the Analytics Engine SQL API, for stats when an account is configured.
 //! - `http`: the POST requests the slug object and the SQL API are sent.
@@ -14,6 +16,7 @@
 pub mod ae_sql;
 pub mod claims;
 mod d1;
+pub mod email_claims;
 mod http;
 pub mod index;
 pub mod kv;
@@ -29,6 +32,8 @@ pub enum StoreError {
     Index(String),
     #[error("slug claim: {0}")]
     Claim(String),
+    #[error("e-mail claim: {0}")]
+    EmailClaim(String),
     /// The Analytics Engine SQL API failed.
     #[error("analytics: {0}")]
     Analytics(String),

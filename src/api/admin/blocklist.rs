@@ -1,7 +1,7 @@
 //! The destination blocklist: `GET /api/admin/blocklist` → `{"hosts":[…]}`,
 //! `POST /api/admin/blocklist` `{"host"}` → 201, `DELETE /api/admin/blocklist/{host}` → 204.
 //! A blocked host also blocks its subdomains; link creates and updates check it
-//! ([`ensure_allowed`]) with one bulk KV read.
+//! ([`ensure_allowed`]) with one bulk KV read per 100 labels of the destination's host.
 
 use serde::{Deserialize, Serialize};
 use worker::{Context, Env, Request};
@@ -9,13 +9,17 @@ use worker::{Context, Env, Request};
 use crate::api::{authenticate, json, json_body, no_content, require_admin, ApiResult};
 use crate::error::ApiError;
 use crate::link::TargetUrl;
-use crate::moderation::{blocking_candidates, BlockedHost};
+use crate::moderation::{blocking_candidates, BlockedHost, InvalidHost};
 use crate::platform::kv;
 use crate::store::kv::Kv;
 
-/// 400 `blocked_destination` when the URL's host, or a parent domain of it, is blocked.
+/// 400 `blocked_destination` when the URL's host, or any parent domain of it, is blocked;
+/// 400 `invalid_url` when the host is longer than DNS allows (the URL Standard accepts such
+/// hosts; no resolver could reach one, and it would make the candidate list unbounded).
 pub async fn ensure_allowed(kv: &Kv, url: &TargetUrl) -> Result<(), ApiError> {
-    if kv.any_blocked(&blocking_candidates(&url.host())).await? {
+    let candidates =
+        blocking_candidates(&url.host()).map_err(|InvalidHost(why)| ApiError::InvalidUrl(why))?;
+    if kv.any_blocked(&candidates).await? {
         return Err(ApiError::BlockedDestination);
     }
     Ok(())

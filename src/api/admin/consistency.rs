@@ -1,13 +1,47 @@
-//! `GET /api/admin/consistency`: how far D1 is from KV, as the sweeps saw it, and
-//! `POST /api/admin/reconcile`: one bounded reconcile pass now.
+//! `GET /api/admin/consistency`: how far D1 is from KV, as the sweeps saw it, with the pending
+//! and parked markers, and `POST /api/admin/reconcile[?retry_parked=1]`: one bounded reconcile
+//! pass now, optionally after moving parked markers back to pending.
 
 use serde::Serialize;
 use worker::{Context, Env, Request};
 
-use crate::api::{authenticate, json, require_admin, ApiResult};
+use crate::api::{authenticate, json, query_param, require_admin, ApiResult};
+use crate::error::ApiError;
 use crate::platform::{index, kv};
 use crate::reconcile::{self, Trigger};
-use crate::store::kv::SweepCheckpoint;
+use crate::store::kv::{ParkedMarker, PendingTarget, SweepCheckpoint};
+
+/// Parked markers the report lists in full (all are counted, up to one KV list page).
+pub const PARKED_SHOWN_MAX: usize = 20;
+/// One KV list page: what the parked count reads at most.
+const PARKED_COUNT_PAGE: u64 = 1000;
+
+/// A parked marker as the report shows it.
+#[derive(Serialize)]
+struct ParkedView {
+    key: String,
+    /// `link:<slug>` or `user:<id>`.
+    target: String,
+    error: Option<String>,
+    attempts: u32,
+    parked_at: String,
+}
+
+impl From<ParkedMarker> for ParkedView {
+    fn from(m: ParkedMarker) -> Self {
+        let target = match &m.target {
+            PendingTarget::Link(slug) => format!("link:{slug}"),
+            PendingTarget::User(id) => format!("user:{id}"),
+        };
+        Self {
+            target,
+            error: m.retry.error,
+            attempts: m.retry.attempts,
+            parked_at: m.parked_at.to_rfc3339(),
+            key: m.key,
+        }
+    }
+}
 
 #[derive(Serialize)]
 struct Consistency {
@@ -24,16 +58,29 @@ struct Consistency {
     pending_markers: u64,
     /// More markers wait than one KV list page counts.
     pending_markers_more: bool,
+    /// Markers the cron gave up on, each with its last error (the oldest
+    /// [`PARKED_SHOWN_MAX`]); `POST /api/admin/reconcile?retry_parked=1` retries them.
+    parked_markers: Vec<ParkedView>,
+    parked_count: u64,
+    /// More are parked than one KV list page counts.
+    parked_more: bool,
+    /// Clicks the roll-up failed `max_retries` times, kept for `POST /api/admin/clicks/replay`.
+    dead_letter_clicks: u64,
+    /// More dead-lettered clicks wait than one KV list page counts.
+    dead_letter_clicks_more: bool,
 }
 
 /// `GET /api/admin/consistency` → KV and D1 totals, the last sweep's drift, the checkpoint,
-/// and the pending markers outstanding.
+/// the pending markers outstanding and the dead-lettered clicks kept.
 pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
     let last = kv.last_sweep().await?;
     let in_progress = kv.sweep_checkpoint().await?;
     let (pending, more) = kv.pending_count().await?;
+    let (parked, parked_more) = kv.parked(PARKED_COUNT_PAGE).await?;
+    let parked_count = parked.len() as u64;
+    let (dead_clicks, dead_more) = kv.dead_click_count().await?;
     let d1_total = index(env)?.count_links().await?;
     json(
         200,
@@ -48,15 +95,52 @@ pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
             sweep_in_progress: in_progress,
             pending_markers: pending,
             pending_markers_more: more,
+            parked_markers: parked
+                .into_iter()
+                .take(PARKED_SHOWN_MAX)
+                .map(ParkedView::from)
+                .collect(),
+            parked_count,
+            parked_more,
+            dead_letter_clicks: dead_clicks,
+            dead_letter_clicks_more: dead_more,
         },
     )
 }
 
-/// `POST /api/admin/reconcile` → 200 the summary of one bounded pass: pending markers, then
-/// the sweep under way, or a new one.
+/// `POST /api/admin/reconcile[?retry_parked=1]` → 200 the summary of one bounded pass: parked
+/// markers back to pending (when asked, attempts reset), pending markers, then the sweep under
+/// way, or a new one.
 pub async fn reconcile(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let summary = reconcile::run(env, Trigger::Manual).await;
+    let retry_parked = parse_retry_parked(query_param(&req, "retry_parked").as_deref())?;
+    let summary = reconcile::run_with(env, Trigger::Manual, retry_parked).await;
     json(200, &summary)
+}
+
+/// `retry_parked`: absent, `0`/`false` or `1`/`true`.
+fn parse_retry_parked(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => Err(ApiError::InvalidQuery("retry_parked must be 1 or 0".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_parked_is_a_flag() {
+        assert!(!parse_retry_parked(None).unwrap());
+        assert!(!parse_retry_parked(Some("0")).unwrap());
+        assert!(parse_retry_parked(Some("1")).unwrap());
+        assert!(parse_retry_parked(Some("true")).unwrap());
+        assert!(matches!(
+            parse_retry_parked(Some("yes")),
+            Err(ApiError::InvalidQuery(_))
+        ));
+    }
 }

@@ -3,8 +3,10 @@
 //! - [`links`]: every link with its owner's email; flag and unflag.
 //! - [`blocklist`]: destination hosts nobody may link to.
 //! - [`consistency`]: the drift report and a reconcile pass on demand.
+//! - [`clicks`]: replaying dead-lettered clicks into the roll-up.
 
 pub mod blocklist;
+pub mod clicks;
 pub mod consistency;
 pub mod links;
 pub mod users;

@@ -1,9 +1,12 @@
 //! `POST /api/admin/users` (a user and their first API key, shown once), `GET /api/admin/users`
 //! (every user with their link count, from D1) and `PATCH /api/admin/users/{id}` (role,
-//! disabled). User records live in KV, which auth reads; D1 follows in the background.
+//! disabled). User records live in KV, which auth reads; D1 follows in the background. A create
+//! goes through the address's Durable Object (`store::email_claims`): of two creates of one
+//! address, however concurrent, one gets 201 and the other 409; a refused or failed create
+//! leaves nothing behind (its first key, written before the claim, is revoked again).
 
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Request};
+use worker::{console_error, Context, Env, Request};
 
 use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
 use crate::api::keys;
@@ -13,8 +16,9 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
-use crate::platform::{index, kv, now};
+use crate::platform::{email_claims, index, kv, now};
 use crate::random;
+use crate::store::email_claims::EmailAnswer;
 use crate::store::index::{ListCursor, UserRow};
 use crate::sync::{self, IndexChange};
 
@@ -66,15 +70,28 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let body: CreateUserBody = json_body(&mut req).await?;
     let email = Email::parse(&body.email)?;
 
-    // Admin-only and rare: a KV read-then-write is enough here (D1's UNIQUE(email) backs it).
-    if kv.user_id_for_email(&email).await?.is_some() {
-        return Err(ApiError::EmailTaken);
-    }
     let id = UserId::from_random(&random::token(USER_ID_RANDOM_LEN, &ALPHANUMERIC)?);
     let user = User::new(id, email, now());
-    kv.put_user(&user).await?;
+    // The key first: it authenticates no one until its user exists, and a key that failed
+    // after the user was stored would leave an address taken by a user without a key.
     let name = KeyName::parse(FIRST_KEY_NAME).ok();
-    let (key, _) = keys::issue(&kv, &user.id, name).await?;
+    let (key, record) = keys::issue(&kv, &user.id, name).await?;
+    // The address's object writes the user to KV, or refuses: a KV read-then-write here would
+    // let two concurrent creates both pass.
+    let answer = match email_claims(env) {
+        Ok(claims) => claims.create(&user).await,
+        Err(e) => Err(e),
+    };
+    if !matches!(answer, Ok(EmailAnswer::Created)) {
+        // No user: its key goes again (if that fails too, the key stays unusable).
+        if let Err(e) = kv.revoke_api_key(&user.id, &record.id, &record.hash).await {
+            console_error!("unused key {} of a refused create stays: {e}", record.id);
+        }
+        return Err(match answer {
+            Err(e) => e.into(),
+            Ok(_) => ApiError::EmailTaken,
+        });
+    }
 
     let response = json(
         201,
