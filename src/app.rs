@@ -54,8 +54,9 @@ impl App {
                     .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))?,
             ),
             claims: Claims::new(
-                env.durable_object(SLUG_CLAIMS_BINDING)
-                    .map_err(|e| StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}")))?,
+                env.durable_object(SLUG_CLAIMS_BINDING).map_err(|e| {
+                    StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}"))
+                })?,
             ),
             config: config(env),
         }))

@@ -70,15 +70,15 @@ impl Config {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
         let text = |name: &str| get(name).filter(|v| !v.is_empty());
         let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u64>().ok());
-        let ae_sql = text(CF_ACCOUNT_ID).zip(text(CF_API_TOKEN)).map(|(account, token)| {
-            AeSqlConfig {
+        let ae_sql = text(CF_ACCOUNT_ID)
+            .zip(text(CF_API_TOKEN))
+            .map(|(account, token)| AeSqlConfig {
                 url: text(ANALYTICS_SQL_URL)
                     .unwrap_or_else(|| ANALYTICS_SQL_URL_DEFAULT.to_owned())
                     .replace("{account_id}", &account),
                 token,
                 dataset: text(ANALYTICS_DATASET),
-            }
-        });
+            });
         Self {
             admin_token: text(ADMIN_TOKEN),
             slug_quarantine_millis: number(SLUG_QUARANTINE_DAYS)
@@ -92,8 +92,7 @@ impl Config {
             history_retention_days: number(HISTORY_RETENTION_DAYS).unwrap_or(0),
             permanent_redirect_max_age: number(PERMANENT_REDIRECT_MAX_AGE)
                 .unwrap_or(DEFAULT_PERMANENT_MAX_AGE_SECS),
-            click_rollup: !get(CLICK_ROLLUP)
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
+            click_rollup: !get(CLICK_ROLLUP).is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),
             analytics_salt: text(ANALYTICS_SALT),
             ae_sql,
             fault_injection: get(FAULT_INJECTION).is_some_and(|v| v.trim() == "on"),

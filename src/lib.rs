@@ -27,6 +27,7 @@
 pub mod account;
 pub mod analytics;
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod claim;
 pub mod config;
