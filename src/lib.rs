@@ -34,6 +34,7 @@ pub mod config;
 pub mod day_salt;
 pub mod error;
 pub mod history;
+pub mod invalid;
 pub mod lifecycle;
 pub mod link;
 pub mod moderation;
@@ -46,6 +47,7 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod track;
+pub mod version;
 pub mod web_url;
 
 use worker::js_sys::Promise;
