@@ -7,13 +7,11 @@ use serde::Serialize;
 use worker::{Context, Env, Request};
 
 use super::{authenticate, json, query_param, ApiResult};
-use crate::analytics::{
-    ae_groups_sql, ae_top_sql, ae_visitors_sql, parse_include_bots, unique_visitors, DateRange,
-    Group,
-};
+use crate::analytics::{parse_include_bots, unique_visitors, DateRange, Group};
 use crate::error::ApiError;
 use crate::link::Slug;
 use crate::platform::{ae_sql, kv, now, rollup};
+use crate::store::ae_sql::{ae_groups_sql, ae_top_sql, ae_visitors_sql};
 use crate::store::ae_sql::{count, text};
 use crate::store::rollup::{GroupCount, TopLink};
 
