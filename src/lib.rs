@@ -129,7 +129,14 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
 /// dead-letter queue, whose clicks it keeps in KV for the admin's replay.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    track::consume(batch, &env).await;
+    match app::App::open(&env) {
+        Ok(app) => track::consume(batch, &app).await,
+        // A deployment without its bindings: the batch waits for one that has them.
+        Err(e) => {
+            worker::console_error!("click batch: {e}");
+            batch.retry_all();
+        }
+    }
     Ok(())
 }
 
