@@ -61,6 +61,15 @@ extern "C" {
     );
 }
 
+// bindings.js (the binding names the JS glue reads) is imported by track.js and redirect.js,
+// not by Rust; wasm-bindgen copies only the modules Rust names, so it is named here. Never read.
+#[wasm_bindgen(module = "/src/bindings.js")]
+extern "C" {
+    #[allow(dead_code)]
+    #[wasm_bindgen(thread_local_v2, js_name = LINKS)]
+    static LINKS_BINDING_JS: JsValue;
+}
+
 /// Records a click: the Analytics Engine data point now (it does not block), the queue
 /// message (when `rollup` is on) in `waitUntil`. A missing binding records nothing there;
 /// failures are logged: a redirect never fails for analytics.

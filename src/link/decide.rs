@@ -10,7 +10,7 @@ use crate::time::Timestamp;
 /// gets. The destination is not among them: the caller keeps it where it was read.
 ///
 /// On the edge these come from the runtime's `JSON.parse` of the KV value, with their JSON types
-/// checked by the JS side of `api::redirect` (a field of the wrong type, or a missing `url`,
+/// checked by the JS side of `api::redirect` (`link_shape` in src/api/redirect.js; a field of the wrong type, or a missing `url`,
 /// `slug`, `owner` or `created_at`, and there is no `StoredRedirect`: the value is not a link).
 /// Their values are checked by [`Redirect::decide`].
 #[derive(Debug, Clone, Copy, PartialEq)]
