@@ -6,12 +6,13 @@ use crate::lifecycle::RedirectType;
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
-/// A stored link as a redirect reads it: the fields of [`Link`]'s JSON that decide what a visitor
-/// gets. The destination is not among them: the caller keeps it where it was read.
+/// A stored link as a redirect reads it: the fields of [`super::Link`]'s JSON that decide what a
+/// visitor gets. The destination is not among them: the caller keeps it where it was read.
 ///
 /// On the edge these come from the runtime's `JSON.parse` of the KV value, with their JSON types
-/// checked by the JS side of `api::redirect` (`link_shape` in src/api/redirect.js; a field of the wrong type, or a missing `url`,
-/// `slug`, `owner` or `created_at`, and there is no `StoredRedirect`: the value is not a link).
+/// checked by the JS side of `api::redirect` (`link_shape` in src/api/redirect.js: a field of
+/// the wrong type, or a missing `url`, `slug`, `owner` or `created_at`, and there is no
+/// `StoredRedirect`: the value is not a link).
 /// Their values are checked by [`Redirect::decide`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredRedirect<'a> {
@@ -56,7 +57,7 @@ pub enum Unavailable {
 
 impl Redirect {
     /// Decides the redirect from the stored link of `link:<slug>`; `None` is a missing key or a
-    /// value that is not a link. A value that [`Link`] could not have been read from (a redirect
+    /// value that is not a link. A value that [`super::Link`] could not have been read from (a redirect
     /// type, click limit or expiry it does not write) is treated as missing rather than
     /// redirecting anywhere. The clock is read only for a link that has an expiry.
     pub fn decide(stored: Option<StoredRedirect>, now: impl FnOnce() -> Timestamp) -> Self {
