@@ -8,7 +8,7 @@ use worker::{Context, Request};
 
 use super::admin::blocklist::ensure_allowed;
 use super::params::{
-    if_match, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
+    if_match, page, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
 };
 use super::view::{link_response, view};
 use super::{
@@ -322,15 +322,10 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
     let query = owner_links_query(&caller.id, filter, cursor.as_ref(), limit + 1);
-    let mut rows = app.index.links_by_owner(&query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last()
-            .and_then(|r| ListCursor::after_row(&r.created_at, &r.slug))
-    } else {
-        None
-    };
+    let rows = app.index.links_by_owner(&query).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| {
+        ListCursor::after_row(&r.created_at, &r.slug)
+    });
     let firsts: Vec<(&str, String)> = rows
         .iter()
         .map(|r| {
@@ -387,7 +382,7 @@ pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> 
     };
     let owner = (!caller.is_admin()).then_some(&caller.id);
     let query = history_query(&slug, owner, before, limit + 1);
-    let mut rows = app.index.history(&query).await?;
+    let rows = app.index.history(&query).await?;
     if rows.is_empty() && before.is_none() {
         // Nothing recorded (history off, or not yet indexed): the link's manager still gets
         // an empty page; everyone else learns nothing.
@@ -396,12 +391,7 @@ pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> 
             _ => return Err(ApiError::NotFound),
         }
     }
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|r| r.version.to_string());
+    let (rows, next_cursor) = page(rows, limit, |r| Some(r.version.to_string()));
     let history = rows
         .into_iter()
         .map(|r| HistoryItem {

@@ -11,6 +11,7 @@ use crate::analytics::{
     ae_groups_sql, ae_top_sql, ae_visitors_sql, parse_include_bots, unique_visitors, DateRange,
     Group,
 };
+use crate::api::params::parse_limit_within;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::link::Slug;
@@ -115,15 +116,11 @@ pub async fn top(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
     let range = range(&req, app.now())?;
-    let limit = match query_param(&req, "limit") {
-        None => TOP_DEFAULT_LIMIT,
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=TOP_MAX_LIMIT).contains(n))
-            .ok_or(ApiError::InvalidLimit { max: TOP_MAX_LIMIT })?,
-    };
+    let limit = parse_limit_within(
+        query_param(&req, "limit").as_deref(),
+        TOP_DEFAULT_LIMIT,
+        TOP_MAX_LIMIT,
+    )?;
     let links = match app.ae_sql() {
         Some(api) => {
             let rows = api

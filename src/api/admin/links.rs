@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{Context, Request};
 
-use crate::api::params::{parse_limit, parse_state, path_slug};
+use crate::api::params::{page, parse_limit, parse_state, path_slug};
 use crate::api::view::{link_response, view, LinkView};
 use crate::api::{
     authenticate_admin, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
@@ -55,13 +55,10 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
 
     let query = admin_links_query(&filter, cursor.as_ref(), limit + 1);
-    let mut rows = app.index.admin_links(&query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .and_then(|r| ListCursor::after_row(&r.created_at, &r.slug));
+    let rows = app.index.admin_links(&query).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| {
+        ListCursor::after_row(&r.created_at, &r.slug)
+    });
 
     let slugs: Vec<Slug> = rows
         .iter()

@@ -10,7 +10,7 @@ use worker::{console_error, Context, Request};
 
 use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
 use crate::api::keys;
-use crate::api::params::parse_limit;
+use crate::api::params::{page, parse_limit};
 use crate::api::{authenticate_admin, json, json_body, list_cursor, query_param, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
@@ -140,13 +140,8 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
-    let mut rows = app.index.users(cursor.as_ref(), limit + 1).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .and_then(|r| ListCursor::after_row(&r.created_at, &r.id));
+    let rows = app.index.users(cursor.as_ref(), limit + 1).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| ListCursor::after_row(&r.created_at, &r.id));
     let users = rows.into_iter().map(ListedUser::from).collect();
     json(200, &UserList { users, next_cursor })
 }
