@@ -138,5 +138,9 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // `run` logs its own summary line and errors: a scheduled handler has no caller to tell.
-    reconcile::run(&env, Trigger::from_cron(&event.cron())).await;
+    let trigger = Trigger::from_cron(&event.cron());
+    match app::App::open(&env) {
+        Ok(app) => reconcile::run(&app, trigger).await,
+        Err(e) => reconcile::unopened(trigger, &e),
+    };
 }

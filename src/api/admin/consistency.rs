@@ -6,6 +6,7 @@ use serde::Serialize;
 use worker::{Context, Env, Request};
 
 use crate::api::{authenticate, json, query_param, require_admin, ApiResult};
+use crate::app::App;
 use crate::error::ApiError;
 use crate::platform::{index, kv};
 use crate::reconcile::{self, Trigger};
@@ -115,7 +116,8 @@ pub async fn reconcile(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let kv = kv(env)?;
     require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
     let retry_parked = parse_retry_parked(query_param(&req, "retry_parked").as_deref())?;
-    let summary = reconcile::run_with(env, Trigger::Manual, retry_parked).await;
+    let app = App::open(env)?;
+    let summary = reconcile::run_with(&app, Trigger::Manual, retry_parked).await;
     json(200, &summary)
 }
 
