@@ -5,13 +5,17 @@
 //!
 //! Also the one place that names the bindings.
 
+use std::ops::Deref;
 use std::rc::Rc;
 
 use worker::Env;
 
+use crate::analytics::AeDataset;
 use crate::config::Config;
 use crate::lifecycle::kv_expiration_secs;
+use crate::store::ae_sql::AeSql;
 use crate::store::claims::Claims;
+use crate::store::email_claims::EmailClaims;
 use crate::store::index::Index;
 use crate::store::kv::Kv;
 use crate::store::rollup::Rollup;
@@ -24,42 +28,64 @@ pub const LINKS_BINDING: &str = "LINKS";
 pub const DB_BINDING: &str = "DB";
 /// Durable Object namespace of slug claims.
 pub const SLUG_CLAIMS_BINDING: &str = "SLUG_CLAIMS";
+/// Durable Object namespace of e-mail claims (atomic user creation).
+pub const EMAIL_CLAIMS_BINDING: &str = "EMAIL_CLAIMS";
+/// Durable Object namespace of the daily visitor salts (when `ANALYTICS_SALT` is unset).
+pub const DAY_SALTS_BINDING: &str = "DAY_SALTS";
 /// Analytics Engine dataset: one data point per click (used by `track`'s JS).
 pub const CLICKS_BINDING: &str = "CLICKS";
 /// Queue (producer and consumer in this Worker) feeding the D1 click roll-up.
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
 
-/// The typed handles of one invocation. Shared by `Rc` with the background work it starts
-/// (`wait_until` futures need no `Send`).
-pub struct App {
+/// The typed handles of one invocation, cheap to clone: background work (`wait_until`) takes
+/// its own copy (its futures need no `Send`, so an `Rc` does).
+#[derive(Clone)]
+pub struct App(Rc<Handles>);
+
+pub struct Handles {
     pub kv: Kv,
     pub index: Index,
     pub rollup: Rollup,
     pub claims: Claims,
+    pub email_claims: EmailClaims,
     pub config: Config,
+    /// For the modules still converting to `App` during the split; removed after it.
+    env: Env,
+}
+
+impl Deref for App {
+    type Target = Handles;
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
 }
 
 impl App {
     /// Opens every binding and parses the configuration. Fails only when a binding is missing
     /// (a deployment error, logged by the caller).
-    pub fn open(env: &Env) -> Result<Rc<App>, StoreError> {
-        Ok(Rc::new(App {
+    pub fn open(env: &Env) -> Result<App, StoreError> {
+        let d1 = |env: &Env| {
+            env.d1(DB_BINDING)
+                .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))
+        };
+        let object = |name: &str| {
+            env.durable_object(name)
+                .map_err(|e| StoreError::Claim(format!("binding {name}: {e}")))
+        };
+        Ok(App(Rc::new(Handles {
             kv: kv(env)?,
-            index: Index::new(
-                env.d1(DB_BINDING)
-                    .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))?,
-            ),
-            rollup: Rollup::new(
-                env.d1(DB_BINDING)
-                    .map_err(|e| StoreError::Index(format!("binding {DB_BINDING}: {e}")))?,
-            ),
-            claims: Claims::new(
-                env.durable_object(SLUG_CLAIMS_BINDING).map_err(|e| {
-                    StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}"))
-                })?,
-            ),
+            index: Index::new(d1(env)?),
+            rollup: Rollup::new(d1(env)?),
+            claims: Claims::new(object(SLUG_CLAIMS_BINDING)?),
+            email_claims: EmailClaims::new(object(EMAIL_CLAIMS_BINDING)?),
             config: config(env),
-        }))
+            env: env.clone(),
+        })))
+    }
+
+    /// The `Env` this was opened from, for the modules still converting to `App`.
+    pub fn env(&self) -> &Env {
+        &self.env
     }
 
     /// The time now.
@@ -71,6 +97,17 @@ impl App {
     pub fn link_kv_expiration(&self, expires_at: Option<Timestamp>) -> Option<u64> {
         expires_at
             .and_then(|at| kv_expiration_secs(at, self.config.expired_grace_millis, self.now()))
+    }
+
+    /// The Analytics Engine SQL API, when an account and a token are configured.
+    pub fn ae_sql(&self) -> Option<AeSql> {
+        let c = self.config.ae_sql.as_ref()?;
+        let dataset = c
+            .dataset
+            .as_deref()
+            .and_then(AeDataset::parse)
+            .or_else(|| AeDataset::parse(AeDataset::DEFAULT))?;
+        Some(AeSql::new(c.url.clone(), c.token.clone(), dataset))
     }
 }
 

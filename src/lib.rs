@@ -61,6 +61,7 @@ use worker::{
 };
 
 use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
+use crate::app::App;
 use crate::error::ApiError;
 use crate::lifecycle::query_of;
 use crate::reconcile::Trigger;
@@ -95,33 +96,43 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promi
 async fn api(req: Request, env: Env, ctx: Context) -> Response {
     let method = Method::from_name(req.method().as_ref());
     let path = req.path();
-    match Route::parse(method, &path) {
+    let route = Route::parse(method, &path);
+    if let Route::Health = route {
+        return respond(health::get());
+    }
+    // Env is opened here, once; below this line nothing reads it.
+    let app = match App::open(&env) {
+        Ok(app) => app,
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let (app, ctx) = (&app, &ctx);
+    match route {
         // Answered in `fetch`; the route table cannot produce it twice.
         Route::Redirect(_) => error_response(&ApiError::NotFound),
         Route::Health => respond(health::get()),
-        Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
-        Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
-        Route::UpdateUser(id) => respond(admin::users::update(req, &env, &ctx, id).await),
-        Route::AdminLinks => respond(admin::links::list(req, &env, &ctx).await),
-        Route::FlagLink(slug) => respond(admin::links::flag(req, &env, &ctx, slug).await),
-        Route::UnflagLink(slug) => respond(admin::links::unflag(req, &env, &ctx, slug).await),
-        Route::Blocklist => respond(admin::blocklist::list(req, &env, &ctx).await),
-        Route::BlockHost => respond(admin::blocklist::add(req, &env, &ctx).await),
-        Route::UnblockHost(host) => respond(admin::blocklist::remove(req, &env, &ctx, host).await),
-        Route::Consistency => respond(admin::consistency::consistency(req, &env, &ctx).await),
-        Route::Reconcile => respond(admin::consistency::reconcile(req, &env, &ctx).await),
-        Route::ReplayClicks => respond(admin::clicks::replay(req, &env, &ctx).await),
-        Route::CreateKey => respond(keys::create(req, &env, &ctx).await),
-        Route::ListKeys => respond(keys::list(req, &env, &ctx).await),
-        Route::RevokeKey(id) => respond(keys::revoke(req, &env, &ctx, id).await),
-        Route::CreateLink => respond(links::create(req, &env, &ctx).await),
-        Route::ListLinks => respond(links::list(req, &env, &ctx).await),
-        Route::GetLink(slug) => respond(links::get(req, &env, &ctx, slug).await),
-        Route::UpdateLink(slug) => respond(links::update(req, &env, &ctx, slug).await),
-        Route::DeleteLink(slug) => respond(links::delete(req, &env, &ctx, slug).await),
-        Route::LinkHistory(slug) => respond(links::history(req, &env, &ctx, slug).await),
-        Route::LinkStats(slug) => respond(stats::link_stats(req, &env, &ctx, slug).await),
-        Route::TopLinks => respond(stats::top(req, &env, &ctx).await),
+        Route::CreateUser => respond(admin::users::create(req, app, ctx).await),
+        Route::ListUsers => respond(admin::users::list(req, app, ctx).await),
+        Route::UpdateUser(id) => respond(admin::users::update(req, app, ctx, id).await),
+        Route::AdminLinks => respond(admin::links::list(req, app, ctx).await),
+        Route::FlagLink(slug) => respond(admin::links::flag(req, app, ctx, slug).await),
+        Route::UnflagLink(slug) => respond(admin::links::unflag(req, app, ctx, slug).await),
+        Route::Blocklist => respond(admin::blocklist::list(req, app, ctx).await),
+        Route::BlockHost => respond(admin::blocklist::add(req, app, ctx).await),
+        Route::UnblockHost(host) => respond(admin::blocklist::remove(req, app, ctx, host).await),
+        Route::Consistency => respond(admin::consistency::consistency(req, app, ctx).await),
+        Route::Reconcile => respond(admin::consistency::reconcile(req, app, ctx).await),
+        Route::ReplayClicks => respond(admin::clicks::replay(req, app, ctx).await),
+        Route::CreateKey => respond(keys::create(req, app, ctx).await),
+        Route::ListKeys => respond(keys::list(req, app, ctx).await),
+        Route::RevokeKey(id) => respond(keys::revoke(req, app, ctx, id).await),
+        Route::CreateLink => respond(links::create(req, app, ctx).await),
+        Route::ListLinks => respond(links::list(req, app, ctx).await),
+        Route::GetLink(slug) => respond(links::get(req, app, ctx, slug).await),
+        Route::UpdateLink(slug) => respond(links::update(req, app, ctx, slug).await),
+        Route::DeleteLink(slug) => respond(links::delete(req, app, ctx, slug).await),
+        Route::LinkHistory(slug) => respond(links::history(req, app, ctx, slug).await),
+        Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
+        Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }
