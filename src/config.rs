@@ -4,6 +4,8 @@
 //! Pure: [`Config::from_vars`] takes a lookup of names to values; the shell passes one that
 //! reads secrets first, then vars (`app::App::open`).
 
+use std::ops::RangeInclusive;
+
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
 use crate::history;
 use crate::lifecycle::{DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS};
@@ -64,6 +66,10 @@ pub struct Config {
     pub analytics_salt: Option<String>,
     pub ae_sql: Option<AeSqlConfig>,
     pub fault_injection: bool,
+    /// What one reconcile run may spend (`RECONCILE_*`, `DRIFT_ALERT_THRESHOLD`).
+    pub reconcile_budget: Budget,
+    /// How failed pending-marker repairs are retried (`RECONCILE_PENDING_*`).
+    pub reconcile_retry: RetryPolicy,
 }
 
 impl Config {
@@ -96,6 +102,107 @@ impl Config {
             analytics_salt: text(ANALYTICS_SALT),
             ae_sql,
             fault_injection: get(FAULT_INJECTION).is_some_and(|v| v.trim() == "on"),
+            reconcile_budget: Budget::from_vars(&get),
+            reconcile_retry: RetryPolicy::from_vars(&get),
+        }
+    }
+}
+
+/// What one invocation may spend. Defaults stay well inside the Paid plan's 1000 KV operations
+/// and 1000 D1 queries per invocation; README gives the Free plan's settings. What a page costs
+/// against these limits is `reconcile::budget`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// KV list pages swept per invocation.
+    pub max_pages: u64,
+    /// Keys per KV list page (KV's maximum is 1000).
+    pub page_size: u64,
+    /// Pending markers drained per invocation (each costs a KV delete).
+    pub max_pending: u64,
+    pub max_kv_ops: u64,
+    pub max_d1_queries: u64,
+    /// No new page starts after this much wall time.
+    pub max_millis: u64,
+    /// Drift (missing + stale + orphans) in one run above this logs at error level.
+    pub drift_alert: u64,
+}
+
+impl Budget {
+    pub const DEFAULT: Budget = Budget {
+        max_pages: 8,
+        page_size: 1000,
+        max_pending: 200,
+        max_kv_ops: 800,
+        max_d1_queries: 800,
+        max_millis: 20_000,
+        drift_alert: 100,
+    };
+
+    /// Reads `RECONCILE_*` and `DRIFT_ALERT_THRESHOLD`; a missing or invalid value keeps the default.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Self::DEFAULT;
+        let num = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            get(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|n| range.contains(n))
+                .unwrap_or(default)
+        };
+        Self {
+            max_pages: num("RECONCILE_MAX_PAGES", d.max_pages, 1..=100_000),
+            page_size: num("RECONCILE_PAGE_SIZE", d.page_size, 1..=1000),
+            max_pending: num("RECONCILE_MAX_PENDING", d.max_pending, 1..=1000),
+            max_kv_ops: num("RECONCILE_MAX_KV_OPS", d.max_kv_ops, 10..=100_000),
+            max_d1_queries: num("RECONCILE_MAX_D1_QUERIES", d.max_d1_queries, 10..=100_000),
+            max_millis: num("RECONCILE_MAX_MILLIS", d.max_millis, 1_000..=900_000),
+            drift_alert: num("DRIFT_ALERT_THRESHOLD", d.drift_alert, 0..=u64::MAX),
+        }
+    }
+}
+
+/// How failed repairs are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Failed attempts after which a marker is parked.
+    pub max_attempts: u32,
+    /// Wait after the first failure; each further failure doubles it.
+    pub base_millis: u64,
+    /// The longest wait between two attempts.
+    pub max_delay_millis: u64,
+}
+
+impl RetryPolicy {
+    /// 8 attempts, 5 minutes doubling up to 6 hours: about 10 hours of tries (a D1 outage,
+    /// which the cron tells apart and does not count, is not what this waits out).
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        max_attempts: 8,
+        base_millis: 5 * 60 * 1000,
+        max_delay_millis: 6 * 60 * 60 * 1000,
+    };
+
+    /// Reads `RECONCILE_PENDING_MAX_ATTEMPTS`, `RECONCILE_PENDING_BACKOFF_MS` and
+    /// `RECONCILE_PENDING_MAX_BACKOFF_MS`; a missing or out-of-range value keeps the default.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Self::DEFAULT;
+        let num = |name: &str, default: u64, range: RangeInclusive<u64>| {
+            get(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|n| range.contains(n))
+                .unwrap_or(default)
+        };
+        const DAY: u64 = 24 * 60 * 60 * 1000;
+        let attempts = num(
+            "RECONCILE_PENDING_MAX_ATTEMPTS",
+            u64::from(d.max_attempts),
+            1..=100,
+        );
+        Self {
+            max_attempts: u32::try_from(attempts).unwrap_or(d.max_attempts),
+            base_millis: num("RECONCILE_PENDING_BACKOFF_MS", d.base_millis, 0..=DAY),
+            max_delay_millis: num(
+                "RECONCILE_PENDING_MAX_BACKOFF_MS",
+                d.max_delay_millis,
+                0..=7 * DAY,
+            ),
         }
     }
 }
@@ -122,6 +229,38 @@ mod tests {
         assert!(c.history && c.click_rollup && !c.fault_injection);
         assert_eq!(c.permanent_redirect_max_age, 3600);
         assert_eq!((c.analytics_salt, c.ae_sql), (None, None));
+        assert_eq!(c.reconcile_budget, Budget::DEFAULT);
+        assert_eq!(c.reconcile_retry, RetryPolicy::DEFAULT);
+    }
+
+    #[test]
+    fn budget_reads_vars_and_keeps_defaults_for_bad_values() {
+        let b = Budget::from_vars(|name| match name {
+            "RECONCILE_MAX_PAGES" => Some("2".into()),
+            "RECONCILE_PAGE_SIZE" => Some("5000".into()),
+            "RECONCILE_MAX_KV_OPS" => Some("nope".into()),
+            _ => None,
+        });
+        assert_eq!(b.max_pages, 2);
+        assert_eq!(b.page_size, Budget::DEFAULT.page_size);
+        assert_eq!(b.max_kv_ops, Budget::DEFAULT.max_kv_ops);
+    }
+
+    #[test]
+    fn policy_reads_vars_and_keeps_defaults_for_bad_values() {
+        let p = RetryPolicy::from_vars(|name| match name {
+            "RECONCILE_PENDING_MAX_ATTEMPTS" => Some("3".into()),
+            "RECONCILE_PENDING_BACKOFF_MS" => Some("0".into()),
+            "RECONCILE_PENDING_MAX_BACKOFF_MS" => Some("-1".into()),
+            _ => None,
+        });
+        assert_eq!(p.max_attempts, 3);
+        assert_eq!(p.base_millis, 0);
+        assert_eq!(p.max_delay_millis, RetryPolicy::DEFAULT.max_delay_millis);
+        let zero = RetryPolicy::from_vars(|name| {
+            (name == "RECONCILE_PENDING_MAX_ATTEMPTS").then(|| "0".into())
+        });
+        assert_eq!(zero.max_attempts, RetryPolicy::DEFAULT.max_attempts);
     }
 
     #[test]

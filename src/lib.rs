@@ -7,18 +7,22 @@
 //!   [`web_url`]: URLs parsed by the runtime's own `URL` (Unicode hosts to punycode included).
 //! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
 //! - [`claim`]: the one writer per slug: every link change is an intent, decided against the
-//!   slug's newest state by its Durable Object ([`store::claims`]).
+//!   slug's newest state by its Durable Object ([`objects::slug_claim`], called through
+//!   [`store::claims`]).
 //! - [`moderation`]: flag reasons and the destination blocklist's host rules.
 //! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
 //! - [`route`]: method + path → [`route::Route`], pure.
 //! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL);
-//!   [`store::email_claims`]: a Durable Object per e-mail address, so user creation is atomic.
+//!   [`store::email_claims`]: the client of a Durable Object per e-mail address, so user
+//!   creation is atomic.
+//! - [`objects`]: the Durable Object classes (slug claims, e-mail claims, day salts), entry
+//!   points like this file's handlers; the Worker calls them through their `store` clients.
 //! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
 //! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
 //!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
 //! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
-//!   and rolling the click queue up into D1 (dead letters kept for replay); [`day_salt`]: the
-//!   Durable Object that makes each UTC day's visitor salt once, when none is configured.
+//!   and rolling the click queue up into D1 (dead letters kept for replay); the day's visitor
+//!   salt is made once by its Durable Object ([`objects::day_salt`]) when none is configured.
 //! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).
 //! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
 //!
@@ -31,13 +35,13 @@ pub mod app;
 pub mod auth;
 pub mod claim;
 pub mod config;
-pub mod day_salt;
 pub mod error;
 pub mod history;
 pub mod invalid;
 pub mod lifecycle;
 pub mod link;
 pub mod moderation;
+pub mod objects;
 pub mod platform;
 pub mod random;
 pub mod reconcile;
@@ -154,5 +158,9 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // `run` logs its own summary line and errors: a scheduled handler has no caller to tell.
-    reconcile::run(&env, Trigger::from_cron(&event.cron())).await;
+    let trigger = Trigger::from_cron(&event.cron());
+    match app::App::open(&env) {
+        Ok(app) => reconcile::run(&app, trigger).await,
+        Err(e) => reconcile::unopened(trigger, &e),
+    };
 }

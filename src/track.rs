@@ -32,9 +32,9 @@ use worker::{console_error, worker_sys, Env, MessageBatch, MessageExt};
 
 use crate::analytics::{choose_salt, click_of, day_of, Click, DaySalt, RequestFacts, SaltChoice};
 use crate::app::App;
-use crate::day_salt;
 use crate::platform::{kv, rollup};
 use crate::random;
+use crate::store::day_salt;
 use crate::store::kv::{DeadClick, Kv};
 use crate::store::StoreError;
 use crate::time::Timestamp;

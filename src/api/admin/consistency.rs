@@ -113,7 +113,7 @@ pub async fn consistency(req: Request, app: &App, ctx: &Context) -> ApiResult {
 pub async fn reconcile(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
     let retry_parked = parse_retry_parked(query_param(&req, "retry_parked").as_deref())?;
-    let summary = reconcile::run_with(app.env(), Trigger::Manual, retry_parked).await;
+    let summary = reconcile::run_with(app, Trigger::Manual, retry_parked).await;
     json(200, &summary)
 }
 
