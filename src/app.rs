@@ -49,8 +49,6 @@ pub struct Handles {
     pub claims: Claims,
     pub email_claims: EmailClaims,
     pub config: Config,
-    /// For the modules still converting to `App` during the split; removed after it.
-    env: Env,
 }
 
 impl Deref for App {
@@ -79,13 +77,7 @@ impl App {
             claims: Claims::new(object(SLUG_CLAIMS_BINDING)?),
             email_claims: EmailClaims::new(object(EMAIL_CLAIMS_BINDING)?),
             config: config(env),
-            env: env.clone(),
         })))
-    }
-
-    /// The `Env` this was opened from, for the modules still converting to `App`.
-    pub fn env(&self) -> &Env {
-        &self.env
     }
 
     /// The time now.
@@ -132,6 +124,19 @@ pub fn now() -> Timestamp {
     // `Date.now()`, one call; `worker::Date::now()` builds a `Date` and then reads it (two).
     // Milliseconds since 1970 are a whole, positive f64 well inside u64.
     Timestamp::from_millis(worker::js_sys::Date::now() as u64)
+}
+
+/// The slug objects alone (the redirect of a limited link needs no more).
+pub fn claims(env: &Env) -> Result<Claims, StoreError> {
+    env.durable_object(SLUG_CLAIMS_BINDING)
+        .map(Claims::new)
+        .map_err(|e| StoreError::Claim(format!("binding {SLUG_CLAIMS_BINDING}: {e}")))
+}
+
+/// The daily visitor-salt objects (`DAY_SALTS`).
+pub fn day_salts(env: &Env) -> Result<worker::ObjectNamespace, StoreError> {
+    env.durable_object(DAY_SALTS_BINDING)
+        .map_err(|e| StoreError::Claim(format!("binding {DAY_SALTS_BINDING}: {e}")))
 }
 
 /// Whether the Worker has a binding (or var) of this name.

@@ -1,30 +1,27 @@
 //! edgelink: an edge-native URL shortener, one wasm Worker.
 //!
 //! Workers KV is the source of truth; D1 is a query index kept in step in the background and
-//! repaired by the cron. The map:
+//! repaired by the cron. The map, top to bottom: each layer imports only from the layers below
+//! it (`tests/layers.rs` checks this, and that no module imports itself through a cycle).
 //!
-//! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
-//!   [`web_url`]: URLs parsed by the runtime's own `URL` (Unicode hosts to punycode included).
-//! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
-//! - [`claim`]: the one writer per slug: every link change is an intent, decided against the
-//!   slug's newest state by its Durable Object ([`objects::slug_claim`], called through
-//!   [`store::claims`]).
-//! - [`moderation`]: flag reasons and the destination blocklist's host rules.
-//! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
-//! - [`route`]: method + path → [`route::Route`], pure.
-//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL);
-//!   [`store::email_claims`]: the client of a Durable Object per e-mail address, so user
-//!   creation is atomic.
-//! - [`objects`]: the Durable Object classes (slug claims, e-mail claims, day salts), entry
-//!   points like this file's handlers; the Worker calls them through their `store` clients.
-//! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
-//! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
-//!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
-//! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
-//!   and rolling the click queue up into D1 (dead letters kept for replay); the day's visitor
-//!   salt is made once by its Durable Object ([`objects::day_salt`]) when none is configured.
-//! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).
-//! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
+//! 1. **Entry** (this file): `fetch`, `queue`, `scheduled`; opens `Env` once into an
+//!    [`app::App`] and dispatches the [`route::Route`].
+//! 2. **HTTP** ([`api`]): one function per endpoint (parse, call a service, render);
+//!    [`api::redirect`] is the hot path (one KV read, its JS in `redirect.js`).
+//! 3. **Work**: [`service`] (the write rules the handlers share: link writes as intents to
+//!    the slug's object), [`sync`] (the `wait_until` index write after each API write, with a
+//!    pending marker on failure), [`reconcile`] (the cron's repair: drain markers, sweep KV
+//!    against D1), [`track`] (recording clicks, rolling the click queue up into D1),
+//!    [`objects`] (the Durable Object classes: slug claims, e-mail claims, day salts).
+//! 4. **Shell**: [`app`] (the typed handles of one invocation, binding names, the clock),
+//!    [`error`] (every failure, mapped to HTTP once).
+//! 5. **Stores** ([`store`]): KV ([`store::kv`], owns every key format), D1 ([`store::index`]
+//!    by table, [`store::rollup`]), the objects' clients, the Analytics Engine SQL API.
+//! 6. **Domain**, pure (no `worker`, no clock): [`link`] (slug, URL, title, the record, the
+//!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
+//!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
+//!    [`moderation`], [`history`], [`analytics`], [`config`], [`route`], [`time`],
+//!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
 //!
 //! This file holds only the event entry points and the dispatch.
 
@@ -42,7 +39,6 @@ pub mod lifecycle;
 pub mod link;
 pub mod moderation;
 pub mod objects;
-pub mod platform;
 pub mod random;
 pub mod reconcile;
 pub mod route;

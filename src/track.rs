@@ -31,8 +31,7 @@ use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, worker_sys, Env, MessageBatch, MessageExt};
 
 use crate::analytics::{choose_salt, click_of, day_of, Click, DaySalt, RequestFacts, SaltChoice};
-use crate::app::App;
-use crate::platform::{kv, rollup};
+use crate::app::{self, App};
 use crate::random;
 use crate::store::day_salt;
 use crate::store::kv::{DeadClick, Kv};
@@ -99,9 +98,9 @@ pub fn with_salt<T>(configured: Option<&str>, at: Timestamp, f: impl FnOnce(Salt
 /// Today's own salt: KV's copy, else the day's Durable Object (which makes it on first use);
 /// kept in this isolate for the rest of the day.
 async fn fetch_day_salt(env: &Env, day: &str) -> Result<String, StoreError> {
-    let salt = match kv(env)?.day_salt(day).await? {
+    let salt = match app::kv(env)?.day_salt(day).await? {
         Some(salt) if !salt.is_empty() => salt,
-        _ => day_salt::ask(env, day).await?,
+        _ => day_salt::ask(&app::day_salts(env)?, day).await?,
     };
     KEPT_SALT.with(|kept| {
         *kept.borrow_mut() = Some(DaySalt {
@@ -277,9 +276,8 @@ pub fn readable_dead_clicks(dead: Vec<DeadClick>) -> (Vec<(String, Click)>, Vec<
 /// time, exactly as the queue consumer does (so a click already counted is not counted again),
 /// and forgets each batch once the roll-up has it. A roll-up failure stops the replay with the
 /// rest kept.
-pub async fn replay_dead_clicks(env: &Env) -> Result<ReplaySummary, StoreError> {
-    let kv = kv(env)?;
-    let rollup = rollup(env)?;
+pub async fn replay_dead_clicks(app: &App) -> Result<ReplaySummary, StoreError> {
+    let (kv, rollup) = (&app.kv, &app.rollup);
     let (dead, remaining) = kv.dead_clicks(REPLAY_MAX).await?;
     let (clicks, unreadable) = readable_dead_clicks(dead);
     let mut summary = ReplaySummary {

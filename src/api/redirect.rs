@@ -42,12 +42,9 @@ use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, web_sys, worker_sys, Env};
 
 use crate::analytics::{click_of, RequestFacts, SaltChoice};
+use crate::app::{self, claims, has_binding, now, CLICKS_BINDING, CLICK_QUEUE_BINDING};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
-use crate::platform::{
-    analytics_salt, claims, click_rollup_enabled, has_binding, now, permanent_redirect_max_age,
-    CLICKS_BINDING, CLICK_QUEUE_BINDING,
-};
 use crate::store::kv::{LINK_PREFIX, REDIRECT_CACHE_TTL_SECS};
 use crate::track;
 
@@ -180,14 +177,15 @@ struct Config {
 
 impl Config {
     fn from_env(env: &Env) -> Self {
-        let rollup = click_rollup_enabled(env) && has_binding(env, CLICK_QUEUE_BINDING);
+        let config = app::config(env);
+        let rollup = config.click_rollup && has_binding(env, CLICK_QUEUE_BINDING);
         Config {
             temporary_cache_control: JsValue::from_str(TEMPORARY_CACHE_CONTROL),
             permanent_cache_control: JsValue::from(format!(
                 "public, max-age={}",
-                permanent_redirect_max_age(env)
+                config.permanent_redirect_max_age
             )),
-            salt: analytics_salt(env),
+            salt: config.analytics_salt,
             records_clicks: rollup || has_binding(env, CLICKS_BINDING),
             rollup,
         }

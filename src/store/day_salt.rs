@@ -2,17 +2,17 @@
 //! `DaySalt`) that makes each day's visitor-id salt. Never makes a salt itself: only the object
 //! does, so every isolate gets the same one.
 
-use worker::Env;
+use worker::ObjectNamespace;
 
-use crate::platform::DAY_SALTS_BINDING;
 use crate::store::StoreError;
 
-/// The day's salt from its object (made there on first use).
-pub async fn ask(env: &Env, day: &str) -> std::result::Result<String, StoreError> {
+/// The day's salt from its object (made there on first use); `namespace` is the `DAY_SALTS`
+/// binding.
+pub async fn ask(
+    namespace: &ObjectNamespace,
+    day: &str,
+) -> std::result::Result<String, StoreError> {
     let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("day salt {day}: {e}"));
-    let namespace = env
-        .durable_object(DAY_SALTS_BINDING)
-        .map_err(|e| fail(&e))?;
     let stub = namespace
         .id_from_name(day)
         .and_then(|id| id.get_stub())

@@ -12,6 +12,6 @@ use crate::track;
 
 pub async fn replay(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
-    let summary = track::replay_dead_clicks(app.env()).await?;
+    let summary = track::replay_dead_clicks(app).await?;
     json(200, &summary)
 }
