@@ -14,7 +14,7 @@ export WASM_BINDGEN_BIN = $(HOME)/.cargo/bin/wasm-bindgen
 export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN = $(CURDIR)/node_modules/.bin/esbuild
 
-.PHONY: dev test unit e2e build tools lint fmt clean bench bench-profiles bench-reconcile
+.PHONY: dev test unit js e2e build tools lint fmt clean bench bench-profiles bench-reconcile
 
 dev: build .dev.vars
 	wrangler d1 migrations apply DB --local
@@ -26,10 +26,15 @@ dev: build .dev.vars
 
 test: build
 	cargo test --lib
+	node --test tests/js/*.test.mjs
 	cargo test --test '*'
 
 unit:
 	cargo test --lib
+
+# The JS glue's pure functions and binding names, with Node's built-in test runner.
+js:
+	node --test tests/js/*.test.mjs
 
 # Runs the e2e suites against a build that is assumed current.
 e2e: build

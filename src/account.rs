@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::link::Version;
 use crate::time::Timestamp;
+use crate::version::Version;
 
 /// Every API key starts with this, so keys are recognisable in logs and by secret scanners.
 pub const API_KEY_PREFIX: &str = "el_";

@@ -1,41 +1,44 @@
 //! edgelink: an edge-native URL shortener, one wasm Worker.
 //!
 //! Workers KV is the source of truth; D1 is a query index kept in step in the background and
-//! repaired by the cron. The map:
+//! repaired by the cron. The map, top to bottom: each layer imports only from the layers below
+//! it (`tests/layers.rs` checks this, and that no module imports itself through a cycle).
 //!
-//! - [`link`], [`account`], [`time`]: the domain, as types whose constructors reject bad input.
-//!   [`web_url`]: URLs parsed by the runtime's own `URL` (Unicode hosts to punycode included).
-//! - [`lifecycle`]: expiry, redirect types, query pass-through. [`history`]: the change log.
-//! - [`claim`]: the one writer per slug: every link change is an intent, decided against the
-//!   slug's newest state by its Durable Object ([`store::claims`]).
-//! - [`moderation`]: flag reasons and the destination blocklist's host rules.
-//! - [`auth`]: bearer tokens and who may do what. [`error`]: every failure, mapped to HTTP once.
-//! - [`route`]: method + path → [`route::Route`], pure.
-//! - [`store`]: KV ([`store::kv`], owns key formats) and D1 ([`store::index`], owns SQL);
-//!   [`store::email_claims`]: a Durable Object per e-mail address, so user creation is atomic.
-//! - [`sync`]: the `wait_until` index write after each API write, with a pending marker on failure.
-//! - [`reconcile`]: the cron's repair: drain markers (each alone on failure, retried with
-//!   backoff, parked after too many), sweep KV against D1 from a checkpoint.
-//! - [`analytics`]: what a click records and the stats parameters; [`track`]: recording clicks
-//!   and rolling the click queue up into D1 (dead letters kept for replay); [`day_salt`]: the
-//!   Durable Object that makes each UTC day's visitor salt once, when none is configured.
-//! - [`service`]: the write rules the handlers share (link writes as intents to the slug's object).
-//! - [`api`]: the HTTP handlers, one function per endpoint. [`platform`]: bindings, vars, clock.
+//! 1. **Entry** (this file): `fetch`, `queue`, `scheduled`; opens `Env` once into an
+//!    [`app::App`] and dispatches the [`route::Route`].
+//! 2. **HTTP** ([`api`]): one function per endpoint (parse, call a service, render);
+//!    [`api::redirect`] is the hot path (one KV read, its JS in `redirect.js`).
+//! 3. **Work**: [`service`] (the write rules the handlers share: link writes as intents to
+//!    the slug's object), [`sync`] (the `wait_until` index write after each API write, with a
+//!    pending marker on failure), [`reconcile`] (the cron's repair: drain markers, sweep KV
+//!    against D1), [`track`] (recording clicks, rolling the click queue up into D1),
+//!    [`objects`] (the Durable Object classes: slug claims, e-mail claims, day salts).
+//! 4. **Shell**: [`app`] (the typed handles of one invocation, binding names, the clock),
+//!    [`error`] (every failure, mapped to HTTP once).
+//! 5. **Stores** ([`store`]): KV ([`store::kv`], owns every key format), D1 ([`store::index`]
+//!    by table, [`store::rollup`]), the objects' clients, the Analytics Engine SQL API.
+//! 6. **Domain**, pure (no `worker`, no clock): [`link`] (slug, URL, title, the record, the
+//!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
+//!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
+//!    [`moderation`], [`history`], [`analytics`], [`config`], [`route`], [`time`],
+//!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
 //!
 //! This file holds only the event entry points and the dispatch.
 
 pub mod account;
 pub mod analytics;
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod claim;
-pub mod day_salt;
+pub mod config;
 pub mod error;
 pub mod history;
+pub mod invalid;
 pub mod lifecycle;
 pub mod link;
 pub mod moderation;
-pub mod platform;
+pub mod objects;
 pub mod random;
 pub mod reconcile;
 pub mod route;
@@ -44,6 +47,7 @@ pub mod store;
 pub mod sync;
 pub mod time;
 pub mod track;
+pub mod version;
 pub mod web_url;
 
 use worker::js_sys::Promise;
@@ -55,6 +59,7 @@ use worker::{
 };
 
 use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
+use crate::app::App;
 use crate::error::ApiError;
 use crate::lifecycle::query_of;
 use crate::reconcile::Trigger;
@@ -89,33 +94,43 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promi
 async fn api(req: Request, env: Env, ctx: Context) -> Response {
     let method = Method::from_name(req.method().as_ref());
     let path = req.path();
-    match Route::parse(method, &path) {
+    let route = Route::parse(method, &path);
+    if let Route::Health = route {
+        return respond(health::get());
+    }
+    // Env is opened here, once; below this line nothing reads it.
+    let app = match App::open(&env) {
+        Ok(app) => app,
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let (app, ctx) = (&app, &ctx);
+    match route {
         // Answered in `fetch`; the route table cannot produce it twice.
         Route::Redirect(_) => error_response(&ApiError::NotFound),
         Route::Health => respond(health::get()),
-        Route::CreateUser => respond(admin::users::create(req, &env, &ctx).await),
-        Route::ListUsers => respond(admin::users::list(req, &env, &ctx).await),
-        Route::UpdateUser(id) => respond(admin::users::update(req, &env, &ctx, id).await),
-        Route::AdminLinks => respond(admin::links::list(req, &env, &ctx).await),
-        Route::FlagLink(slug) => respond(admin::links::flag(req, &env, &ctx, slug).await),
-        Route::UnflagLink(slug) => respond(admin::links::unflag(req, &env, &ctx, slug).await),
-        Route::Blocklist => respond(admin::blocklist::list(req, &env, &ctx).await),
-        Route::BlockHost => respond(admin::blocklist::add(req, &env, &ctx).await),
-        Route::UnblockHost(host) => respond(admin::blocklist::remove(req, &env, &ctx, host).await),
-        Route::Consistency => respond(admin::consistency::consistency(req, &env, &ctx).await),
-        Route::Reconcile => respond(admin::consistency::reconcile(req, &env, &ctx).await),
-        Route::ReplayClicks => respond(admin::clicks::replay(req, &env, &ctx).await),
-        Route::CreateKey => respond(keys::create(req, &env, &ctx).await),
-        Route::ListKeys => respond(keys::list(req, &env, &ctx).await),
-        Route::RevokeKey(id) => respond(keys::revoke(req, &env, &ctx, id).await),
-        Route::CreateLink => respond(links::create(req, &env, &ctx).await),
-        Route::ListLinks => respond(links::list(req, &env, &ctx).await),
-        Route::GetLink(slug) => respond(links::get(req, &env, &ctx, slug).await),
-        Route::UpdateLink(slug) => respond(links::update(req, &env, &ctx, slug).await),
-        Route::DeleteLink(slug) => respond(links::delete(req, &env, &ctx, slug).await),
-        Route::LinkHistory(slug) => respond(links::history(req, &env, &ctx, slug).await),
-        Route::LinkStats(slug) => respond(stats::link_stats(req, &env, &ctx, slug).await),
-        Route::TopLinks => respond(stats::top(req, &env, &ctx).await),
+        Route::CreateUser => respond(admin::users::create(req, app, ctx).await),
+        Route::ListUsers => respond(admin::users::list(req, app, ctx).await),
+        Route::UpdateUser(id) => respond(admin::users::update(req, app, ctx, id).await),
+        Route::AdminLinks => respond(admin::links::list(req, app, ctx).await),
+        Route::FlagLink(slug) => respond(admin::links::flag(req, app, ctx, slug).await),
+        Route::UnflagLink(slug) => respond(admin::links::unflag(req, app, ctx, slug).await),
+        Route::Blocklist => respond(admin::blocklist::list(req, app, ctx).await),
+        Route::BlockHost => respond(admin::blocklist::add(req, app, ctx).await),
+        Route::UnblockHost(host) => respond(admin::blocklist::remove(req, app, ctx, host).await),
+        Route::Consistency => respond(admin::consistency::consistency(req, app, ctx).await),
+        Route::Reconcile => respond(admin::consistency::reconcile(req, app, ctx).await),
+        Route::ReplayClicks => respond(admin::clicks::replay(req, app, ctx).await),
+        Route::CreateKey => respond(keys::create(req, app, ctx).await),
+        Route::ListKeys => respond(keys::list(req, app, ctx).await),
+        Route::RevokeKey(id) => respond(keys::revoke(req, app, ctx, id).await),
+        Route::CreateLink => respond(links::create(req, app, ctx).await),
+        Route::ListLinks => respond(links::list(req, app, ctx).await),
+        Route::GetLink(slug) => respond(links::get(req, app, ctx, slug).await),
+        Route::UpdateLink(slug) => respond(links::update(req, app, ctx, slug).await),
+        Route::DeleteLink(slug) => respond(links::delete(req, app, ctx, slug).await),
+        Route::LinkHistory(slug) => respond(links::history(req, app, ctx, slug).await),
+        Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
+        Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }
@@ -125,12 +140,23 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
 /// dead-letter queue, whose clicks it keeps in KV for the admin's replay.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    track::consume(batch, &env).await;
+    match app::App::open(&env) {
+        Ok(app) => track::consume(batch, &app).await,
+        // A deployment without its bindings: the batch waits for one that has them.
+        Err(e) => {
+            worker::console_error!("click batch: {e}");
+            batch.retry_all();
+        }
+    }
     Ok(())
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // `run` logs its own summary line and errors: a scheduled handler has no caller to tell.
-    reconcile::run(&env, Trigger::from_cron(&event.cron())).await;
+    let trigger = Trigger::from_cron(&event.cron());
+    match app::App::open(&env) {
+        Ok(app) => reconcile::run(&app, trigger).await,
+        Err(e) => reconcile::unopened(trigger, &e),
+    };
 }

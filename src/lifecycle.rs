@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::link::{InvalidLink, SAFE_INTEGER_MAX};
+use crate::invalid::{InvalidLink, SAFE_INTEGER_MAX};
 use crate::route::byte_position;
 use crate::time::Timestamp;
 

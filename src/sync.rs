@@ -4,12 +4,12 @@
 //! frequent cron pass repairs the index row from KV and writes the entry within minutes; the
 //! caller never sees it.
 
-use worker::{console_error, Env};
+use worker::console_error;
 
 use crate::account::{User, UserId};
+use crate::app::App;
 use crate::history::{HistoryEntry, HistoryOp};
 use crate::link::{Link, Version};
-use crate::platform::{history_enabled, index, kv, now};
 use crate::store::kv::{PendingMarker, PendingTarget};
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -89,29 +89,29 @@ impl IndexChange {
 
 /// Applies `change` to D1; on failure leaves a pending marker in KV. Never fails: it has no
 /// caller left to fail to.
-pub async fn apply(env: Env, change: IndexChange) {
-    let entry = if history_enabled(&env) {
+pub async fn apply(app: App, change: IndexChange) {
+    let entry = if app.config.history {
         change.history_entry()
     } else {
         None
     };
-    let Err(e) = write_index(&env, &change, entry.as_ref()).await else {
+    let Err(e) = write_index(&app, &change, entry.as_ref()).await else {
         return;
     };
-    let marker = PendingMarker::new(change.pending_target(), change.version(), now());
+    let marker = PendingMarker::new(change.pending_target(), change.version(), app.now());
     console_error!("index write failed, marking pending {}: {e}", marker.key);
-    if let Err(e) = mark(&env, &marker, entry.as_ref()).await {
+    if let Err(e) = app.kv.mark_pending(&marker, entry.as_ref()).await {
         // The nightly sweep still finds the index drift; this version's history row is lost.
         console_error!("could not record pending marker {}: {e}", marker.key);
     }
 }
 
 async fn write_index(
-    env: &Env,
+    app: &App,
     change: &IndexChange,
     entry: Option<&HistoryEntry>,
 ) -> Result<(), StoreError> {
-    let index = index(env)?;
+    let index = &app.index;
     let history = entry.map(std::slice::from_ref).unwrap_or_default();
     match change {
         IndexChange::Upsert { link, .. } => {
@@ -126,12 +126,4 @@ async fn write_index(
         }
         IndexChange::User(user) => index.upsert_user(user).await,
     }
-}
-
-async fn mark(
-    env: &Env,
-    marker: &PendingMarker,
-    entry: Option<&HistoryEntry>,
-) -> Result<(), StoreError> {
-    kv(env)?.mark_pending(marker, entry).await
 }

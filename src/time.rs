@@ -2,7 +2,7 @@
 //! everywhere (KV values, D1 columns, API bodies) as RFC 3339 UTC with milliseconds and `Z`,
 //! e.g. `2026-11-25T12:34:56.789Z`. One format, so text order is time order.
 //!
-//! Pure: the clock is read by the shell (`platform::now`) and passed in.
+//! Pure: the clock is read by the shell (`app::now`) and passed in.
 
 use std::fmt;
 

@@ -31,10 +31,10 @@ use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, worker_sys, Env, MessageBatch, MessageExt};
 
 use crate::analytics::{choose_salt, click_of, day_of, Click, DaySalt, RequestFacts, SaltChoice};
-use crate::day_salt;
-use crate::platform::{kv, rollup};
+use crate::app::{self, App};
 use crate::random;
-use crate::store::kv::DeadClick;
+use crate::store::day_salt;
+use crate::store::kv::{DeadClick, Kv};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
@@ -47,28 +47,9 @@ pub const REPLAY_MAX: u64 = 500;
 /// Clicks per roll-up batch on replay, as the queue delivers them.
 const REPLAY_BATCH: usize = 100;
 
-// `CLICKS` and `CLICK_QUEUE` are `platform::CLICKS_BINDING` and `CLICK_QUEUE_BINDING`. One JS
-// call records a click: through workers-rs' builders the data point and the message took about
-// 90 boundary crossings (an array push or property set per field; BENCHMARKS.md).
-#[wasm_bindgen(inline_js = r#"
-export function record_click(env, ctx, slug, blobs, message) {
-  const dataset = env.CLICKS;
-  if (dataset) {
-    try {
-      dataset.writeDataPoint({ indexes: [slug], blobs: JSON.parse(blobs), doubles: [1] });
-    } catch (e) {
-      console.error(`analytics data point for ${slug}: ${e}`);
-    }
-  }
-  const queue = env.CLICK_QUEUE;
-  if (message !== undefined && queue) {
-    ctx.waitUntil(
-      queue.send(message, { contentType: "text" })
-        .catch((e) => console.error(`click queue send for ${slug}: ${e}`)),
-    );
-  }
-}
-"#)]
+// The JS side, in track.js; `CLICKS` and `CLICK_QUEUE` there are `app::CLICKS_BINDING` and
+// `app::CLICK_QUEUE_BINDING` (src/bindings.js).
+#[wasm_bindgen(module = "/src/track.js")]
 extern "C" {
     fn record_click(
         env: &Env,
@@ -77,6 +58,15 @@ extern "C" {
         blobs: &str,
         message: Option<String>,
     );
+}
+
+// bindings.js (the binding names the JS glue reads) is imported by track.js and redirect.js,
+// not by Rust; wasm-bindgen copies only the modules Rust names, so it is named here. Never read.
+#[wasm_bindgen(module = "/src/bindings.js")]
+extern "C" {
+    #[allow(dead_code)]
+    #[wasm_bindgen(thread_local_v2, js_name = LINKS)]
+    static LINKS_BINDING_JS: JsValue;
 }
 
 /// Records a click: the Analytics Engine data point now (it does not block), the queue
@@ -108,9 +98,9 @@ pub fn with_salt<T>(configured: Option<&str>, at: Timestamp, f: impl FnOnce(Salt
 /// Today's own salt: KV's copy, else the day's Durable Object (which makes it on first use);
 /// kept in this isolate for the rest of the day.
 async fn fetch_day_salt(env: &Env, day: &str) -> Result<String, StoreError> {
-    let salt = match kv(env)?.day_salt(day).await? {
+    let salt = match app::kv(env)?.day_salt(day).await? {
         Some(salt) if !salt.is_empty() => salt,
-        _ => day_salt::ask(env, day).await?,
+        _ => day_salt::ask(&app::day_salts(env)?, day).await?,
     };
     KEPT_SALT.with(|kept| {
         *kept.borrow_mut() = Some(DaySalt {
@@ -173,9 +163,9 @@ struct ConsumeSummary {
 /// Applies a batch of click messages to the roll-up, exactly once (see `store::rollup`).
 /// Unreadable messages are acknowledged and dropped; on a D1 failure the whole batch is
 /// retried (already counted ids are skipped then).
-pub async fn consume(batch: MessageBatch<String>, env: &Env) {
+pub async fn consume(batch: MessageBatch<String>, app: &App) {
     if batch.queue() == DEAD_LETTER_QUEUE {
-        return keep_dead_letters(batch, env).await;
+        return keep_dead_letters(batch, &app.kv).await;
     }
     let mut summary = ConsumeSummary {
         event: "click_rollup",
@@ -200,10 +190,13 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             click.map(|c| (m.id(), c))
         })
         .collect();
-    let result = match (rollup(env), random::token(16, &nanoid::alphabet::SAFE)) {
-        (Ok(r), Ok(token)) => r.apply(&clicks, &token).await.map_err(|e| e.to_string()),
-        (Err(e), _) => Err(e.to_string()),
-        (_, Err(e)) => Err(e.to_string()),
+    let result = match random::token(16, &nanoid::alphabet::SAFE) {
+        Ok(token) => app
+            .rollup
+            .apply(&clicks, &token)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     };
     match result {
         Ok(()) => {
@@ -221,20 +214,15 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
 
 /// Keeps each dead-lettered click in KV. A click whose write fails is retried by the dead-letter
 /// queue (its own `max_retries`); the others are acknowledged.
-async fn keep_dead_letters(batch: MessageBatch<String>, env: &Env) {
+async fn keep_dead_letters(batch: MessageBatch<String>, kv: &Kv) {
     let mut summary = ConsumeSummary {
         event: "click_dead_letters",
         ..ConsumeSummary::default()
     };
-    let (messages, kv) = match (batch.messages(), kv(env)) {
-        (Ok(m), Ok(kv)) => (m, kv),
-        (Err(e), _) => {
+    let messages = match batch.messages() {
+        Ok(m) => m,
+        Err(e) => {
             console_error!("dead-letter batch unreadable: {e}");
-            batch.retry_all();
-            return;
-        }
-        (_, Err(e)) => {
-            console_error!("dead-letter batch: {e}");
             batch.retry_all();
             return;
         }
@@ -288,9 +276,8 @@ pub fn readable_dead_clicks(dead: Vec<DeadClick>) -> (Vec<(String, Click)>, Vec<
 /// time, exactly as the queue consumer does (so a click already counted is not counted again),
 /// and forgets each batch once the roll-up has it. A roll-up failure stops the replay with the
 /// rest kept.
-pub async fn replay_dead_clicks(env: &Env) -> Result<ReplaySummary, StoreError> {
-    let kv = kv(env)?;
-    let rollup = rollup(env)?;
+pub async fn replay_dead_clicks(app: &App) -> Result<ReplaySummary, StoreError> {
+    let (kv, rollup) = (&app.kv, &app.rollup);
     let (dead, remaining) = kv.dead_clicks(REPLAY_MAX).await?;
     let (clicks, unreadable) = readable_dead_clicks(dead);
     let mut summary = ReplaySummary {
@@ -322,6 +309,25 @@ pub async fn replay_dead_clicks(env: &Env) -> Result<ReplaySummary, StoreError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bindings track.js and redirect.js read are named in src/bindings.js (checked against
+    /// wrangler.toml by tests/js/bindings.test.mjs) and, for the Rust side, in `app`: these must
+    /// be the very names wrangler.toml binds.
+    #[test]
+    fn the_rust_binding_names_are_bound_in_wrangler_toml() {
+        let toml = include_str!("../wrangler.toml");
+        for name in [
+            crate::app::LINKS_BINDING,
+            crate::app::CLICKS_BINDING,
+            crate::app::CLICK_QUEUE_BINDING,
+        ] {
+            assert!(
+                toml.lines()
+                    .any(|l| l.trim() == format!("binding = \"{name}\"")),
+                "{name} is not bound in wrangler.toml"
+            );
+        }
+    }
 
     #[test]
     fn dead_letters_that_are_clicks_keep_their_ids_and_the_rest_are_named() {

@@ -61,17 +61,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 mod parser {
     use worker::wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(inline_js = r#"
-export function url_fields(s) {
-  let u;
-  try { u = new URL(s); } catch { return undefined; }
-  const credentials = u.username || u.password ? "1" : "";
-  return `${u.protocol.slice(0, -1)}\n${u.hostname}\n${credentials}\n${u.origin}\n${u.href}`;
-}
-export function url_query_param(s, name) {
-  try { return new URL(s).searchParams.get(name) ?? undefined; } catch { return undefined; }
-}
-"#)]
+    #[wasm_bindgen(module = "/src/web_url.js")]
     extern "C" {
         #[wasm_bindgen(js_name = url_fields)]
         pub fn fields(raw: &str) -> Option<String>;

@@ -8,8 +8,9 @@
 //!   `clicks` leave bots out unless asked; unique visitors are the distinct (IP, user agent)
 //!   pairs of people who did not opt out; no roll-up table holds an IP, a user agent or a full
 //!   referrer.
-//! - Replaying a batch with the consumer's own statements (read from `src/store/rollup.rs`) for
-//!   message ids already counted adds nothing; with new ids the same statements do add.
+//! - A message delivered again after the consumer counted it (through the Worker's own roll-up
+//!   path, the admin's replay of kept clicks) adds nothing, to the counts or to unique
+//!   visitors; the same path with new ids adds them, once.
 //! - Stats over date ranges (rows for past days written straight to D1), parameter validation,
 //!   who may read them; the top links; exact `max_clicks` under 50 concurrent redirects, HEADs
 //!   that use nothing up, raising and clearing the limit, and its validation.
@@ -862,74 +863,9 @@ fn a_thousand_redirects_roll_up_exactly_and_privately() {
     assert_eq!(rollup_total(&slug_refs), 1000, "the roll-up stays at 1,000");
 }
 
-// ---- replaying a batch -------------------------------------------------------------------
+// ---- a redelivered message -------------------------------------------------------------
 
-/// A `const NAME: &str = "…";` of the consumer's source, with Rust's line continuations
-/// (`\` + newline + indentation) removed, as the compiled string holds it.
-fn consumer_sql(name: &str) -> String {
-    let src = include_str!("../src/store/rollup.rs");
-    let start_marker = format!("const {name}: &str = \"");
-    let start = src
-        .find(&start_marker)
-        .unwrap_or_else(|| panic!("src/store/rollup.rs has no `{start_marker}`"))
-        + start_marker.len();
-    let raw = &src[start..start + src[start..].find("\";").expect("end of the constant")];
-    let mut out = String::new();
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            assert_eq!(chars.next(), Some('\n'), "{name}: only line continuations");
-            while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                chars.next();
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// What a replay leaves: the roll-up rows of the link, `(id, batch)` of the watched message
-/// ids, and how many ids the replay's batch token holds.
-type AfterReplay = (BTreeMap<RollupKey, u64>, Vec<(String, String)>, u64);
-
-/// Runs the consumer's two statements for one batch, RECORD_MESSAGES then ADD_CLICKS, with the
-/// JSON parameters inlined as SQL string literals and `token` as the batch token; then reads
-/// what [`AfterReplay`] holds.
-fn apply_batch(
-    messages: &Value,
-    rows: &Value,
-    token: &str,
-    slug: &str,
-    watch: &[&str],
-) -> AfterReplay {
-    let bind = |sql: String, json: &Value| {
-        sql.replace("?1", &sql_str(&json.to_string()))
-            .replace("?2", &sql_str(token))
-    };
-    // One transaction, both statements in order, as the consumer's batch.
-    app().d1_write(&format!(
-        "{};\n{}",
-        bind(consumer_sql("RECORD_MESSAGES"), messages),
-        bind(consumer_sql("ADD_CLICKS"), rows)
-    ));
-    let [rollup, batches, with_token] = d1_each([
-        &rollup_rows_sql(&[slug]),
-        &format!(
-            "SELECT id, batch FROM click_messages WHERE id IN ({}) ORDER BY id",
-            in_list(watch)
-        ),
-        &format!(
-            "SELECT COUNT(*) AS n FROM click_messages WHERE batch = {}",
-            sql_str(token)
-        ),
-    ]);
-    (
-        parse_rollup_rows(rollup),
-        id_batches(batches),
-        with_token[0]["n"].as_u64().expect("count"),
-    )
-}
+const DEAD_PREFIX: &str = "clicks:dead:";
 
 /// `(id, batch)` of `click_messages` rows, by id.
 fn id_batches(rows: Vec<Value>) -> Vec<(String, String)> {
@@ -946,31 +882,72 @@ fn id_batches(rows: Vec<Value>) -> Vec<(String, String)> {
     out
 }
 
-/// The batch the consumer builds for these message ids, each a click on `slug` with these
-/// dimension values: `(messages, roll-up rows)`.
-fn batch_for(ids: &[(String, String)], slug: &str, dims: &[(&str, &str)]) -> (Value, Value) {
-    let messages: Vec<Value> = ids
-        .iter()
-        .map(|(id, day)| json!({ "id": id, "day": day }))
-        .collect();
-    let rows: Vec<Value> = ids
-        .iter()
-        .flat_map(|(id, day)| {
-            dims.iter().map(move |(dimension, value)| {
-                json!({ "id": id, "slug": slug, "day": day, "bot": 0,
-                        "dimension": dimension, "value": value })
-            })
-        })
-        .collect();
-    (Value::from(messages), Value::from(rows))
+/// What a redelivery leaves: the roll-up rows of the link, `(id, batch)` of the watched message
+/// ids, and the link's people and unique visitors from the stats API.
+type AfterRedelivery = (
+    BTreeMap<RollupKey, u64>,
+    Vec<(String, String)>,
+    (Value, Value),
+);
+
+/// Delivers these messages again, each as a click on `slug` by its visitor, through the Worker's
+/// own roll-up path: each is kept as a dead letter under its message id (`clicks:dead:<id>`, as
+/// the dead-letter consumer keeps a click), and the admin's replay applies them with the
+/// statements and batch tokens of the queue consumer (`Rollup::apply`), as a retried batch
+/// would be. Then reads what [`AfterRedelivery`] holds.
+fn redeliver(
+    user: &User,
+    messages: &[(String, String, String)],
+    slug: &str,
+    country: &str,
+) -> AfterRedelivery {
+    for (id, day, visitor) in messages {
+        let click = json!({
+            "slug": slug, "owner": user.id, "day": day, "country": country, "referrer": "",
+            "device": "desktop", "browser": "Chrome", "os": "Windows", "visitor": visitor,
+            "bot": false,
+        });
+        app().kv_put(&format!("{DEAD_PREFIX}{id}"), &click.to_string());
+    }
+    let resp = app().post("/api/admin/clicks/replay", Some(app().admin_token()), "");
+    resp.assert_status(200);
+    assert_eq!(
+        resp.json(),
+        json!({ "replayed": messages.len(), "unreadable": 0, "remaining": false }),
+        "every redelivered message went through the roll-up"
+    );
+    let ids: Vec<&str> = messages.iter().map(|(id, _, _)| id.as_str()).collect();
+    let [rollup, batches] = d1_each([
+        &rollup_rows_sql(&[slug]),
+        &format!(
+            "SELECT id, batch FROM click_messages WHERE id IN ({}) ORDER BY id",
+            in_list(&ids)
+        ),
+    ]);
+    let s = stats(&user.api_key, slug, "");
+    (
+        parse_rollup_rows(rollup),
+        id_batches(batches),
+        (s["total"].clone(), s["unique_visitors"].clone()),
+    )
+}
+
+/// A visitor id never seen, in the form the Worker writes (16 hex characters: the privacy check
+/// of the other tests scans every `click_visitors` row for that form).
+fn new_visitor() -> String {
+    random_alnum(8)
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
-fn replaying_a_batch_does_not_change_the_counts() {
+fn a_redelivered_message_is_counted_once() {
     let user = app().new_user();
     let slug = new_link(&user);
     let chrome = AGENTS[0].ua;
     click(&slug, 12, chrome);
+    // The queue consumer has applied the real batches: the clicks are in D1.
     wait_for_total(&[&slug], 12);
     // The link's rows, and ids the consumer has counted (the newest: most likely this link's
     // own clicks, but any counted id must add nothing).
@@ -984,68 +961,68 @@ fn replaying_a_batch_does_not_change_the_counts() {
         .find(|(_, _, d, _)| d == "country")
         .map(|(_, _, _, v)| v.clone())
         .expect("a country row");
-    let dims = [
+    let s = stats(&user.api_key, &slug, "");
+    let people_before = (s["total"].clone(), s["unique_visitors"].clone());
+    assert_eq!(people_before.0, json!(12), "{s}");
+    let counted: Vec<(String, String, String)> = newest
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                r["day"].as_str().expect("day").to_owned(),
+                // A visitor never seen: counted, it would add a unique visitor too.
+                new_visitor(),
+            )
+        })
+        .collect();
+    assert_eq!(counted.len(), 12, "click_messages holds the counted ids");
+    let counted_batches = id_batches(newest);
+
+    // Redelivered, twice: counted ids add nothing and keep their first batch.
+    for round in 0..2 {
+        let (rollup, batches, people) = redeliver(&user, &counted, &slug, &country);
+        assert_eq!(
+            rollup, before,
+            "a redelivered message changed the counts (round {round})"
+        );
+        assert_eq!(batches, counted_batches, "counted ids keep their batch");
+        assert_eq!(people, people_before, "round {round}");
+    }
+
+    // The control: the same path with new ids does add, once.
+    let fresh: Vec<(String, String, String)> = (0..3)
+        .map(|i| {
+            let id = format!("control-{}-{i}", random_alnum(16));
+            (id, utc_date(0), new_visitor())
+        })
+        .collect();
+    let mut after = before.clone();
+    for (dimension, value) in [
         ("total", ""),
         ("country", country.as_str()),
         ("referrer", ""),
         ("device", "desktop"),
         ("browser", "Chrome"),
         ("os", "Windows"),
-    ];
-    let counted: Vec<(String, String)> = newest
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().expect("id").to_owned(),
-                r["day"].as_str().expect("day").to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(counted.len(), 12, "click_messages holds the counted ids");
-    let counted_ids: Vec<&str> = counted.iter().map(|(id, _)| id.as_str()).collect();
-    let counted_batches = id_batches(newest);
-
-    // A replay, twice: counted ids add nothing and keep their first batch.
-    let (messages, rows) = batch_for(&counted, &slug, &dims);
-    for round in 0..2 {
-        let token = format!("replay{}", random_alnum(12));
-        let (rollup, batches, with_token) =
-            apply_batch(&messages, &rows, &token, &slug, &counted_ids);
-        assert_eq!(
-            rollup, before,
-            "a replayed batch changed the counts (round {round})"
-        );
-        assert_eq!(batches, counted_batches, "counted ids keep their batch");
-        assert_eq!(with_token, 0, "no id is counted in the replay's batch");
-    }
-
-    // The control: the same statements with new ids do add, once.
-    let fresh: Vec<(String, String)> = (0..3)
-        .map(|i| (format!("control-{}-{i}", random_alnum(16)), utc_date(0)))
-        .collect();
-    let fresh_ids: Vec<&str> = fresh.iter().map(|(id, _)| id.as_str()).collect();
-    let (messages, rows) = batch_for(&fresh, &slug, &dims);
-    let mut after = before.clone();
-    for (dimension, value) in dims {
+    ] {
         *after
             .entry(key(&slug, false, dimension, value))
             .or_default() += 3;
     }
-    let mut first_batch = Vec::new();
+    let unique_before = people_before.1.as_u64().expect("unique_visitors");
+    let people_after = (json!(15), json!(unique_before + 3));
+    let mut first_batches = Vec::new();
     for round in 0..2 {
-        let token = format!("control{}", random_alnum(12));
-        let (rollup, batches, with_token) =
-            apply_batch(&messages, &rows, &token, &slug, &fresh_ids);
+        let (rollup, batches, people) = redeliver(&user, &fresh, &slug, &country);
         assert_eq!(rollup, after, "new ids add 3 clicks, once (round {round})");
+        assert_eq!(people, people_after, "round {round}");
+        assert_eq!(batches.len(), 3, "the new ids are recorded");
         if round == 0 {
-            assert_eq!(with_token, 3, "the new ids are counted in this batch");
-            first_batch = batches;
+            first_batches = batches;
         } else {
-            assert_eq!(with_token, 0, "a replay of the control counts nothing");
-            assert_eq!(batches, first_batch);
+            assert_eq!(batches, first_batches, "a redelivery keeps the first batch");
         }
     }
-    assert_eq!(stats(&user.api_key, &slug, "")["total"], json!(15));
 }
 
 // ---- stats over a date range -------------------------------------------------------------

@@ -5,17 +5,18 @@
 //! fails at once in this location and everywhere within KV's propagation window (about 60 s).
 
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
 use super::{authenticate, json, json_body_or_default, no_content, ApiResult};
 use crate::account::{
     ApiKey, ApiKeyRecord, KeyId, KeyName, KeySummary, UserId, API_KEY_RANDOM_LEN,
 };
+use crate::app::App;
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
-use crate::platform::{kv, now};
 use crate::random;
 use crate::store::kv::Kv;
+use crate::time::Timestamp;
 
 const KEY_ID_RANDOM_LEN: usize = 12;
 
@@ -24,12 +25,13 @@ pub async fn issue(
     kv: &Kv,
     user: &UserId,
     name: Option<KeyName>,
+    now: Timestamp,
 ) -> Result<(ApiKey, ApiKeyRecord), ApiError> {
     let key = ApiKey::from_random(&random::token(API_KEY_RANDOM_LEN, &ALPHANUMERIC)?);
     let record = ApiKeyRecord {
         hash: key.hash(),
         user_id: user.clone(),
-        created_at: now(),
+        created_at: now,
         id: KeyId::from_random(&random::token(KEY_ID_RANDOM_LEN, &ALPHANUMERIC)?),
         name,
     };
@@ -53,15 +55,15 @@ struct CreatedKey<'a> {
 
 /// `POST /api/keys` `{"name"?}` → 201 `{"id","name","created_at","api_key"}`.
 /// The built-in admin has no keys of its own: it authenticates with `ADMIN_TOKEN`.
-pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     if caller.id == UserId::admin() {
         return Err(ApiError::Forbidden);
     }
     let body: CreateKeyBody = json_body_or_default(&mut req).await?;
     let name = body.name.as_deref().map(KeyName::parse).transpose()?;
-    let (key, record) = issue(&kv, &caller.id, name).await?;
+    let (key, record) = issue(kv, &caller.id, name, app.now()).await?;
     json(
         201,
         &CreatedKey {
@@ -80,17 +82,17 @@ struct KeyList {
 
 /// `GET /api/keys` → 200 `{"keys":[{"id","name","created_at","last_used_at"}]}`.
 /// `last_used_at` is recorded at most hourly.
-pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let keys = kv.user_keys(&caller.id).await?;
     json(200, &KeyList { keys })
 }
 
 /// `DELETE /api/keys/{id}` → 204. Only the key's owner may revoke it; others get 404.
-pub async fn revoke(req: Request, env: &Env, ctx: &Context, raw_id: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn revoke(req: Request, app: &App, ctx: &Context, raw_id: &str) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let id = KeyId::parse(raw_id).ok_or(ApiError::NotFound)?;
     let hash = kv
         .user_key_hash(&caller.id, &id)

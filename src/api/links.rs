@@ -4,22 +4,22 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
 use super::admin::blocklist::ensure_allowed;
 use super::params::{
-    if_match, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
+    if_match, page, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
 };
 use super::view::{link_response, view};
 use super::{
     authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
 use crate::analytics::day_of;
+use crate::app::App;
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
 use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title};
-use crate::platform::{claims, default_ttl_secs, index, kv, now, rollup};
 use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
 use crate::sync;
@@ -134,13 +134,13 @@ fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
 /// "forward_query"?,"archived"?,"state"?,"max_clicks"?}` → 201 the link.
-pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    let claims = claims(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let kv = &app.kv;
+    let claims = &app.claims;
+    let caller = authenticate(&req, app, ctx).await?;
     let origin = origin(&req)?;
     let fields: LinkBody = json_body(&mut req).await?;
-    let at = now();
+    let at = app.now();
     let url = TargetUrl::parse_for(fields.url_to_create()?, &origin.host)?;
     let options = LinkOptions {
         title: fields
@@ -149,7 +149,9 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
             .and_then(Option::as_deref)
             .map(Title::parse)
             .transpose()?,
-        expires_at: fields.expiry(at)?.on_create(default_ttl_secs(env), at),
+        expires_at: fields
+            .expiry(at)?
+            .on_create(app.config.default_ttl_secs, at),
         archived: fields.archived()?.unwrap_or(false),
         redirect_type: fields.redirect_type()?.unwrap_or_default(),
         forward_query: fields.forward_query()?.unwrap_or(true),
@@ -162,10 +164,10 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
         .and_then(Option::as_deref)
         .map(Slug::parse)
         .transpose()?;
-    ensure_allowed(&kv, &url).await?;
+    ensure_allowed(kv, &url).await?;
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
-    let written = service::create(&kv, &claims, &caller, slug, new_link).await?;
-    answer_written(201, written, &origin.origin, env, ctx)
+    let written = service::create(kv, claims, &caller, slug, new_link).await?;
+    answer_written(201, written, &origin.origin, app, ctx)
 }
 
 /// Answers `status` with the written link and indexes the change in the background.
@@ -173,51 +175,49 @@ fn answer_written(
     status: u16,
     written: Written,
     origin: &str,
-    env: &Env,
+    app: &App,
     ctx: &Context,
 ) -> ApiResult {
-    let response = link_response(status, &view(&written.link, origin, now()));
+    let response = link_response(status, &view(&written.link, origin, app.now()));
     if let Some(change) = written.change {
-        ctx.wait_until(sync::apply(env.clone(), change));
+        ctx.wait_until(sync::apply(app.clone(), change));
     }
     response
 }
 
 /// `GET /api/links/{slug}` → 200 the link, from KV, with its version as `ETag`.
-pub async fn get(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn get(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let slug = path_slug(raw_slug)?;
     let link = match kv.link(&slug).await? {
         Some(link) if caller.may_manage(&link.owner) => link,
         _ => return Err(ApiError::NotFound),
     };
     // The link is KV's; its click count is the roll-up's, and a roll-up outage only blanks it.
-    let clicks = match rollup(env) {
-        Ok(r) => r
-            // Counted from the link's creation: a re-created slug starts at zero.
-            .clicks_since(&[(link.slug.as_str(), day_of(link.created_at))])
-            .await
-            .map(|m| m.get(link.slug.as_str()).copied().unwrap_or(0))
-            .ok(),
-        Err(_) => None,
-    };
-    let mut shown = view(&link, &origin(&req)?.origin, now());
+    let clicks = app
+        .rollup
+        // Counted from the link's creation: a re-created slug starts at zero.
+        .clicks_since(&[(link.slug.as_str(), day_of(link.created_at))])
+        .await
+        .map(|m| m.get(link.slug.as_str()).copied().unwrap_or(0))
+        .ok();
+    let mut shown = view(&link, &origin(&req)?.origin, app.now());
     shown.clicks = Some(clicks);
     link_response(200, &shown)
 }
 
 /// `PATCH /api/links/{slug}` with any of the create fields but `slug` → 200 the updated link.
 /// With `If-Match: "<version>"`, 412 `version_mismatch` when the link has moved on.
-pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let origin = origin(&req)?;
     let if_match = if_match(&req)?;
     let body: LinkBody = json_body(&mut req).await?;
     body.no_slug()?;
     let slug = path_slug(raw_slug)?;
-    let at = now();
+    let at = app.now();
     let fields = &body;
     let patch = LinkPatch {
         expires_at: fields.expiry(at)?.on_update(),
@@ -231,7 +231,7 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
             Some(Some(raw)) => {
                 let url = TargetUrl::parse_for(raw, &origin.host)?;
-                ensure_allowed(&kv, &url).await?;
+                ensure_allowed(kv, &url).await?;
                 Some(url)
             }
         },
@@ -241,18 +241,17 @@ pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             .map(|t| t.as_deref().map(Title::parse).transpose())
             .transpose()?,
     };
-    let written = service::update(&claims(env)?, &caller, &slug, patch, if_match).await?;
-    answer_written(200, written, &origin.origin, env, ctx)
+    let written = service::update(&app.claims, &caller, &slug, patch, if_match).await?;
+    answer_written(200, written, &origin.origin, app, ctx)
 }
 
 /// `DELETE /api/links/{slug}` → 204. With `If-Match`, 412 when the link has moved on.
-pub async fn delete(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn delete(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let caller = authenticate(&req, app, ctx).await?;
     let if_match = if_match(&req)?;
     let slug = path_slug(raw_slug)?;
-    let change = service::delete(&claims(env)?, &caller, &slug, if_match).await?;
-    ctx.wait_until(sync::apply(env.clone(), change));
+    let change = service::delete(&app.claims, &caller, &slug, if_match).await?;
+    ctx.wait_until(sync::apply(app.clone(), change));
     no_content()
 }
 
@@ -312,9 +311,8 @@ struct LinkList {
 
 /// `GET /api/links?limit=&cursor=&state=&archived=` → the caller's links, newest first, from
 /// D1. Archived links are listed only with `archived=true`.
-pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let caller = authenticate(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
     let filter = OwnerLinkFilter {
@@ -324,15 +322,10 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
     let query = owner_links_query(&caller.id, filter, cursor.as_ref(), limit + 1);
-    let mut rows = index(env)?.links_by_owner(&query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last()
-            .and_then(|r| ListCursor::after_row(&r.created_at, &r.slug))
-    } else {
-        None
-    };
+    let rows = app.index.links_by_owner(&query).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| {
+        ListCursor::after_row(&r.created_at, &r.slug)
+    });
     let firsts: Vec<(&str, String)> = rows
         .iter()
         .map(|r| {
@@ -342,8 +335,8 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
             )
         })
         .collect();
-    let clicks = rollup(env)?.clicks_since(&firsts).await?;
-    let at = now();
+    let clicks = app.rollup.clicks_since(&firsts).await?;
+    let at = app.now();
     let links = rows
         .into_iter()
         .map(|r| {
@@ -374,9 +367,9 @@ struct HistoryPage {
 /// `GET /api/links/{slug}/history?limit=&cursor=` → the link's versions, newest first. The
 /// owner sees the versions they owned (also after a delete), an admin every version; anyone
 /// else, or a slug with neither history nor a link the caller may manage, gets 404.
-pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let slug = path_slug(raw_slug)?;
     let limit = parse_limit_within(
         query_param(&req, "limit").as_deref(),
@@ -389,7 +382,7 @@ pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> 
     };
     let owner = (!caller.is_admin()).then_some(&caller.id);
     let query = history_query(&slug, owner, before, limit + 1);
-    let mut rows = index(env)?.history(&query).await?;
+    let rows = app.index.history(&query).await?;
     if rows.is_empty() && before.is_none() {
         // Nothing recorded (history off, or not yet indexed): the link's manager still gets
         // an empty page; everyone else learns nothing.
@@ -398,12 +391,7 @@ pub async fn history(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> 
             _ => return Err(ApiError::NotFound),
         }
     }
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|r| r.version.to_string());
+    let (rows, next_cursor) = page(rows, limit, |r| Some(r.version.to_string()));
     let history = rows
         .into_iter()
         .map(|r| HistoryItem {

@@ -22,14 +22,13 @@ use serde::Serialize;
 use worker::js_sys::{Promise, Uint8Array};
 use worker::wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, web_sys, Context, Env, Request, Response};
+use worker::{console_error, web_sys, Context, Request, Response};
 
 use crate::account::{should_record_use, KeyId, Role};
+use crate::app::App;
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
-use crate::platform::{kv, now, var, ADMIN_TOKEN_VAR};
 use crate::store::index::ListCursor;
-use crate::store::kv::Kv;
 use crate::time::Timestamp;
 use crate::web_url::{self, WebUrl};
 
@@ -40,15 +39,10 @@ pub type ApiResult = Result<Response, ApiError>;
 
 /// Who is calling: the built-in admin, or a user by API key (looked up in KV, never D1).
 /// A disabled user's keys fail like unknown ones.
-pub async fn authenticate(
-    req: &Request,
-    env: &Env,
-    ctx: &Context,
-    kv: &Kv,
-) -> Result<Caller, ApiError> {
+pub async fn authenticate(req: &Request, app: &App, ctx: &Context) -> Result<Caller, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
-    let admin_token = var(env, ADMIN_TOKEN_VAR);
-    match credential(header.as_deref(), admin_token.as_deref()) {
+    let kv = &app.kv;
+    match credential(header.as_deref(), app.config.admin_token.as_deref()) {
         None => Err(ApiError::Unauthorized),
         Some(Credential::Admin) => Ok(Caller::admin()),
         Some(Credential::Key(key)) => {
@@ -64,7 +58,7 @@ pub async fn authenticate(
             if user.disabled {
                 return Err(ApiError::Unauthorized);
             }
-            note_key_use(env, ctx, &record.id);
+            note_key_use(app, ctx, &record.id);
             Ok(Caller {
                 id: user.id,
                 role: user.role,
@@ -79,8 +73,8 @@ thread_local! {
 }
 
 /// Records the key's use in the background, at most hourly per key and isolate.
-fn note_key_use(env: &Env, ctx: &Context, id: &KeyId) {
-    let at = now();
+fn note_key_use(app: &App, ctx: &Context, id: &KeyId) {
+    let at = app.now();
     let due = LAST_RECORDED.with(|seen| {
         let mut seen = seen.borrow_mut();
         let due = should_record_use(seen.get(id).copied(), at);
@@ -92,13 +86,9 @@ fn note_key_use(env: &Env, ctx: &Context, id: &KeyId) {
     if !due {
         return;
     }
-    let (env, id) = (env.clone(), id.clone());
+    let (app, id) = (app.clone(), id.clone());
     ctx.wait_until(async move {
-        let result = match kv(&env) {
-            Ok(kv) => kv.record_key_use(&id, at).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
+        if let Err(e) = app.kv.record_key_use(&id, at).await {
             console_error!("recording use of key {id}: {e}");
         }
     });
@@ -109,6 +99,17 @@ pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
         Role::Admin => Ok(()),
         Role::User => Err(ApiError::Forbidden),
     }
+}
+
+/// [`authenticate`], then 403 unless the caller is an admin.
+pub async fn authenticate_admin(
+    req: &Request,
+    app: &App,
+    ctx: &Context,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(req, app, ctx).await?;
+    require_admin(&caller)?;
+    Ok(caller)
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T` (which should deny unknown fields).

@@ -31,6 +31,20 @@ pub fn parse_limit_within(raw: Option<&str>, default: u32, max: u32) -> Result<u
         .ok_or(ApiError::InvalidLimit { max })
 }
 
+/// One page of a keyset-paginated list, from rows fetched with `limit + 1` (one extra row says
+/// whether another page exists): the first `limit` rows, and the cursor after the last of them
+/// when there is more.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    cursor_after: impl Fn(&T) -> Option<String>,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = rows.last().filter(|_| more).and_then(cursor_after);
+    (rows, next)
+}
+
 /// Parses `archived=`: absent → unarchived links; `true` → archived ones only.
 pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
     match raw.map(str::trim) {
@@ -100,6 +114,17 @@ mod tests {
         }
         assert_eq!(parse_limit_within(None, 5, 10).unwrap(), 5);
         assert!(parse_limit_within(Some("11"), 5, 10).is_err());
+    }
+
+    #[test]
+    fn a_page_has_a_next_cursor_only_when_the_extra_row_came() {
+        let cursor = |n: &u32| Some(n.to_string());
+        assert_eq!(
+            page(vec![1, 2, 3], 2, cursor),
+            (vec![1, 2], Some("2".into()))
+        );
+        assert_eq!(page(vec![1, 2], 2, cursor), (vec![1, 2], None));
+        assert_eq!(page(Vec::<u32>::new(), 2, cursor), (vec![], None));
     }
 
     #[test]

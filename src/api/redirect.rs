@@ -33,7 +33,7 @@
 //! only when a decision needs them, and a plain redirect's `Location` is the parsed `url`
 //! itself, never copied.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::OnceCell;
 
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::prelude::*;
@@ -42,122 +42,20 @@ use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, web_sys, worker_sys, Env};
 
 use crate::analytics::{click_of, RequestFacts, SaltChoice};
+use crate::app::{self, claims, has_binding, now, CLICKS_BINDING, CLICK_QUEUE_BINDING};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
-use crate::platform::{
-    analytics_salt, claims, click_rollup_enabled, has_binding, now, permanent_redirect_max_age,
-    CLICKS_BINDING, CLICK_QUEUE_BINDING,
-};
 use crate::store::kv::{LINK_PREFIX, REDIRECT_CACHE_TTL_SECS};
 use crate::track;
 
-// The redirect's JS side. `LINKS` is `platform::LINKS_BINDING`. The options object of the KV
-// read is made once per isolate, in JS, so a read passes no object across the boundary.
-#[wasm_bindgen(inline_js = r#"
-let readOptions;
-// A URL from the runtime is ASCII (WHATWG serialises it so): a loop copies it for less than
-// `encodeInto` costs a string made by joining method and URL.
-function ascii_into(text, buf, at) {
-  const end = at + text.length;
-  if (end > buf.length) return -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127) return -1;
-    buf[at + i] = c;
-  }
-  return end;
-}
-export function request_line_into(req, buf) {
-  const at = ascii_into(req.method, buf, 0);
-  if (at < 0 || at >= buf.length) return -1;
-  buf[at] = 32;
-  return ascii_into(req.url, buf, at + 1);
-}
-// The stored value as the runtime's JSON.parse reads it; `undefined` when it is not JSON.
-function parsed(text) {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
-  readOptions ??= { type: "text", cacheTtl };
-  const key = String.fromCharCode.apply(null, keyBytes);
-  return env.LINKS.get(key, readOptions).then(
-    (value) => {
-      const link = parsed(value);
-      return decide(link, link_shape(link), false, req, env, ctx, visit);
-    },
-    (e) => {
-      console.error(`redirect ${key}: ${e}`);
-      return decide(null, 0, true, req, env, ctx, visit);
-    },
-  );
-}
-// What a redirect reads of a stored link (`Link`'s JSON, src/link.rs), each field checked for
-// its JSON type, with `Link`'s defaults for the fields older values lack: the bits of `Shape`,
-// or 0 when the value is not a link. Handed to `decide` with the link: one call fewer.
-function link_shape(link) {
-  if (link === null || typeof link !== "object") return 0;
-  const {
-    url, slug, owner, created_at, is_active, flag_reason = null, expires_at = null,
-    redirect_type = 302, forward_query = true, max_clicks = null,
-  } = link;
-  const text = (v) => typeof v === "string";
-  const textOrNull = (v) => v === null || typeof v === "string";
-  if (
-    !text(url) || !text(slug) || !text(owner) || !text(created_at) ||
-    typeof is_active !== "boolean" || typeof forward_query !== "boolean" ||
-    !textOrNull(flag_reason) || !textOrNull(expires_at) ||
-    !Number.isInteger(redirect_type) || redirect_type < 0 || redirect_type > 0xffff ||
-    (max_clicks !== null && typeof max_clicks !== "number")
-  ) {
-    return 0;
-  }
-  return 1 | (is_active ? 2 : 0) | (forward_query ? 4 : 0) | (flag_reason !== null ? 8 : 0) |
-    (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (redirect_type << 8);
-}
-// In the order of `StoredText`.
-const TEXT_FIELDS = ["url", "slug", "owner", "created_at", "flag_reason", "expires_at"];
-export function link_text(link, field) {
-  return link[TEXT_FIELDS[field]];
-}
-export function link_max_clicks(link) {
-  return link.max_clicks;
-}
-export function link_redirect(status, link, cacheControl) {
-  return redirect_response(status, link.url, cacheControl);
-}
-// One Headers per isolate for redirects and one for pages, which each Response copies: cheaper
-// than a headers object that the runtime reads property by property.
-let redirectHeaders, redirectCacheControl;
-export function redirect_response(status, location, cacheControl) {
-  redirectHeaders ??= new Headers({ "X-Robots-Tag": "noindex" });
-  if (cacheControl !== redirectCacheControl) {
-    redirectHeaders.set("Cache-Control", cacheControl);
-    redirectCacheControl = cacheControl;
-  }
-  redirectHeaders.set("Location", location);
-  return new Response(null, { status, headers: redirectHeaders });
-}
-let pageHeaders;
-export function html_response(status, body) {
-  pageHeaders ??= new Headers({
-    "Content-Type": "text/html; charset=utf-8",
-    "X-Robots-Tag": "noindex",
-  });
-  return new Response(body, { status, headers: pageHeaders });
-}
-export function request_facts(req) {
-  const h = req.headers, cf = req.cf || {}, bm = cf.botManagement || {};
-  return [
-    h.get("User-Agent"), h.get("CF-Connecting-IP"), h.get("DNT"), h.get("Sec-GPC"),
-    h.get("Referer"), cf.country, bm.verifiedBot ? "1" : "", bm.score,
-  ].map((v) => (v == null ? "" : String(v))).join("\n");
-}
-"#)]
+mod pages;
+mod request_line;
+
+use pages::{page, Page};
+pub use request_line::with_request_line;
+
+// The redirect's JS side, in redirect.js; `LINKS` there is `app::LINKS_BINDING` (src/bindings.js).
+#[wasm_bindgen(module = "/src/api/redirect.js")]
 extern "C" {
     /// `key` is ASCII (a valid slug's key), so JS reads it byte by byte: cheaper than the
     /// runtime's `TextDecoder` for a few bytes.
@@ -188,10 +86,6 @@ extern "C" {
     fn link_text(link: &JsValue, field: u8) -> Option<String>;
     /// The `max_clicks` number of a stored link whose [`Shape`] says it has one.
     fn link_max_clicks(link: &JsValue) -> f64;
-    /// `GET https://sho.rt/abc`, the request's method and URL, written into `buf` (ASCII): its
-    /// length; -1 when it does not fit or either is not ASCII.
-    fn request_line_into(req: &web_sys::Request, buf: &mut [u8]) -> i32;
-    fn html_response(status: u16, body: &JsValue) -> web_sys::Response;
     fn request_facts(req: &web_sys::Request) -> String;
 }
 
@@ -283,14 +177,15 @@ struct Config {
 
 impl Config {
     fn from_env(env: &Env) -> Self {
-        let rollup = click_rollup_enabled(env) && has_binding(env, CLICK_QUEUE_BINDING);
+        let config = app::config(env);
+        let rollup = config.click_rollup && has_binding(env, CLICK_QUEUE_BINDING);
         Config {
             temporary_cache_control: JsValue::from_str(TEMPORARY_CACHE_CONTROL),
             permanent_cache_control: JsValue::from(format!(
                 "public, max-age={}",
-                permanent_redirect_max_age(env)
+                config.permanent_redirect_max_age
             )),
-            salt: analytics_salt(env),
+            salt: config.analytics_salt,
             records_clicks: rollup || has_binding(env, CLICKS_BINDING),
             rollup,
         }
@@ -391,47 +286,6 @@ fn decide(
     }
 }
 
-thread_local! {
-    /// The buffer a redirect's request line is copied into: one per isolate, so it costs no
-    /// allocation. Taken out while in use (a nested use would get a new one).
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
-
-/// Longer than any request line worth a fast path (a slug's URL is short); a longer or
-/// non-ASCII one is copied the slow way.
-const SCRATCH_BYTES: usize = 16 * 1024;
-
-/// Runs `f` over the text `fill` writes into the scratch buffer (its length, or -1 when it does
-/// not fit; then `slow` gives it).
-fn with_scratch_text<T>(
-    fill: impl FnOnce(&mut [u8]) -> i32,
-    slow: impl FnOnce() -> String,
-    f: impl FnOnce(&str) -> T,
-) -> T {
-    let mut buf = SCRATCH.take();
-    buf.resize(SCRATCH_BYTES, 0);
-    let fast = usize::try_from(fill(&mut buf))
-        .ok()
-        .and_then(|n| buf.get(..n))
-        .and_then(|bytes| std::str::from_utf8(bytes).ok());
-    let result = match fast {
-        Some(text) => f(text),
-        None => f(&slow()),
-    };
-    SCRATCH.set(buf);
-    result
-}
-
-/// Runs `f` over `GET https://sho.rt/abc`: the request's method and URL, copied in one crossing
-/// of the boundary, for [`crate::route::split_request_line`].
-pub fn with_request_line<T>(req: &web_sys::Request, f: impl FnOnce(&str) -> T) -> T {
-    with_scratch_text(
-        |buf| request_line_into(req, buf),
-        || format!("{} {}", req.method(), req.url()),
-        f,
-    )
-}
-
 /// A link with `max_clicks`: its slug's Durable Object counts exactly, so this one awaits.
 /// A GET uses a click up; a HEAD only asks whether one is left.
 fn limited(
@@ -525,83 +379,6 @@ fn follow(
     response
 }
 
-/// What a visitor is shown when a short link goes nowhere: one small HTML page per case, the
-/// same "Link unavailable" page for every reason a link stopped (only the reason's words differ).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Page {
-    NotFound,
-    Unavailable(Unavailable),
-    /// The KV read or the click counter failed: worth another try in a moment.
-    TryAgain,
-    /// KV holds a destination the runtime refuses as a `Location`.
-    BadDestination,
-}
-
-impl Page {
-    fn status(self) -> u16 {
-        match self {
-            Page::NotFound => 404,
-            Page::Unavailable(_) => 410,
-            Page::TryAgain => 503,
-            Page::BadDestination => 502,
-        }
-    }
-
-    fn body(self) -> String {
-        let (title, text) = match self {
-            Page::NotFound => (
-                "Link not found",
-                "There is no link here. Check the address.".to_owned(),
-            ),
-            Page::Unavailable(why) => ("Link unavailable", reason_text(why)),
-            Page::TryAgain | Page::BadDestination => (
-                "Temporarily unavailable",
-                "This link cannot be followed right now. Please try again in a moment.".to_owned(),
-            ),
-        };
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <meta name=\"robots\" content=\"noindex\"></head>\
-             <body><h1>{title}</h1><p>{text}</p></body></html>"
-        )
-    }
-}
-
-/// The reason in words; a flag names only its category.
-fn reason_text(why: Unavailable) -> String {
-    match why {
-        Unavailable::Disabled => "This link has been disabled by its owner.".to_owned(),
-        Unavailable::Flagged(reason) => format!(
-            "This link was flagged ({}) and disabled by the administrators.",
-            reason.as_str()
-        ),
-        Unavailable::Expired => "This link has expired.".to_owned(),
-        Unavailable::LimitReached => {
-            "This link's click limit reached: it takes no more visitors.".to_owned()
-        }
-    }
-}
-
-thread_local! {
-    /// Page bodies as JS strings, each made on first use: a page then costs no formatting
-    /// and no copy into JS. At most one per [`Page`] (a dozen).
-    static PAGES: RefCell<Vec<(Page, JsValue)>> = const { RefCell::new(Vec::new()) };
-}
-
-fn page(page: Page) -> web_sys::Response {
-    PAGES.with(|pages| {
-        let mut pages = pages.borrow_mut();
-        let body = match pages.iter().find(|(p, _)| *p == page) {
-            Some((_, body)) => body,
-            None => {
-                pages.push((page, JsValue::from(page.body())));
-                &pages[pages.len() - 1].1
-            }
-        };
-        html_response(page.status(), body)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,35 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn scratch_text_is_what_was_written_or_else_the_slow_copy() {
-        let write = |text: &'static str| {
-            move |buf: &mut [u8]| {
-                buf[..text.len()].copy_from_slice(text.as_bytes());
-                text.len() as i32
-            }
-        };
-        let owned = str::to_owned;
-        let slow = || "slow".to_owned();
-        assert_eq!(with_scratch_text(write("fast"), slow, owned), "fast");
-        assert_eq!(with_scratch_text(|_| -1, slow, owned), "slow");
-        // Not UTF-8 (the fill broke its promise): the slow copy, never a panic.
-        assert_eq!(
-            with_scratch_text(
-                |buf| {
-                    buf[0] = 0xff;
-                    1
-                },
-                slow,
-                owned
-            ),
-            "slow"
-        );
-        // The buffer is reused: a shorter text after a longer one is only the shorter.
-        assert_eq!(with_scratch_text(write("ab"), slow, owned), "ab");
-    }
-
-    #[test]
-    fn a_visit_survives_the_trip_through_js() {
+    fn a_visit_round_trips_through_its_bits() {
         for is_get in [false, true] {
             for has_query in [false, true] {
                 let visit = Visit { is_get, has_query };

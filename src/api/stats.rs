@@ -4,18 +4,18 @@
 //! `null` where it cannot be known (clicks counted, none with a visitor id), never a false 0.
 
 use serde::Serialize;
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
 use super::{authenticate, json, query_param, ApiResult};
-use crate::analytics::{
-    ae_groups_sql, ae_top_sql, ae_visitors_sql, parse_include_bots, unique_visitors, DateRange,
-    Group,
-};
+use crate::analytics::{parse_include_bots, unique_visitors, DateRange, Group};
+use crate::api::params::parse_limit_within;
+use crate::app::App;
 use crate::error::ApiError;
 use crate::link::Slug;
-use crate::platform::{ae_sql, kv, now, rollup};
+use crate::store::ae_sql::{ae_groups_sql, ae_top_sql, ae_visitors_sql};
 use crate::store::ae_sql::{count, text};
 use crate::store::rollup::{GroupCount, TopLink};
+use crate::time::Timestamp;
 
 pub const TOP_DEFAULT_LIMIT: u32 = 10;
 pub const TOP_MAX_LIMIT: u32 = 100;
@@ -36,30 +36,30 @@ struct Top {
     links: Vec<TopLink>,
 }
 
-fn range(req: &Request) -> Result<DateRange, ApiError> {
+fn range(req: &Request, now: Timestamp) -> Result<DateRange, ApiError> {
     DateRange::parse(
         query_param(req, "from").as_deref(),
         query_param(req, "to").as_deref(),
-        now(),
+        now,
     )
     .map_err(ApiError::InvalidQuery)
 }
 
 /// `GET /api/links/{slug}/stats?from=&to=&group=&include_bots=`.
-pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
+pub async fn link_stats(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
     let slug = Slug::parse(raw_slug).map_err(|_| ApiError::NotFound)?;
     match kv.link(&slug).await? {
         Some(link) if caller.may_manage(&link.owner) => {}
         _ => return Err(ApiError::NotFound),
     }
-    let range = range(&req)?;
+    let range = range(&req, app.now())?;
     let group =
         Group::parse(query_param(&req, "group").as_deref()).map_err(ApiError::InvalidQuery)?;
     let include_bots = parse_include_bots(query_param(&req, "include_bots").as_deref())
         .map_err(ApiError::InvalidQuery)?;
-    let (total, visitors, mut groups) = match ae_sql(env) {
+    let (total, visitors, mut groups) = match app.ae_sql() {
         Some(api) => {
             let rows = api
                 .query(&ae_groups_sql(
@@ -84,7 +84,7 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
             (groups.iter().map(|g| g.clicks).sum(), unique, groups)
         }
         None => {
-            rollup(env)?
+            app.rollup
                 .stats(slug.as_str(), &range, group, include_bots)
                 .await?
         }
@@ -110,20 +110,16 @@ pub async fn link_stats(req: Request, env: &Env, ctx: &Context, raw_slug: &str) 
 }
 
 /// `GET /api/stats/top?from=&to=&limit=`: the caller's most clicked links (people only).
-pub async fn top(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    let caller = authenticate(&req, env, ctx, &kv).await?;
-    let range = range(&req)?;
-    let limit = match query_param(&req, "limit") {
-        None => TOP_DEFAULT_LIMIT,
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=TOP_MAX_LIMIT).contains(n))
-            .ok_or(ApiError::InvalidLimit { max: TOP_MAX_LIMIT })?,
-    };
-    let links = match ae_sql(env) {
+pub async fn top(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let kv = &app.kv;
+    let caller = authenticate(&req, app, ctx).await?;
+    let range = range(&req, app.now())?;
+    let limit = parse_limit_within(
+        query_param(&req, "limit").as_deref(),
+        TOP_DEFAULT_LIMIT,
+        TOP_MAX_LIMIT,
+    )?;
+    let links = match app.ae_sql() {
         Some(api) => {
             let rows = api
                 .query(&ae_top_sql(&api.dataset, &caller.id, &range, limit))
@@ -146,7 +142,7 @@ pub async fn top(req: Request, env: &Env, ctx: &Context) -> ApiResult {
                 })
                 .collect()
         }
-        None => rollup(env)?.top(&caller.id, &range, limit).await?,
+        None => app.rollup.top(&caller.id, &range, limit).await?,
     };
     json(200, &Top { links })
 }

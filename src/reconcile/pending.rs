@@ -1,28 +1,30 @@
-//! What the cron does with a pending marker whose repair failed (pure): retry it later, with
-//! an exponential backoff, or, after a bounded number of attempts, park it (kept in KV with its
-//! last error, listed in the consistency report, retried only by an admin). Also the grouping of
-//! one run's markers by what they repair, so that each slug or user succeeds or fails alone.
+//! The pending markers: the drain that repairs what failed background writes left behind, and
+//! what happens to a marker whose repair failed: retried later, with an exponential backoff, or,
+//! after a bounded number of attempts, parked (kept in KV with its last error, listed in the
+//! consistency report, retried only by an admin). Also the grouping of one run's markers by what
+//! they repair, so that each slug or user succeeds or fails alone.
 //!
-//! Nothing here reads the clock or a store: times and markers come in as arguments.
+//! The decisions ([`RetryPolicy`], [`by_target`], [`short_error`]) are pure: times and markers
+//! come in as arguments. The drain never clears a marker before its repair reached D1, and never
+//! counts an attempt against a marker while D1 answers no query at all.
 
-use std::ops::RangeInclusive;
+use std::collections::HashMap;
 
-use crate::store::kv::{PendingMarker, PendingTarget};
+use super::{Reconciler, Summary};
+use crate::account::UserId;
+pub use crate::config::RetryPolicy;
+use crate::history::{in_version_order, HistoryEntry};
+use crate::link::{Link, Slug, Version};
+use crate::store::index::upsert_statements;
+use crate::store::kv::{bulk_get_calls, MarkerRetry, PendingMarker, PendingTarget};
+use crate::store::StoreError;
 use crate::time::Timestamp;
+
+/// Sorts after every slug (slugs are ASCII): the lower bound of a range that holds no row.
+const LAST_SLUG_BOUND: &str = "\u{10FFFF}";
 
 /// Longest error kept in a marker's metadata (KV allows 1024 bytes of metadata a key).
 pub const ERROR_MAX_BYTES: usize = 300;
-
-/// How failed repairs are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Failed attempts after which a marker is parked.
-    pub max_attempts: u32,
-    /// Wait after the first failure; each further failure doubles it.
-    pub base_millis: u64,
-    /// The longest wait between two attempts.
-    pub max_delay_millis: u64,
-}
 
 /// The next step for a marker whose repair just failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,41 +36,6 @@ pub enum AfterFailure {
 }
 
 impl RetryPolicy {
-    /// 8 attempts, 5 minutes doubling up to 6 hours: about 10 hours of tries (a D1 outage,
-    /// which the cron tells apart and does not count, is not what this waits out).
-    pub const DEFAULT: RetryPolicy = RetryPolicy {
-        max_attempts: 8,
-        base_millis: 5 * 60 * 1000,
-        max_delay_millis: 6 * 60 * 60 * 1000,
-    };
-
-    /// Reads `RECONCILE_PENDING_MAX_ATTEMPTS`, `RECONCILE_PENDING_BACKOFF_MS` and
-    /// `RECONCILE_PENDING_MAX_BACKOFF_MS`; a missing or out-of-range value keeps the default.
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
-        let d = Self::DEFAULT;
-        let num = |name: &str, default: u64, range: RangeInclusive<u64>| {
-            get(name)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .filter(|n| range.contains(n))
-                .unwrap_or(default)
-        };
-        const DAY: u64 = 24 * 60 * 60 * 1000;
-        let attempts = num(
-            "RECONCILE_PENDING_MAX_ATTEMPTS",
-            u64::from(d.max_attempts),
-            1..=100,
-        );
-        Self {
-            max_attempts: u32::try_from(attempts).unwrap_or(d.max_attempts),
-            base_millis: num("RECONCILE_PENDING_BACKOFF_MS", d.base_millis, 0..=DAY),
-            max_delay_millis: num(
-                "RECONCILE_PENDING_MAX_BACKOFF_MS",
-                d.max_delay_millis,
-                0..=7 * DAY,
-            ),
-        }
-    }
-
     /// The wait after the `attempts`-th failure (1-based): `base · 2^(attempts−1)`, capped.
     pub fn delay_after(&self, attempts: u32) -> u64 {
         let doublings = attempts.saturating_sub(1).min(63);
@@ -111,6 +78,214 @@ pub fn short_error(error: &str) -> String {
         end -= 1;
     }
     format!("{}…", &error[..end])
+}
+
+/// One slug's or user's markers, as one drain handles them.
+type Group<'a> = (PendingTarget, Vec<&'a PendingMarker>);
+
+impl Reconciler<'_> {
+    /// Repairs every slug and user a failed background write left a due marker for. Markers
+    /// are cleared only after their repair reached D1. All targets go in one batch first; when
+    /// that fails, each target alone, so that one that cannot be repaired stops no other, and
+    /// its markers are moved to a later try or parked.
+    pub(super) async fn drain_pending(&self, summary: &mut Summary) -> Result<(), StoreError> {
+        self.spend(1, 0);
+        let listed = self.kv.pending(self.budget.max_pending).await?;
+        summary.pending_seen = listed.len() as u64;
+        let due: Vec<PendingMarker> = listed
+            .into_iter()
+            .filter(|m| m.due_at <= self.started)
+            .collect();
+        summary.pending_waiting = summary.pending_seen - due.len() as u64;
+        if due.is_empty() {
+            return Ok(());
+        }
+        // Link markers carry their write's history entry; user markers carry nothing.
+        let keys: Vec<&str> = due
+            .iter()
+            .filter(|m| matches!(m.target, PendingTarget::Link(_)))
+            .map(|m| m.key.as_str())
+            .collect();
+        self.spend(bulk_get_calls(keys.len()), 0);
+        let values = self.kv.marker_values(&keys).await?;
+        let groups = by_target(&due);
+        let slugs: Vec<Slug> = groups
+            .iter()
+            .filter_map(|(t, _)| match t {
+                PendingTarget::Link(s) => Some(s.clone()),
+                PendingTarget::User(_) => None,
+            })
+            .collect();
+        let links = self.read_links(&slugs).await?;
+
+        let outcomes: Vec<(&Group, Result<u64, StoreError>)> =
+            match self.repair_targets(&groups, &values, &links).await {
+                Ok(history) => {
+                    summary.history_repaired += history;
+                    groups.iter().map(|g| (g, Ok(0))).collect()
+                }
+                Err(e) => {
+                    if !self.index_answers().await {
+                        // D1 is down: no marker is to blame; every one waits for the next run.
+                        summary.errors.push(format!("pending: D1 unavailable: {e}"));
+                        return Ok(());
+                    }
+                    let mut outcomes = Vec::with_capacity(groups.len());
+                    for g in &groups {
+                        // Leave the rest for the next run rather than crowd out the sweep.
+                        if !self.group_fits(g) {
+                            break;
+                        }
+                        let one = std::slice::from_ref(g);
+                        outcomes.push((g, self.repair_targets(one, &values, &links).await));
+                    }
+                    outcomes
+                }
+            };
+        for (group, outcome) in outcomes {
+            match outcome {
+                Ok(history) => {
+                    summary.history_repaired += history;
+                    for m in &group.1 {
+                        self.spend(1, 0);
+                        self.kv.clear_pending(m).await?;
+                    }
+                    summary.pending_repaired += 1;
+                }
+                Err(e) => {
+                    let error = short_error(&e.to_string());
+                    for m in &group.1 {
+                        let value = values.get(&m.key).map_or("", String::as_str);
+                        self.fail_marker(m, &error, value, summary).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the index rows and history entries of `groups` (all in one batch where D1
+    /// allows); returns how many history entries it wrote.
+    async fn repair_targets(
+        &self,
+        groups: &[Group<'_>],
+        values: &HashMap<String, String>,
+        links: &HashMap<Slug, Result<Option<Link>, StoreError>>,
+    ) -> Result<u64, StoreError> {
+        // Every version's history entry first, in version order; replays are no-ops.
+        let mut entries: Vec<HistoryEntry> = groups
+            .iter()
+            .flat_map(|(_, ms)| ms.iter())
+            .filter_map(|m| values.get(&m.key))
+            .filter_map(|v| serde_json::from_str::<HistoryEntry>(v).ok())
+            .collect();
+        in_version_order(&mut entries);
+        if !entries.is_empty() {
+            self.spend(0, upsert_statements(entries.len()));
+            self.index.insert_history(&entries).await?;
+        }
+        let mut upserts: Vec<Link> = Vec::new();
+        let mut deleted: Vec<String> = Vec::new();
+        let mut users: Vec<&UserId> = Vec::new();
+        for (target, _) in groups {
+            match target {
+                PendingTarget::Link(slug) => match links.get(slug) {
+                    Some(Ok(Some(link))) => upserts.push(link.clone()),
+                    Some(Ok(None)) | None => deleted.push(slug.to_string()),
+                    // An unreadable KV value cannot be indexed: that slug's repair fails.
+                    Some(Err(e)) => return Err(StoreError::Kv(format!("{slug}: {e}"))),
+                },
+                PendingTarget::User(id) => users.push(id),
+            }
+        }
+        // Gone from KV: every write that started after this run began carries a higher
+        // version, so removing rows below it cannot undo a re-create.
+        if !deleted.is_empty() {
+            self.delete_older_than(&deleted, Version::new(self.started.as_millis()))
+                .await?;
+        }
+        if !upserts.is_empty() {
+            self.upsert(&upserts).await?;
+        }
+        for id in users {
+            self.spend(1, 1);
+            if let Some(user) = self.kv.user(id).await? {
+                self.index.upsert_user(&user).await?;
+            }
+        }
+        Ok(entries.len() as u64)
+    }
+
+    /// Whether one target's repair, clearing or failing its markers, still leaves room for a
+    /// sweep page.
+    fn group_fits(&self, (_, markers): &Group<'_>) -> bool {
+        let n = markers.len() as u64;
+        let kv = 1 + 2 * n;
+        let d1 = 2 + upsert_statements(markers.len());
+        self.budget
+            .page_fits(self.kv_ops.get() + kv, self.d1_queries.get() + d1)
+    }
+
+    /// Whether D1 answers a query at all: tells an outage (nobody's fault, nothing counted)
+    /// from a marker that cannot be repaired. The query reads no row (no slug sorts after
+    /// U+10FFFF), through the primary key.
+    async fn index_answers(&self) -> bool {
+        self.spend(0, 1);
+        self.index
+            .versions_in_range(LAST_SLUG_BOUND, None)
+            .await
+            .is_ok()
+    }
+
+    /// Counts a failed repair on `marker`: moved to its next try, or parked after the last.
+    async fn fail_marker(
+        &self,
+        marker: &PendingMarker,
+        error: &str,
+        value: &str,
+        summary: &mut Summary,
+    ) -> Result<(), StoreError> {
+        let retry = MarkerRetry {
+            attempts: marker.retry.attempts.saturating_add(1),
+            error: Some(error.to_owned()),
+        };
+        summary.errors.push(format!(
+            "{}: attempt {}: {error}",
+            marker.key, retry.attempts
+        ));
+        self.spend(2, 0);
+        match self.retry.after_failure(retry.attempts, self.started) {
+            AfterFailure::RetryAt(at) => {
+                self.kv
+                    .reschedule_pending(marker, at, &retry, value)
+                    .await?;
+                summary.pending_failed += 1;
+            }
+            AfterFailure::Park => {
+                self.kv
+                    .park_pending(marker, self.started, &retry, value)
+                    .await?;
+                summary.pending_parked += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves parked markers back to pending, due now and with no attempts counted.
+    pub(super) async fn unpark(&self, summary: &mut Summary) -> Result<(), StoreError> {
+        self.spend(1, 0);
+        let (parked, _) = self.kv.parked(self.budget.max_pending).await?;
+        let keys: Vec<&str> = parked.iter().map(|m| m.key.as_str()).collect();
+        self.spend(bulk_get_calls(keys.len()), 0);
+        let values = self.kv.marker_values(&keys).await?;
+        for m in &parked {
+            self.spend(2, 0);
+            let value = values.get(&m.key).map_or("", String::as_str);
+            self.kv.unpark(m, self.started, value).await?;
+            summary.parked_retried += 1;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -159,23 +334,6 @@ mod tests {
         let waited: u64 = (1..p.max_attempts).map(|n| p.delay_after(n)).sum();
         assert!(waited >= 6 * 60 * MIN, "{waited}");
         assert!(waited <= 24 * 60 * MIN, "{waited}");
-    }
-
-    #[test]
-    fn policy_reads_vars_and_keeps_defaults_for_bad_values() {
-        let p = RetryPolicy::from_vars(|name| match name {
-            "RECONCILE_PENDING_MAX_ATTEMPTS" => Some("3".into()),
-            "RECONCILE_PENDING_BACKOFF_MS" => Some("0".into()),
-            "RECONCILE_PENDING_MAX_BACKOFF_MS" => Some("-1".into()),
-            _ => None,
-        });
-        assert_eq!(p.max_attempts, 3);
-        assert_eq!(p.base_millis, 0);
-        assert_eq!(p.max_delay_millis, RetryPolicy::DEFAULT.max_delay_millis);
-        let zero = RetryPolicy::from_vars(|name| {
-            (name == "RECONCILE_PENDING_MAX_ATTEMPTS").then(|| "0".into())
-        });
-        assert_eq!(zero.max_attempts, RetryPolicy::DEFAULT.max_attempts);
     }
 
     #[test]

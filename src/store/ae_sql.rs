@@ -1,6 +1,7 @@
 //! [`AeSql`]: the Analytics Engine SQL API (`POST …/analytics_engine/sql`, the query as the
 //! body, a bearer token). Used for stats when `CF_ACCOUNT_ID` and `CF_API_TOKEN` are set; the
-//! SQL comes from `analytics`, built from typed values only.
+//! SQL text it runs is built here ([`ae_groups_sql`], [`ae_visitors_sql`], [`ae_top_sql`]) from
+//! `analytics`' typed parameters only, so no request input reaches it unchecked.
 //!
 //! The API answers `{"meta":[…],"data":[{column: value}],"rows":n}`; numbers may arrive as JSON
 //! numbers or as strings (64-bit integers), so both are read.
@@ -10,7 +11,9 @@ use serde_json::{Map, Value};
 use worker::Fetch;
 
 use super::{http, StoreError};
-use crate::analytics::AeDataset;
+use crate::account::UserId;
+use crate::analytics::{AeDataset, DateRange, Group};
+use crate::link::Slug;
 
 pub struct AeSql {
     url: String,
@@ -99,10 +102,96 @@ pub fn text(row: &Map<String, Value>, column: &str) -> String {
     }
 }
 
+// The SQL text of the stats queries, built from typed values only (`analytics`' parameters, a
+// parsed `Slug` and `UserId`), reads the data point's layout `analytics::Click` writes:
+// index1 = slug; blob1 country, blob2 referrer host, blob3 device, blob4 browser, blob5 OS,
+// blob6 visitor id (empty when not tracked), blob7 owner id; double1 = 1.
+impl Group {
+    /// The Analytics Engine column holding the dimension.
+    fn ae_column(self) -> &'static str {
+        match self {
+            // "2026-11-25 00:00:00"; the caller keeps the date.
+            Group::Day => "toStartOfDay(timestamp)",
+            Group::Country => "blob1",
+            Group::Referrer => "blob2",
+            Group::Device => "blob3",
+            Group::Browser => "blob4",
+            Group::Os => "blob5",
+        }
+    }
+}
+
+/// Analytics Engine SQL for one link's clicks per group (`key`, `clicks`); the total is
+/// their sum, since every click has exactly one key. Values in the text are a parsed [`Slug`]
+/// and dates from [`DateRange`], which hold only `[A-Za-z0-9_-]` and digits, so no request
+/// input reaches the SQL unchecked.
+pub fn ae_groups_sql(
+    dataset: &AeDataset,
+    slug: &Slug,
+    range: &DateRange,
+    group: Group,
+    include_bots: bool,
+) -> String {
+    format!(
+        "SELECT {col} AS key, SUM(_sample_interval) AS clicks FROM {ds} WHERE {filter} \
+         GROUP BY key ORDER BY clicks DESC FORMAT JSON",
+        col = group.ae_column(),
+        ds = dataset.as_str(),
+        filter = ae_filter(slug, range, include_bots),
+    )
+}
+
+/// Analytics Engine SQL for one link's unique visitors (`visitors`). Visitor ids change daily,
+/// so this counts visitor-days, as the D1 roll-up does.
+pub fn ae_visitors_sql(
+    dataset: &AeDataset,
+    slug: &Slug,
+    range: &DateRange,
+    include_bots: bool,
+) -> String {
+    format!(
+        "SELECT COUNT(DISTINCT blob6) AS visitors FROM {ds} WHERE {filter} AND blob6 != '' \
+         FORMAT JSON",
+        ds = dataset.as_str(),
+        filter = ae_filter(slug, range, include_bots),
+    )
+}
+
+fn ae_filter(slug: &Slug, range: &DateRange, include_bots: bool) -> String {
+    let bots = if include_bots {
+        ""
+    } else {
+        " AND blob3 != 'bot'"
+    };
+    format!(
+        "index1 = '{slug}' AND timestamp >= toDateTime('{from} 00:00:00') \
+         AND timestamp < toDateTime('{end} 00:00:00'){bots}",
+        slug = slug.as_str(),
+        from = range.from,
+        end = range.end_exclusive(),
+    )
+}
+
+/// Analytics Engine SQL for an owner's most clicked links (people only).
+pub fn ae_top_sql(dataset: &AeDataset, owner: &UserId, range: &DateRange, limit: u32) -> String {
+    format!(
+        "SELECT index1 AS slug, SUM(_sample_interval) AS clicks FROM {ds} \
+         WHERE blob7 = '{owner}' AND blob3 != 'bot' \
+         AND timestamp >= toDateTime('{from} 00:00:00') AND timestamp < toDateTime('{end} 00:00:00') \
+         GROUP BY slug ORDER BY clicks DESC LIMIT {limit} FORMAT JSON",
+        ds = dataset.as_str(),
+        owner = owner.as_str(),
+        from = range.from,
+        end = range.end_exclusive(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    use crate::time::Timestamp;
 
     #[test]
     fn counts_arrive_as_numbers_or_strings() {
@@ -137,5 +226,30 @@ mod tests {
         for s in ["", ".", "-3", "1e3", "4.x", "x", "18446744073709551615.9"] {
             assert_eq!(decimal_count(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn ae_sql_holds_only_typed_values() {
+        let ds = AeDataset::parse("edgelink_clicks").unwrap();
+        let slug = Slug::parse("launch").unwrap();
+        let range = DateRange::parse(
+            Some("2026-11-01"),
+            Some("2026-11-30"),
+            Timestamp::from_millis(0),
+        )
+        .unwrap();
+        let sql = ae_groups_sql(&ds, &slug, &range, Group::Country, false);
+        assert!(sql.starts_with("SELECT blob1 AS key, SUM(_sample_interval) AS clicks"));
+        assert!(sql.contains("FROM edgelink_clicks WHERE index1 = 'launch'"));
+        assert!(sql.contains("timestamp >= toDateTime('2026-11-01 00:00:00')"));
+        assert!(sql.contains("timestamp < toDateTime('2026-12-01 00:00:00')"));
+        assert!(sql.contains("AND blob3 != 'bot'"));
+        assert!(!ae_groups_sql(&ds, &slug, &range, Group::Day, true).contains("!= 'bot'"));
+        let v = ae_visitors_sql(&ds, &slug, &range, false);
+        assert!(v.starts_with("SELECT COUNT(DISTINCT blob6) AS visitors"));
+        assert!(v.contains("AND blob6 != ''"));
+        let top = ae_top_sql(&ds, &UserId::admin(), &range, 10);
+        assert!(top.contains("WHERE blob7 = 'admin'") && top.contains("LIMIT 10"));
+        assert!(AeDataset::parse("x; DROP").is_none());
     }
 }

@@ -1,44 +1,23 @@
-//! The per-address Durable Object (binding `EMAIL_CLAIMS`, class `EmailClaim`) that makes user
-//! creation atomic per e-mail address, and [`EmailClaims`], the Worker's client for it.
+//! [`EmailClaims`]: the Worker's client for the per-address Durable Object
+//! (`objects::email_claim`, class `EmailClaim`) that makes user creation atomic per e-mail
+//! address, and the wire types of a create.
 //!
-//! A KV read-then-write is no claim: two creates of one address in flight at once both read
-//! "free". Every create of an address is sent to that address's object instead, which handles
-//! one request at a time (`blockConcurrencyWhile`), from any location, and decides with
-//! [`email_lookup`] / [`email_decide`].
-//!
-//! The order of its steps makes a 2xx mean "KV has the user" and a 5xx mean "nothing changed":
-//! 1. read its [`EmailRecord`] and whatever KV read the decision needs;
-//! 2. store the claim unconfirmed (`committed: false`); a failure here answers 500 and changes
-//!    nothing;
-//! 3. write the user to KV (`user:<id>`, then `email:<address>`); a failure rolls the record
-//!    back to what it was and answers 500;
-//! 4. confirm the claim (`committed: true`) and answer "created". A failure here is only logged:
-//!    KV has the user, so the answer stays 2xx, and the next create of the address finds the
-//!    unconfirmed claim and asks KV whether its user is there (`user:<id>`, a key no one read
-//!    before it was written, so no edge cache can answer for it).
-//!
-//! If step 3's rollback fails too, the unconfirmed claim is left, and step 4's check frees the
-//! address again for the next create. The D1 row follows in the background, as for every user
-//! write.
+//! A 2xx answer means KV has the user; a 5xx answer (an `Err` here) means nothing changed.
+//! Never writes KV itself: only the object does.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{
-    console_error, durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State,
-    Storage,
-};
+use worker::ObjectNamespace;
 
 use super::{http, StoreError};
-use crate::account::{email_decide, email_lookup, EmailDecision, EmailLookup, EmailRecord, User};
-use crate::platform::kv;
+use crate::account::User;
 
-const RECORD_KEY: &str = "record";
 /// The URL is only a carrier: a stub routes by object id, not by host.
 const CLAIM_URL: &str = "https://email-claim.internal/";
 
+/// A create: the user to write, keyed by its address.
 #[derive(Debug, Serialize, Deserialize)]
-struct ClaimRequest {
-    user: User,
+pub struct ClaimRequest {
+    pub user: User,
 }
 
 /// The object's answer to a create.
@@ -49,83 +28,6 @@ pub enum EmailAnswer {
     Created,
     /// Another user has the address; nothing was written.
     Taken,
-}
-
-#[durable_object]
-pub struct EmailClaim {
-    state: State,
-    env: Env,
-}
-
-impl DurableObject for EmailClaim {
-    fn new(state: State, env: Env) -> Self {
-        Self { state, env }
-    }
-
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Some(ClaimRequest { user }) = read_json::<ClaimRequest>(&mut req).await else {
-            return Response::error("bad e-mail claim request", 400);
-        };
-        let storage = self.state.storage();
-        let env = self.env.clone();
-        // The closure never fails: a rejected blockConcurrencyWhile resets the object and fails
-        // every request queued behind this one. A failed step answers 500 alone.
-        let outcome = self
-            .state
-            .block_concurrency_while(async move { Ok(apply(&storage, &env, &user).await) })
-            .await?;
-        match outcome {
-            Ok(answer) => Response::from_json(&answer),
-            Err(e) => {
-                console_error!("e-mail claim failed: {e}");
-                Response::error("e-mail claim failed", 500)
-            }
-        }
-    }
-}
-
-/// The request's JSON body; `None` when it is not there or does not parse.
-async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
-    serde_json::from_str(&req.text().await.ok()?).ok()
-}
-
-/// Steps 1 to 4 of the module doc.
-async fn apply(storage: &Storage, env: &Env, user: &User) -> Result<EmailAnswer, StoreError> {
-    let existing: Option<EmailRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
-    let kv = kv(env)?;
-    let kv_has_user = match email_lookup(existing.as_ref()) {
-        EmailLookup::Nothing => false,
-        EmailLookup::Address => kv.user_id_for_email(&user.email).await?.is_some(),
-        EmailLookup::User(id) => kv.user(&id).await?.is_some(),
-    };
-    if email_decide(existing.as_ref(), kv_has_user) == EmailDecision::Taken {
-        return Ok(EmailAnswer::Taken);
-    }
-    let mut record = EmailRecord {
-        owner: user.id.clone(),
-        committed: false,
-    };
-    storage.put(RECORD_KEY, &record).await.map_err(record_err)?;
-    if let Err(e) = kv.put_user(user).await {
-        let rollback = match &existing {
-            Some(previous) => storage.put(RECORD_KEY, previous).await,
-            None => storage.delete(RECORD_KEY).await.map(drop),
-        };
-        if let Err(r) = rollback {
-            // The unconfirmed claim stays; the next create checks KV for its user.
-            console_error!("e-mail claim rollback failed: {r}");
-        }
-        return Err(e);
-    }
-    record.committed = true;
-    if let Err(e) = storage.put(RECORD_KEY, &record).await {
-        console_error!("e-mail claim confirmation failed (KV has the user): {e}");
-    }
-    Ok(EmailAnswer::Created)
-}
-
-fn record_err(e: worker::Error) -> StoreError {
-    StoreError::EmailClaim(format!("record: {e}"))
 }
 
 /// The Worker's side: one request to the address's object per create.

@@ -1,13 +1,15 @@
-//! The two stores and their one error type.
+//! The stores, the Worker's clients of its Durable Objects, and their one error type. The
+//! objects themselves are entry points and live in `objects`; only their clients are here.
 //!
 //! - [`kv::Kv`]: Workers KV, the source of truth for links, users, API keys, sync markers and
 //!   the sweep checkpoint. Owns every key format.
 //! - [`index::Index`]: D1, the query index rebuilt from KV at any time, and the change log. Owns
 //!   their SQL.
-//! - [`claims::Claims`]: the per-slug Durable Object that makes slug claims atomic and counts
-//!   clicks of limited links exactly.
-//! - [`email_claims::EmailClaims`]: the per-address Durable Object that makes user creation
-//!   atomic per e-mail address.
+//! - [`claims::Claims`]: the client of the per-slug Durable Object that makes slug claims
+//!   atomic and counts clicks of limited links exactly.
+//! - [`email_claims::EmailClaims`]: the client of the per-address Durable Object that makes user
+//!   creation atomic per e-mail address.
+//! - [`day_salt::ask`]: the client of the per-day Durable Object that makes the visitor salt.
 //! - [`rollup::Rollup`]: D1's click roll-up, fed by the click queue. Owns its SQL.
 //! - [`ae_sql::AeSql`]: the Analytics Engine SQL API, for stats when an account is configured.
 //! - `http`: the POST requests the slug object and the SQL API are sent.
@@ -16,6 +18,7 @@
 pub mod ae_sql;
 pub mod claims;
 mod d1;
+pub mod day_salt;
 pub mod email_claims;
 mod http;
 pub mod index;

@@ -4,13 +4,13 @@
 //! ([`ensure_allowed`]) with one bulk KV read per 100 labels of the destination's host.
 
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
-use crate::api::{authenticate, json, json_body, no_content, require_admin, ApiResult};
+use crate::api::{authenticate_admin, json, json_body, no_content, ApiResult};
+use crate::app::App;
 use crate::error::ApiError;
 use crate::link::TargetUrl;
 use crate::moderation::{blocking_candidates, BlockedHost, InvalidHost};
-use crate::platform::kv;
 use crate::store::kv::Kv;
 
 /// 400 `blocked_destination` when the URL's host, or any parent domain of it, is blocked;
@@ -30,10 +30,9 @@ struct HostList {
     hosts: Vec<String>,
 }
 
-pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let hosts = kv.blocked_hosts().await?;
+pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
+    let hosts = app.kv.blocked_hosts().await?;
     json(200, &HostList { hosts })
 }
 
@@ -49,20 +48,18 @@ struct Added<'a> {
 }
 
 /// Adding a host already on the list answers 201 too: the list then holds it, as asked.
-pub async fn add(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn add(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let body: AddBody = json_body(&mut req).await?;
     let host = BlockedHost::parse(&body.host)?;
-    kv.block_host(host.as_str()).await?;
+    app.kv.block_host(host.as_str()).await?;
     json(201, &Added { host: &host })
 }
 
 /// Removing a host that is not on the list answers 204 too.
-pub async fn remove(req: Request, env: &Env, ctx: &Context, raw_host: &str) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn remove(req: Request, app: &App, ctx: &Context, raw_host: &str) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let host = BlockedHost::parse(raw_host)?;
-    kv.unblock_host(host.as_str()).await?;
+    app.kv.unblock_host(host.as_str()).await?;
     no_content()
 }

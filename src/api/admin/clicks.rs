@@ -4,15 +4,14 @@
 //! is idempotent by message id, as the queue consumer's is; a click is forgotten only once the
 //! roll-up has it. `remaining: true` asks for another call.
 
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
-use crate::api::{authenticate, json, require_admin, ApiResult};
-use crate::platform::kv;
+use crate::api::{authenticate_admin, json, ApiResult};
+use crate::app::App;
 use crate::track;
 
-pub async fn replay(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let summary = track::replay_dead_clicks(env).await?;
+pub async fn replay(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
+    let summary = track::replay_dead_clicks(app).await?;
     json(200, &summary)
 }

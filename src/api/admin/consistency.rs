@@ -3,11 +3,11 @@
 //! pass now, optionally after moving parked markers back to pending.
 
 use serde::Serialize;
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
-use crate::api::{authenticate, json, query_param, require_admin, ApiResult};
+use crate::api::{authenticate_admin, json, query_param, ApiResult};
+use crate::app::App;
 use crate::error::ApiError;
-use crate::platform::{index, kv};
 use crate::reconcile::{self, Trigger};
 use crate::store::kv::{ParkedMarker, PendingTarget, SweepCheckpoint};
 
@@ -72,16 +72,15 @@ struct Consistency {
 
 /// `GET /api/admin/consistency` → KV and D1 totals, the last sweep's drift, the checkpoint,
 /// the pending markers outstanding and the dead-lettered clicks kept.
-pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
-    let last = kv.last_sweep().await?;
-    let in_progress = kv.sweep_checkpoint().await?;
-    let (pending, more) = kv.pending_count().await?;
-    let (parked, parked_more) = kv.parked(PARKED_COUNT_PAGE).await?;
+pub async fn consistency(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
+    let last = app.kv.last_sweep().await?;
+    let in_progress = app.kv.sweep_checkpoint().await?;
+    let (pending, more) = app.kv.pending_count().await?;
+    let (parked, parked_more) = app.kv.parked(PARKED_COUNT_PAGE).await?;
     let parked_count = parked.len() as u64;
-    let (dead_clicks, dead_more) = kv.dead_click_count().await?;
-    let d1_total = index(env)?.count_links().await?;
+    let (dead_clicks, dead_more) = app.kv.dead_click_count().await?;
+    let d1_total = app.index.count_links().await?;
     json(
         200,
         &Consistency {
@@ -111,11 +110,10 @@ pub async fn consistency(req: Request, env: &Env, ctx: &Context) -> ApiResult {
 /// `POST /api/admin/reconcile[?retry_parked=1]` → 200 the summary of one bounded pass: parked
 /// markers back to pending (when asked, attempts reset), pending markers, then the sweep under
 /// way, or a new one.
-pub async fn reconcile(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn reconcile(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let retry_parked = parse_retry_parked(query_param(&req, "retry_parked").as_deref())?;
-    let summary = reconcile::run_with(env, Trigger::Manual, retry_parked).await;
+    let summary = reconcile::run_with(app, Trigger::Manual, retry_parked).await;
     json(200, &summary)
 }
 

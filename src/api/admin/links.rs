@@ -8,18 +8,17 @@
 //!   flagged link was deleted frees the slug again (204).
 
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Request};
+use worker::{Context, Request};
 
-use crate::api::params::{parse_limit, parse_state, path_slug};
+use crate::api::params::{page, parse_limit, parse_state, path_slug};
 use crate::api::view::{link_response, view, LinkView};
 use crate::api::{
-    authenticate, json, json_body, list_cursor, no_content, origin, query_param, require_admin,
-    ApiResult,
+    authenticate_admin, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
 };
+use crate::app::App;
 use crate::error::ApiError;
 use crate::link::{Link, Slug};
 use crate::moderation::FlagReason;
-use crate::platform::{claims, index, kv, now};
 use crate::service::links::{self as service, Unflagged, Written};
 use crate::store::index::{admin_links_query, AdminLinkFilter, ListCursor};
 use crate::sync;
@@ -39,9 +38,8 @@ struct AdminLinkList<'a> {
 
 /// `GET /api/admin/links` → `{"links":[…, "owner_email"],"next_cursor"}`, newest first.
 /// Rows whose KV value is gone (deleted, index not yet caught up) are left out of the page.
-pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
     let text = |name: &str| {
@@ -57,19 +55,16 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
     let origin = origin(&req)?;
 
     let query = admin_links_query(&filter, cursor.as_ref(), limit + 1);
-    let mut rows = index(env)?.admin_links(&query).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .and_then(|r| ListCursor::after_row(&r.created_at, &r.slug));
+    let rows = app.index.admin_links(&query).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| {
+        ListCursor::after_row(&r.created_at, &r.slug)
+    });
 
     let slugs: Vec<Slug> = rows
         .iter()
         .filter_map(|r| Slug::parse(&r.slug).ok())
         .collect();
-    let mut values = kv.links_bulk(&slugs).await?;
+    let mut values = app.kv.links_bulk(&slugs).await?;
     let mut links: Vec<(Link, Option<String>)> = Vec::with_capacity(rows.len());
     for row in rows {
         let Ok(slug) = Slug::parse(&row.slug) else {
@@ -79,7 +74,7 @@ pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
             links.push((link, row.owner_email));
         }
     }
-    let at = now();
+    let at = app.now();
     let links = links
         .iter()
         .map(|(link, email)| AdminLink {
@@ -97,35 +92,31 @@ struct FlagBody {
 }
 
 /// `POST /api/admin/links/{slug}/flag` `{"reason"}` → 200 the flagged link.
-pub async fn flag(mut req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let admin = authenticate(&req, env, ctx, &kv).await?;
-    require_admin(&admin)?;
+pub async fn flag(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let admin = authenticate_admin(&req, app, ctx).await?;
     let body: FlagBody = json_body(&mut req).await?;
     let reason = FlagReason::parse(&body.reason).ok_or(ApiError::InvalidReason)?;
     let slug = path_slug(raw_slug)?;
-    let written = service::flag(&claims(env)?, &admin, &slug, reason).await?;
-    answer(&req, env, ctx, written)
+    let written = service::flag(&app.claims, &admin, &slug, reason).await?;
+    answer(&req, app, ctx, written)
 }
 
 /// `DELETE /api/admin/links/{slug}/flag` → 200 the link, redirecting again; 204 when the
 /// flagged link had been deleted and only its slug was held.
-pub async fn unflag(req: Request, env: &Env, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = kv(env)?;
-    let admin = authenticate(&req, env, ctx, &kv).await?;
-    require_admin(&admin)?;
+pub async fn unflag(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
+    let admin = authenticate_admin(&req, app, ctx).await?;
     let slug = path_slug(raw_slug)?;
-    match service::unflag(&claims(env)?, &admin, &slug).await? {
-        Unflagged::Link(written) => answer(&req, env, ctx, *written),
+    match service::unflag(&app.claims, &admin, &slug).await? {
+        Unflagged::Link(written) => answer(&req, app, ctx, *written),
         Unflagged::SlugCleared => no_content(),
     }
 }
 
 /// 200 the written link; its index change in the background.
-fn answer(req: &Request, env: &Env, ctx: &Context, written: Written) -> ApiResult {
-    let response = link_response(200, &view(&written.link, &origin(req)?.origin, now()));
+fn answer(req: &Request, app: &App, ctx: &Context, written: Written) -> ApiResult {
+    let response = link_response(200, &view(&written.link, &origin(req)?.origin, app.now()));
     if let Some(change) = written.change {
-        ctx.wait_until(sync::apply(env.clone(), change));
+        ctx.wait_until(sync::apply(app.clone(), change));
     }
     response
 }

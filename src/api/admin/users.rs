@@ -6,17 +6,15 @@
 //! leaves nothing behind (its first key, written before the claim, is revoked again).
 
 use serde::{Deserialize, Serialize};
-use worker::{console_error, Context, Env, Request};
+use worker::{console_error, Context, Request};
 
 use crate::account::{Email, KeyName, Role, User, UserId, UserPatch};
 use crate::api::keys;
-use crate::api::params::parse_limit;
-use crate::api::{
-    authenticate, json, json_body, list_cursor, query_param, require_admin, ApiResult,
-};
+use crate::api::params::{page, parse_limit};
+use crate::api::{authenticate_admin, json, json_body, list_cursor, query_param, ApiResult};
+use crate::app::App;
 use crate::error::ApiError;
 use crate::link::ALPHANUMERIC;
-use crate::platform::{email_claims, index, kv, now};
 use crate::random;
 use crate::store::email_claims::EmailAnswer;
 use crate::store::index::{ListCursor, UserRow};
@@ -64,27 +62,27 @@ impl<'a> From<&'a User> for UserView<'a> {
 }
 
 /// `POST /api/admin/users` `{"email"}` → 201 `{"id","email","role","disabled","created_at","api_key"}`.
-pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let body: CreateUserBody = json_body(&mut req).await?;
     let email = Email::parse(&body.email)?;
 
     let id = UserId::from_random(&random::token(USER_ID_RANDOM_LEN, &ALPHANUMERIC)?);
-    let user = User::new(id, email, now());
+    let user = User::new(id, email, app.now());
     // The key first: it authenticates no one until its user exists, and a key that failed
     // after the user was stored would leave an address taken by a user without a key.
     let name = KeyName::parse(FIRST_KEY_NAME).ok();
-    let (key, record) = keys::issue(&kv, &user.id, name).await?;
+    let (key, record) = keys::issue(&app.kv, &user.id, name, app.now()).await?;
     // The address's object writes the user to KV, or refuses: a KV read-then-write here would
     // let two concurrent creates both pass.
-    let answer = match email_claims(env) {
-        Ok(claims) => claims.create(&user).await,
-        Err(e) => Err(e),
-    };
+    let answer = app.email_claims.create(&user).await;
     if !matches!(answer, Ok(EmailAnswer::Created)) {
         // No user: its key goes again (if that fails too, the key stays unusable).
-        if let Err(e) = kv.revoke_api_key(&user.id, &record.id, &record.hash).await {
+        if let Err(e) = app
+            .kv
+            .revoke_api_key(&user.id, &record.id, &record.hash)
+            .await
+        {
             console_error!("unused key {} of a refused create stays: {e}", record.id);
         }
         return Err(match answer {
@@ -104,7 +102,7 @@ pub async fn create(mut req: Request, env: &Env, ctx: &Context) -> ApiResult {
             api_key: key.expose(),
         },
     );
-    ctx.wait_until(sync::apply(env.clone(), IndexChange::User(user)));
+    ctx.wait_until(sync::apply(app.clone(), IndexChange::User(user)));
     response
 }
 
@@ -138,35 +136,28 @@ struct UserList {
 }
 
 /// `GET /api/admin/users?limit=&cursor=` → every user, newest first, with link counts (D1).
-pub async fn list(req: Request, env: &Env, ctx: &Context) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
-    let mut rows = index(env)?.users(cursor.as_ref(), limit + 1).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .and_then(|r| ListCursor::after_row(&r.created_at, &r.id));
+    let rows = app.index.users(cursor.as_ref(), limit + 1).await?;
+    let (rows, next_cursor) = page(rows, limit, |r| ListCursor::after_row(&r.created_at, &r.id));
     let users = rows.into_iter().map(ListedUser::from).collect();
     json(200, &UserList { users, next_cursor })
 }
 
 /// `PATCH /api/admin/users/{id}` `{"role"?, "disabled"?}` → 200 the user. Effective at once
 /// in this location (auth reads the KV record), elsewhere within KV's propagation window.
-pub async fn update(mut req: Request, env: &Env, ctx: &Context, raw_id: &str) -> ApiResult {
-    let kv = kv(env)?;
-    require_admin(&authenticate(&req, env, ctx, &kv).await?)?;
+pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_id: &str) -> ApiResult {
+    authenticate_admin(&req, app, ctx).await?;
     let patch: UserPatch = json_body(&mut req).await?;
     let id: UserId = serde_json::from_value(raw_id.into()).map_err(|_| ApiError::NotFound)?;
-    let user = kv.user(&id).await?.ok_or(ApiError::NotFound)?;
-    let Some(updated) = user.patched(&patch, now()) else {
+    let user = app.kv.user(&id).await?.ok_or(ApiError::NotFound)?;
+    let Some(updated) = user.patched(&patch, app.now()) else {
         return json(200, &UserView::from(&user));
     };
-    kv.put_user(&updated).await?;
+    app.kv.put_user(&updated).await?;
     let response = json(200, &UserView::from(&updated));
-    ctx.wait_until(sync::apply(env.clone(), IndexChange::User(updated)));
+    ctx.wait_until(sync::apply(app.clone(), IndexChange::User(updated)));
     response
 }

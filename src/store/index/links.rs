@@ -1,26 +1,20 @@
-//! [`Index`]: the D1 query index (binding `DB`) and its SQL: links, users and the change log.
-//! The schema comes from `migrations/`; nothing here creates tables.
+//! The `links` table: the versioned upserts and guarded deletes that keep it in step with KV,
+//! the reconciler's `(slug, version)` ranges, and the owner's and the admin's link lists.
 //!
-//! Every link write is a versioned upsert that applies only when newer, and every delete is
-//! guarded by a version, so background writes arriving out of order never roll D1 back.
+//! An upsert applies only when newer and a delete only at or below its version: a write
+//! arriving late never rolls a row back.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1PreparedStatement;
 
-use super::d1::{error as d1, json_param, run_batch, Rows};
-use super::StoreError;
-use crate::account::{User, UserId};
+use super::{version, Index, ListCursor, Param, Query, Rows, ROWS_PER_STATEMENT, SLUGS_PER_DELETE};
+use crate::account::UserId;
 use crate::history::HistoryEntry;
-use crate::link::{Link, LinkState, Slug, Version, SAFE_INTEGER_MAX};
+use crate::link::{Link, LinkState, Slug, Version};
+use crate::store::d1::error as d1;
+use crate::store::StoreError;
 use crate::time::Timestamp;
-
-/// Rows per multi-row write. D1 binds at most 100 parameters a statement, so rows travel as
-/// one JSON array parameter, unpacked by `json_each`; 100 rows keep a statement near 50 KB.
-const ROWS_PER_STATEMENT: usize = 100;
-/// Slugs per guarded multi-row delete (plus one bound version).
-const SLUGS_PER_DELETE: usize = 99;
-const _: () = assert!(SLUGS_PER_DELETE < 100);
 
 const UPSERT_LINKS: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
@@ -41,15 +35,6 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
      archived = excluded.archived, redirect_type = excluded.redirect_type, \
      forward_query = excluded.forward_query, max_clicks = excluded.max_clicks \
      WHERE excluded.version > links.version";
-/// History rows arrive in version order; the key makes a replay a no-op.
-const INSERT_HISTORY: &str = "INSERT INTO link_history \
-     (slug, version, op, actor, owner, at, link) \
-     SELECT json_extract(value, '$.slug'), json_extract(value, '$.version'), \
-      json_extract(value, '$.op'), json_extract(value, '$.actor'), \
-      json_extract(value, '$.owner'), json_extract(value, '$.at'), \
-      json_extract(value, '$.link') \
-     FROM json_each(?1) WHERE true \
-     ON CONFLICT(slug, version) DO NOTHING";
 /// A delete removes the row only if the row is not newer than the delete.
 const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
 const DELETE_OLDER_THAN_HEAD: &str = "DELETE FROM links WHERE version < ?1 AND slug IN (";
@@ -65,33 +50,18 @@ const VERSIONS_BETWEEN: &str = "SELECT slug, version, expires_at FROM links \
      WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
 const VERSIONS_AFTER: &str =
     "SELECT slug, version, expires_at FROM links WHERE slug > ?1 ORDER BY slug";
-/// Oldest first, a bounded batch at a time.
-const PRUNE_HISTORY: &str = "DELETE FROM link_history WHERE rowid IN \
-     (SELECT rowid FROM link_history WHERE at < ?1 ORDER BY at LIMIT ?2)";
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
-const UPSERT_USER: &str = "INSERT INTO users (id, email, role, created_at, disabled, version) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-     ON CONFLICT(id) DO UPDATE SET email = excluded.email, role = excluded.role, \
-     disabled = excluded.disabled, version = excluded.version \
-     WHERE excluded.version > users.version";
-const USERS_FIRST: &str = "SELECT u.id, u.email, u.role, u.disabled, u.created_at, \
-     (SELECT COUNT(*) FROM links l WHERE l.user_id = u.id) AS link_count FROM users u \
-     ORDER BY u.created_at DESC, u.id DESC LIMIT ?1";
-const USERS_AFTER: &str = "SELECT u.id, u.email, u.role, u.disabled, u.created_at, \
-     (SELECT COUNT(*) FROM links l WHERE l.user_id = u.id) AS link_count FROM users u \
-     WHERE u.created_at < ?2 OR (u.created_at = ?2 AND u.id < ?3) \
-     ORDER BY u.created_at DESC, u.id DESC LIMIT ?1";
 const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, u.email AS owner_email \
      FROM links l LEFT JOIN users u ON u.id = l.user_id";
-
-/// D1 statements an upsert of `n` links (or an insert of `n` history entries) costs.
-pub fn upsert_statements(n: usize) -> u64 {
-    n.div_ceil(ROWS_PER_STATEMENT) as u64
-}
 
 /// D1 statements a version-exact delete of `n` rows costs.
 pub fn delete_exact_statements(n: usize) -> u64 {
     n.div_ceil(ROWS_PER_STATEMENT) as u64
+}
+
+/// D1 statements a guarded delete of `n` slugs costs.
+pub fn delete_statements(n: usize) -> u64 {
+    n.div_ceil(SLUGS_PER_DELETE) as u64
 }
 
 /// A `links` row as the upsert's JSON parameter carries it.
@@ -134,11 +104,6 @@ impl<'a> IndexRow<'a> {
     }
 }
 
-/// D1 statements a guarded delete of `n` slugs costs.
-pub fn delete_statements(n: usize) -> u64 {
-    n.div_ceil(SLUGS_PER_DELETE) as u64
-}
-
 /// A row of `links` as the list endpoint returns it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LinkRow {
@@ -167,82 +132,12 @@ pub struct IndexedVersion {
     pub expires_at: Option<String>,
 }
 
-/// A row of `link_history`, as the history endpoint returns it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HistoryRow {
-    pub version: u64,
-    pub op: String,
-    pub actor: String,
-    pub at: String,
-    /// The link as JSON text.
-    pub link: String,
-}
-
 /// Filters of the owner's link list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OwnerLinkFilter {
     /// Archived links only (`true`) or unarchived only (`false`, the default).
     pub archived: bool,
     pub state: Option<LinkState>,
-}
-
-/// Keyset position in a newest-first list: the `created_at` and key (slug or user id) of the
-/// previous page's last row. Opaque to clients (hex), so its format can change without
-/// breaking them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListCursor {
-    pub created_at: Timestamp,
-    pub key: String,
-}
-
-impl ListCursor {
-    /// `None` when `key` is not something a cursor can carry (slugs and ids always are).
-    pub fn new(created_at: Timestamp, key: &str) -> Option<Self> {
-        let ok = !key.is_empty()
-            && key.len() <= 64
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| Self {
-            created_at,
-            key: key.to_owned(),
-        })
-    }
-
-    /// The cursor after a row, from its stored `created_at` text and key.
-    pub fn after_row(created_at: &str, key: &str) -> Option<String> {
-        Self::new(Timestamp::parse(created_at)?, key).map(|c| c.encode())
-    }
-
-    pub fn encode(&self) -> String {
-        let plain = format!("{}.{}", self.created_at.as_millis(), self.key);
-        plain.bytes().map(|b| format!("{b:02x}")).collect()
-    }
-
-    pub fn decode(s: &str) -> Option<Self> {
-        if !s.len().is_multiple_of(2) || s.len() > 256 {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect();
-        let plain = String::from_utf8(bytes?).ok()?;
-        let (ms, key) = plain.split_once('.')?;
-        let ms: u64 = ms.parse().ok().filter(|ms| *ms <= SAFE_INTEGER_MAX)?;
-        Self::new(Timestamp::from_millis(ms), key)
-    }
-}
-
-/// A row of the admin's user list.
-#[derive(Debug, Clone, Deserialize)]
-pub struct UserRow {
-    pub id: String,
-    pub email: String,
-    pub role: String,
-    pub disabled: u8,
-    pub created_at: String,
-    pub link_count: u64,
 }
 
 /// A row of the admin's link list: which link, and its owner's email (from the JOIN). Every
@@ -263,19 +158,6 @@ pub struct AdminLinkFilter {
     pub owner: Option<String>,
     /// `active`, `disabled` or `flagged`.
     pub state: Option<LinkState>,
-}
-
-/// A statement and its parameters, built without I/O so the SQL is unit-tested.
-#[derive(Debug, PartialEq)]
-pub struct Query {
-    pub sql: String,
-    pub params: Vec<Param>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Text(String),
-    Int(u64),
 }
 
 /// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'` and wraps the text in `%…%`.
@@ -378,40 +260,7 @@ pub fn owner_links_query(
     Query { sql, params }
 }
 
-/// A page of one slug's history, newest first: only `owner`'s rows when given (a non-admin
-/// caller), below `before` when continuing.
-pub fn history_query(
-    slug: &Slug,
-    owner: Option<&UserId>,
-    before: Option<Version>,
-    limit: u32,
-) -> Query {
-    let mut params = vec![Param::Text(slug.as_str().to_owned())];
-    let mut sql =
-        String::from("SELECT version, op, actor, at, link FROM link_history WHERE slug = ?1");
-    if let Some(owner) = owner {
-        params.push(Param::Text(owner.as_str().to_owned()));
-        sql.push_str(&format!(" AND owner = ?{}", params.len()));
-    }
-    if let Some(v) = before {
-        params.push(Param::Int(v.get()));
-        sql.push_str(&format!(" AND version < ?{}", params.len()));
-    }
-    params.push(Param::Int(u64::from(limit)));
-    sql.push_str(&format!(" ORDER BY version DESC LIMIT ?{}", params.len()));
-    Query { sql, params }
-}
-
-/// D1, typed.
-pub struct Index {
-    db: D1Database,
-}
-
 impl Index {
-    pub fn new(db: D1Database) -> Self {
-        Self { db }
-    }
-
     /// Upserts links in one batch, [`ROWS_PER_STATEMENT`] rows a statement. Rows already at
     /// the same or a newer version are left alone.
     pub async fn upsert_links(&self, links: &[Link]) -> Result<(), StoreError> {
@@ -440,12 +289,6 @@ impl Index {
         self.batch(statements).await
     }
 
-    /// Inserts history entries (give them in version order); existing versions are kept.
-    pub async fn insert_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
-        let statements = self.history_statements(entries)?;
-        self.batch(statements).await
-    }
-
     fn upsert_statements(&self, links: &[Link]) -> Result<Vec<D1PreparedStatement>, StoreError> {
         links
             .chunks(ROWS_PER_STATEMENT)
@@ -456,25 +299,6 @@ impl Index {
             .collect()
     }
 
-    fn history_statements(
-        &self,
-        entries: &[HistoryEntry],
-    ) -> Result<Vec<D1PreparedStatement>, StoreError> {
-        entries
-            .chunks(ROWS_PER_STATEMENT)
-            .map(|chunk| self.json_statement(INSERT_HISTORY, chunk))
-            .collect()
-    }
-
-    /// A statement whose one parameter is `rows` as a JSON array.
-    fn json_statement<T: Serialize>(
-        &self,
-        sql: &str,
-        rows: &[T],
-    ) -> Result<D1PreparedStatement, StoreError> {
-        self.db.prepare(sql).bind(&[json_param(rows)?]).map_err(d1)
-    }
-
     /// Deletes the rows of expired links KV dropped, each only at or below the version seen.
     pub async fn delete_exact(&self, rows: &[(String, u64)]) -> Result<(), StoreError> {
         let statements = rows
@@ -482,29 +306,6 @@ impl Index {
             .map(|chunk| self.json_statement(DELETE_EXACT, chunk))
             .collect::<Result<Vec<_>, _>>()?;
         self.batch(statements).await
-    }
-
-    /// Deletes up to `limit` history rows written before `cutoff`, oldest first; returns how
-    /// many went.
-    pub async fn prune_history(&self, cutoff: Timestamp, limit: u32) -> Result<u64, StoreError> {
-        let result = self
-            .db
-            .prepare(PRUNE_HISTORY)
-            .bind(&[
-                JsValue::from_str(&cutoff.to_rfc3339()),
-                JsValue::from_f64(f64::from(limit)),
-            ])
-            .map_err(d1)?
-            .run()
-            .await
-            .map_err(d1)?;
-        let changes = result.meta().map_err(d1)?.and_then(|m| m.changes);
-        Ok(changes.unwrap_or(0) as u64)
-    }
-
-    /// A page of one slug's history rows (see [`history_query`]).
-    pub async fn history(&self, query: &Query) -> Result<Vec<HistoryRow>, StoreError> {
-        self.query_rows(query).await
     }
 
     pub async fn delete_link(&self, slug: &Slug, at: Version) -> Result<(), StoreError> {
@@ -564,48 +365,9 @@ impl Index {
         statement.rows::<IndexedVersion>().await
     }
 
-    /// A page of all users, newest first, with their link counts.
-    pub async fn users(
-        &self,
-        cursor: Option<&ListCursor>,
-        limit: u32,
-    ) -> Result<Vec<UserRow>, StoreError> {
-        let limit = JsValue::from_f64(f64::from(limit));
-        let statement = match cursor {
-            None => self.db.prepare(USERS_FIRST).bind(&[limit]),
-            Some(c) => self.db.prepare(USERS_AFTER).bind(&[
-                limit,
-                JsValue::from_str(&c.created_at.to_rfc3339()),
-                JsValue::from_str(&c.key),
-            ]),
-        }
-        .map_err(d1)?;
-        statement.rows::<UserRow>().await
-    }
-
     /// A page of every link with its owner's email, filtered.
     pub async fn admin_links(&self, query: &Query) -> Result<Vec<AdminLinkRow>, StoreError> {
         self.query_rows(query).await
-    }
-
-    async fn query_rows<T: serde::de::DeserializeOwned>(
-        &self,
-        query: &Query,
-    ) -> Result<Vec<T>, StoreError> {
-        let params: Vec<JsValue> = query
-            .params
-            .iter()
-            .map(|p| match p {
-                Param::Text(t) => JsValue::from_str(t),
-                Param::Int(n) => JsValue::from_f64(*n as f64),
-            })
-            .collect();
-        self.db
-            .prepare(query.sql.as_str())
-            .bind(&params)
-            .map_err(d1)?
-            .rows::<T>()
-            .await
     }
 
     pub async fn count_links(&self) -> Result<u64, StoreError> {
@@ -616,47 +378,11 @@ impl Index {
         let rows = self.db.prepare(COUNT_LINKS).rows::<Count>().await?;
         Ok(rows.first().map_or(0, |c| c.n))
     }
-
-    pub async fn upsert_user(&self, user: &User) -> Result<(), StoreError> {
-        self.db
-            .prepare(UPSERT_USER)
-            .bind(&[
-                JsValue::from_str(user.id.as_str()),
-                JsValue::from_str(user.email.as_str()),
-                JsValue::from_str(user.role.as_str()),
-                JsValue::from_str(&user.created_at.to_rfc3339()),
-                JsValue::from_f64(if user.disabled { 1.0 } else { 0.0 }),
-                version(user.version),
-            ])
-            .map_err(d1)?
-            .run()
-            .await
-            .map_err(d1)?;
-        Ok(())
-    }
-
-    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<(), StoreError> {
-        run_batch(&self.db, statements).await
-    }
-}
-
-/// Versions are below 2^53, so a JS number holds them exactly.
-fn version(v: Version) -> JsValue {
-    JsValue::from_f64(v.get() as f64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn list_cursor_round_trips_and_is_opaque() {
-        let c = ListCursor::new(Timestamp::from_millis(1_700_000_000_123), "Ab_-9").unwrap();
-        let s = c.encode();
-        assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(ListCursor::decode(&s), Some(c));
-        assert!(ListCursor::new(Timestamp::from_millis(1), "a'b").is_none());
-    }
 
     #[test]
     fn like_patterns_escape_wildcards() {
@@ -729,27 +455,5 @@ mod tests {
         assert_eq!(q.params[1], Param::Int(1));
         assert_eq!(q.params[2], Param::Text("disabled".into()));
         assert_eq!(q.params.last(), Some(&Param::Int(3)));
-    }
-
-    #[test]
-    fn history_page_is_per_slug_newest_first_and_owner_scoped_for_non_admins() {
-        let slug = Slug::parse("abc").unwrap();
-        let q = history_query(&slug, None, None, 5);
-        assert!(q
-            .sql
-            .ends_with("WHERE slug = ?1 ORDER BY version DESC LIMIT ?2"));
-        let owner = UserId::admin();
-        let q = history_query(&slug, Some(&owner), Some(Version::new(9)), 5);
-        assert!(q
-            .sql
-            .ends_with("slug = ?1 AND owner = ?2 AND version < ?3 ORDER BY version DESC LIMIT ?4"));
-        assert_eq!(q.params[2], Param::Int(9));
-    }
-
-    #[test]
-    fn garbage_cursors_are_rejected() {
-        for bad in ["", "zz", "abc", "2e", "31322e", "6e6f2e616263"] {
-            assert_eq!(ListCursor::decode(bad), None, "{bad:?}");
-        }
     }
 }

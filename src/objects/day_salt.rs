@@ -1,5 +1,6 @@
 //! `DaySalt`: one Durable Object per UTC day (named by the day, binding `DAY_SALTS`), the only
-//! place where that day's own visitor-id salt is made, when `ANALYTICS_SALT` is not set.
+//! place where that day's own visitor-id salt is made, when `ANALYTICS_SALT` is not set. The
+//! Worker asks it through `store::day_salt::ask`.
 //!
 //! Why an object and not "write KV if absent": KV has no compare-and-set and is only eventually
 //! consistent between locations, so two isolates that both read "absent" would each write (and
@@ -22,9 +23,8 @@ use worker::{
 };
 
 use crate::analytics::{day_salt_expires_at, is_day};
-use crate::platform::{kv, DAY_SALTS_BINDING};
+use crate::app::kv;
 use crate::random;
-use crate::store::StoreError;
 
 const SALT_KEY: &str = "salt";
 /// 43 characters of 62: over 256 bits.
@@ -117,26 +117,5 @@ async fn salt_of_the_day(storage: &Storage, expires_at: u64) -> Result<(String, 
 }
 
 fn now_ms() -> i64 {
-    crate::platform::now().as_millis() as i64
-}
-
-/// The day's salt from its object (made there on first use).
-pub async fn ask(env: &Env, day: &str) -> std::result::Result<String, StoreError> {
-    let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("day salt {day}: {e}"));
-    let namespace = env
-        .durable_object(DAY_SALTS_BINDING)
-        .map_err(|e| fail(&e))?;
-    let stub = namespace
-        .id_from_name(day)
-        .and_then(|id| id.get_stub())
-        .map_err(|e| fail(&e))?;
-    let mut resp = stub
-        .fetch_with_str(&format!("https://day-salt/{day}"))
-        .await
-        .map_err(|e| fail(&e))?;
-    let text = resp.text().await.map_err(|e| fail(&e))?;
-    if resp.status_code() != 200 || text.is_empty() {
-        return Err(fail(&format!("status {}: {text}", resp.status_code())));
-    }
-    Ok(text)
+    crate::app::now().as_millis() as i64
 }

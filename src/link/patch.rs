@@ -1,0 +1,59 @@
+//! [`LinkPatch`]: an owner's partial update of a link, as it travels to the slug's Durable
+//! Object, and [`present`], which keeps an absent field apart from `null`. Applying it is
+//! [`super::Link::patched`]'s. Pure: never imports `worker`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{TargetUrl, Title};
+use crate::lifecycle::{OwnerState, RedirectType};
+use crate::time::Timestamp;
+
+/// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title and
+/// `expires_at: Some(None)` the expiry. Travels to the slug's Durable Object as JSON, where an
+/// absent field and `null` stay apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<TargetUrl>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub title: Option<Option<Title>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub expires_at: Option<Option<Timestamp>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_type: Option<RedirectType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_query: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<OwnerState>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub max_clicks: Option<Option<u64>>,
+}
+
+/// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one
+/// (`None`, by `#[serde(default)]`), which serde's `Option<Option<T>>` alone cannot.
+pub fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl LinkPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == LinkPatch::default()
+    }
+}

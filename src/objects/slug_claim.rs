@@ -1,0 +1,286 @@
+//! The per-slug Durable Object (binding `SLUG_CLAIMS`, class `SlugClaim`) that every link write
+//! goes through; the Worker's client for it is `store::claims::Claims`.
+//!
+//! The object keeps one [`ClaimRecord`] (the claim and the link as last written to KV) and
+//! applies [`claim::decide`] to each [`SlugRequest`], inside `blockConcurrencyWhile`: no other
+//! request for the slug runs in between, from any location. On first contact with a slug whose
+//! record does not hold the link (no record yet, or one from before records kept links), the
+//! KV value is the current state.
+//!
+//! A 2xx answer means KV has the change; a 5xx answer means nothing changed. The steps of a
+//! write, in this order, make that hold whichever step fails:
+//! 1. store the decided record under `pending`, with what KV will hold once the write landed.
+//!    Failing here: nothing changed (5xx).
+//! 2. write KV. Failing here: remove `pending` (5xx; the record, KV and D1 are as before).
+//! 3. store the record under `claim` and remove `pending`. KV has the change: the answer is
+//!    2xx even if this step fails.
+//!
+//! A `pending` entry left behind (step 2's clean-up or step 3 failed, or the object was
+//! evicted between steps) is settled at the start of the next request by reading KV: if KV
+//! holds the pending version (or, for a delete, no value), the pending record is committed;
+//! otherwise it is dropped.
+//!
+//! Test-only fault switch: with the var `FAULT_INJECTION = "on"` (never in the shipped
+//! wrangler.toml), a KV key `fault:kv-write:<slug>` makes step 2 fail and
+//! `fault:record-commit:<slug>` skips step 3, so the suites can prove the above for real.
+//!
+//! The same object counts the clicks of a link with `max_clicks` (`/click`): one
+//! [`ClickCount`] per life of the slug, taken one at a time, so a limit is exact under any
+//! concurrency. Only limited links pay this round trip.
+
+use worker::{
+    console_error, durable_object, DurableObject, Env, Request, Response, State, Storage,
+};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{config, kv, now};
+use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
+use crate::lifecycle::{kv_expiration_secs, take_click, ClickCount};
+use crate::link::{Link, Slug, Version};
+use crate::store::claims::{ClickAnswer, ClickRequest};
+use crate::store::kv::{Fault, Kv};
+use crate::store::StoreError;
+use crate::time::Timestamp;
+
+const RECORD_KEY: &str = "claim";
+const PENDING_KEY: &str = "pending";
+const CLICKS_KEY: &str = "clicks";
+
+/// A write whose KV step may or may not have landed: the record to commit once it did, and
+/// the version KV then holds (`None`: the link is deleted).
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    record: ClaimRecord,
+    kv_version: Option<Version>,
+}
+
+impl Pending {
+    /// Whether KV's current value shows that the write landed.
+    fn landed(&self, in_kv: Option<&Link>) -> bool {
+        in_kv.map(|l| l.version) == self.kv_version
+    }
+}
+
+#[durable_object]
+pub struct SlugClaim {
+    state: State,
+    env: Env,
+}
+
+impl DurableObject for SlugClaim {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        if req.path() == "/click" {
+            return self.take_click(req).await;
+        }
+        let Some(request) = read_json::<SlugRequest>(&mut req).await else {
+            return Response::error("bad slug request", 400);
+        };
+        let storage = self.state.storage();
+        let env = self.env.clone();
+        // The closure never fails: a rejected blockConcurrencyWhile resets the whole object and
+        // fails every request queued behind this one. A failed write answers 500 alone.
+        let outcome = self
+            .state
+            .block_concurrency_while(async move { Ok(apply(&storage, &env, &request).await) })
+            .await?;
+        match outcome {
+            Ok(answer) => Response::from_json(&answer),
+            Err(e) => {
+                console_error!("slug write failed: {e}");
+                Response::error("slug write failed", 500)
+            }
+        }
+    }
+}
+
+/// The request's JSON body; `None` when it is not there or does not parse. Read as text and
+/// parsed by serde_json, the one JSON reader in the wasm (`Request::json` would parse in JS
+/// and convert through serde-wasm-bindgen, a second deserializer for each type).
+async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
+    serde_json::from_str(&req.text().await.ok()?).ok()
+}
+
+impl SlugClaim {
+    async fn take_click(&self, mut req: Request) -> worker::Result<Response> {
+        let Some(ClickRequest { life, limit, take }) = read_json(&mut req).await else {
+            return Response::error("bad click request", 400);
+        };
+        let storage = self.state.storage();
+        let outcome = self
+            .state
+            .block_concurrency_while(async move {
+                // An unreadable count refuses the click (500 → the redirect answers 503): a
+                // limit must never be exceeded, so failures close rather than open.
+                let granted = match storage.get::<ClickCount>(CLICKS_KEY).await {
+                    Ok(current) => match take_click(current.as_ref(), &life, limit) {
+                        Some(next) if take => storage.put(CLICKS_KEY, next).await.map(|_| true),
+                        Some(_) => Ok(true),
+                        None => Ok(false),
+                    },
+                    Err(e) => Err(e),
+                };
+                Ok::<_, worker::Error>(granted)
+            })
+            .await?;
+        match outcome {
+            Ok(granted) => Response::from_json(&ClickAnswer { granted }),
+            Err(e) => {
+                console_error!("click count failed: {e}");
+                Response::error("click count failed", 500)
+            }
+        }
+    }
+}
+
+/// Settles a pending write, decides the request, and performs the decision's effects in the
+/// order the module doc gives.
+async fn apply(
+    storage: &Storage,
+    env: &Env,
+    request: &SlugRequest,
+) -> Result<SlugResponse, StoreError> {
+    let kv = kv(env)?;
+    let config = config(env);
+    let slug = &request.slug;
+    let record = settled_record(storage, &kv, slug).await?;
+    let from_kv;
+    let current = match &record {
+        Some(r) if r.knows_link() => r.link.as_ref(),
+        _ => {
+            from_kv = kv.link(slug).await?;
+            from_kv.as_ref()
+        }
+    };
+    let at = now();
+    let decision = claim::decide(
+        record.as_ref(),
+        current,
+        request,
+        at,
+        config.slug_quarantine_millis,
+    );
+    let answer = decision.answer();
+    let faults = config.fault_injection;
+    match decision {
+        Decision::Answer(answer) => return Ok(answer),
+        Decision::Record { record, .. } => {
+            storage.put(RECORD_KEY, record).await.map_err(record_err)?;
+            return Ok(answer);
+        }
+        Decision::Put { link, mut record } => {
+            let expiration = link
+                .expires_at
+                .and_then(|at| kv_expiration_secs(at, config.expired_grace_millis, now()));
+            record.dropped_at = expiration.map(|secs| Timestamp::from_millis(secs * 1000));
+            let pending = Pending {
+                kv_version: Some(link.version),
+                record,
+            };
+            storage
+                .put(PENDING_KEY, &pending)
+                .await
+                .map_err(record_err)?;
+            let written = match injected(faults, &kv, Fault::KvWrite, slug).await {
+                Err(e) => Err(e),
+                Ok(()) => kv.put_link(&link, expiration).await,
+            };
+            abandon_on_failure(storage, written).await?;
+            commit(storage, &kv, faults, slug, pending.record).await;
+        }
+        Decision::Remove { record, .. } => {
+            let pending = Pending {
+                kv_version: None,
+                record,
+            };
+            storage
+                .put(PENDING_KEY, &pending)
+                .await
+                .map_err(record_err)?;
+            let removed = match injected(faults, &kv, Fault::KvWrite, slug).await {
+                Err(e) => Err(e),
+                Ok(()) => kv.delete_link(slug).await,
+            };
+            abandon_on_failure(storage, removed).await?;
+            commit(storage, &kv, faults, slug, pending.record).await;
+        }
+    }
+    Ok(answer)
+}
+
+/// The stored record, after settling a write left pending by an earlier request.
+async fn settled_record(
+    storage: &Storage,
+    kv: &Kv,
+    slug: &Slug,
+) -> Result<Option<ClaimRecord>, StoreError> {
+    let record: Option<ClaimRecord> = storage.get(RECORD_KEY).await.map_err(record_err)?;
+    let Some(pending) = storage
+        .get::<Pending>(PENDING_KEY)
+        .await
+        .map_err(record_err)?
+    else {
+        return Ok(record);
+    };
+    let in_kv = kv.link(slug).await?;
+    if pending.landed(in_kv.as_ref()) {
+        storage
+            .put(RECORD_KEY, &pending.record)
+            .await
+            .map_err(record_err)?;
+        storage.delete(PENDING_KEY).await.map_err(record_err)?;
+        return Ok(Some(pending.record));
+    }
+    storage.delete(PENDING_KEY).await.map_err(record_err)?;
+    Ok(record)
+}
+
+/// After a failed KV step: forgets the pending write (best effort: if this fails too, the
+/// next request finds KV without the pending version and drops it) and fails the request.
+async fn abandon_on_failure(
+    storage: &Storage,
+    kv_step: Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let Err(e) = kv_step else {
+        return Ok(());
+    };
+    if let Err(cleanup) = storage.delete(PENDING_KEY).await {
+        console_error!("slug write: dropping the pending record failed: {cleanup}");
+    }
+    Err(e)
+}
+
+/// Step 3: the record of a write KV has. A failure here is logged, not answered: the next
+/// request settles the pending entry from KV.
+async fn commit(storage: &Storage, kv: &Kv, faults: bool, slug: &Slug, record: ClaimRecord) {
+    if faults && kv.fault_armed(Fault::RecordCommit, slug).await {
+        console_error!("slug write {slug}: record commit skipped (injected fault)");
+        return;
+    }
+    let stored = match storage.put(RECORD_KEY, record).await {
+        Ok(()) => storage.delete(PENDING_KEY).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        console_error!("slug write {slug}: committing the record failed, settled later: {e}");
+    }
+}
+
+/// The test-only fault at `point`, when fault injection is on and the test armed it.
+async fn injected(faults: bool, kv: &Kv, point: Fault, slug: &Slug) -> Result<(), StoreError> {
+    if faults && kv.fault_armed(point, slug).await {
+        return Err(StoreError::Kv(format!(
+            "injected fault {point:?} for {slug}"
+        )));
+    }
+    Ok(())
+}
+
+fn record_err(e: worker::Error) -> StoreError {
+    StoreError::Claim(format!("claim record: {e}"))
+}

@@ -1,0 +1,35 @@
+// The binding names the JS glue reads (src/bindings.js) against what wrangler.toml declares: a
+// renamed binding fails here, not on the first redirect after a deploy.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import * as bindings from "../../src/bindings.js";
+
+// The names wrangler.toml binds: `binding = "…"` (KV, D1, Analytics Engine, queue producers)
+// and `name = "…"` of `[[durable_objects.bindings]]`.
+function declared() {
+  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+  const names = new Set();
+  let section = "";
+  for (const line of toml.split("\n")) {
+    const header = line.match(/^\s*\[\[?([^\]]+)\]\]?/);
+    if (header) section = header[1].trim();
+    const binding = line.match(/^\s*binding\s*=\s*"([^"]+)"/);
+    if (binding) names.add(binding[1]);
+    const name = line.match(/^\s*name\s*=\s*"([^"]+)"/);
+    if (name && section === "durable_objects.bindings") names.add(name[1]);
+  }
+  return names;
+}
+
+test("every binding the JS glue reads is declared in wrangler.toml, by the same name", () => {
+  const names = declared();
+  assert.ok(names.has("DB") && names.has("SLUG_CLAIMS"), "the parser reads wrangler.toml");
+  const used = Object.entries(bindings);
+  assert.ok(used.length >= 3);
+  for (const [constant, name] of used) {
+    assert.equal(constant, name, "a constant is named as its binding");
+    assert.ok(names.has(name), `${name} is not bound in wrangler.toml`);
+  }
+});
