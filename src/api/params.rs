@@ -45,15 +45,21 @@ pub fn page<T>(
     (rows, next)
 }
 
+/// Parses a yes/no query parameter `name`: absent, empty, `false` or `0` → no; `true` or
+/// `1` → yes; anything else is refused.
+pub fn parse_flag(raw: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(ApiError::InvalidQuery(format!(
+            "{name} must be true or false"
+        ))),
+    }
+}
+
 /// Parses `archived=`: absent → unarchived links; `true` → archived ones only.
 pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::InvalidQuery(
-            "archived must be true or false".into(),
-        )),
-    }
+    parse_flag(raw, "archived")
 }
 
 /// Parses `state=`: absent → any; else one of the three states.

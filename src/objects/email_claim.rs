@@ -22,7 +22,7 @@
 //! address again for the next create. The D1 row follows in the background, as for every user
 //! write.
 
-use serde::de::DeserializeOwned;
+use super::one_at_a_time;
 use worker::{
     console_error, durable_object, DurableObject, Env, Request, Response, State, Storage,
 };
@@ -45,31 +45,16 @@ impl DurableObject for EmailClaim {
         Self { state, env }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Some(ClaimRequest { user }) = read_json::<ClaimRequest>(&mut req).await else {
-            return Response::error("bad e-mail claim request", 400);
-        };
-        let storage = self.state.storage();
-        let env = self.env.clone();
-        // The closure never fails: a rejected blockConcurrencyWhile resets the object and fails
-        // every request queued behind this one. A failed step answers 500 alone.
-        let outcome = self
-            .state
-            .block_concurrency_while(async move { Ok(apply(&storage, &env, &user).await) })
-            .await?;
-        match outcome {
-            Ok(answer) => Response::from_json(&answer),
-            Err(e) => {
-                console_error!("e-mail claim failed: {e}");
-                Response::error("e-mail claim failed", 500)
-            }
-        }
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let (storage, env) = (self.state.storage(), self.env.clone());
+        one_at_a_time(
+            &self.state,
+            req,
+            "e-mail claim",
+            |ClaimRequest { user }| async move { apply(&storage, &env, &user).await },
+        )
+        .await
     }
-}
-
-/// The request's JSON body; `None` when it is not there or does not parse.
-async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
-    serde_json::from_str(&req.text().await.ok()?).ok()
 }
 
 /// Steps 1 to 4 of the module doc.

@@ -9,3 +9,50 @@
 pub mod day_salt;
 pub mod email_claim;
 pub mod slug_claim;
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{console_error, Request, Response, State};
+
+use crate::store::StoreError;
+
+/// The request's JSON body; `None` when it is not there or does not parse. Read as text and
+/// parsed by serde_json, the one JSON reader in the wasm (`Request::json` would parse in JS
+/// and convert through serde-wasm-bindgen, a second deserializer for each type).
+async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
+    serde_json::from_str(&req.text().await.ok()?).ok()
+}
+
+/// Answers a request of an object: its JSON body read as `Q` (else 400), `work` run on it with
+/// no other request of the object in between (`blockConcurrencyWhile`), and its answer as
+/// JSON, or 500 with the failure logged under `what`. The closure never fails: a rejected
+/// `blockConcurrencyWhile` resets the whole object and fails every request queued behind this
+/// one, where a failed step should answer 500 alone.
+async fn one_at_a_time<Q, A, F>(
+    state: &State,
+    mut req: Request,
+    what: &str,
+    work: impl FnOnce(Q) -> F,
+) -> worker::Result<Response>
+where
+    Q: DeserializeOwned,
+    A: Serialize + 'static,
+    F: Future<Output = Result<A, StoreError>> + 'static,
+{
+    let Some(request) = read_json::<Q>(&mut req).await else {
+        return Response::error(format!("bad {what} request"), 400);
+    };
+    let work = work(request);
+    let outcome = state
+        .block_concurrency_while(async move { Ok(work.await) })
+        .await?;
+    match outcome {
+        Ok(answer) => Response::from_json(&answer),
+        Err(e) => {
+            console_error!("{what} failed: {e}");
+            Response::error(format!("{what} failed"), 500)
+        }
+    }
+}

@@ -32,9 +32,9 @@ use worker::{
     console_error, durable_object, DurableObject, Env, Request, Response, State, Storage,
 };
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::one_at_a_time;
 use crate::app::{config, kv, now};
 use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
 use crate::lifecycle::{kv_expiration_secs, take_click, ClickCount};
@@ -74,68 +74,38 @@ impl DurableObject for SlugClaim {
         Self { state, env }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let storage = self.state.storage();
         if req.path() == "/click" {
-            return self.take_click(req).await;
+            return one_at_a_time(&self.state, req, "click count", |r| take(storage, r)).await;
         }
-        let Some(request) = read_json::<SlugRequest>(&mut req).await else {
-            return Response::error("bad slug request", 400);
-        };
-        let storage = self.state.storage();
         let env = self.env.clone();
-        // The closure never fails: a rejected blockConcurrencyWhile resets the whole object and
-        // fails every request queued behind this one. A failed write answers 500 alone.
-        let outcome = self
-            .state
-            .block_concurrency_while(async move { Ok(apply(&storage, &env, &request).await) })
-            .await?;
-        match outcome {
-            Ok(answer) => Response::from_json(&answer),
-            Err(e) => {
-                console_error!("slug write failed: {e}");
-                Response::error("slug write failed", 500)
-            }
-        }
+        one_at_a_time(
+            &self.state,
+            req,
+            "slug write",
+            |request: SlugRequest| async move { apply(&storage, &env, &request).await },
+        )
+        .await
     }
 }
 
-/// The request's JSON body; `None` when it is not there or does not parse. Read as text and
-/// parsed by serde_json, the one JSON reader in the wasm (`Request::json` would parse in JS
-/// and convert through serde-wasm-bindgen, a second deserializer for each type).
-async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
-    serde_json::from_str(&req.text().await.ok()?).ok()
-}
-
-impl SlugClaim {
-    async fn take_click(&self, mut req: Request) -> worker::Result<Response> {
-        let Some(ClickRequest { life, limit, take }) = read_json(&mut req).await else {
-            return Response::error("bad click request", 400);
-        };
-        let storage = self.state.storage();
-        let outcome = self
-            .state
-            .block_concurrency_while(async move {
-                // An unreadable count refuses the click (500 → the redirect answers 503): a
-                // limit must never be exceeded, so failures close rather than open.
-                let granted = match storage.get::<ClickCount>(CLICKS_KEY).await {
-                    Ok(current) => match take_click(current.as_ref(), &life, limit) {
-                        Some(next) if take => storage.put(CLICKS_KEY, next).await.map(|_| true),
-                        Some(_) => Ok(true),
-                        None => Ok(false),
-                    },
-                    Err(e) => Err(e),
-                };
-                Ok::<_, worker::Error>(granted)
-            })
-            .await?;
-        match outcome {
-            Ok(granted) => Response::from_json(&ClickAnswer { granted }),
-            Err(e) => {
-                console_error!("click count failed: {e}");
-                Response::error("click count failed", 500)
-            }
-        }
+/// Takes one click of at most `limit` for the link's life (or, without `take`, says whether
+/// one is left). An unreadable count refuses the click (500 → the redirect answers 503): a
+/// limit must never be exceeded, so failures close rather than open.
+async fn take(storage: Storage, request: ClickRequest) -> Result<ClickAnswer, StoreError> {
+    let ClickRequest { life, limit, take } = request;
+    let current = storage
+        .get::<ClickCount>(CLICKS_KEY)
+        .await
+        .map_err(record_err)?;
+    let granted = match take_click(current.as_ref(), &life, limit) {
+        Some(next) if take => storage.put(CLICKS_KEY, next).await.map(|_| true),
+        Some(_) => Ok(true),
+        None => Ok(false),
     }
+    .map_err(record_err)?;
+    Ok(ClickAnswer { granted })
 }
 
 /// Settles a pending write, decides the request, and performs the decision's effects in the
@@ -182,35 +152,42 @@ async fn apply(
                 kv_version: Some(link.version),
                 record,
             };
-            storage
-                .put(PENDING_KEY, &pending)
-                .await
-                .map_err(record_err)?;
-            let written = match injected(faults, &kv, Fault::KvWrite, slug).await {
-                Err(e) => Err(e),
-                Ok(()) => kv.put_link(&link, expiration).await,
-            };
-            abandon_on_failure(storage, written).await?;
-            commit(storage, &kv, faults, slug, pending.record).await;
+            let write = kv.put_link(&link, expiration);
+            write_through(storage, &kv, faults, slug, pending, write).await?;
         }
         Decision::Remove { record, .. } => {
             let pending = Pending {
                 kv_version: None,
                 record,
             };
-            storage
-                .put(PENDING_KEY, &pending)
-                .await
-                .map_err(record_err)?;
-            let removed = match injected(faults, &kv, Fault::KvWrite, slug).await {
-                Err(e) => Err(e),
-                Ok(()) => kv.delete_link(slug).await,
-            };
-            abandon_on_failure(storage, removed).await?;
-            commit(storage, &kv, faults, slug, pending.record).await;
+            let delete = kv.delete_link(slug);
+            write_through(storage, &kv, faults, slug, pending, delete).await?;
         }
     }
     Ok(answer)
+}
+
+/// Steps 1 to 3 of the module doc around `kv_step`, the KV write or delete (a future does
+/// nothing until awaited, so it starts only after step 1).
+async fn write_through(
+    storage: &Storage,
+    kv: &Kv,
+    faults: bool,
+    slug: &Slug,
+    pending: Pending,
+    kv_step: impl std::future::Future<Output = Result<(), StoreError>>,
+) -> Result<(), StoreError> {
+    storage
+        .put(PENDING_KEY, &pending)
+        .await
+        .map_err(record_err)?;
+    let written = match injected(faults, kv, Fault::KvWrite, slug).await {
+        Err(e) => Err(e),
+        Ok(()) => kv_step.await,
+    };
+    abandon_on_failure(storage, written).await?;
+    commit(storage, kv, faults, slug, pending.record).await;
+    Ok(())
 }
 
 /// The stored record, after settling a write left pending by an earlier request.

@@ -69,19 +69,8 @@ impl Claims {
         url: &str,
         request: &Q,
     ) -> Result<A, StoreError> {
-        let fail = |e: &dyn std::fmt::Display| StoreError::Claim(format!("{slug}: {e}"));
-        let body = serde_json::to_string(request).map_err(|e| fail(&e))?;
-        let req = http::post(url, &[], &body).map_err(|e| fail(&worker::Error::from(e)))?;
-        let stub = self
-            .namespace
-            .id_from_name(slug)
-            .and_then(|id| id.get_stub())
-            .map_err(|e| fail(&e))?;
-        let mut resp = stub.fetch_with_request(req).await.map_err(|e| fail(&e))?;
-        if resp.status_code() != 200 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(fail(&format!("status {}: {text}", resp.status_code())));
-        }
-        resp.json::<A>().await.map_err(|e| fail(&e))
+        http::ask_object(&self.namespace, slug, url, request)
+            .await
+            .map_err(|e| StoreError::Claim(format!("{slug}: {e}")))
     }
 }

@@ -43,21 +43,9 @@ impl EmailClaims {
     /// Creates `user` in KV unless another user has the address.
     pub async fn create(&self, user: &User) -> Result<EmailAnswer, StoreError> {
         let address = user.email.as_str();
-        let fail = |e: &dyn std::fmt::Display| StoreError::EmailClaim(format!("{address}: {e}"));
-        let body =
-            serde_json::to_string(&ClaimRequest { user: user.clone() }).map_err(|e| fail(&e))?;
-        let req = http::post(CLAIM_URL, &[], &body).map_err(|e| fail(&worker::Error::from(e)))?;
-        let stub = self
-            .namespace
-            .id_from_name(address)
-            .and_then(|id| id.get_stub())
-            .map_err(|e| fail(&e))?;
-        let mut resp = stub.fetch_with_request(req).await.map_err(|e| fail(&e))?;
-        if resp.status_code() != 200 {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(fail(&format!("status {}: {text}", resp.status_code())));
-        }
-        let text = resp.text().await.map_err(|e| fail(&e))?;
-        serde_json::from_str(&text).map_err(|e| fail(&e))
+        let request = ClaimRequest { user: user.clone() };
+        http::ask_object(&self.namespace, address, CLAIM_URL, &request)
+            .await
+            .map_err(|e| StoreError::EmailClaim(format!("{address}: {e}")))
     }
 }

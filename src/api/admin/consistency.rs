@@ -5,9 +5,9 @@
 use serde::Serialize;
 use worker::{Context, Request};
 
+use crate::api::params::parse_flag;
 use crate::api::{authenticate_admin, json, query_param, ApiResult};
 use crate::app::App;
-use crate::error::ApiError;
 use crate::reconcile::{self, Trigger};
 use crate::store::kv::{ParkedMarker, PendingTarget, SweepCheckpoint};
 
@@ -112,33 +112,23 @@ pub async fn consistency(req: Request, app: &App, ctx: &Context) -> ApiResult {
 /// way, or a new one.
 pub async fn reconcile(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
-    let retry_parked = parse_retry_parked(query_param(&req, "retry_parked").as_deref())?;
+    let retry_parked = parse_flag(query_param(&req, "retry_parked").as_deref(), "retry_parked")?;
     let summary = reconcile::run_with(app, Trigger::Manual, retry_parked).await;
     json(200, &summary)
-}
-
-/// `retry_parked`: absent, `0`/`false` or `1`/`true`.
-fn parse_retry_parked(raw: Option<&str>) -> Result<bool, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("" | "0" | "false") => Ok(false),
-        Some("1" | "true") => Ok(true),
-        Some(_) => Err(ApiError::InvalidQuery("retry_parked must be 1 or 0".into())),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     #[test]
     fn retry_parked_is_a_flag() {
-        assert!(!parse_retry_parked(None).unwrap());
-        assert!(!parse_retry_parked(Some("0")).unwrap());
-        assert!(parse_retry_parked(Some("1")).unwrap());
-        assert!(parse_retry_parked(Some("true")).unwrap());
-        assert!(matches!(
-            parse_retry_parked(Some("yes")),
-            Err(ApiError::InvalidQuery(_))
-        ));
+        let flag = |raw| parse_flag(raw, "retry_parked");
+        assert!(!flag(None).unwrap());
+        assert!(!flag(Some("0")).unwrap());
+        assert!(flag(Some("1")).unwrap());
+        assert!(flag(Some("true")).unwrap());
+        assert!(matches!(flag(Some("yes")), Err(ApiError::InvalidQuery(_))));
     }
 }
