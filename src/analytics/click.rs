@@ -4,7 +4,7 @@
 //! and the UTC date) a [`visitor_id`] that cannot follow anyone across days. Pure: never
 //! imports `worker`, reads no clock (`at` is passed in).
 //!
-//! The Analytics Engine data point's layout is a schema queries depend on; README documents it:
+//! The Analytics Engine data point's layout is a schema queries depend on; docs/analytics.md documents it:
 //! index1 = slug; blob1 country, blob2 referrer host, blob3 device, blob4 browser, blob5 OS,
 //! blob6 visitor id (empty when not tracked), blob7 owner id; double1 = 1.
 
