@@ -109,8 +109,8 @@ impl Config {
 }
 
 /// What one invocation may spend. Defaults stay well inside the Paid plan's 1000 KV operations
-/// and 1000 D1 queries per invocation; docs/operations.md gives the Free plan's settings. What a page costs
-/// against these limits is `reconcile::budget`'s.
+/// and 1000 D1 queries per invocation; docs/operations.md gives the Free plan's settings. What a
+/// page costs against these limits is `reconcile::budget`'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     /// KV list pages swept per invocation.
