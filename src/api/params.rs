@@ -45,8 +45,8 @@ pub fn page<T>(
     (rows, next)
 }
 
-/// Parses a yes/no query parameter `name`: absent, empty, `false` or `0` → no; `true` or
-/// `1` → yes; anything else is refused.
+/// Parses a yes/no query parameter `name` that also takes `1`/`0` (`retry_parked`): absent,
+/// empty, `false` or `0` → no; `true` or `1` → yes; anything else is refused.
 pub fn parse_flag(raw: Option<&str>, name: &str) -> Result<bool, ApiError> {
     match raw.map(str::trim) {
         None | Some("" | "false" | "0") => Ok(false),
@@ -57,9 +57,16 @@ pub fn parse_flag(raw: Option<&str>, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// Parses `archived=`: absent → unarchived links; `true` → archived ones only.
+/// Parses `archived=`: absent → unarchived links; `true` → archived ones only (`1` is refused,
+/// as it always was).
 pub fn parse_archived(raw: Option<&str>) -> Result<bool, ApiError> {
-    parse_flag(raw, "archived")
+    match raw.map(str::trim) {
+        None | Some("" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::InvalidQuery(
+            "archived must be true or false".into(),
+        )),
+    }
 }
 
 /// Parses `state=`: absent → any; else one of the three states.
@@ -139,6 +146,7 @@ mod tests {
         assert!(!parse_archived(Some("false")).unwrap());
         assert!(parse_archived(Some("true")).unwrap());
         assert!(parse_archived(Some("yes")).is_err());
+        assert!(parse_archived(Some("1")).is_err());
     }
 
     #[test]
