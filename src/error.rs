@@ -31,6 +31,8 @@ pub enum ApiError {
     #[error("{0}")]
     InvalidTitle(String),
     #[error("{0}")]
+    InvalidTags(String),
+    #[error("{0}")]
     InvalidEmail(String),
     #[error("{0}")]
     InvalidName(String),
@@ -90,6 +92,7 @@ impl ApiError {
             | ApiError::InvalidUrl(_)
             | ApiError::InvalidSlug(_)
             | ApiError::InvalidTitle(_)
+            | ApiError::InvalidTags(_)
             | ApiError::InvalidEmail(_)
             | ApiError::InvalidName(_)
             | ApiError::InvalidHost(_)
@@ -120,6 +123,7 @@ impl ApiError {
             ApiError::InvalidUrl(_) => "invalid_url",
             ApiError::InvalidSlug(_) => "invalid_slug",
             ApiError::InvalidTitle(_) => "invalid_title",
+            ApiError::InvalidTags(_) => "invalid_tags",
             ApiError::InvalidEmail(_) => "invalid_email",
             ApiError::InvalidName(_) => "invalid_name",
             ApiError::InvalidHost(_) => "invalid_host",
@@ -193,6 +197,7 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::Slug(m) => ApiError::InvalidSlug(m),
             InvalidLink::Url(m) => ApiError::InvalidUrl(m),
             InvalidLink::Title(m) => ApiError::InvalidTitle(m),
+            InvalidLink::Tags(m) => ApiError::InvalidTags(m),
             InvalidLink::Expiry(m) => ApiError::InvalidExpiry(m),
             InvalidLink::RedirectType(m) => ApiError::InvalidRedirectType(m),
             InvalidLink::State(m) => ApiError::InvalidState(m),

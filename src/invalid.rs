@@ -21,6 +21,8 @@ pub enum InvalidLink {
     #[error("{0}")]
     Title(String),
     #[error("{0}")]
+    Tags(String),
+    #[error("{0}")]
     Expiry(String),
     #[error("{0}")]
     RedirectType(String),

@@ -58,7 +58,7 @@ use worker::{
     ScheduledEvent,
 };
 
-use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats};
+use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats, tags};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::lifecycle::query_of;
@@ -131,6 +131,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::LinkHistory(slug) => respond(links::history(req, app, ctx, slug).await),
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
+        Route::Tags => respond(tags::list(req, app, ctx).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }

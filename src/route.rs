@@ -88,6 +88,8 @@ pub enum Route<'a> {
     LinkHistory(&'a str),
     LinkStats(&'a str),
     TopLinks,
+    /// `GET /api/tags`: the caller's tags with link and click counts.
+    Tags,
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -175,6 +177,10 @@ impl<'a> Route<'a> {
             },
             ["api", "stats", "top"] => match method {
                 Get => Route::TopLinks,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "tags"] => match method {
+                Get => Route::Tags,
                 _ => Route::MethodNotAllowed,
             },
             ["api", "links"] => match method {
@@ -272,6 +278,8 @@ mod tests {
             Route::LinkStats("abc")
         );
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
+        assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
+        assert_eq!(Route::parse(Post, "/api/tags"), Route::MethodNotAllowed);
     }
 
     #[test]

@@ -10,3 +10,6 @@ export function url_fields(s) {
 export function url_query_param(s, name) {
   try { return new URL(s).searchParams.get(name) ?? undefined; } catch { return undefined; }
 }
+export function url_query_params(s, name) {
+  try { return JSON.stringify(new URL(s).searchParams.getAll(name)); } catch { return undefined; }
+}

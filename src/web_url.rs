@@ -57,6 +57,13 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     parser::query_param(url, name)
 }
 
+/// Every value of a repeated query parameter of `url`, decoded, in order; empty when absent.
+pub fn query_params(url: &str, name: &str) -> Vec<String> {
+    parser::query_params(url, name)
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(target_arch = "wasm32")]
 mod parser {
     use worker::wasm_bindgen::prelude::*;
@@ -67,6 +74,9 @@ mod parser {
         pub fn fields(raw: &str) -> Option<String>;
         #[wasm_bindgen(js_name = url_query_param)]
         pub fn query_param(url: &str, name: &str) -> Option<String>;
+        /// The values as a JSON array of strings: one string across the boundary.
+        #[wasm_bindgen(js_name = url_query_params)]
+        pub fn query_params(url: &str, name: &str) -> Option<String>;
     }
 }
 
@@ -93,11 +103,28 @@ mod parser {
         let value = url.query_pairs().find(|(k, _)| k == name)?.1;
         Some(value.into_owned())
     }
+
+    pub fn query_params(url: &str, name: &str) -> Option<String> {
+        let url = url::Url::parse(url).ok()?;
+        let values: Vec<String> = url
+            .query_pairs()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        serde_json::to_string(&values).ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_query_parameters_come_back_in_order() {
+        let url = "https://e.com/api/links?tag=a&x=1&tag=B%20c&tag=";
+        assert_eq!(query_params(url, "tag"), vec!["a", "B c", ""]);
+        assert!(query_params(url, "none").is_empty());
+    }
 
     #[test]
     fn parses_the_parts_a_link_needs() {

@@ -12,14 +12,15 @@ use super::params::{
 };
 use super::view::{link_response, view};
 use super::{
-    authenticate, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
+    authenticate, json, json_body, list_cursor, no_content, origin, query_param, tag_filter,
+    ApiResult,
 };
 use crate::analytics::day_of;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
-use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, TargetUrl, Title};
+use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
 use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
 use crate::sync;
@@ -53,6 +54,8 @@ struct LinkBody {
     state: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     max_clicks: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    tags: Option<Value>,
 }
 
 /// A present boolean field; anything but `true`/`false` (`null` included: it would silently
@@ -121,6 +124,26 @@ impl LinkBody {
         flag(&self.archived, "archived")
     }
 
+    /// `None` when absent; `null` and `[]` are the empty set (on update: clear them).
+    fn tags(&self) -> Result<Option<Tags>, ApiError> {
+        let items = match &self.tags {
+            None => return Ok(None),
+            Some(Value::Null) => return Ok(Some(Tags::default())),
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return Err(ApiError::InvalidTags(
+                    "tags must be an array of strings".into(),
+                ))
+            }
+        };
+        let strings = items
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Option<Vec<&str>>>()
+            .ok_or_else(|| ApiError::InvalidTags("tags must be an array of strings".into()))?;
+        Ok(Some(Tags::parse(&strings)?))
+    }
+
     /// `None` when absent; `Some(None)` for `null` (unlimited).
     fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
         Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
@@ -133,7 +156,7 @@ fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 }
 
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
-/// "forward_query"?,"archived"?,"state"?,"max_clicks"?}` → 201 the link.
+/// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?}` → 201 the link.
 pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
     let kv = &app.kv;
     let claims = &app.claims;
@@ -157,6 +180,7 @@ pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
         forward_query: fields.forward_query()?.unwrap_or(true),
         state: fields.state()?.unwrap_or(OwnerState::Active),
         max_clicks: fields.max_clicks()?.flatten(),
+        tags: fields.tags()?.unwrap_or_default(),
     };
     let slug = fields
         .slug
@@ -226,6 +250,7 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         forward_query: fields.forward_query()?,
         state: fields.state()?,
         max_clicks: fields.max_clicks()?,
+        tags: fields.tags()?,
         url: match &body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
@@ -274,6 +299,7 @@ struct ListedLink {
     state: String,
     expired: bool,
     max_clicks: Option<u64>,
+    tags: Vec<String>,
     clicks: u64,
 }
 
@@ -289,6 +315,12 @@ impl ListedLink {
             redirect_type: row.redirect_type,
             forward_query: row.forward_query != 0,
             max_clicks: row.max_clicks,
+            // The row mirrors KV's tags as JSON; a row the index could not parse shows none.
+            tags: row
+                .tags
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default(),
             clicks: 0,
             state: row.state,
             slug: row.slug,
@@ -309,8 +341,9 @@ struct LinkList {
     next_cursor: Option<String>,
 }
 
-/// `GET /api/links?limit=&cursor=&state=&archived=` → the caller's links, newest first, from
-/// D1. Archived links are listed only with `archived=true`.
+/// `GET /api/links?limit=&cursor=&state=&archived=&tag=&tag_mode=` → the caller's links,
+/// newest first, from D1. Archived links are listed only with `archived=true`; `tag`
+/// (repeatable) keeps links carrying any (`tag_mode=any`, the default) or all of the tags.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
@@ -318,10 +351,11 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let filter = OwnerLinkFilter {
         archived: parse_archived(query_param(&req, "archived").as_deref())?,
         state: parse_state(query_param(&req, "state").as_deref())?,
+        tags: tag_filter(&req)?,
     };
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
-    let query = owner_links_query(&caller.id, filter, cursor.as_ref(), limit + 1);
+    let query = owner_links_query(&caller.id, &filter, cursor.as_ref(), limit + 1);
     let rows = app.index.links_by_owner(&query).await?;
     let (rows, next_cursor) = page(rows, limit, |r| {
         ListCursor::after_row(&r.created_at, &r.slug)

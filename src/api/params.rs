@@ -4,7 +4,8 @@
 use worker::Request;
 
 use crate::error::ApiError;
-use crate::link::{LinkState, Slug, Version};
+use crate::link::{parse_tag, LinkState, Slug, Version, TAGS_MAX};
+use crate::store::index::{TagFilter, TagMode};
 
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
 pub const LIST_MAX_LIMIT: u32 = 100;
@@ -82,6 +83,36 @@ pub fn parse_state(raw: Option<&str>) -> Result<Option<LinkState>, ApiError> {
     }
 }
 
+/// Parses the lists' `tag=` (repeatable; empty values ignored) and `tag_mode=any|all`
+/// (default any): at most [`TAGS_MAX`] tags, each normalised as a link's tags are.
+pub fn parse_tag_filter<S: AsRef<str>>(
+    tags: &[S],
+    mode: Option<&str>,
+) -> Result<TagFilter, ApiError> {
+    let mode = match mode.map(str::trim).filter(|m| !m.is_empty()) {
+        None | Some("any") => TagMode::Any,
+        Some("all") => TagMode::All,
+        Some(_) => return Err(ApiError::InvalidQuery("tag_mode must be any or all".into())),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for raw in tags
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|t| !t.trim().is_empty())
+    {
+        let tag = parse_tag(raw).map_err(|e| ApiError::InvalidQuery(format!("tag: {e}")))?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > TAGS_MAX {
+        return Err(ApiError::InvalidQuery(format!(
+            "at most {TAGS_MAX} tag parameters"
+        )));
+    }
+    Ok(TagFilter { tags: out, mode })
+}
+
 /// The `ETag` of a link at `version`: its version, quoted (a strong validator: two
 /// representations with one version are the same link).
 pub fn etag(version: Version) -> String {
@@ -116,6 +147,28 @@ pub fn if_match(req: &Request) -> Result<Option<Version>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_filters_are_normalised_bounded_and_moded() {
+        let f = parse_tag_filter(&["Go", "", "go", "Café"], None).unwrap();
+        assert_eq!(
+            (f.tags, f.mode),
+            (vec!["go".into(), "café".into()], TagMode::Any)
+        );
+        assert_eq!(
+            parse_tag_filter(&["a"], Some("all")).unwrap().mode,
+            TagMode::All
+        );
+        for (tags, mode) in [(vec!["a"], Some("some")), (vec!["a b"], None)] {
+            assert!(matches!(
+                parse_tag_filter(&tags, mode),
+                Err(ApiError::InvalidQuery(_))
+            ));
+        }
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert!(parse_tag_filter(&eleven, None).is_err());
+        assert!(parse_tag_filter::<&str>(&[], None).unwrap().tags.is_empty());
+    }
 
     #[test]
     fn limit_defaults_and_bounds() {

@@ -1,5 +1,5 @@
 //! The link domain, one concept a file: [`Slug`] (slug.rs), [`TargetUrl`] (url.rs), [`Title`]
-//! (title.rs), the record [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`]
+//! (title.rs), [`Tags`] (tags.rs), the record [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`]
 //! (patch.rs) and the redirect decision [`Redirect::decide`] (decide.rs). Each value is parsed
 //! once at the edge so that stores, sync and reconcile can trust it.
 //!
@@ -10,6 +10,7 @@ mod decide;
 mod patch;
 mod record;
 mod slug;
+mod tags;
 mod title;
 mod url;
 
@@ -19,6 +20,7 @@ pub use record::{Link, LinkMeta, LinkOptions, LinkState};
 pub use slug::{
     Slug, ALPHANUMERIC, GENERATED_SLUG_LEN, RESERVED_SLUGS, SLUG_MAX_LEN, SLUG_MIN_LEN,
 };
+pub use tags::{parse_tag, Tags, TAGS_MAX, TAG_MAX_CHARS};
 pub use title::{Title, TITLE_MAX_CHARS};
 pub use url::{TargetUrl, URL_MAX_LEN};
 

@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{TargetUrl, Title};
+use super::{Tags, TargetUrl, Title};
 use crate::lifecycle::{OwnerState, RedirectType};
 use crate::time::Timestamp;
 
 /// A partial update: `None` leaves a field alone; `title: Some(None)` clears the title and
-/// `expires_at: Some(None)` the expiry. Travels to the slug's Durable Object as JSON, where an
+/// `expires_at: Some(None)` the expiry; `tags: Some(empty)` clears the tags. Travels to the slug's Durable Object as JSON, where an
 /// absent field and `null` stay apart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,9 @@ pub struct LinkPatch {
         deserialize_with = "present"
     )]
     pub max_clicks: Option<Option<u64>>,
+    /// The whole new set; empty clears them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
 }
 
 /// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LinkPatch, Slug, TargetUrl, Title};
+use super::{LinkPatch, Slug, Tags, TargetUrl, Title};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{is_expired, OwnerState, RedirectType};
@@ -39,6 +39,9 @@ pub struct Link {
     /// Redirects allowed in all (GETs; counted exactly by the slug's Durable Object).
     #[serde(default)]
     pub max_clicks: Option<u64>,
+    /// The owner's labels; values written before tags existed read as none.
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 fn yes() -> bool {
@@ -55,6 +58,7 @@ pub struct LinkOptions {
     pub forward_query: bool,
     pub state: OwnerState,
     pub max_clicks: Option<u64>,
+    pub tags: Tags,
 }
 
 impl Default for LinkOptions {
@@ -67,6 +71,7 @@ impl Default for LinkOptions {
             forward_query: true,
             state: OwnerState::Active,
             max_clicks: None,
+            tags: Tags::default(),
         }
     }
 }
@@ -112,6 +117,7 @@ impl Link {
             redirect_type: options.redirect_type,
             forward_query: options.forward_query,
             max_clicks: options.max_clicks,
+            tags: options.tags,
         }
     }
 
@@ -150,6 +156,9 @@ impl Link {
             }
             if let Some(max_clicks) = patch.max_clicks {
                 next.max_clicks = max_clicks;
+            }
+            if let Some(tags) = patch.tags {
+                next.tags = tags;
             }
         })))
     }
@@ -290,6 +299,31 @@ mod tests {
     }
 
     #[test]
+    fn patch_sets_and_clears_tags_and_kv_json_keeps_them() {
+        let l = link(1);
+        let set = LinkPatch {
+            tags: Some(Tags::parse(&["B", "a"]).unwrap()),
+            ..LinkPatch::default()
+        };
+        let tagged = l.patched(set, Timestamp::from_millis(2)).unwrap().unwrap();
+        assert_eq!(tagged.tags.as_slice(), ["b", "a"]);
+        let json = serde_json::to_string(&tagged).unwrap();
+        assert!(json.contains(r#""tags":["b","a"]"#));
+        assert_eq!(serde_json::from_str::<Link>(&json).unwrap(), tagged);
+        let clear = LinkPatch {
+            tags: Some(Tags::default()),
+            ..LinkPatch::default()
+        };
+        let cleared = tagged
+            .patched(clear, Timestamp::from_millis(3))
+            .unwrap()
+            .unwrap();
+        assert!(cleared.tags.is_empty() && cleared.version > tagged.version);
+        let corrupt = json.replace(r#"["b","a"]"#, r#"["b c"]"#);
+        assert!(serde_json::from_str::<Link>(&corrupt).is_err());
+    }
+
+    #[test]
     fn state_follows_active_and_flag() {
         let mut l = link(1);
         assert_eq!(l.state(), LinkState::Active);
@@ -307,6 +341,7 @@ mod tests {
             (l.expires_at, l.archived, l.redirect_type, l.forward_query),
             (None, false, RedirectType::Found, true)
         );
+        assert!(l.tags.is_empty());
     }
 
     #[test]

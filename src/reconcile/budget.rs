@@ -5,7 +5,7 @@
 //! vars in `config`; this file owns only the cost model. Pure: never reads a store or the clock.
 
 pub use crate::config::Budget;
-use crate::store::index::{delete_exact_statements, delete_statements, upsert_statements};
+use crate::store::index::{delete_exact_statements, delete_statements, link_upsert_statements};
 use crate::store::kv::bulk_get_calls;
 
 impl Budget {
@@ -19,7 +19,7 @@ impl Budget {
     /// and the expired deletes.
     pub fn page_d1_queries(&self) -> u64 {
         let n = self.page_size as usize;
-        1 + upsert_statements(n) + delete_statements(n) + delete_exact_statements(n)
+        1 + link_upsert_statements(n) + delete_statements(n) + delete_exact_statements(n)
     }
 
     /// Whether another page fits after `kv_used` and `d1_used`.
@@ -47,9 +47,10 @@ mod tests {
     #[test]
     fn default_budget_fits_the_paid_plan_with_every_row_drifted() {
         let b = Budget::DEFAULT;
-        // Worst case per 1000-key page: 22 KV operations, 32 D1 queries (100 rows a statement).
+        // Worst case per 1000-key page: 22 KV operations, 73 D1 queries (100 rows a statement;
+        // an upsert also clears and writes tags, a delete also removes them).
         assert_eq!(b.page_kv_ops(), 22);
-        assert_eq!(b.page_d1_queries(), 1 + 10 + 11 + 10);
+        assert_eq!(b.page_d1_queries(), 1 + 30 + 22 + 20);
         let pages = b.max_d1_queries / b.page_d1_queries();
         assert!(pages >= 1);
         assert!(pages.min(b.max_pages) * b.page_kv_ops() + b.max_pending * 3 < 1000);

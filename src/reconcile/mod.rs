@@ -35,7 +35,7 @@ use crate::app::{now, App};
 use crate::history::retention_cutoff;
 use crate::link::{Link, Slug, Version};
 use crate::store::claims::Claims;
-use crate::store::index::{delete_statements, upsert_statements, Index};
+use crate::store::index::{delete_statements, link_upsert_statements, Index};
 use crate::store::kv::{bulk_get_calls, DriftSamples, Kv};
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -233,7 +233,7 @@ impl Reconciler<'_> {
     }
 
     async fn upsert(&self, links: &[Link]) -> Result<(), StoreError> {
-        self.spend(0, upsert_statements(links.len()));
+        self.spend(0, link_upsert_statements(links.len()));
         self.index.upsert_links(links).await
     }
 

@@ -15,7 +15,7 @@ use crate::account::UserId;
 pub use crate::config::RetryPolicy;
 use crate::history::{in_version_order, HistoryEntry};
 use crate::link::{Link, Slug, Version};
-use crate::store::index::upsert_statements;
+use crate::store::index::{link_upsert_statements, upsert_statements};
 use crate::store::kv::{bulk_get_calls, MarkerRetry, PendingMarker, PendingTarget};
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -221,7 +221,7 @@ impl Reconciler<'_> {
     fn group_fits(&self, (_, markers): &Group<'_>) -> bool {
         let n = markers.len() as u64;
         let kv = 1 + 2 * n;
-        let d1 = 2 + upsert_statements(markers.len());
+        let d1 = 2 + link_upsert_statements(markers.len());
         self.budget
             .page_fits(self.kv_ops.get() + kv, self.d1_queries.get() + d1)
     }

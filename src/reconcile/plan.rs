@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 pub struct Plan {
     /// In KV, not in D1.
     pub missing: Vec<String>,
-    /// In both; D1's version is older than KV's metadata says.
+    /// In both; D1's version is older than KV's metadata says, or its tag rows drifted.
     pub stale: Vec<String>,
     /// In KV without metadata (older writers): the value decides.
     pub unknown: Vec<String>,
@@ -43,6 +43,9 @@ pub fn plan(kv: &[(String, Option<LinkMeta>)], d1: &[IndexedVersion]) -> Plan {
                 match meta {
                     None => out.unknown.push(slug.clone()),
                     Some(m) if m.version.get() > row.version => out.stale.push(slug.clone()),
+                    // Same version, but its tag rows do not match: read and upsert again
+                    // (the tags are rewritten under the row's own version).
+                    Some(_) if row.tags_drift != 0 => out.stale.push(slug.clone()),
                     Some(_) => {}
                 }
                 i += 1;
@@ -102,6 +105,7 @@ mod tests {
                 slug: s.to_string(),
                 version: *v,
                 expires_at: None,
+                tags_drift: 0,
             })
             .collect()
     }
@@ -146,6 +150,20 @@ mod tests {
     }
 
     #[test]
+    fn tag_drift_makes_a_current_row_stale_and_tag_only_slugs_orphans() {
+        let mut rows = d1(&[("a", 4), ("b", 4), ("c", 0)]);
+        rows[0].tags_drift = 1;
+        rows[2].tags_drift = 1;
+        // "c" has tag rows but no links row (version 0): KV lacks it, so it is an orphan.
+        let p = plan(&kv(&[("a", Some(4)), ("b", Some(4))]), &rows);
+        assert_eq!(p.stale, vec!["a"]);
+        assert_eq!(p.orphans, vec![rows[2].clone()]);
+        // When KV has it, the link row is what is stale.
+        let p = plan(&kv(&[("c", Some(2))]), &rows[2..]);
+        assert_eq!(p.stale, vec!["c"]);
+    }
+
+    #[test]
     fn keys_without_metadata_are_decided_by_their_value() {
         let p = plan(&kv(&[("a", None), ("b", None)]), &d1(&[("a", 1)]));
         assert_eq!(p.unknown, vec!["a"]);
@@ -185,6 +203,7 @@ mod tests {
             slug: slug.into(),
             version: 1,
             expires_at: expires.map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
+            tags_drift: 0,
         };
         let rows = vec![
             row("a", Some(9_999)),

@@ -1,5 +1,5 @@
 //! The admin's view of every link (the design's scenario 3) and moderation.
-//! - `GET /api/admin/links?limit=&cursor=&q=&owner=&state=`: the list and each owner's email
+//! - `GET /api/admin/links?limit=&cursor=&q=&owner=&state=&tag=&tag_mode=`: the list and each owner's email
 //!   come from D1 (a JOIN with `users`); the state that lives in KV (is_active, flag_reason,
 //!   title …) comes from KV in one bulk read per page, never one read per row.
 //! - `POST /api/admin/links/{slug}/flag` `{"reason"}` and `DELETE …/flag`: ordinary versioned
@@ -13,7 +13,8 @@ use worker::{Context, Request};
 use crate::api::params::{page, parse_limit, parse_state, path_slug};
 use crate::api::view::{link_response, view, LinkView};
 use crate::api::{
-    authenticate_admin, json, json_body, list_cursor, no_content, origin, query_param, ApiResult,
+    authenticate_admin, json, json_body, list_cursor, no_content, origin, query_param, tag_filter,
+    ApiResult,
 };
 use crate::app::App;
 use crate::error::ApiError;
@@ -51,6 +52,7 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
         q: text("q"),
         owner: text("owner"),
         state: parse_state(text("state").as_deref())?,
+        tags: tag_filter(&req)?,
     };
     let origin = origin(&req)?;
 

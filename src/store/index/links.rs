@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
+use super::tags::{
+    TagFilter, CLEAR_UPSERTED_TAGS, DELETE_TAGS_OF_GONE, DELETE_TAGS_OF_GONE_HEAD,
+    DELETE_TAGS_OF_GONE_PAIRS, INSERT_UPSERTED_TAGS, TAGS_DRIFT, TAG_ONLY_SLUGS,
+};
 use super::{version, Index, ListCursor, Param, Query, Rows, ROWS_PER_STATEMENT, SLUGS_PER_DELETE};
 use crate::account::UserId;
 use crate::history::HistoryEntry;
@@ -18,14 +22,15 @@ use crate::time::Timestamp;
 
 const UPSERT_LINKS: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
-      expires_at, archived, redirect_type, forward_query, max_clicks) \
+      expires_at, archived, redirect_type, forward_query, max_clicks, tags) \
      SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), \
       json_extract(value, '$.user_id'), json_extract(value, '$.title'), \
       json_extract(value, '$.state'), json_extract(value, '$.flag_reason'), \
       json_extract(value, '$.created_at'), json_extract(value, '$.updated_at'), \
       json_extract(value, '$.version'), json_extract(value, '$.expires_at'), \
       json_extract(value, '$.archived'), json_extract(value, '$.redirect_type'), \
-      json_extract(value, '$.forward_query'), json_extract(value, '$.max_clicks') \
+      json_extract(value, '$.forward_query'), json_extract(value, '$.max_clicks'), \
+      json_extract(value, '$.tags') \
      FROM json_each(?1) WHERE true \
      ON CONFLICT(slug) DO UPDATE SET \
      url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
@@ -33,7 +38,8 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
      created_at = excluded.created_at, updated_at = excluded.updated_at, \
      version = excluded.version, expires_at = excluded.expires_at, \
      archived = excluded.archived, redirect_type = excluded.redirect_type, \
-     forward_query = excluded.forward_query, max_clicks = excluded.max_clicks \
+     forward_query = excluded.forward_query, max_clicks = excluded.max_clicks, \
+     tags = excluded.tags \
      WHERE excluded.version > links.version";
 /// A delete removes the row only if the row is not newer than the delete.
 const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
@@ -44,24 +50,39 @@ const DELETE_EXACT: &str = "DELETE FROM links \
      AND version <= (SELECT json_extract(value, '$[1]') FROM json_each(?1) \
       WHERE json_extract(value, '$[0]') = links.slug)";
 const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
-     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks";
-/// The reconciler's view of one KV page's slug range. BINARY collation = KV's byte order.
-const VERSIONS_BETWEEN: &str = "SELECT slug, version, expires_at FROM links \
-     WHERE slug > ?1 AND slug <= ?2 ORDER BY slug";
-const VERSIONS_AFTER: &str =
-    "SELECT slug, version, expires_at FROM links WHERE slug > ?1 ORDER BY slug";
+     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks, tags";
+/// The reconciler's view of one KV page's slug range: each row's version, expiry and whether
+/// its tag rows match it, and the slugs with tag rows but no row. BINARY collation = KV's byte
+/// order. `?2` bounds the range from above when `bounded`.
+fn versions_sql(bounded: bool) -> String {
+    let range = if bounded {
+        "slug > ?1 AND slug <= ?2"
+    } else {
+        "slug > ?1"
+    };
+    format!(
+        "SELECT slug, version, expires_at, tags_drift FROM (\
+         SELECT slug, version, expires_at, {TAGS_DRIFT} AS tags_drift FROM links WHERE {range} \
+         UNION ALL {TAG_ONLY_SLUGS} AND {range}) ORDER BY slug"
+    )
+}
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
 const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, u.email AS owner_email \
      FROM links l LEFT JOIN users u ON u.id = l.user_id";
 
-/// D1 statements a version-exact delete of `n` rows costs.
+/// D1 statements a version-exact delete of `n` rows costs (rows, then their tags).
 pub fn delete_exact_statements(n: usize) -> u64 {
-    n.div_ceil(ROWS_PER_STATEMENT) as u64
+    2 * n.div_ceil(ROWS_PER_STATEMENT) as u64
 }
 
-/// D1 statements a guarded delete of `n` slugs costs.
+/// D1 statements a guarded delete of `n` slugs costs (rows, then their tags).
 pub fn delete_statements(n: usize) -> u64 {
-    n.div_ceil(SLUGS_PER_DELETE) as u64
+    2 * n.div_ceil(SLUGS_PER_DELETE) as u64
+}
+
+/// D1 statements an upsert of `n` links costs: the rows, then clearing and writing their tags.
+pub fn link_upsert_statements(n: usize) -> u64 {
+    3 * n.div_ceil(ROWS_PER_STATEMENT) as u64
 }
 
 /// A `links` row as the upsert's JSON parameter carries it.
@@ -81,6 +102,7 @@ struct IndexRow<'a> {
     redirect_type: u16,
     forward_query: u8,
     max_clicks: Option<u64>,
+    tags: &'a [String],
 }
 
 impl<'a> IndexRow<'a> {
@@ -100,6 +122,7 @@ impl<'a> IndexRow<'a> {
             redirect_type: l.redirect_type.status(),
             forward_query: u8::from(l.forward_query),
             max_clicks: l.max_clicks,
+            tags: l.tags.as_slice(),
         }
     }
 }
@@ -121,6 +144,9 @@ pub struct LinkRow {
     pub redirect_type: u16,
     pub forward_query: u8,
     pub max_clicks: Option<u64>,
+    /// The tags as a JSON array (the link's, mirrored).
+    #[serde(default)]
+    pub tags: Option<String>,
 }
 
 /// `(slug, version)` of a D1 row, and its expiry, for the reconcile merge-join.
@@ -130,14 +156,18 @@ pub struct IndexedVersion {
     pub version: u64,
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// 1 when the row's `link_tags` rows do not match its tags (or there is no row, only tags).
+    #[serde(default)]
+    pub tags_drift: u8,
 }
 
 /// Filters of the owner's link list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnerLinkFilter {
     /// Archived links only (`true`) or unarchived only (`false`, the default).
     pub archived: bool,
     pub state: Option<LinkState>,
+    pub tags: TagFilter,
 }
 
 /// A row of the admin's link list: which link, and its owner's email (from the JOIN). Every
@@ -158,6 +188,7 @@ pub struct AdminLinkFilter {
     pub owner: Option<String>,
     /// `active`, `disabled` or `flagged`.
     pub state: Option<LinkState>,
+    pub tags: TagFilter,
 }
 
 /// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'` and wraps the text in `%…%`.
@@ -208,6 +239,9 @@ pub fn admin_links_query(
         let n = bind(Param::Text(state.as_str().to_owned()), &mut params);
         clauses.push(format!("l.state = {n}"));
     }
+    if let Some(tags) = filter.tags.clause("l.slug", &mut params) {
+        clauses.push(tags);
+    }
     if let Some(c) = cursor {
         let at = bind(Param::Text(c.created_at.to_rfc3339()), &mut params);
         let key = bind(Param::Text(c.key.clone()), &mut params);
@@ -229,7 +263,7 @@ pub fn admin_links_query(
 /// The owner's link list: newest first, keyset after `cursor`, filtered, `limit` rows.
 pub fn owner_links_query(
     owner: &UserId,
-    filter: OwnerLinkFilter,
+    filter: &OwnerLinkFilter,
     cursor: Option<&ListCursor>,
     limit: u32,
 ) -> Query {
@@ -242,6 +276,10 @@ pub fn owner_links_query(
     if let Some(state) = filter.state {
         params.push(Param::Text(state.as_str().to_owned()));
         sql.push_str(&format!(" AND state = ?{}", params.len()));
+    }
+    if let Some(tags) = filter.tags.clause("slug", &mut params) {
+        sql.push_str(" AND ");
+        sql.push_str(&tags);
     }
     if let Some(c) = cursor {
         params.push(Param::Text(c.created_at.to_rfc3339()));
@@ -278,12 +316,7 @@ impl Index {
     ) -> Result<(), StoreError> {
         let mut statements = self.upsert_statements(upserts)?;
         if let Some((slug, at)) = delete {
-            statements.push(
-                self.db
-                    .prepare(DELETE_LINK)
-                    .bind(&[JsValue::from_str(slug.as_str()), version(at)])
-                    .map_err(d1)?,
-            );
+            statements.extend(self.delete_statements(slug, at)?);
         }
         statements.extend(self.history_statements(history)?);
         self.batch(statements).await
@@ -294,29 +327,49 @@ impl Index {
             .chunks(ROWS_PER_STATEMENT)
             .map(|chunk| {
                 let rows: Vec<IndexRow> = chunk.iter().map(IndexRow::of).collect();
-                self.json_statement(UPSERT_LINKS, &rows)
+                Ok([
+                    self.json_statement(UPSERT_LINKS, &rows)?,
+                    self.json_statement(CLEAR_UPSERTED_TAGS, &rows)?,
+                    self.json_statement(INSERT_UPSERTED_TAGS, &rows)?,
+                ])
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(|chunks| chunks.into_iter().flatten().collect())
     }
 
-    /// Deletes the rows of expired links KV dropped, each only at or below the version seen.
+    /// The guarded delete of one link's row, then of its tag rows if the row went.
+    fn delete_statements(
+        &self,
+        slug: &Slug,
+        at: Version,
+    ) -> Result<[D1PreparedStatement; 2], StoreError> {
+        let slug = JsValue::from_str(slug.as_str());
+        Ok([
+            self.db
+                .prepare(DELETE_LINK)
+                .bind(&[slug.clone(), version(at)])
+                .map_err(d1)?,
+            self.db
+                .prepare(DELETE_TAGS_OF_GONE)
+                .bind(&[slug])
+                .map_err(d1)?,
+        ])
+    }
+
+    /// Deletes the rows of expired links KV dropped, each only at or below the version seen,
+    /// and the tag rows of those that went.
     pub async fn delete_exact(&self, rows: &[(String, u64)]) -> Result<(), StoreError> {
-        let statements = rows
-            .chunks(ROWS_PER_STATEMENT)
-            .map(|chunk| self.json_statement(DELETE_EXACT, chunk))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut statements = Vec::new();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            statements.push(self.json_statement(DELETE_EXACT, chunk)?);
+            statements.push(self.json_statement(DELETE_TAGS_OF_GONE_PAIRS, chunk)?);
+        }
         self.batch(statements).await
     }
 
     pub async fn delete_link(&self, slug: &Slug, at: Version) -> Result<(), StoreError> {
-        self.db
-            .prepare(DELETE_LINK)
-            .bind(&[JsValue::from_str(slug.as_str()), version(at)])
-            .map_err(d1)?
-            .run()
-            .await
-            .map_err(d1)?;
-        Ok(())
+        let statements = self.delete_statements(slug, at)?;
+        self.batch(statements.into()).await
     }
 
     /// Deletes rows for slugs KV no longer has, but only rows older than `older_than`: a row at
@@ -335,6 +388,9 @@ impl Index {
             params.push(version(older_than));
             params.extend(chunk.iter().map(|s| JsValue::from_str(s)));
             statements.push(self.db.prepare(sql).bind(&params).map_err(d1)?);
+            // Tag rows go with their row; a slug with tag rows only (an orphan) loses them.
+            let tags_sql = format!("{DELETE_TAGS_OF_GONE_HEAD}{placeholders})");
+            statements.push(self.db.prepare(tags_sql).bind(&params[1..]).map_err(d1)?);
         }
         self.batch(statements).await
     }
@@ -354,11 +410,11 @@ impl Index {
         let statement = match upto {
             Some(upto) => self
                 .db
-                .prepare(VERSIONS_BETWEEN)
+                .prepare(versions_sql(true))
                 .bind(&[JsValue::from_str(after), JsValue::from_str(upto)]),
             None => self
                 .db
-                .prepare(VERSIONS_AFTER)
+                .prepare(versions_sql(false))
                 .bind(&[JsValue::from_str(after)]),
         }
         .map_err(d1)?;
@@ -395,6 +451,7 @@ mod tests {
             q: Some("ex%".into()),
             owner: Some("Ada@Example.com".into()),
             state: Some(LinkState::Flagged),
+            tags: TagFilter::default(),
         };
         let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
         let q = admin_links_query(&filter, Some(&cursor), 21);
@@ -435,7 +492,7 @@ mod tests {
     #[test]
     fn owner_list_filters_archive_and_state_before_the_cursor() {
         let owner = UserId::admin();
-        let q = owner_links_query(&owner, OwnerLinkFilter::default(), None, 21);
+        let q = owner_links_query(&owner, &OwnerLinkFilter::default(), None, 21);
         assert!(q.sql.ends_with(
             "WHERE user_id = ?1 AND archived = ?2 ORDER BY created_at DESC, slug DESC LIMIT ?3"
         ));
@@ -446,12 +503,26 @@ mod tests {
         let filter = OwnerLinkFilter {
             archived: true,
             state: Some(LinkState::Disabled),
+            tags: TagFilter::default(),
         };
         let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
-        let q = owner_links_query(&owner, filter, Some(&cursor), 3);
+        let q = owner_links_query(&owner, &filter, Some(&cursor), 3);
         assert!(q
             .sql
             .contains("AND state = ?3 AND (created_at < ?4 OR (created_at = ?4 AND slug < ?5))"));
+        let tagged = OwnerLinkFilter {
+            tags: TagFilter {
+                tags: vec!["go".into()],
+                mode: super::super::tags::TagMode::All,
+            },
+            ..filter
+        };
+        let q = owner_links_query(&owner, &tagged, Some(&cursor), 3);
+        assert!(q.sql.contains(
+            "AND state = ?3 AND slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
+             GROUP BY slug HAVING COUNT(*) = ?5) AND (created_at < ?6"
+        ));
+        assert_eq!(q.params[3], Param::Text("go".into()));
         assert_eq!(q.params[1], Param::Int(1));
         assert_eq!(q.params[2], Param::Text("disabled".into()));
         assert_eq!(q.params.last(), Some(&Param::Int(3)));

@@ -1,5 +1,5 @@
 //! [`Index`]: the D1 query index (binding `DB`), one file a table: [`links`], [`users`],
-//! [`history`] (the change log), and [`cursor`], the keyset position of the newest-first lists.
+//! [`tags`] (`link_tags`), [`history`] (the change log), and [`cursor`], the keyset position of the newest-first lists.
 //! This file holds the handle and what the tables share: the statement sizes, the built
 //! [`Query`], and running statements and batches.
 //!
@@ -10,6 +10,7 @@
 pub mod cursor;
 pub mod history;
 pub mod links;
+pub mod tags;
 pub mod users;
 
 use serde::Serialize;
@@ -22,9 +23,11 @@ use crate::link::Version;
 pub use cursor::ListCursor;
 pub use history::{history_query, HistoryRow};
 pub use links::{
-    admin_links_query, delete_exact_statements, delete_statements, like_pattern, owner_links_query,
-    AdminLinkFilter, AdminLinkRow, IndexedVersion, LinkRow, OwnerLinkFilter,
+    admin_links_query, delete_exact_statements, delete_statements, like_pattern,
+    link_upsert_statements, owner_links_query, AdminLinkFilter, AdminLinkRow, IndexedVersion,
+    LinkRow, OwnerLinkFilter,
 };
+pub use tags::{owner_tags_query, TagCount, TagFilter, TagMode, OWNER_TAGS_MAX};
 pub use users::UserRow;
 
 /// Rows per multi-row write. D1 binds at most 100 parameters a statement, so rows travel as
