@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{app_with_vars, random_slug, utc_date, TestApp, User};
+use common::{app_with_vars, utc_date, TestApp, User};
 use serde_json::{json, Value};
 
 const ROLLUP_DEADLINE: Duration = Duration::from_secs(90);
@@ -19,15 +19,6 @@ const BROWSER: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/
 
 fn app() -> &'static TestApp {
     app_with_vars(&[("ANALYTICS_SALT", "")])
-}
-
-fn new_link(user: &User) -> String {
-    let slug = random_slug();
-    app().create_link_ok(
-        user,
-        &json!({ "url": format!("https://example.com/{slug}"), "slug": slug }),
-    );
-    slug
 }
 
 fn visit(slug: &str, ip: &str, extra: &[(&str, &str)]) {
@@ -54,7 +45,7 @@ fn stats_with_total(user: &User, slug: &str, total: u64) -> Value {
 #[test]
 fn without_a_salt_two_ips_are_two_unique_visitors() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = app().new_link(&user);
     visit(&slug, "203.0.113.10", &[]);
     visit(&slug, "203.0.113.20", &[]);
     visit(&slug, "203.0.113.10", &[]);
@@ -87,7 +78,7 @@ fn visitors_of_one_day_share_one_salt_across_links() {
     // The same person on two links is one visitor id on both: the salt is the day's, not a
     // link's or a request's.
     let user = app().new_user();
-    let (a, b) = (new_link(&user), new_link(&user));
+    let (a, b) = (app().new_link(&user), app().new_link(&user));
     visit(&a, "203.0.113.30", &[]);
     visit(&b, "203.0.113.30", &[]);
     stats_with_total(&user, &a, 1);
@@ -101,14 +92,14 @@ fn visitors_of_one_day_share_one_salt_across_links() {
 #[test]
 fn unique_visitors_are_null_when_no_click_carries_a_visitor_id() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = app().new_link(&user);
     visit(&slug, "203.0.113.40", &[("DNT", "1")]);
     visit(&slug, "203.0.113.41", &[("Sec-GPC", "1")]);
     let s = stats_with_total(&user, &slug, 2);
     assert_eq!(s["unique_visitors"], Value::Null, "unknown, not 0: {s}");
 
     // No clicks at all: nobody came, which is known.
-    let quiet = new_link(&user);
+    let quiet = app().new_link(&user);
     let resp = app().get(&format!("/api/links/{quiet}/stats"), Some(&user.api_key));
     resp.assert_status(200);
     assert_eq!(resp.json()["unique_visitors"], json!(0));

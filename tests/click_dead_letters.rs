@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{app, poll_until, random_slug, User};
+use common::{app, poll_until, User};
 use serde_json::{json, Value};
 
 /// 11 attempts a batch at the 5 s batch timeout, the dead-letter batch's own timeout, and a
@@ -25,15 +25,6 @@ const ROLLUP_DEADLINE: Duration = Duration::from_secs(60);
 const DEAD_PREFIX: &str = "clicks:dead:";
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                        Chrome/120.0 Safari/537.36";
-
-fn new_link(user: &User) -> String {
-    let slug = random_slug();
-    app().create_link_ok(
-        user,
-        &json!({ "url": format!("https://example.com/{slug}"), "slug": slug }),
-    );
-    slug
-}
 
 fn visit(slug: &str, ip: &str) {
     app()
@@ -66,7 +57,7 @@ fn replay() -> (u16, Value) {
 #[test]
 fn clicks_the_rollup_failed_are_kept_counted_and_replayed_once() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = app().new_link(&user);
     assert_eq!(dead_letters(), 0);
 
     // The roll-up fails for real: its table is gone.

@@ -626,12 +626,7 @@ fn creating_a_link_to_a_blocked_host_or_its_subdomain_is_400_and_writes_nothing(
         app()
             .create_link(&user, &json!({ "url": url, "slug": slug }))
             .assert_error(400, "blocked_destination");
-        app()
-            .get(&format!("/api/links/{slug}"), Some(&user.api_key))
-            .assert_error(404, "not_found");
-        app()
-            .get_no_redirect(&format!("/{slug}"))
-            .assert_status(404);
+        app().assert_no_link(&user, slug);
     }
 
     // A parent or a sibling of the blocked host is not blocked.
@@ -695,12 +690,7 @@ fn a_subdomain_101_labels_deep_of_a_blocked_host_is_400_on_create_and_on_update(
     app()
         .create_link(&user, &json!({ "url": url, "slug": slug }))
         .assert_error(400, "blocked_destination");
-    app()
-        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
-        .assert_error(404, "not_found");
-    app()
-        .get_no_redirect(&format!("/{slug}"))
-        .assert_status(404);
+    app().assert_no_link(&user, &slug);
 
     let link = create(&user, "https://example.com/deep", Some("deep"));
     let slug = slug_of(&link);

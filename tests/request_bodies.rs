@@ -64,16 +64,6 @@ fn create_body(slug: &str, size: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-#[track_caller]
-fn assert_nothing_at(user: &User, slug: &str) {
-    app()
-        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
-        .assert_error(404, "not_found");
-    app()
-        .get_no_redirect(&format!("/{slug}"))
-        .assert_status(404);
-}
-
 #[test]
 fn ureq_sends_a_reader_body_chunked_without_content_length() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -118,7 +108,7 @@ fn a_chunked_body_of_1_mib_is_413_and_writes_nothing() {
     post_chunked(&user, body)
         .expect("the Worker reads (and throws away) the rest of the body before answering")
         .assert_error(413, "payload_too_large");
-    assert_nothing_at(&user, &slug);
+    app().assert_no_link(&user, &slug);
 }
 
 #[test]
@@ -128,7 +118,7 @@ fn a_chunked_body_just_over_the_limit_is_413_and_one_at_the_limit_is_read() {
     post_chunked(&user, create_body(&slug, LIMIT + 1))
         .expect("a small upload is sent whole")
         .assert_error(413, "payload_too_large");
-    assert_nothing_at(&user, &slug);
+    app().assert_no_link(&user, &slug);
 
     let body = create_body(&slug, LIMIT);
     assert_eq!(body.len(), LIMIT);
@@ -196,5 +186,5 @@ fn a_chunked_body_is_refused_before_it_ends() {
         "413 before the body ended: {answer}"
     );
     drop(stream);
-    assert_nothing_at(&user, &slug);
+    app().assert_no_link(&user, &slug);
 }

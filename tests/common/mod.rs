@@ -483,6 +483,25 @@ impl TestApp {
         resp.json()
     }
 
+    /// Creates a link at a random slug, to `https://example.com/<slug>`; its slug.
+    #[track_caller]
+    pub fn new_link(&self, user: &User) -> String {
+        let slug = random_slug();
+        self.create_link_ok(
+            user,
+            &json!({ "url": format!("https://example.com/{slug}"), "slug": slug }),
+        );
+        slug
+    }
+
+    /// Asserts that `slug` holds no link: 404 to `user`'s API and to visitors.
+    #[track_caller]
+    pub fn assert_no_link(&self, user: &User, slug: &str) {
+        self.get(&format!("/api/links/{slug}"), Some(&user.api_key))
+            .assert_error(404, "not_found");
+        self.get_no_redirect(&format!("/{slug}")).assert_status(404);
+    }
+
     /// `GET /api/links?…` as `token`; the page's JSON, asserting 200.
     #[track_caller]
     pub fn list_links(&self, token: &str, query: &str) -> Value {
