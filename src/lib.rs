@@ -20,7 +20,8 @@
 //! 6. **Domain**, pure (no `worker`, no clock): [`link`] (slug, URL, title, the record, the
 //!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
-//!    [`moderation`], [`history`], [`analytics`], [`config`], [`route`], [`time`],
+//!    [`moderation`], [`history`], [`analytics`], [`exchange`] (import and export formats),
+//!    [`config`], [`route`], [`time`],
 //!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
 //!
 //! This file holds only the event entry points and the dispatch.
@@ -33,6 +34,7 @@ pub mod auth;
 pub mod claim;
 pub mod config;
 pub mod error;
+pub mod exchange;
 pub mod history;
 pub mod invalid;
 pub mod lifecycle;
