@@ -60,7 +60,9 @@ use worker::{
     ScheduledEvent,
 };
 
-use crate::api::{admin, error_response, health, keys, links, redirect, respond, stats, tags};
+use crate::api::{
+    admin, bulk, error_response, export, health, keys, links, redirect, respond, stats, tags,
+};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::lifecycle::query_of;
@@ -126,7 +128,9 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::ListKeys => respond(keys::list(req, app, ctx).await),
         Route::RevokeKey(id) => respond(keys::revoke(req, app, ctx, id).await),
         Route::CreateLink => respond(links::create(req, app, ctx).await),
+        Route::BulkCreateLinks => respond(bulk::create(req, app, ctx).await),
         Route::ListLinks => respond(links::list(req, app, ctx).await),
+        Route::ExportLinks => respond(export::export(req, app, ctx).await),
         Route::GetLink(slug) => respond(links::get(req, app, ctx, slug).await),
         Route::UpdateLink(slug) => respond(links::update(req, app, ctx, slug).await),
         Route::DeleteLink(slug) => respond(links::delete(req, app, ctx, slug).await),

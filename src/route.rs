@@ -81,7 +81,11 @@ pub enum Route<'a> {
     /// `POST /api/admin/clicks/replay`: dead-lettered clicks into the roll-up.
     ReplayClicks,
     CreateLink,
+    /// `POST /api/links/bulk`: up to 100 creates, one result each.
+    BulkCreateLinks,
     ListLinks,
+    /// `GET /api/links/export`: the caller's (or, for the admin, every) link as a file.
+    ExportLinks,
     GetLink(&'a str),
     UpdateLink(&'a str),
     DeleteLink(&'a str),
@@ -188,6 +192,10 @@ impl<'a> Route<'a> {
                 Get => Route::ListLinks,
                 _ => Route::MethodNotAllowed,
             },
+            // Only these methods: any other on `bulk` or `export` is a link's of that slug,
+            // as before the two existed (a link named `export` is read through the list).
+            ["api", "links", "bulk"] if method == Post => Route::BulkCreateLinks,
+            ["api", "links", "export"] if method == Get => Route::ExportLinks,
             ["api", "links", slug] if !slug.is_empty() => match method {
                 Get => Route::GetLink(slug),
                 Patch => Route::UpdateLink(slug),
@@ -276,6 +284,16 @@ mod tests {
         assert_eq!(
             Route::parse(Get, "/api/links/abc/stats"),
             Route::LinkStats("abc")
+        );
+        assert_eq!(
+            Route::parse(Post, "/api/links/bulk"),
+            Route::BulkCreateLinks
+        );
+        assert_eq!(Route::parse(Get, "/api/links/bulk"), Route::GetLink("bulk"));
+        assert_eq!(Route::parse(Get, "/api/links/export"), Route::ExportLinks);
+        assert_eq!(
+            Route::parse(Delete, "/api/links/export"),
+            Route::DeleteLink("export")
         );
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);

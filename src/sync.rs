@@ -106,6 +106,43 @@ pub async fn apply(app: App, change: IndexChange) {
     }
 }
 
+/// Applies the upserts among `changes` to D1 in one batch (a bulk create's links, their tag
+/// rows and history entries: both land or neither); if that batch fails, each change goes
+/// through [`apply`] on its own, so a failed one leaves its own pending marker. Never fails.
+pub async fn apply_all(app: App, changes: Vec<IndexChange>) {
+    let mut links = Vec::with_capacity(changes.len());
+    let mut history = Vec::new();
+    for change in &changes {
+        match change {
+            IndexChange::Upsert { link, .. } => links.push(link.clone()),
+            // Only creates come here today; anything else takes the one-by-one path.
+            _ => return apply_each(app, changes).await,
+        }
+        if app.config.history {
+            history.extend(change.history_entry());
+        }
+    }
+    if links.is_empty() {
+        return;
+    }
+    match app.index.record(&links, None, &history).await {
+        Ok(()) => {}
+        Err(e) => {
+            console_error!(
+                "batched index write of {} links failed, one by one: {e}",
+                links.len()
+            );
+            apply_each(app, changes).await;
+        }
+    }
+}
+
+async fn apply_each(app: App, changes: Vec<IndexChange>) {
+    for change in changes {
+        apply(app.clone(), change).await;
+    }
+}
+
 async fn write_index(
     app: &App,
     change: &IndexChange,

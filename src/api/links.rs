@@ -12,11 +12,12 @@ use super::params::{
 };
 use super::view::{link_response, view};
 use super::{
-    authenticate, json, json_body, list_cursor, no_content, origin, query_param, tag_filter,
-    ApiResult,
+    authenticate, body_bytes, json, json_body, list_cursor, no_content, origin, parse_json,
+    query_param, tag_filter, ApiResult,
 };
 use crate::analytics::day_of;
 use crate::app::App;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
@@ -158,13 +159,26 @@ fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
 /// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?}` → 201 the link.
 pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
-    let kv = &app.kv;
-    let claims = &app.claims;
     let caller = authenticate(&req, app, ctx).await?;
     let origin = origin(&req)?;
-    let fields: LinkBody = json_body(&mut req).await?;
+    let body = body_bytes(&mut req).await?;
+    let written = create_one(&body, &caller, &origin.host, app).await?;
+    answer_written(201, written, &origin.origin, app, ctx)
+}
+
+/// One create, from its JSON body to the link written (the index change still to make): the
+/// single create and each item of a bulk create go through exactly this, so they answer the
+/// same errors. Nothing is written unless every check passed.
+pub(super) async fn create_one(
+    body: &[u8],
+    caller: &Caller,
+    host: &str,
+    app: &App,
+) -> Result<Written, ApiError> {
+    let kv = &app.kv;
+    let fields: LinkBody = parse_json(body)?;
     let at = app.now();
-    let url = TargetUrl::parse_for(fields.url_to_create()?, &origin.host)?;
+    let url = TargetUrl::parse_for(fields.url_to_create()?, host)?;
     let options = LinkOptions {
         title: fields
             .title
@@ -190,8 +204,7 @@ pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
         .transpose()?;
     ensure_allowed(kv, &url).await?;
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
-    let written = service::create(kv, claims, &caller, slug, new_link).await?;
-    answer_written(201, written, &origin.origin, app, ctx)
+    service::create(kv, &app.claims, caller, slug, new_link).await
 }
 
 /// Answers `status` with the written link and indexes the change in the background.
@@ -341,6 +354,17 @@ struct LinkList {
     next_cursor: Option<String>,
 }
 
+/// The owner list's filters from `state=`, `archived=`, `tag=` and `tag_mode=`: the list and
+/// the export read them here, so they filter alike.
+pub(super) fn owner_filter(req: &Request) -> Result<OwnerLinkFilter, ApiError> {
+    Ok(OwnerLinkFilter {
+        archived: parse_archived(query_param(req, "archived").as_deref())?,
+        include_archived: false,
+        state: parse_state(query_param(req, "state").as_deref())?,
+        tags: tag_filter(req)?,
+    })
+}
+
 /// `GET /api/links?limit=&cursor=&state=&archived=&tag=&tag_mode=` → the caller's links,
 /// newest first, from D1. Archived links are listed only with `archived=true`; `tag`
 /// (repeatable) keeps links carrying any (`tag_mode=any`, the default) or all of the tags.
@@ -348,11 +372,7 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
-    let filter = OwnerLinkFilter {
-        archived: parse_archived(query_param(&req, "archived").as_deref())?,
-        state: parse_state(query_param(&req, "state").as_deref())?,
-        tags: tag_filter(&req)?,
-    };
+    let filter = owner_filter(&req)?;
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
     let query = owner_links_query(&caller.id, &filter, cursor.as_ref(), limit + 1);

@@ -6,6 +6,8 @@
 //! only through `sync` inside `wait_until`.
 
 pub mod admin;
+pub mod bulk;
+pub mod export;
 pub mod health;
 pub mod keys;
 pub mod links;
@@ -197,9 +199,13 @@ extern "C" {
 /// one (chunked) at the chunk that crosses the limit: nothing past it is kept or parsed, and
 /// the answer comes within a second whatever the sender does (see `read_body_within`).
 async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: MAX_BODY_BYTES,
-    };
+    body_bytes_within(req, MAX_BODY_BYTES).await
+}
+
+/// [`body_bytes`] with its own limit, for the endpoints whose bodies are bigger by design
+/// (a bulk create); the same 413 above it.
+async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge { limit };
     let unreadable =
         |e: JsValue| ApiError::InvalidJson(format!("could not read the request body: {e:?}"));
     let declared = req
@@ -208,17 +214,18 @@ async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let read = read_body_within(req.inner(), MAX_BODY_BYTES as u32).map_err(unreadable)?;
+    let read = read_body_within(req.inner(), u32::try_from(limit).unwrap_or(u32::MAX))
+        .map_err(unreadable)?;
     let body = JsFuture::from(read).await.map_err(unreadable)?;
     if body.is_null() {
         return Err(too_large());
     }
     let bytes = Uint8Array::new(&body).to_vec();
     // The reader counted; this holds whatever it answered.
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(too_large());
     }
     Ok(bytes)

@@ -37,23 +37,29 @@ struct AdminLinkList<'a> {
     next_cursor: Option<String>,
 }
 
+/// The admin list's filters from `q=`, `owner=`, `state=`, `tag=` and `tag_mode=`: the list
+/// and the admin's export read them here, so they filter alike.
+pub(crate) fn admin_filter(req: &Request) -> Result<AdminLinkFilter, ApiError> {
+    let text = |name: &str| {
+        query_param(req, name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(AdminLinkFilter {
+        q: text("q"),
+        owner: text("owner"),
+        state: parse_state(text("state").as_deref())?,
+        tags: tag_filter(req)?,
+    })
+}
+
 /// `GET /api/admin/links` → `{"links":[…, "owner_email"],"next_cursor"}`, newest first.
 /// Rows whose KV value is gone (deleted, index not yet caught up) are left out of the page.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
     let limit = parse_limit(query_param(&req, "limit").as_deref())?;
     let cursor = list_cursor(&req)?;
-    let text = |name: &str| {
-        query_param(&req, name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let filter = AdminLinkFilter {
-        q: text("q"),
-        owner: text("owner"),
-        state: parse_state(text("state").as_deref())?,
-        tags: tag_filter(&req)?,
-    };
+    let filter = admin_filter(&req)?;
     let origin = origin(&req)?;
 
     let query = admin_links_query(&filter, cursor.as_ref(), limit + 1);

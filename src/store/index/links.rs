@@ -166,6 +166,8 @@ pub struct IndexedVersion {
 pub struct OwnerLinkFilter {
     /// Archived links only (`true`) or unarchived only (`false`, the default).
     pub archived: bool,
+    /// Archived and unarchived links both, `archived` ignored (the export's default).
+    pub include_archived: bool,
     pub state: Option<LinkState>,
     pub tags: TagFilter,
 }
@@ -267,12 +269,15 @@ pub fn owner_links_query(
     cursor: Option<&ListCursor>,
     limit: u32,
 ) -> Query {
-    let mut params = vec![
-        Param::Text(owner.as_str().to_owned()),
-        Param::Int(u64::from(filter.archived)),
-    ];
-    let mut sql =
-        format!("SELECT {LINK_ROW_COLUMNS} FROM links WHERE user_id = ?1 AND archived = ?2");
+    // `archived >= 0` takes both: one shape of statement, every parameter bound either way.
+    let (archived_op, archived) = match filter.include_archived {
+        true => (">=", 0),
+        false => ("=", u64::from(filter.archived)),
+    };
+    let mut params = vec![Param::Text(owner.as_str().to_owned()), Param::Int(archived)];
+    let mut sql = format!(
+        "SELECT {LINK_ROW_COLUMNS} FROM links WHERE user_id = ?1 AND archived {archived_op} ?2"
+    );
     if let Some(state) = filter.state {
         params.push(Param::Text(state.as_str().to_owned()));
         sql.push_str(&format!(" AND state = ?{}", params.len()));
@@ -503,7 +508,7 @@ mod tests {
         let filter = OwnerLinkFilter {
             archived: true,
             state: Some(LinkState::Disabled),
-            tags: TagFilter::default(),
+            ..OwnerLinkFilter::default()
         };
         let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
         let q = owner_links_query(&owner, &filter, Some(&cursor), 3);
@@ -526,5 +531,22 @@ mod tests {
         assert_eq!(q.params[1], Param::Int(1));
         assert_eq!(q.params[2], Param::Text("disabled".into()));
         assert_eq!(q.params.last(), Some(&Param::Int(3)));
+    }
+
+    #[test]
+    fn the_export_takes_archived_and_unarchived_links_alike() {
+        let owner = UserId::admin();
+        for archived in [false, true] {
+            let filter = OwnerLinkFilter {
+                archived,
+                include_archived: true,
+                ..OwnerLinkFilter::default()
+            };
+            let q = owner_links_query(&owner, &filter, None, 5);
+            assert!(q
+                .sql
+                .contains("WHERE user_id = ?1 AND archived >= ?2 ORDER BY"));
+            assert_eq!(q.params[1], Param::Int(0));
+        }
     }
 }
