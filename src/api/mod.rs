@@ -9,6 +9,7 @@ pub mod admin;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod list_query;
 pub mod params;
 pub mod redirect;
 pub mod stats;
