@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard};
 
 use common::{
     app, poll_for, random_alnum, random_slug, sql_str, url_encode, User, BACKGROUND_DEADLINE,
@@ -17,6 +18,14 @@ use serde_json::{json, Value};
 const PERSON: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       Chrome/126.0 Safari/537.36";
 const BOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+/// One test at a time: two of them write into D1's file directly, and a Worker write meeting
+/// that lock fails (SQLITE_BUSY) into a pending marker, which only a reconcile pass applies.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A lower-case token no other test (or earlier run on the same store) uses.
 fn token() -> String {
@@ -123,6 +132,7 @@ fn click(slug: &str, n: usize, ua: &str) {
 
 #[test]
 fn q_finds_slug_url_title_and_tag_case_insensitively_also_beyond_ascii() {
+    let _one = one_at_a_time();
     let user = app().new_user();
     let tok = token();
     let up = tok.to_uppercase();
@@ -288,6 +298,7 @@ fn expected(links: &[Value], sort: &str, desc: bool) -> Vec<String> {
 
 #[test]
 fn every_sort_in_both_orders_pages_through_every_link_once_with_ties_broken_by_slug() {
+    let _one = one_at_a_time();
     let user = app().new_user();
     let links: Vec<Value> = (0..9)
         .map(|i| {
@@ -396,6 +407,7 @@ fn every_sort_in_both_orders_pages_through_every_link_once_with_ties_broken_by_s
 
 #[test]
 fn bad_sort_order_search_and_cursor_are_400_and_change_nothing() {
+    let _one = one_at_a_time();
     let user = app().new_user();
     let links: Vec<String> = (0..3).map(|_| app().new_link(&user)).collect();
     let all: BTreeSet<String> = links.iter().cloned().collect();
@@ -461,6 +473,7 @@ fn bad_sort_order_search_and_cursor_are_400_and_change_nothing() {
 
 #[test]
 fn the_sweep_restores_a_lost_or_stale_row_with_its_search_entry_and_click_total() {
+    let _one = one_at_a_time();
     let user = app().new_user();
     let tok = token();
     let lost = app().create_link_ok(
