@@ -403,6 +403,12 @@ fn every_sort_in_both_orders_pages_through_every_link_once_with_ties_broken_by_s
         2,
     );
     assert_eq!(by_search, touched, "q=TOUCH sorted by clicks");
+    let admin_query = format!("q=TOUCH&sort=clicks&order=desc&owner={}", user.id);
+    assert_eq!(
+        walk("/api/admin/links", app().admin_token(), &admin_query, 2),
+        touched,
+        "admin {admin_query}"
+    );
 }
 
 #[test]

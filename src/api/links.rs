@@ -7,7 +7,7 @@ use serde_json::Value;
 use worker::{Context, Request};
 
 use super::admin::blocklist::ensure_allowed;
-use super::list_query::owner_list_params;
+use super::list_query::{first_page_total, owner_list_params, Total};
 use super::params::{if_match, page, parse_limit_within, path_slug};
 use super::view::{link_response, view};
 use super::{authenticate, json, json_body, no_content, origin, query_param, ApiResult};
@@ -358,13 +358,14 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
         params.limit + 1,
     );
     let rows = app.index.links_by_owner(&query).await?;
-    let total = match params.cursor {
-        None => Some(
+    let total = match first_page_total(params.cursor.is_none(), rows.len(), params.limit) {
+        Total::Known(n) => Some(n),
+        Total::Count => Some(
             app.index
                 .count(&owner_links_count(&caller.id, &params.filter))
                 .await?,
         ),
-        Some(_) => None,
+        Total::None => None,
     };
     let (rows, next_cursor) = page(rows, params.limit, |r| {
         r.cursor(params.order).map(|c| c.encode())

@@ -130,6 +130,27 @@ pub fn parse_search(raw: Option<&str>) -> Result<Option<SearchText>, ApiError> {
     })
 }
 
+/// What a page's `total` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// A later page: no total.
+    None,
+    /// The first page holds every match (`limit + 1` rows were asked for, and fewer came):
+    /// its row count is the total, no count query needed.
+    Known(u64),
+    /// The first page of more: count the matches.
+    Count,
+}
+
+/// The `total` of a page that fetched `rows` rows asking for `limit + 1`.
+pub fn first_page_total(first_page: bool, rows: usize, limit: u32) -> Total {
+    match (first_page, rows <= limit as usize) {
+        (false, _) => Total::None,
+        (true, true) => Total::Known(rows as u64),
+        (true, false) => Total::Count,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +241,14 @@ mod tests {
             let e = owner_list_params(&format!("{BASE}?{other}&cursor={c}")).unwrap_err();
             assert_eq!(e.code(), "invalid_cursor", "{other}");
         }
+    }
+
+    #[test]
+    fn only_a_first_page_of_more_needs_a_count() {
+        assert_eq!(first_page_total(true, 3, 20), Total::Known(3));
+        assert_eq!(first_page_total(true, 20, 20), Total::Known(20));
+        assert_eq!(first_page_total(true, 0, 20), Total::Known(0));
+        assert_eq!(first_page_total(true, 21, 20), Total::Count);
+        assert_eq!(first_page_total(false, 3, 20), Total::None);
     }
 }

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{Context, Request};
 
-use crate::api::list_query::admin_list_params;
+use crate::api::list_query::{admin_list_params, first_page_total, Total};
 use crate::api::params::{page, path_slug};
 use crate::api::view::{link_response, view, LinkView};
 use crate::api::{authenticate_admin, json, json_body, no_content, origin, ApiResult};
@@ -54,9 +54,10 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
         params.limit + 1,
     );
     let rows = app.index.admin_links(&query).await?;
-    let total = match params.cursor {
-        None => Some(app.index.count(&admin_links_count(&params.filter)).await?),
-        Some(_) => None,
+    let total = match first_page_total(params.cursor.is_none(), rows.len(), params.limit) {
+        Total::Known(n) => Some(n),
+        Total::Count => Some(app.index.count(&admin_links_count(&params.filter)).await?),
+        Total::None => None,
     };
     let (rows, next_cursor) = page(rows, params.limit, |r| {
         r.cursor(params.order).map(|c| c.encode())
