@@ -8,7 +8,9 @@
 //   BENCH_SECONDS=3       seconds of load per contender per round (after a warm-up run)
 //   BENCH_CONNS=16        wrk and oha connections (one load thread; the other core is workerd's)
 //   BENCH_LIST_LINKS=10000  links of the user whose list pages are measured
-//   BENCH_ONLY=bundle,work,redirect,loop,api,profile   sections to run (default: all)
+//   BENCH_SEARCH_LINKS=100000  links of the user whose search, filters and sorts are measured
+//   BENCH_SEARCH_N=30     timed requests per search/sort case (after 3 warm-ups)
+//   BENCH_ONLY=bundle,work,redirect,loop,api,search,profile   sections to run (default: all)
 //   BENCH_REDIRECTS=hit,miss,inactive   the redirects the `redirect` section measures
 //   BENCH_LOOP_ROUNDS=30, BENCH_LOOP_N=3000   the handler loop: batches, calls per batch
 //   BENCH_COLD_ROUNDS=100, BENCH_COLD_N=300   the same, cold (a local KV read before each call)
@@ -34,7 +36,9 @@ const cfg = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   conns: Number(env.BENCH_CONNS ?? 16),
   listLinks: Number(env.BENCH_LIST_LINKS ?? 10000),
-  only: (env.BENCH_ONLY ?? "bundle,work,redirect,loop,api,profile").split(","),
+  searchLinks: Number(env.BENCH_SEARCH_LINKS ?? 100000),
+  searchN: Number(env.BENCH_SEARCH_N ?? 30),
+  only: (env.BENCH_ONLY ?? "bundle,work,redirect,loop,api,search,profile").split(","),
   redirects: (env.BENCH_REDIRECTS ?? "hit,miss,inactive").split(","),
   loop: { rounds: Number(env.BENCH_LOOP_ROUNDS ?? 30), n: Number(env.BENCH_LOOP_N ?? 3000) },
   cold: { rounds: Number(env.BENCH_COLD_ROUNDS ?? 100), n: Number(env.BENCH_COLD_N ?? 300) },
@@ -515,6 +519,135 @@ async function apiSection(rt, redirectUser) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Search, filters and sorting of GET /api/links over one user's many links (issue 25)
+
+// The words titles are made of; "needle" is in 1 title in 5,000 (a rare match), each word of
+// WORDS in 1 in 50 (a common one).
+const WORDS = Array.from({ length: 50 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}ord`);
+
+// `n` links of one user written straight into D1 (the list reads D1 only; KV is not needed for
+// it), in edgelink's row form: created one second apart, updated in a shuffled order, clicks
+// 0-999 (many ties), one of 100 tags each and a rare tag on 1 in 1,000. The triggers of
+// migrations/0006 index each row for search as the Worker's own writes do.
+async function seedSearch(rt, userId, n) {
+  const db = await rt.mf.getD1Database("DB", "edgelink");
+  const base = Date.parse("2026-01-01T00:00:00.000Z");
+  const iso = (ms) => new Date(ms).toISOString();
+  const row = (i) => {
+    const tags = [`tag${i % 100}`].concat(i % 1000 === 7 ? ["rare"] : []);
+    return {
+      slug: `s-${String(i).padStart(6, "0")}`,
+      url: `https://example.com/${WORDS[(i * 7) % 50]}/item/${i}`,
+      title: `${WORDS[i % 50]} ${i % 5000 === 3 ? "needle" : "hay"} ${i}`,
+      created_at: iso(base + i * 1000),
+      updated_at: iso(base + ((i * 7919) % n) * 1000 + 500),
+      version: base + i * 1000,
+      clicks: (i * 31) % 1000,
+      tags: JSON.stringify(tags),
+    };
+  };
+  const insert = "INSERT INTO links (slug, url, user_id, title, state, created_at, updated_at, version, archived, redirect_type, forward_query, tags, clicks) " +
+    "SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), ?2, json_extract(value, '$.title'), 'active', json_extract(value, '$.created_at'), " +
+    "json_extract(value, '$.updated_at'), json_extract(value, '$.version'), 0, 302, 1, json_extract(value, '$.tags'), json_extract(value, '$.clicks') FROM json_each(?1)";
+  const tagRows = "INSERT INTO link_tags (slug, tag) SELECT json_extract(r.value, '$.slug'), t.value FROM json_each(?1) r JOIN json_each(json_extract(r.value, '$.tags')) t";
+  const t0 = performance.now();
+  const per = 400;
+  let stmts = [];
+  for (let i = 0; i < n; i += per) {
+    const rows = [];
+    for (let j = i; j < Math.min(n, i + per); j++) rows.push(row(j));
+    const json = JSON.stringify(rows);
+    stmts.push(db.prepare(insert).bind(json, userId), db.prepare(tagRows).bind(json));
+    if (stmts.length >= 20) {
+      await db.batch(stmts);
+      stmts = [];
+    }
+  }
+  if (stmts.length) await db.batch(stmts);
+  const secs = (performance.now() - t0) / 1000;
+  const rows = (await db.prepare("SELECT COUNT(*) AS n FROM links WHERE user_id = ?").bind(userId).first()).n;
+  if (rows !== n) throw new Error(`seeded ${rows} D1 rows, expected ${n}`);
+  return secs;
+}
+
+// Median and 90th percentile ms of `count` sequential GETs (after 3 warm-ups), each checked.
+async function timeGet(url, token, count) {
+  const one = async () => {
+    const t = performance.now();
+    const r = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    const body = await r.json();
+    const ms = performance.now() - t;
+    if (r.status !== 200) throw new Error(`${url}: ${r.status} ${JSON.stringify(body)}`);
+    return { ms, body };
+  };
+  for (let i = 0; i < 3; i++) await one();
+  const ms = [];
+  let body;
+  for (let i = 0; i < count; i++) ({ ms: ms[i], body } = await one());
+  ms.sort((a, b) => a - b);
+  return { p50: median(ms), p90: ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.9))], rows: body.links.length, total: body.total };
+}
+
+async function searchSection(rt) {
+  const n = cfg.searchLinks;
+  say(`## Search, filters and sorting (\`GET /api/links\`, one user with ${n.toLocaleString("en-US")} links; ${cfg.searchN} sequential requests a case, ms)`);
+  say();
+  const E = rt.url("edgelink");
+  const user = await must(api(E, "POST", "/api/admin/users", { token: ADMIN, body: { email: "searcher@bench.example" } }), 201, "create search user");
+  const secs = await seedSearch(rt, user.id, n);
+  process.stderr.write(`  search: seeded ${n} links in ${secs.toFixed(1)} s\n`);
+  results.search = { links: n, seedSeconds: secs, cases: {} };
+  const rows = [];
+  const run = async (label, query) => {
+    const s = await timeGet(`${E}/api/links?${query}`, user.api_key, cfg.searchN);
+    results.search.cases[label] = { query, ...s };
+    rows.push([label, query, s]);
+    process.stderr.write(`  search: ${label} ${f2(s.p50)} ms\n`);
+  };
+  // The cursor of page `p` (limit 20) of `query`, walking pages 1..p-1.
+  const cursorOf = async (query, p) => {
+    let cursor = null;
+    for (let i = 1; i < p; i++) {
+      const page = await must(api(E, "GET", `/api/links?${query}&limit=20${cursor ? `&cursor=${cursor}` : ""}`, { token: user.api_key }), 200, "page");
+      cursor = page.next_cursor;
+      if (!cursor) return null;
+    }
+    return cursor;
+  };
+  const pages = async (label, query) => {
+    await run(`${label}, page 1`, `${query}&limit=20`);
+    const cursor = await cursorOf(query, 50);
+    if (cursor) await run(`${label}, page 50`, `${query}&limit=20&cursor=${cursor}`);
+  };
+  await pages("plain (created desc)", "sort=created&order=desc");
+  for (const sort of ["created", "updated", "slug", "clicks"]) {
+    for (const order of ["asc", "desc"]) {
+      if (sort === "created" && order === "desc") continue;
+      await pages(`sort=${sort}&order=${order}`, `sort=${sort}&order=${order}`);
+    }
+  }
+  await run("q, rare (20 matches)", "q=needle&limit=20");
+  await pages("q, common word", `q=${WORDS[3]}`);
+  await run(`q, common, sort=clicks`, `q=${WORDS[3]}&sort=clicks&order=desc&limit=20`);
+  await run(`q, every link ("example")`, `q=example&limit=20`);
+  await run("q, 2 characters (scan)", "q=s-&limit=20");
+  await run("q, 2 characters, rare (scan)", "q=9x&limit=20");
+  await pages(`tag (${(n / 100).toLocaleString("en-US")} links)`, "tag=tag42");
+  await run(`tag (${(n / 1000).toLocaleString("en-US")} links)`, "tag=rare&limit=20");
+  await run(`tag, sort=updated`, "tag=tag42&sort=updated&order=asc&limit=20");
+  await run("tag + q", `tag=tag42&q=${WORDS[42]}&limit=20`);
+
+  say("| case | query | p50 ms | p90 ms | rows | total |");
+  say("|---|---|---|---|---|---|");
+  for (const [label, query, s] of rows) {
+    say(`| ${label} | \`${query.replace(/&cursor=[0-9a-f]+/, "&cursor=…")}\` | ${f2(s.p50)} | ${f2(s.p90)} | ${s.rows} | ${s.total ?? "–"} |`);
+  }
+  say();
+  say(`Seeded straight into local D1 in ${secs.toFixed(1)} s (rows, tag rows, and the search index by the triggers). Page 1 includes \`total\` (a count of every match); later pages do not. Rerun: \`BENCH_ONLY=search make bench\`.`);
+  say();
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   for (const f of ["index.js", "index_bg.wasm"]) {
@@ -526,7 +659,7 @@ async function main() {
     `wrk: ${ensureWrk()}; oha: ${haveOha() ? execFileSync("oha", ["--version"]).toString().trim() : "not installed"}; miniflare ${JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/miniflare/package.json"))).version}; build: ${path.relative(ROOT, cfg.build)}`);
   say();
   if (cfg.only.includes("bundle")) await bundleSection();
-  const needRuntime = ["work", "redirect", "loop", "api"].some((s) => cfg.only.includes(s));
+  const needRuntime = ["work", "redirect", "loop", "api", "search"].some((s) => cfg.only.includes(s));
   if (needRuntime) {
     const started = performance.now();
     const rt = await startRuntime({ buildDir: cfg.build, adminToken: ADMIN, location: HIT_URL });
@@ -540,6 +673,7 @@ async function main() {
       if (cfg.only.includes("redirect")) await redirectSection(rt);
       if (cfg.only.includes("loop")) await loopSection(rt);
       if (cfg.only.includes("api")) await apiSection(rt, user);
+      if (cfg.only.includes("search")) await searchSection(rt);
     } finally {
       await rt.dispose();
     }

@@ -51,6 +51,12 @@ pub enum ApiError {
     /// A query-string parameter the endpoint does not accept.
     #[error("{0}")]
     InvalidQuery(String),
+    /// A list's `sort` or `order` is not one it offers.
+    #[error("{0}")]
+    InvalidSort(String),
+    /// A list's search text `q` is too long or holds control characters.
+    #[error("{0}")]
+    InvalidSearch(String),
     #[error("links to this destination are not allowed")]
     BlockedDestination,
     #[error("limit must be an integer from 1 to {max}")]
@@ -102,6 +108,8 @@ impl ApiError {
             | ApiError::InvalidRedirectType(_)
             | ApiError::InvalidMaxClicks(_)
             | ApiError::InvalidQuery(_)
+            | ApiError::InvalidSort(_)
+            | ApiError::InvalidSearch(_)
             | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
             | ApiError::InvalidCursor => 400,
@@ -133,6 +141,8 @@ impl ApiError {
             ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
             ApiError::InvalidMaxClicks(_) => "invalid_max_clicks",
             ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidSort(_) => "invalid_sort",
+            ApiError::InvalidSearch(_) => "invalid_search",
             ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
             ApiError::InvalidCursor => "invalid_cursor",

@@ -352,6 +352,31 @@ fn an_export_of_2500_links_matches_the_api_in_both_formats() {
             && tags.contains(&json!("t3"))
             && l["archived"] == json!(false)
     });
+    // The list's search and order too (the search helper's parse, shared with the list).
+    let q = "T3";
+    count(&format!("q={q}"), &|l| {
+        let hay = format!(
+            "{} {} {} {}",
+            l["slug"].as_str().unwrap(),
+            l["url"].as_str().unwrap(),
+            l["title"].as_str().unwrap_or(""),
+            l["tags"]
+        )
+        .to_lowercase();
+        hay.contains(&q.to_lowercase())
+    });
+    let resp = export(&user.api_key, "format=ndjson&sort=slug&order=asc");
+    let got: Vec<String> = ndjson_rows(&resp.body, &keys)
+        .iter()
+        .map(|l| l["slug"].as_str().unwrap().to_owned())
+        .collect();
+    let mut want: Vec<String> = api
+        .iter()
+        .map(|l| l["slug"].as_str().unwrap().to_owned())
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "sort=slug&order=asc");
+    export(&user.api_key, "sort=name").assert_error(400, "invalid_sort");
     export(&user.api_key, "format=xml").assert_error(400, "invalid_query");
     export(&user.api_key, "state=bogus").assert_error(400, "invalid_state");
     app()

@@ -7,9 +7,8 @@
 use futures::stream;
 use worker::{Context, Request, Response};
 
-use super::admin::links::admin_filter;
-use super::links::owner_filter;
-use super::params::{page, parse_flag};
+use super::list_query::{admin_list_params, owner_list_params};
+use super::params::parse_flag;
 use super::{authenticate, query_param, require_admin, ApiResult};
 use crate::account::UserId;
 use crate::analytics::day_of;
@@ -18,7 +17,7 @@ use crate::error::ApiError;
 use crate::exchange::edgelink::{csv_header, csv_rows, Columns, Owner, Record};
 use crate::link::{Link, Slug};
 use crate::store::index::{
-    admin_links_query, owner_links_query, AdminLinkFilter, ListCursor, OwnerLinkFilter,
+    admin_links_query, owner_links_query, AdminLinkFilter, LinkCursor, LinkOrder, OwnerLinkFilter,
 };
 
 /// Links per page: one D1 query, five KV bulk reads of 100 and one roll-up query, so seven
@@ -93,18 +92,19 @@ enum Source {
 struct Pager {
     app: App,
     source: Source,
+    order: LinkOrder,
     format: Format,
-    cursor: Option<ListCursor>,
+    cursor: Option<LinkCursor>,
     done: bool,
     first: bool,
 }
 
 /// A D1 row's part in the export: its slug, its owner's e-mail (admin), and the keyset cursor
-/// after it.
+/// after it in the export's order.
 struct Named {
     slug: String,
-    created_at: String,
     owner_email: Option<String>,
+    cursor: Option<LinkCursor>,
 }
 
 impl Pager {
@@ -120,11 +120,10 @@ impl Pager {
         if self.done {
             return Ok(None);
         }
-        let named = self.slugs().await?;
-        let (named, next) = page(named, EXPORT_PAGE, |r| {
-            ListCursor::after_row(&r.created_at, &r.slug)
-        });
-        self.cursor = next.as_deref().and_then(ListCursor::decode);
+        let mut named = self.slugs().await?;
+        let more = named.len() > EXPORT_PAGE as usize;
+        named.truncate(EXPORT_PAGE as usize);
+        self.cursor = named.last().filter(|_| more).and_then(|r| r.cursor.clone());
         self.done = self.cursor.is_none();
         let records = self.records(named).await?;
         let bytes = self
@@ -136,29 +135,30 @@ impl Pager {
     /// One page of slugs from D1 (one extra row says whether another page follows).
     async fn slugs(&self) -> Result<Vec<Named>, ApiError> {
         let index = &self.app.index;
+        let (order, cursor) = (self.order, self.cursor.as_ref());
         Ok(match &self.source {
             Source::Owner(owner, filter) => {
-                let query = owner_links_query(owner, filter, self.cursor.as_ref(), EXPORT_PAGE + 1);
+                let query = owner_links_query(owner, filter, order, cursor, EXPORT_PAGE + 1);
                 index
                     .links_by_owner(&query)
                     .await?
                     .into_iter()
                     .map(|r| Named {
+                        cursor: r.cursor(order),
                         slug: r.slug,
-                        created_at: r.created_at,
                         owner_email: None,
                     })
                     .collect()
             }
             Source::Admin(filter) => {
-                let query = admin_links_query(filter, self.cursor.as_ref(), EXPORT_PAGE + 1);
+                let query = admin_links_query(filter, order, cursor, EXPORT_PAGE + 1);
                 index
                     .admin_links(&query)
                     .await?
                     .into_iter()
                     .map(|r| Named {
+                        cursor: r.cursor(order),
                         slug: r.slug,
-                        created_at: r.created_at,
                         owner_email: r.owner_email,
                     })
                     .collect()
@@ -221,17 +221,25 @@ pub async fn export(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let format = Format::parse(query_param(&req, "format").as_deref())?;
     let all = parse_flag(query_param(&req, "all").as_deref(), "all")?;
-    let source = if all {
+    // The lists' own parse: the same filters and order (`sort`, `order`) as the list; its
+    // `limit` and `cursor` are checked but unused (the export starts at the top, takes all).
+    let url = req.inner().url();
+    let (source, order) = if all {
         require_admin(&caller)?;
-        Source::Admin(admin_filter(&req)?)
+        let params = admin_list_params(&url)?;
+        (Source::Admin(params.filter), params.order)
     } else {
-        let mut filter = owner_filter(&req)?;
-        filter.include_archived = query_param(&req, "archived").is_none();
-        Source::Owner(caller.id.clone(), filter)
+        let mut params = owner_list_params(&url)?;
+        params.filter.include_archived = query_param(&req, "archived").is_none();
+        (
+            Source::Owner(caller.id.clone(), params.filter),
+            params.order,
+        )
     };
     let mut pager = Pager {
         app: app.clone(),
         source,
+        order,
         format,
         cursor: None,
         done: false,

@@ -7,13 +7,12 @@ use serde_json::Value;
 use worker::{Context, Request};
 
 use super::admin::blocklist::ensure_allowed;
-use super::params::{
-    if_match, page, parse_archived, parse_limit, parse_limit_within, parse_state, path_slug,
-};
+use super::list_query::{first_page_total, owner_list_params, Total};
+use super::params::{if_match, page, parse_limit_within, path_slug};
 use super::view::{link_response, view};
 use super::{
-    authenticate, body_bytes, json, json_body, list_cursor, no_content, origin, parse_json,
-    query_param, tag_filter, ApiResult,
+    authenticate, body_bytes, json, json_body, no_content, origin, parse_json, query_param,
+    ApiResult,
 };
 use crate::analytics::day_of;
 use crate::app::App;
@@ -23,7 +22,7 @@ use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
 use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
 use crate::service::links::{self as service, Written};
-use crate::store::index::{history_query, owner_links_query, LinkRow, ListCursor, OwnerLinkFilter};
+use crate::store::index::{history_query, owner_links_count, owner_links_query, LinkRow};
 use crate::sync;
 use crate::time::Timestamp;
 
@@ -352,55 +351,60 @@ impl ListedLink {
 struct LinkList {
     links: Vec<ListedLink>,
     next_cursor: Option<String>,
+    /// How many links match, on the first page only (a count costs a pass over the matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
 }
 
-/// The owner list's filters from `state=`, `archived=`, `tag=` and `tag_mode=`: the list and
-/// the export read them here, so they filter alike.
-pub(super) fn owner_filter(req: &Request) -> Result<OwnerLinkFilter, ApiError> {
-    Ok(OwnerLinkFilter {
-        archived: parse_archived(query_param(req, "archived").as_deref())?,
-        include_archived: false,
-        state: parse_state(query_param(req, "state").as_deref())?,
-        tags: tag_filter(req)?,
-    })
-}
-
-/// `GET /api/links?limit=&cursor=&state=&archived=&tag=&tag_mode=` → the caller's links,
-/// newest first, from D1. Archived links are listed only with `archived=true`; `tag`
-/// (repeatable) keeps links carrying any (`tag_mode=any`, the default) or all of the tags.
+/// `GET /api/links?q=&tag=&tag_mode=&state=&archived=&sort=&order=&limit=&cursor=` → the
+/// caller's links from D1, newest first unless `sort`/`order` say otherwise (see
+/// [`owner_list_params`]), with `total` on the first page. Archived links are listed only with
+/// `archived=true`; `tag` (repeatable) keeps links carrying any (`tag_mode=any`, the default)
+/// or all of the tags; `q` keeps links whose slug, url, title or a tag contains it.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
-    let limit = parse_limit(query_param(&req, "limit").as_deref())?;
-    let cursor = list_cursor(&req)?;
-    let filter = owner_filter(&req)?;
+    let params = owner_list_params(&req.inner().url())?;
     let origin = origin(&req)?;
     // One extra row says whether another page exists.
-    let query = owner_links_query(&caller.id, &filter, cursor.as_ref(), limit + 1);
+    let query = owner_links_query(
+        &caller.id,
+        &params.filter,
+        params.order,
+        params.cursor.as_ref(),
+        params.limit + 1,
+    );
     let rows = app.index.links_by_owner(&query).await?;
-    let (rows, next_cursor) = page(rows, limit, |r| {
-        ListCursor::after_row(&r.created_at, &r.slug)
+    let total = match first_page_total(params.cursor.is_none(), rows.len(), params.limit) {
+        Total::Known(n) => Some(n),
+        Total::Count => Some(
+            app.index
+                .count(&owner_links_count(&caller.id, &params.filter))
+                .await?,
+        ),
+        Total::None => None,
+    };
+    let (rows, next_cursor) = page(rows, params.limit, |r| {
+        r.cursor(params.order).map(|c| c.encode())
     });
-    let firsts: Vec<(&str, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.slug.as_str(),
-                r.created_at.get(..10).unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    let clicks = app.rollup.clicks_since(&firsts).await?;
     let at = app.now();
+    // `clicks` is the row's: the roll-up keeps it (see store::rollup), so no second query.
     let links = rows
         .into_iter()
         .map(|r| {
-            let n = clicks.get(&r.slug).copied().unwrap_or(0);
+            let n = r.clicks;
             let mut listed = ListedLink::from_row(r, &origin.origin, at);
             listed.clicks = n;
             listed
         })
         .collect();
-    json(200, &LinkList { links, next_cursor })
+    json(
+        200,
+        &LinkList {
+            links,
+            next_cursor,
+            total,
+        },
+    )
 }
 
 #[derive(Serialize)]

@@ -11,6 +11,7 @@ pub mod export;
 pub mod health;
 pub mod keys;
 pub mod links;
+pub mod list_query;
 pub mod params;
 pub mod redirect;
 pub mod stats;

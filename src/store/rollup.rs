@@ -4,7 +4,8 @@
 //! The queue consumer applies a batch of clicks as one D1 batch (one transaction): first it
 //! records the batch's message ids under a fresh batch token (`INSERT OR IGNORE`), then it adds
 //! only the clicks whose id was recorded under that token. A redelivered message's id is
-//! already there under an earlier token, so a retried batch never counts a click twice.
+//! already there under an earlier token, so a retried batch never counts a click twice. The
+//! same batch adds people's clicks to `links.clicks` (the lists' count and `clicks` sort).
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -17,6 +18,8 @@ use crate::analytics::{Click, DateRange, Group, DIMENSIONS, TOTAL};
 
 /// Roll-up rows per statement (a click makes six); the JSON parameter stays near 100 KB.
 const ROWS_PER_STATEMENT: usize = 600;
+/// People's clicks per link-total statement (each link scans its chunk once).
+const PEOPLE_PER_STATEMENT: usize = 100;
 
 const RECORD_MESSAGES: &str = "INSERT OR IGNORE INTO click_messages (id, day, batch) \
      SELECT json_extract(value, '$.id'), json_extract(value, '$.day'), ?2 FROM json_each(?1)";
@@ -34,6 +37,15 @@ const ADD_VISITORS: &str = "INSERT OR IGNORE INTO click_visitors (slug, day, bot
      FROM json_each(?1) r JOIN click_messages m \
       ON m.id = json_extract(r.value, '$.id') AND m.batch = ?2 \
      WHERE json_extract(r.value, '$.visitor') != ''";
+/// Adds the batch's newly recorded people's clicks (`?1`: `[{id, slug, day}]`) to their links'
+/// `clicks`, each counted only from its link's creation day, as the list counts them. In the
+/// same transaction as `ADD_CLICKS`, so `links.clicks` stays the sum the upsert would compute.
+const ADD_LINK_CLICKS: &str = "UPDATE links SET clicks = clicks + \
+     (SELECT COUNT(*) FROM json_each(?1) r JOIN click_messages m \
+       ON m.id = json_extract(r.value, '$.id') AND m.batch = ?2 \
+      WHERE json_extract(r.value, '$.slug') = links.slug \
+       AND json_extract(r.value, '$.day') >= substr(links.created_at, 1, 10)) \
+     WHERE slug IN (SELECT json_extract(value, '$.slug') FROM json_each(?1))";
 /// `?4` is 1 to include bots (bot IN (0, 1)), else 0.
 const TOTAL_CLICKS: &str = "SELECT COALESCE(SUM(clicks), 0) AS n FROM clicks_daily \
      WHERE slug = ?1 AND day BETWEEN ?2 AND ?3 AND dimension = 'total' AND bot IN (0, ?4)";
@@ -79,6 +91,14 @@ struct VisitorRow<'a> {
     day: &'a str,
     bot: u8,
     visitor: &'a str,
+}
+
+/// A person's click as the link-total statement reads it.
+#[derive(Serialize)]
+struct PersonClick<'a> {
+    id: &'a str,
+    slug: &'a str,
+    day: &'a str,
 }
 
 #[derive(Serialize)]
@@ -161,6 +181,23 @@ impl Rollup {
             statements.push(
                 self.db
                     .prepare(ADD_CLICKS)
+                    .bind(&[json_param(chunk)?, token.clone()])
+                    .map_err(d1)?,
+            );
+        }
+        let people: Vec<PersonClick> = clicks
+            .iter()
+            .filter(|(_, c)| !c.bot)
+            .map(|(id, c)| PersonClick {
+                id,
+                slug: &c.slug,
+                day: &c.day,
+            })
+            .collect();
+        for chunk in people.chunks(PEOPLE_PER_STATEMENT) {
+            statements.push(
+                self.db
+                    .prepare(ADD_LINK_CLICKS)
                     .bind(&[json_param(chunk)?, token.clone()])
                     .map_err(d1)?,
             );

@@ -1,5 +1,6 @@
 //! The admin's view of every link (the design's scenario 3) and moderation.
-//! - `GET /api/admin/links?limit=&cursor=&q=&owner=&state=&tag=&tag_mode=`: the list and each owner's email
+//! - `GET /api/admin/links?limit=&cursor=&q=&owner=&state=&tag=&tag_mode=&sort=&order=`: the
+//!   list (searched, filtered and sorted as [`admin_list_params`] reads it) and each owner's email
 //!   come from D1 (a JOIN with `users`); the state that lives in KV (is_active, flag_reason,
 //!   title …) comes from KV in one bulk read per page, never one read per row.
 //! - `POST /api/admin/links/{slug}/flag` `{"reason"}` and `DELETE …/flag`: ordinary versioned
@@ -10,18 +11,16 @@
 use serde::{Deserialize, Serialize};
 use worker::{Context, Request};
 
-use crate::api::params::{page, parse_limit, parse_state, path_slug};
+use crate::api::list_query::{admin_list_params, first_page_total, Total};
+use crate::api::params::{page, path_slug};
 use crate::api::view::{link_response, view, LinkView};
-use crate::api::{
-    authenticate_admin, json, json_body, list_cursor, no_content, origin, query_param, tag_filter,
-    ApiResult,
-};
+use crate::api::{authenticate_admin, json, json_body, no_content, origin, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::link::{Link, Slug};
 use crate::moderation::FlagReason;
 use crate::service::links::{self as service, Unflagged, Written};
-use crate::store::index::{admin_links_query, AdminLinkFilter, ListCursor};
+use crate::store::index::{admin_links_count, admin_links_query};
 use crate::sync;
 
 #[derive(Serialize)]
@@ -35,37 +34,33 @@ struct AdminLink<'a> {
 struct AdminLinkList<'a> {
     links: Vec<AdminLink<'a>>,
     next_cursor: Option<String>,
+    /// How many links match, on the first page only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
 }
 
-/// The admin list's filters from `q=`, `owner=`, `state=`, `tag=` and `tag_mode=`: the list
-/// and the admin's export read them here, so they filter alike.
-pub(crate) fn admin_filter(req: &Request) -> Result<AdminLinkFilter, ApiError> {
-    let text = |name: &str| {
-        query_param(req, name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    Ok(AdminLinkFilter {
-        q: text("q"),
-        owner: text("owner"),
-        state: parse_state(text("state").as_deref())?,
-        tags: tag_filter(req)?,
-    })
-}
-
-/// `GET /api/admin/links` → `{"links":[…, "owner_email"],"next_cursor"}`, newest first.
+/// `GET /api/admin/links` → `{"links":[…, "owner_email"],"next_cursor","total"?}`, newest first
+/// unless `sort`/`order` say otherwise; `total` (the count of matches) on the first page only.
 /// Rows whose KV value is gone (deleted, index not yet caught up) are left out of the page.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
-    let limit = parse_limit(query_param(&req, "limit").as_deref())?;
-    let cursor = list_cursor(&req)?;
-    let filter = admin_filter(&req)?;
+    let params = admin_list_params(&req.inner().url())?;
     let origin = origin(&req)?;
 
-    let query = admin_links_query(&filter, cursor.as_ref(), limit + 1);
+    let query = admin_links_query(
+        &params.filter,
+        params.order,
+        params.cursor.as_ref(),
+        params.limit + 1,
+    );
     let rows = app.index.admin_links(&query).await?;
-    let (rows, next_cursor) = page(rows, limit, |r| {
-        ListCursor::after_row(&r.created_at, &r.slug)
+    let total = match first_page_total(params.cursor.is_none(), rows.len(), params.limit) {
+        Total::Known(n) => Some(n),
+        Total::Count => Some(app.index.count(&admin_links_count(&params.filter)).await?),
+        Total::None => None,
+    };
+    let (rows, next_cursor) = page(rows, params.limit, |r| {
+        r.cursor(params.order).map(|c| c.encode())
     });
 
     let slugs: Vec<Slug> = rows
@@ -90,7 +85,14 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
             owner_email: email.clone(),
         })
         .collect();
-    json(200, &AdminLinkList { links, next_cursor })
+    json(
+        200,
+        &AdminLinkList {
+            links,
+            next_cursor,
+            total,
+        },
+    )
 }
 
 #[derive(Deserialize)]

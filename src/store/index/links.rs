@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
+use super::link_order::{LinkCursor, LinkOrder, SearchText, SortValue};
 use super::tags::{
     TagFilter, CLEAR_UPSERTED_TAGS, DELETE_TAGS_OF_GONE, DELETE_TAGS_OF_GONE_HEAD,
     DELETE_TAGS_OF_GONE_PAIRS, INSERT_UPSERTED_TAGS, TAGS_DRIFT, TAG_ONLY_SLUGS,
 };
-use super::{version, Index, ListCursor, Param, Query, Rows, ROWS_PER_STATEMENT, SLUGS_PER_DELETE};
+use super::{version, Index, Param, Query, Rows, ROWS_PER_STATEMENT, SLUGS_PER_DELETE};
 use crate::account::UserId;
 use crate::history::HistoryEntry;
 use crate::link::{Link, LinkState, Slug, Version};
@@ -20,9 +21,14 @@ use crate::store::d1::error as d1;
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
+/// `clicks` is the link's people's clicks since its creation day, summed from the roll-up in
+/// the same transaction as the row is written (the roll-up adds to it afterwards, see
+/// `store::rollup`): a new, re-created or repaired row starts from the right total, and a
+/// newer version recounts it, which also heals a total gone wrong. (`j.value`, not `value`,
+/// inside the sum: `clicks_daily` has a column `value` too.)
 const UPSERT_LINKS: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
-      expires_at, archived, redirect_type, forward_query, max_clicks, tags) \
+      expires_at, archived, redirect_type, forward_query, max_clicks, tags, clicks) \
      SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), \
       json_extract(value, '$.user_id'), json_extract(value, '$.title'), \
       json_extract(value, '$.state'), json_extract(value, '$.flag_reason'), \
@@ -30,8 +36,11 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
       json_extract(value, '$.version'), json_extract(value, '$.expires_at'), \
       json_extract(value, '$.archived'), json_extract(value, '$.redirect_type'), \
       json_extract(value, '$.forward_query'), json_extract(value, '$.max_clicks'), \
-      json_extract(value, '$.tags') \
-     FROM json_each(?1) WHERE true \
+      json_extract(value, '$.tags'), \
+      (SELECT COALESCE(SUM(c.clicks), 0) FROM clicks_daily c \
+       WHERE c.slug = json_extract(j.value, '$.slug') AND c.dimension = 'total' AND c.bot = 0 \
+        AND c.day >= substr(json_extract(j.value, '$.created_at'), 1, 10)) \
+     FROM json_each(?1) j WHERE true \
      ON CONFLICT(slug) DO UPDATE SET \
      url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
      state = excluded.state, flag_reason = excluded.flag_reason, \
@@ -39,7 +48,7 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
      version = excluded.version, expires_at = excluded.expires_at, \
      archived = excluded.archived, redirect_type = excluded.redirect_type, \
      forward_query = excluded.forward_query, max_clicks = excluded.max_clicks, \
-     tags = excluded.tags \
+     tags = excluded.tags, clicks = excluded.clicks \
      WHERE excluded.version > links.version";
 /// A delete removes the row only if the row is not newer than the delete.
 const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
@@ -50,7 +59,8 @@ const DELETE_EXACT: &str = "DELETE FROM links \
      AND version <= (SELECT json_extract(value, '$[1]') FROM json_each(?1) \
       WHERE json_extract(value, '$[0]') = links.slug)";
 const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
-     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks, tags";
+     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks, tags, \
+     clicks";
 /// The reconciler's view of one KV page's slug range: each row's version, expiry and whether
 /// its tag rows match it, and the slugs with tag rows but no row. BINARY collation = KV's byte
 /// order. `?2` bounds the range from above when `bounded`.
@@ -67,7 +77,11 @@ fn versions_sql(bounded: bool) -> String {
     )
 }
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
-const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, u.email AS owner_email \
+/// The rowids of the `links` rows a search phrase (`MATCH ?`) finds: `links_fts` is kept in
+/// step with `links` by triggers (migrations/0006), so it needs no writes or repairs here.
+const SEARCH_MATCHES: &str = "SELECT rowid FROM links_fts WHERE links_fts MATCH";
+const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, l.updated_at, l.clicks, \
+     u.email AS owner_email \
      FROM links l LEFT JOIN users u ON u.id = l.user_id";
 
 /// D1 statements a version-exact delete of `n` rows costs (rows, then their tags).
@@ -147,6 +161,22 @@ pub struct LinkRow {
     /// The tags as a JSON array (the link's, mirrored).
     #[serde(default)]
     pub tags: Option<String>,
+    /// People's clicks since the link's creation.
+    #[serde(default)]
+    pub clicks: u64,
+}
+
+impl LinkRow {
+    /// The cursor after this row in `order`.
+    pub fn cursor(&self, order: LinkOrder) -> Option<LinkCursor> {
+        LinkCursor::after_row(
+            order,
+            &self.created_at,
+            &self.updated_at,
+            self.clicks,
+            &self.slug,
+        )
+    }
 }
 
 /// `(slug, version)` of a D1 row, and its expiry, for the reconcile merge-join.
@@ -170,6 +200,8 @@ pub struct OwnerLinkFilter {
     pub include_archived: bool,
     pub state: Option<LinkState>,
     pub tags: TagFilter,
+    /// Substring of slug, url, title or a tag, case-insensitive.
+    pub q: Option<SearchText>,
 }
 
 /// A row of the admin's link list: which link, and its owner's email (from the JOIN). Every
@@ -178,14 +210,31 @@ pub struct OwnerLinkFilter {
 pub struct AdminLinkRow {
     pub slug: String,
     pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    #[serde(default)]
+    pub clicks: u64,
     pub owner_email: Option<String>,
+}
+
+impl AdminLinkRow {
+    /// The cursor after this row in `order`.
+    pub fn cursor(&self, order: LinkOrder) -> Option<LinkCursor> {
+        LinkCursor::after_row(
+            order,
+            &self.created_at,
+            &self.updated_at,
+            self.clicks,
+            &self.slug,
+        )
+    }
 }
 
 /// Filters of the admin's link list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdminLinkFilter {
-    /// Substring of slug, url or title (case-insensitive for ASCII, as SQLite's LIKE).
-    pub q: Option<String>,
+    /// Substring of slug, url, title or a tag, case-insensitive.
+    pub q: Option<SearchText>,
     /// A user id, or an email when it contains `@`.
     pub owner: Option<String>,
     /// `active`, `disabled` or `flagged`.
@@ -193,114 +242,243 @@ pub struct AdminLinkFilter {
     pub tags: TagFilter,
 }
 
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'` and wraps the text in `%…%`.
-pub fn like_pattern(q: &str) -> String {
-    let mut out = String::with_capacity(q.len() + 2);
-    out.push('%');
-    for c in q.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+/// The `WHERE` clauses and parameters of a list, built in order so the parameters number
+/// themselves; `p` is the `links` alias (`"l."` or `""`).
+struct Clauses<'a> {
+    p: &'a str,
+    clauses: Vec<String>,
+    params: Vec<Param>,
+    /// Whether the search reads `links_fts f` as the driving table (a count: one row lookup
+    /// per match beats probing every row of the owner) rather than as an `IN` set (a page:
+    /// the sort's index is walked in order and stops at the limit).
+    fts_driven: bool,
+    /// Set once the search went into `f`'s `MATCH`.
+    uses_fts: bool,
 }
 
-/// The admin's link list: newest first, keyset after `cursor`, filtered, `limit` rows.
-pub fn admin_links_query(
-    filter: &AdminLinkFilter,
-    cursor: Option<&ListCursor>,
-    limit: u32,
-) -> Query {
-    let mut sql = String::from(ADMIN_LINKS_HEAD);
-    let mut params = Vec::new();
-    let mut clauses: Vec<String> = Vec::new();
-    let bind = |p: Param, params: &mut Vec<Param>| {
-        params.push(p);
-        format!("?{}", params.len())
-    };
-    if let Some(q) = &filter.q {
-        let n = bind(Param::Text(like_pattern(q)), &mut params);
-        clauses.push(format!(
-            "(l.slug LIKE {n} ESCAPE '\\' OR l.url LIKE {n} ESCAPE '\\' OR l.title LIKE {n} ESCAPE '\\')"
-        ));
+impl<'a> Clauses<'a> {
+    fn new(p: &'a str) -> Self {
+        Self {
+            p,
+            clauses: Vec::new(),
+            params: Vec::new(),
+            fts_driven: false,
+            uses_fts: false,
+        }
     }
+
+    /// `FROM …` for `links` under the alias (`links` or `links l`), driven by the search
+    /// index when the clauses put the search there.
+    fn from(&self, links: &str) -> String {
+        let p = self.p;
+        if self.uses_fts {
+            format!(" FROM links_fts f CROSS JOIN {links} ON {p}rowid = f.rowid")
+        } else {
+            format!(" FROM {links}")
+        }
+    }
+
+    fn bind(&mut self, param: Param) -> String {
+        self.params.push(param);
+        format!("?{}", self.params.len())
+    }
+
+    /// `q`: the trigram index for three characters or more (a phrase matches a substring of
+    /// slug, url, title or a tag, case folded by the tokenizer); a scan with a case-folded
+    /// `GLOB` below that, where a trigram index cannot help.
+    fn search(&mut self, q: &SearchText) {
+        let p = self.p;
+        if q.uses_index() {
+            let n = self.bind(Param::Text(q.fts_phrase()));
+            if self.fts_driven {
+                self.uses_fts = true;
+                self.clauses.push(format!("f.links_fts MATCH {n}"));
+            } else {
+                self.clauses
+                    .push(format!("{p}rowid IN ({SEARCH_MATCHES} {n})"));
+            }
+        } else {
+            let n = self.bind(Param::Text(q.glob_pattern()));
+            // Text without JSON's quote, escape, comma or brackets can only match inside one
+            // tag of the array's JSON, so the JSON itself is searched; otherwise tag by tag.
+            let tags = if q.as_str().contains(['"', '\\', ',', '[', ']']) {
+                format!(
+                    "({p}tags != '[]' AND EXISTS (SELECT 1 FROM json_each({p}tags) \
+                     WHERE value GLOB {n}))"
+                )
+            } else {
+                format!("{p}tags GLOB {n}")
+            };
+            self.clauses.push(format!(
+                "({p}slug GLOB {n} OR {p}url GLOB {n} OR {p}title GLOB {n} OR {tags})"
+            ));
+        }
+    }
+
+    fn state(&mut self, state: Option<LinkState>) {
+        if let Some(state) = state {
+            let n = self.bind(Param::Text(state.as_str().to_owned()));
+            self.clauses.push(format!("{}state = {n}", self.p));
+        }
+    }
+
+    fn tags(&mut self, tags: &TagFilter) {
+        let column = format!("{}slug", self.p);
+        if let Some(clause) = tags.clause(&column, &mut self.params) {
+            self.clauses.push(clause);
+        }
+    }
+
+    /// Rows after the cursor in `order`: past its sort value, or at it and past its slug.
+    fn after(&mut self, order: LinkOrder, cursor: Option<&LinkCursor>) {
+        let Some(c) = cursor else { return };
+        let (p, cmp) = (self.p, order.dir.after());
+        let slug = self.bind(Param::Text(c.slug.clone()));
+        let value = match &c.value {
+            SortValue::Time(t) => Some(Param::Text(t.to_rfc3339())),
+            SortValue::Clicks(n) => Some(Param::Int(*n)),
+            SortValue::None => None,
+        };
+        match (order.sort.column(), value) {
+            (Some(column), Some(value)) => {
+                let v = self.bind(value);
+                self.clauses.push(format!(
+                    "({p}{column} {cmp} {v} OR ({p}{column} = {v} AND {p}slug {cmp} {slug}))"
+                ));
+            }
+            _ => self.clauses.push(format!("{p}slug {cmp} {slug}")),
+        }
+    }
+
+    fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// `ORDER BY … LIMIT ?` for `order`, ties by slug in the same direction (the index order).
+    fn order_limit(&mut self, order: LinkOrder, limit: u32) -> String {
+        let (p, dir) = (self.p, order.dir.sql());
+        let n = self.bind(Param::Int(u64::from(limit)));
+        match order.sort.column() {
+            Some(column) => format!(" ORDER BY {p}{column} {dir}, {p}slug {dir} LIMIT {n}"),
+            None => format!(" ORDER BY {p}slug {dir} LIMIT {n}"),
+        }
+    }
+}
+
+/// The admin's filters, in the order their parameters bind; whether the owner is matched by
+/// e-mail (which needs the JOIN with `users`).
+fn admin_clauses(filter: &AdminLinkFilter, fts_driven: bool) -> (Clauses<'static>, bool) {
+    let mut c = Clauses::new("l.");
+    c.fts_driven = fts_driven;
+    if let Some(q) = &filter.q {
+        c.search(q);
+    }
+    let mut by_email = false;
     if let Some(owner) = &filter.owner {
-        let by_email = owner.contains('@');
+        by_email = owner.contains('@');
         let column = if by_email { "u.email" } else { "l.user_id" };
         let value = if by_email {
             owner.to_ascii_lowercase()
         } else {
             owner.clone()
         };
-        let n = bind(Param::Text(value), &mut params);
-        clauses.push(format!("{column} = {n}"));
+        let n = c.bind(Param::Text(value));
+        c.clauses.push(format!("{column} = {n}"));
     }
-    if let Some(state) = filter.state {
-        let n = bind(Param::Text(state.as_str().to_owned()), &mut params);
-        clauses.push(format!("l.state = {n}"));
-    }
-    if let Some(tags) = filter.tags.clause("l.slug", &mut params) {
-        clauses.push(tags);
-    }
-    if let Some(c) = cursor {
-        let at = bind(Param::Text(c.created_at.to_rfc3339()), &mut params);
-        let key = bind(Param::Text(c.key.clone()), &mut params);
-        clauses.push(format!(
-            "(l.created_at < {at} OR (l.created_at = {at} AND l.slug < {key}))"
-        ));
-    }
-    if !clauses.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&clauses.join(" AND "));
-    }
-    let n = bind(Param::Int(u64::from(limit)), &mut params);
-    sql.push_str(&format!(
-        " ORDER BY l.created_at DESC, l.slug DESC LIMIT {n}"
-    ));
-    Query { sql, params }
+    c.state(filter.state);
+    c.tags(&filter.tags);
+    (c, by_email)
 }
 
-/// The owner's link list: newest first, keyset after `cursor`, filtered, `limit` rows.
+/// The admin's link list in `order`, keyset after `cursor` (made for that order), filtered,
+/// `limit` rows.
+pub fn admin_links_query(
+    filter: &AdminLinkFilter,
+    order: LinkOrder,
+    cursor: Option<&LinkCursor>,
+    limit: u32,
+) -> Query {
+    let (mut c, _) = admin_clauses(filter, false);
+    c.after(order, cursor);
+    let mut sql = format!("{ADMIN_LINKS_HEAD}{}", c.where_sql());
+    sql.push_str(&c.order_limit(order, limit));
+    Query {
+        sql,
+        params: c.params,
+    }
+}
+
+/// How many links the admin's filters match (the first page's `total`).
+pub fn admin_links_count(filter: &AdminLinkFilter) -> Query {
+    let (c, by_email) = admin_clauses(filter, true);
+    let join = if by_email {
+        " JOIN users u ON u.id = l.user_id"
+    } else {
+        ""
+    };
+    Query {
+        sql: format!(
+            "SELECT COUNT(*) AS n{}{join}{}",
+            c.from("links l"),
+            c.where_sql()
+        ),
+        params: c.params,
+    }
+}
+
+/// The owner's filters, in the order their parameters bind.
+/// With `fts_driven`, columns are qualified (`links.`): `links_fts` has slug, url, title and
+/// tags columns too.
+fn owner_clauses<'a>(owner: &UserId, filter: &OwnerLinkFilter, fts_driven: bool) -> Clauses<'a> {
+    let driven = fts_driven && filter.q.as_ref().is_some_and(SearchText::uses_index);
+    let mut c = Clauses::new(if driven { "links." } else { "" });
+    c.fts_driven = driven;
+    let p = c.p;
+    let n = c.bind(Param::Text(owner.as_str().to_owned()));
+    c.clauses.push(format!("{p}user_id = {n}"));
+    if !filter.include_archived {
+        let n = c.bind(Param::Int(u64::from(filter.archived)));
+        c.clauses.push(format!("{p}archived = {n}"));
+    }
+    c.state(filter.state);
+    c.tags(&filter.tags);
+    if let Some(q) = &filter.q {
+        c.search(q);
+    }
+    c
+}
+
+/// The owner's link list in `order`, keyset after `cursor` (made for that order), filtered,
+/// `limit` rows.
 pub fn owner_links_query(
     owner: &UserId,
     filter: &OwnerLinkFilter,
-    cursor: Option<&ListCursor>,
+    order: LinkOrder,
+    cursor: Option<&LinkCursor>,
     limit: u32,
 ) -> Query {
-    // `archived >= 0` takes both: one shape of statement, every parameter bound either way.
-    let (archived_op, archived) = match filter.include_archived {
-        true => (">=", 0),
-        false => ("=", u64::from(filter.archived)),
-    };
-    let mut params = vec![Param::Text(owner.as_str().to_owned()), Param::Int(archived)];
-    let mut sql = format!(
-        "SELECT {LINK_ROW_COLUMNS} FROM links WHERE user_id = ?1 AND archived {archived_op} ?2"
-    );
-    if let Some(state) = filter.state {
-        params.push(Param::Text(state.as_str().to_owned()));
-        sql.push_str(&format!(" AND state = ?{}", params.len()));
+    let mut c = owner_clauses(owner, filter, false);
+    c.after(order, cursor);
+    let mut sql = format!("SELECT {LINK_ROW_COLUMNS} FROM links{}", c.where_sql());
+    sql.push_str(&c.order_limit(order, limit));
+    Query {
+        sql,
+        params: c.params,
     }
-    if let Some(tags) = filter.tags.clause("slug", &mut params) {
-        sql.push_str(" AND ");
-        sql.push_str(&tags);
+}
+
+/// How many of the owner's links the filters match (the first page's `total`). A search
+/// drives the count from its index matches.
+pub fn owner_links_count(owner: &UserId, filter: &OwnerLinkFilter) -> Query {
+    let c = owner_clauses(owner, filter, true);
+    Query {
+        sql: format!("SELECT COUNT(*) AS n{}{}", c.from("links"), c.where_sql()),
+        params: c.params,
     }
-    if let Some(c) = cursor {
-        params.push(Param::Text(c.created_at.to_rfc3339()));
-        let at = params.len();
-        params.push(Param::Text(c.key.clone()));
-        let key = params.len();
-        sql.push_str(&format!(
-            " AND (created_at < ?{at} OR (created_at = ?{at} AND slug < ?{key}))"
-        ));
-    }
-    params.push(Param::Int(u64::from(limit)));
-    sql.push_str(&format!(
-        " ORDER BY created_at DESC, slug DESC LIMIT ?{}",
-        params.len()
-    ));
-    Query { sql, params }
 }
 
 impl Index {
@@ -431,6 +609,16 @@ impl Index {
         self.query_rows(query).await
     }
 
+    /// The count a `*_links_count` query answers.
+    pub async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: u64,
+        }
+        let rows: Vec<Count> = self.query_rows(query).await?;
+        Ok(rows.first().map_or(0, |c| c.n))
+    }
+
     pub async fn count_links(&self) -> Result<u64, StoreError> {
         #[derive(Deserialize)]
         struct Count {
@@ -443,61 +631,139 @@ impl Index {
 
 #[cfg(test)]
 mod tests {
+    use super::super::link_order::{LinkSort, SortDir};
+    use super::super::tags::TagMode;
     use super::*;
 
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+    const T: &str = "2026-11-25T12:34:56.789Z";
+
+    fn search(q: &str) -> Option<SearchText> {
+        SearchText::parse(q).unwrap()
+    }
+
+    fn order(sort: LinkSort, dir: SortDir) -> LinkOrder {
+        LinkOrder { sort, dir }
     }
 
     #[test]
     fn admin_link_query_numbers_its_parameters_in_order() {
         let filter = AdminLinkFilter {
-            q: Some("ex%".into()),
+            q: search("ex%"),
             owner: Some("Ada@Example.com".into()),
             state: Some(LinkState::Flagged),
             tags: TagFilter::default(),
         };
-        let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
-        let q = admin_links_query(&filter, Some(&cursor), 21);
-        assert!(q.sql.contains("l.slug LIKE ?1 ESCAPE"));
+        let cursor = LinkCursor::after_row(LinkOrder::default(), T, T, 0, "abc").unwrap();
+        let q = admin_links_query(&filter, LinkOrder::default(), Some(&cursor), 21);
+        assert!(q
+            .sql
+            .contains("l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?1)"));
         assert!(q.sql.contains("u.email = ?2"));
         assert!(q.sql.contains("l.state = ?3"));
         assert!(q
             .sql
-            .contains("l.created_at < ?4 OR (l.created_at = ?4 AND l.slug < ?5)"));
+            .contains("(l.created_at < ?5 OR (l.created_at = ?5 AND l.slug < ?4))"));
         assert!(q
             .sql
             .ends_with("ORDER BY l.created_at DESC, l.slug DESC LIMIT ?6"));
         assert_eq!(
             q.params,
             vec![
-                Param::Text("%ex\\%%".into()),
+                Param::Text("\"ex%\"".into()),
                 Param::Text("ada@example.com".into()),
                 Param::Text("flagged".into()),
-                Param::Text(Timestamp::from_millis(5).to_rfc3339()),
                 Param::Text("abc".into()),
+                Param::Text(T.into()),
                 Param::Int(21),
             ]
         );
-        let plain = admin_links_query(&AdminLinkFilter::default(), None, 10);
+        let plain = admin_links_query(&AdminLinkFilter::default(), LinkOrder::default(), None, 10);
         assert!(!plain.sql.contains("WHERE"));
         assert_eq!(plain.params, vec![Param::Int(10)]);
-        let by_id = admin_links_query(
-            &AdminLinkFilter {
-                owner: Some("u_x".into()),
-                ..Default::default()
-            },
-            None,
-            1,
-        );
-        assert!(by_id.sql.contains("l.user_id = ?1"));
+        let by_id = AdminLinkFilter {
+            owner: Some("u_x".into()),
+            ..Default::default()
+        };
+        assert!(admin_links_query(&by_id, LinkOrder::default(), None, 1)
+            .sql
+            .contains("l.user_id = ?1"));
     }
 
     #[test]
-    fn owner_list_filters_archive_and_state_before_the_cursor() {
+    fn admin_counts_join_users_only_to_match_an_email() {
+        let by_email = AdminLinkFilter {
+            owner: Some("a@b.c".into()),
+            ..Default::default()
+        };
+        let q = admin_links_count(&by_email);
+        assert_eq!(
+            q.sql,
+            "SELECT COUNT(*) AS n FROM links l JOIN users u ON u.id = l.user_id WHERE u.email = ?1"
+        );
+        let q = admin_links_count(&AdminLinkFilter {
+            q: search("ab"),
+            ..Default::default()
+        });
+        assert!(q
+            .sql
+            .starts_with("SELECT COUNT(*) AS n FROM links l WHERE (l.slug GLOB ?1"));
+        assert_eq!(q.params, vec![Param::Text("*[aA][bB]*".into())]);
+    }
+
+    #[test]
+    fn every_sort_pages_by_its_column_then_the_slug_in_one_direction() {
         let owner = UserId::admin();
-        let q = owner_links_query(&owner, &OwnerLinkFilter::default(), None, 21);
+        let filter = OwnerLinkFilter::default();
+        for (sort, column, value) in [
+            (
+                LinkSort::Created,
+                Some("created_at"),
+                Some(Param::Text(T.into())),
+            ),
+            (
+                LinkSort::Updated,
+                Some("updated_at"),
+                Some(Param::Text(T.into())),
+            ),
+            (LinkSort::Clicks, Some("clicks"), Some(Param::Int(7))),
+            (LinkSort::Slug, None, None),
+        ] {
+            for (dir, cmp, word) in [(SortDir::Asc, ">", "ASC"), (SortDir::Desc, "<", "DESC")] {
+                let o = order(sort, dir);
+                let c = LinkCursor::after_row(o, T, T, 7, "s1").unwrap();
+                let q = owner_links_query(&owner, &filter, o, Some(&c), 11);
+                match column {
+                    Some(col) => {
+                        assert!(
+                            q.sql.ends_with(&format!(
+                                "AND ({col} {cmp} ?4 OR ({col} = ?4 AND slug {cmp} ?3)) \
+                                 ORDER BY {col} {word}, slug {word} LIMIT ?5"
+                            )),
+                            "{}",
+                            q.sql
+                        );
+                        assert_eq!(q.params[3], value.clone().unwrap());
+                    }
+                    None => assert!(q
+                        .sql
+                        .ends_with(&format!("AND slug {cmp} ?3 ORDER BY slug {word} LIMIT ?4"))),
+                }
+                assert_eq!(q.params[2], Param::Text("s1".into()));
+                assert_eq!(q.params.last(), Some(&Param::Int(11)));
+            }
+        }
+    }
+
+    #[test]
+    fn owner_list_filters_archive_state_tags_and_search_before_the_cursor() {
+        let owner = UserId::admin();
+        let q = owner_links_query(
+            &owner,
+            &OwnerLinkFilter::default(),
+            LinkOrder::default(),
+            None,
+            21,
+        );
         assert!(q.sql.ends_with(
             "WHERE user_id = ?1 AND archived = ?2 ORDER BY created_at DESC, slug DESC LIMIT ?3"
         ));
@@ -508,29 +774,62 @@ mod tests {
         let filter = OwnerLinkFilter {
             archived: true,
             state: Some(LinkState::Disabled),
-            ..OwnerLinkFilter::default()
-        };
-        let cursor = ListCursor::new(Timestamp::from_millis(5), "abc").unwrap();
-        let q = owner_links_query(&owner, &filter, Some(&cursor), 3);
-        assert!(q
-            .sql
-            .contains("AND state = ?3 AND (created_at < ?4 OR (created_at = ?4 AND slug < ?5))"));
-        let tagged = OwnerLinkFilter {
             tags: TagFilter {
                 tags: vec!["go".into()],
-                mode: super::super::tags::TagMode::All,
+                mode: TagMode::All,
             },
-            ..filter
+            q: search("Café"),
+            include_archived: false,
         };
-        let q = owner_links_query(&owner, &tagged, Some(&cursor), 3);
+        let cursor = LinkCursor::after_row(LinkOrder::default(), T, T, 0, "abc").unwrap();
+        let q = owner_links_query(&owner, &filter, LinkOrder::default(), Some(&cursor), 3);
         assert!(q.sql.contains(
             "AND state = ?3 AND slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
-             GROUP BY slug HAVING COUNT(*) = ?5) AND (created_at < ?6"
+             GROUP BY slug HAVING COUNT(*) = ?5) \
+             AND rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?6) \
+             AND (created_at < ?8 OR (created_at = ?8 AND slug < ?7))"
         ));
-        assert_eq!(q.params[3], Param::Text("go".into()));
-        assert_eq!(q.params[1], Param::Int(1));
-        assert_eq!(q.params[2], Param::Text("disabled".into()));
-        assert_eq!(q.params.last(), Some(&Param::Int(3)));
+        assert_eq!(q.params[5], Param::Text("\"Café\"".into()));
+        // The count is driven by the search index, its columns qualified.
+        let count = owner_links_count(&owner, &filter);
+        assert_eq!(
+            count.sql,
+            "SELECT COUNT(*) AS n FROM links_fts f CROSS JOIN links ON links.rowid = f.rowid \
+             WHERE links.user_id = ?1 AND links.archived = ?2 AND links.state = ?3 \
+             AND links.slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
+             GROUP BY slug HAVING COUNT(*) = ?5) AND f.links_fts MATCH ?6"
+        );
+        assert_eq!(count.params[..], q.params[..6]);
+        // Without a search (or with a short one) it counts the rows themselves.
+        let plain = OwnerLinkFilter {
+            q: search("ab"),
+            ..OwnerLinkFilter::default()
+        };
+        assert!(owner_links_count(&owner, &plain)
+            .sql
+            .starts_with("SELECT COUNT(*) AS n FROM links WHERE user_id = ?1 AND archived = ?2 AND (slug GLOB ?3"));
+    }
+
+    #[test]
+    fn short_searches_scan_slug_url_title_and_each_tag() {
+        let filter = OwnerLinkFilter {
+            q: search("é"),
+            ..Default::default()
+        };
+        let q = owner_links_query(&UserId::admin(), &filter, LinkOrder::default(), None, 2);
+        assert!(q
+            .sql
+            .contains("(slug GLOB ?3 OR url GLOB ?3 OR title GLOB ?3 OR tags GLOB ?3)"));
+        assert_eq!(q.params[2], Param::Text("*[éÉ]*".into()));
+        // A text holding JSON syntax is matched against each tag, not the array's JSON.
+        let filter = OwnerLinkFilter {
+            q: search("a,"),
+            ..Default::default()
+        };
+        let q = owner_links_query(&UserId::admin(), &filter, LinkOrder::default(), None, 2);
+        assert!(q.sql.contains(
+            "OR (tags != '[]' AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value GLOB ?3)))"
+        ));
     }
 
     #[test]
@@ -542,11 +841,10 @@ mod tests {
                 include_archived: true,
                 ..OwnerLinkFilter::default()
             };
-            let q = owner_links_query(&owner, &filter, None, 5);
-            assert!(q
-                .sql
-                .contains("WHERE user_id = ?1 AND archived >= ?2 ORDER BY"));
-            assert_eq!(q.params[1], Param::Int(0));
+            let q = owner_links_query(&owner, &filter, LinkOrder::default(), None, 5);
+            assert!(q.sql.contains(" WHERE user_id = ?1 ORDER BY"), "{}", q.sql);
+            assert!(!q.sql.contains("archived ="), "{}", q.sql);
+            assert_eq!(q.params.len(), 2);
         }
     }
 }

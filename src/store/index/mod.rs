@@ -1,5 +1,6 @@
 //! [`Index`]: the D1 query index (binding `DB`), one file a table: [`links`], [`users`],
-//! [`tags`] (`link_tags`), [`history`] (the change log), and [`cursor`], the keyset position of the newest-first lists.
+//! [`tags`] (`link_tags`), [`history`] (the change log), [`cursor`], the keyset position of the newest-first lists,
+//! and [`link_order`], the link lists' sorts, cursors and search text.
 //! This file holds the handle and what the tables share: the statement sizes, the built
 //! [`Query`], and running statements and batches.
 //!
@@ -9,6 +10,7 @@
 
 pub mod cursor;
 pub mod history;
+pub mod link_order;
 pub mod links;
 pub mod tags;
 pub mod users;
@@ -22,10 +24,14 @@ use super::StoreError;
 use crate::link::Version;
 pub use cursor::ListCursor;
 pub use history::{history_query, HistoryRow};
+pub use link_order::{
+    LinkCursor, LinkOrder, LinkSort, SearchText, SearchTextError, SortDir, SortValue,
+    SEARCH_MAX_CHARS,
+};
 pub use links::{
-    admin_links_query, delete_exact_statements, delete_statements, like_pattern,
-    link_upsert_statements, owner_links_query, AdminLinkFilter, AdminLinkRow, IndexedVersion,
-    LinkRow, OwnerLinkFilter,
+    admin_links_count, admin_links_query, delete_exact_statements, delete_statements,
+    link_upsert_statements, owner_links_count, owner_links_query, AdminLinkFilter, AdminLinkRow,
+    IndexedVersion, LinkRow, OwnerLinkFilter,
 };
 pub use tags::{owner_tags_query, TagCount, TagFilter, TagMode, OWNER_TAGS_MAX};
 pub use users::UserRow;
