@@ -32,7 +32,7 @@ use crate::account::{should_record_use, KeyId, Role};
 use crate::app::App;
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
-use crate::store::index::{ListCursor, TagFilter};
+use crate::store::index::ListCursor;
 use crate::time::Timestamp;
 use crate::web_url::{self, WebUrl};
 
@@ -294,15 +294,6 @@ pub fn respond(result: ApiResult) -> Response {
 /// A query parameter's value, `None` when absent.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     web_url::query_param(&req.inner().url(), name)
-}
-
-/// The lists' tag filter from `tag=` (repeatable) and `tag_mode=`.
-pub fn tag_filter(req: &Request) -> Result<TagFilter, ApiError> {
-    let url = req.inner().url();
-    params::parse_tag_filter(
-        &web_url::query_params(&url, "tag"),
-        web_url::query_param(&url, "tag_mode").as_deref(),
-    )
 }
 
 /// The `cursor` parameter: absent or empty is the first page; anything else must be a cursor
