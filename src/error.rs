@@ -48,6 +48,9 @@ pub enum ApiError {
     InvalidRedirectType(String),
     #[error("{0}")]
     InvalidMaxClicks(String),
+    /// An import file that is not of any format (or not of the one named): nothing stored.
+    #[error("{0}")]
+    InvalidImport(String),
     /// A query-string parameter the endpoint does not accept.
     #[error("{0}")]
     InvalidQuery(String),
@@ -102,6 +105,7 @@ impl ApiError {
             | ApiError::InvalidRedirectType(_)
             | ApiError::InvalidMaxClicks(_)
             | ApiError::InvalidQuery(_)
+            | ApiError::InvalidImport(_)
             | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
             | ApiError::InvalidCursor => 400,
@@ -133,6 +137,7 @@ impl ApiError {
             ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
             ApiError::InvalidMaxClicks(_) => "invalid_max_clicks",
             ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidImport(_) => "invalid_import",
             ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
             ApiError::InvalidCursor => "invalid_cursor",

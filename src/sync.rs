@@ -106,6 +106,47 @@ pub async fn apply(app: App, change: IndexChange) {
     }
 }
 
+/// Applies many link changes to D1 in one batch (an import's chunk); when it fails, each change
+/// gets its pending marker, as [`apply`] leaves one. Never fails.
+pub async fn apply_all(app: &App, changes: Vec<IndexChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    let entries: Vec<HistoryEntry> = if app.config.history {
+        changes
+            .iter()
+            .filter_map(IndexChange::history_entry)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let links: Vec<Link> = changes
+        .iter()
+        .filter_map(|c| match c {
+            IndexChange::Upsert { link, .. } => Some(link.clone()),
+            _ => None,
+        })
+        .collect();
+    let Err(e) = app.index.record(&links, None, &entries).await else {
+        return;
+    };
+    console_error!(
+        "batched index write of {} links failed, marking them pending: {e}",
+        links.len()
+    );
+    for change in &changes {
+        let entry = if app.config.history {
+            change.history_entry()
+        } else {
+            None
+        };
+        let marker = PendingMarker::new(change.pending_target(), change.version(), app.now());
+        if let Err(e) = app.kv.mark_pending(&marker, entry.as_ref()).await {
+            console_error!("could not record pending marker {}: {e}", marker.key);
+        }
+    }
+}
+
 async fn write_index(
     app: &App,
     change: &IndexChange,

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod imports;
 pub mod keys;
 pub mod links;
 pub mod params;
@@ -197,9 +198,12 @@ extern "C" {
 /// one (chunked) at the chunk that crosses the limit: nothing past it is kept or parsed, and
 /// the answer comes within a second whatever the sender does (see `read_body_within`).
 async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: MAX_BODY_BYTES,
-    };
+    body_bytes_within(req, MAX_BODY_BYTES).await
+}
+
+/// [`body_bytes`] with another limit (an import's file): 413 past `limit`, nothing past it kept.
+pub async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge { limit };
     let unreadable =
         |e: JsValue| ApiError::InvalidJson(format!("could not read the request body: {e:?}"));
     let declared = req
@@ -208,17 +212,18 @@ async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let read = read_body_within(req.inner(), MAX_BODY_BYTES as u32).map_err(unreadable)?;
+    let bound = u32::try_from(limit).unwrap_or(u32::MAX);
+    let read = read_body_within(req.inner(), bound).map_err(unreadable)?;
     let body = JsFuture::from(read).await.map_err(unreadable)?;
     if body.is_null() {
         return Err(too_large());
     }
     let bytes = Uint8Array::new(&body).to_vec();
     // The reader counted; this holds whatever it answered.
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(too_large());
     }
     Ok(bytes)

@@ -22,15 +22,25 @@ use crate::time::Timestamp;
 
 /// The largest file an import takes (the request body; 413 above).
 pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
-/// Rows a chunk holds: one queue message, one consumer invocation. A chunk costs about one
-/// Durable Object request per row, a few bulk KV reads and three D1 batches: well inside an
-/// invocation's 1000 KV operations and (Paid) 10,000 subrequests.
-pub const ROWS_PER_CHUNK: usize = 200;
-/// Chunks one import may have: the upload writes one KV value per chunk, and one invocation
-/// may make 1000 KV operations.
-pub const MAX_CHUNKS: usize = 500;
+/// Rows a chunk holds: one queue message, one consumer invocation. A chunk costs about two
+/// subrequests per row (the create path's KV check and the slug's Durable Object), a few bulk
+/// KV reads and three D1 batches: well inside an invocation's limits, and short (the local
+/// runtime stalled queue invocations that ran for ten seconds and more).
+pub const ROWS_PER_CHUNK: usize = 50;
+/// Chunks stored in one KV value (a page of 200 rows): the upload writes one value per page.
+pub const CHUNKS_PER_PAGE: usize = 4;
+pub const ROWS_PER_PAGE: usize = ROWS_PER_CHUNK * CHUNKS_PER_PAGE;
+/// Pages one import may have: one invocation may make 1000 KV operations.
+pub const MAX_PAGES: usize = 500;
 /// Rows one import may have (100,000).
-pub const MAX_ROWS: usize = ROWS_PER_CHUNK * MAX_CHUNKS;
+pub const MAX_ROWS: usize = ROWS_PER_PAGE * MAX_PAGES;
+
+/// Where chunk `n` lives: its page and the range of rows in it.
+pub fn chunk_in_page(chunk: u64) -> (u64, std::ops::Range<usize>) {
+    let per_page = CHUNKS_PER_PAGE as u64;
+    let first = (chunk % per_page) as usize * ROWS_PER_CHUNK;
+    (chunk / per_page, first..first + ROWS_PER_CHUNK)
+}
 
 /// The formats an import reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -483,6 +493,14 @@ mod tests {
             by_admin: false,
             now: Timestamp::parse("2026-12-01T00:00:00.000Z").unwrap(),
         }
+    }
+
+    #[test]
+    fn chunks_are_quarters_of_pages() {
+        assert_eq!(chunk_in_page(0), (0, 0..50));
+        assert_eq!(chunk_in_page(3), (0, 150..200));
+        assert_eq!(chunk_in_page(4), (1, 0..50));
+        assert_eq!(chunk_in_page(9), (2, 50..100));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! [`Index`]: the D1 query index (binding `DB`), one file a table: [`links`], [`users`],
-//! [`tags`] (`link_tags`), [`history`] (the change log), and [`cursor`], the keyset position of the newest-first lists.
+//! [`tags`] (`link_tags`), [`history`] (the change log), [`imports`] (import jobs and their
+//! reports), and [`cursor`], the keyset position of the newest-first lists.
 //! This file holds the handle and what the tables share: the statement sizes, the built
 //! [`Query`], and running statements and batches.
 //!
@@ -9,6 +10,7 @@
 
 pub mod cursor;
 pub mod history;
+pub mod imports;
 pub mod links;
 pub mod tags;
 pub mod users;
