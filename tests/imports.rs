@@ -61,9 +61,30 @@ fn job(token: &str, id: &str) -> Resp {
     app().get(&format!("/api/imports/{id}"), Some(token))
 }
 
+/// How often a job is polled: its reads share local D1 with the consumer's batched writes, and
+/// polling at `poll_until`'s 100 ms from several tests at once slowed the local runtime until
+/// it stalled.
+const JOB_POLL_EVERY: Duration = Duration::from_millis(750);
+
+/// `poll_until` at [`JOB_POLL_EVERY`].
+#[track_caller]
+fn poll_job<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for: {what}"
+        );
+        std::thread::sleep(JOB_POLL_EVERY);
+    }
+}
+
 #[track_caller]
 fn wait_done(token: &str, id: &str, deadline: Duration) -> Value {
-    poll_until(deadline, &format!("import {id} done"), || {
+    poll_job(deadline, &format!("import {id} done"), || {
         let resp = job(token, id);
         resp.assert_status(200);
         let v = resp.json();
@@ -567,7 +588,7 @@ fn ten_thousand_rows_finish_through_the_queue_with_progress_visible_midway() {
     let (id, accepted) = start(&user.api_key, "", &file);
     assert_eq!(accepted["total"], total);
     let mut midway = None;
-    let done = poll_until(BIG_IMPORT_DEADLINE, "10,000-row import done", || {
+    let done = poll_job(BIG_IMPORT_DEADLINE, "10,000-row import done", || {
         let v = job(&user.api_key, &id).json();
         let created = v["created"].as_u64().unwrap_or(0);
         if midway.is_none() && v["status"] == "running" && created > 0 && created < total {
