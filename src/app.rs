@@ -36,6 +36,10 @@ pub const DAY_SALTS_BINDING: &str = "DAY_SALTS";
 pub const CLICKS_BINDING: &str = "CLICKS";
 /// Queue (producer and consumer in this Worker) feeding the D1 click roll-up.
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
+/// Queue (producer and consumer in this Worker) of import chunks (`service::imports`).
+pub const IMPORT_QUEUE_BINDING: &str = "IMPORT_QUEUE";
+/// The import queue's name (wrangler.toml): the `queue` entry point dispatches on it.
+pub const IMPORT_QUEUE_NAME: &str = "edgelink-imports";
 
 /// The typed handles of one invocation, cheap to clone: background work (`wait_until`) takes
 /// its own copy (its futures need no `Send`, so an `Rc` does).
@@ -49,6 +53,8 @@ pub struct Handles {
     pub claims: Claims,
     pub email_claims: EmailClaims,
     pub config: Config,
+    /// `None` in a deployment without the binding: imports then answer 500, nothing else cares.
+    pub import_queue: Option<worker::Queue>,
 }
 
 impl Deref for App {
@@ -77,6 +83,7 @@ impl App {
             claims: Claims::new(object(SLUG_CLAIMS_BINDING)?),
             email_claims: EmailClaims::new(object(EMAIL_CLAIMS_BINDING)?),
             config: config(env),
+            import_queue: env.queue(IMPORT_QUEUE_BINDING).ok(),
         })))
     }
 

@@ -48,6 +48,9 @@ pub enum ApiError {
     InvalidRedirectType(String),
     #[error("{0}")]
     InvalidMaxClicks(String),
+    /// An import file that is not of any format (or not of the one named): nothing stored.
+    #[error("{0}")]
+    InvalidImport(String),
     /// A query-string parameter the endpoint does not accept.
     #[error("{0}")]
     InvalidQuery(String),
@@ -110,6 +113,7 @@ impl ApiError {
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidSort(_)
             | ApiError::InvalidSearch(_)
+            | ApiError::InvalidImport(_)
             | ApiError::BlockedDestination
             | ApiError::InvalidLimit { .. }
             | ApiError::InvalidCursor => 400,
@@ -143,6 +147,7 @@ impl ApiError {
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidSort(_) => "invalid_sort",
             ApiError::InvalidSearch(_) => "invalid_search",
+            ApiError::InvalidImport(_) => "invalid_import",
             ApiError::BlockedDestination => "blocked_destination",
             ApiError::InvalidLimit { .. } => "invalid_limit",
             ApiError::InvalidCursor => "invalid_cursor",

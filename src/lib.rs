@@ -61,7 +61,8 @@ use worker::{
 };
 
 use crate::api::{
-    admin, bulk, error_response, export, health, keys, links, redirect, respond, stats, tags,
+    admin, bulk, error_response, export, health, imports, keys, links, redirect, respond, stats,
+    tags,
 };
 use crate::app::App;
 use crate::error::ApiError;
@@ -138,16 +139,23 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::Tags => respond(tags::list(req, app, ctx).await),
+        Route::CreateImport => respond(imports::create(req, app, ctx).await),
+        Route::GetImport(id) => respond(imports::get(req, app, ctx, id).await),
+        Route::ImportReport(id) => respond(imports::report(req, app, ctx, id).await),
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }
 }
 
-/// The click queue's consumer: applies batches of clicks to the D1 roll-up; the same for its
-/// dead-letter queue, whose clicks it keeps in KV for the admin's replay.
+/// The queues' consumer, by queue name: import chunks ([`service::imports::consume`]); else
+/// the click queue, whose batches go to the D1 roll-up, and its dead-letter queue, whose
+/// clicks it keeps in KV for the admin's replay.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
     match app::App::open(&env) {
+        Ok(app) if batch.queue() == app::IMPORT_QUEUE_NAME => {
+            service::imports::consume(batch, &app).await
+        }
         Ok(app) => track::consume(batch, &app).await,
         // A deployment without its bindings: the batch waits for one that has them.
         Err(e) => {

@@ -94,6 +94,12 @@ pub enum Route<'a> {
     TopLinks,
     /// `GET /api/tags`: the caller's tags with link and click counts.
     Tags,
+    /// `POST /api/imports`: upload a file, start an import job.
+    CreateImport,
+    /// `GET /api/imports/{id}`: a job's progress.
+    GetImport(&'a str),
+    /// `GET /api/imports/{id}/report`: a job's report, CSV.
+    ImportReport(&'a str),
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -185,6 +191,18 @@ impl<'a> Route<'a> {
             },
             ["api", "tags"] => match method {
                 Get => Route::Tags,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "imports"] => match method {
+                Post => Route::CreateImport,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "imports", id] if !id.is_empty() => match method {
+                Get => Route::GetImport(id),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "imports", id, "report"] if !id.is_empty() => match method {
+                Get => Route::ImportReport(id),
                 _ => Route::MethodNotAllowed,
             },
             ["api", "links"] => match method {
@@ -298,6 +316,24 @@ mod tests {
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
         assert_eq!(Route::parse(Post, "/api/tags"), Route::MethodNotAllowed);
+    }
+
+    #[test]
+    fn import_routes() {
+        assert_eq!(Route::parse(Post, "/api/imports"), Route::CreateImport);
+        assert_eq!(Route::parse(Get, "/api/imports"), Route::MethodNotAllowed);
+        assert_eq!(
+            Route::parse(Get, "/api/imports/imp_1"),
+            Route::GetImport("imp_1")
+        );
+        assert_eq!(
+            Route::parse(Get, "/api/imports/imp_1/report"),
+            Route::ImportReport("imp_1")
+        );
+        assert_eq!(
+            Route::parse(Delete, "/api/imports/imp_1"),
+            Route::MethodNotAllowed
+        );
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub async fn apply(app: App, change: IndexChange) {
     }
 }
 
-/// Applies the upserts among `changes` to D1 in one batch (a bulk create's links, their tag
+/// Applies the upserts among `changes` to D1 in one batch (a bulk create's or an import chunk's links, their tag
 /// rows and history entries: both land or neither); if that batch fails, each change goes
 /// through [`apply`] on its own, so a failed one leaves its own pending marker. Never fails.
 pub async fn apply_all(app: App, changes: Vec<IndexChange>) {

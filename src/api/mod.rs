@@ -9,6 +9,7 @@ pub mod admin;
 pub mod bulk;
 pub mod export;
 pub mod health;
+pub mod imports;
 pub mod keys;
 pub mod links;
 pub mod list_query;
@@ -203,9 +204,9 @@ async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     body_bytes_within(req, MAX_BODY_BYTES).await
 }
 
-/// [`body_bytes`] with its own limit, for the endpoints whose bodies are bigger by design
-/// (a bulk create); the same 413 above it.
-async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// [`body_bytes`] with another limit, for the endpoints whose bodies are bigger by design (a
+/// bulk create, an import's file): 413 past `limit`, nothing past it kept.
+pub async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge { limit };
     let unreadable =
         |e: JsValue| ApiError::InvalidJson(format!("could not read the request body: {e:?}"));
@@ -218,8 +219,8 @@ async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8>, A
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let read = read_body_within(req.inner(), u32::try_from(limit).unwrap_or(u32::MAX))
-        .map_err(unreadable)?;
+    let bound = u32::try_from(limit).unwrap_or(u32::MAX);
+    let read = read_body_within(req.inner(), bound).map_err(unreadable)?;
     let body = JsFuture::from(read).await.map_err(unreadable)?;
     if body.is_null() {
         return Err(too_large());

@@ -2,5 +2,8 @@
 //!
 //! - [`links`]: creating, changing and deleting links, by their owners and by admins, always as
 //!   an intent sent to the slug's Durable Object, which decides ([`crate::claim`]).
+//! - [`imports`]: import jobs: the upload's chunks and the queue consumer that writes them
+//!   through [`links`].
 
+pub mod imports;
 pub mod links;

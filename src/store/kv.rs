@@ -17,6 +17,7 @@
 //! | `sync:sweep:last` | the last finished sweep's summary JSON | |
 //! | `fault:<point>:<slug>` | any | test-only: arms a fault of the slug object, read only when `FAULT_INJECTION` is on |
 //! | `clicks:dead:<message id>` | a dead-lettered click's JSON, until replayed | |
+//! | `import:<id>:rows:<n>` | page `n` of import `<id>`: its [`ImportRow`]s as a JSON array, four queue chunks a page (expires after [`IMPORT_PAGE_TTL_SECS`]) | |
 //! | `analytics:salt:<YYYY-MM-DD>` | the day's visitor salt, written only by its `DaySalt` object (expires two days after the day began) | |
 //!
 //! Writes here are the ones that count: a 2xx answer means this store has the change.
@@ -28,6 +29,7 @@ use worker::kv::{KvStore, PutOptionsBuilder};
 
 use super::StoreError;
 use crate::account::{ApiKeyRecord, Email, KeyHash, KeyId, KeyName, KeySummary, User, UserId};
+use crate::exchange::import::ImportRow;
 use crate::history::HistoryEntry;
 use crate::link::{Link, LinkMeta, Slug, Version};
 use crate::time::Timestamp;
@@ -49,6 +51,11 @@ const FAULT_PREFIX: &str = "fault:";
 const DEAD_CLICK_PREFIX: &str = "clicks:dead:";
 /// The visitor-id salt of one UTC day, when `ANALYTICS_SALT` is not set (`track::salt`).
 const DAY_SALT_PREFIX: &str = "analytics:salt:";
+/// An import's rows, a page a key, between the upload and the queue consumer.
+const IMPORT_PREFIX: &str = "import:";
+/// How long an import's pages wait for the consumer: long enough for a backed-up queue and
+/// its retries, short enough that an abandoned upload cleans itself up.
+pub const IMPORT_PAGE_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 /// KV's cap on keys per bulk read.
 pub const BULK_GET_MAX: usize = 100;
 /// Redirect reads may be served from the edge cache for this long (KV's minimum, and default).
@@ -57,6 +64,10 @@ pub const REDIRECT_CACHE_TTL_SECS: u32 = 60;
 /// KV operations a bulk read of `n` keys costs.
 pub fn bulk_get_calls(n: usize) -> u64 {
     n.div_ceil(BULK_GET_MAX) as u64
+}
+
+fn import_page_key(id: &str, page: u64) -> String {
+    format!("{IMPORT_PREFIX}{id}:rows:{page}")
 }
 
 pub fn link_key(slug: &Slug) -> String {
@@ -584,6 +595,49 @@ impl Kv {
             }
         }
         Ok(false)
+    }
+
+    /// The blocked hosts among `hosts` (each checked once, [`BULK_GET_MAX`] a read): what an
+    /// import checks a whole chunk's destinations against at once.
+    pub async fn blocked_among(
+        &self,
+        hosts: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut blocked = std::collections::HashSet::new();
+        for chunk in hosts.chunks(BULK_GET_MAX) {
+            let keys: Vec<String> = chunk.iter().map(|h| format!("{BLOCK_PREFIX}{h}")).collect();
+            let found = self.kv.get_bulk(&keys).text().await?;
+            for (host, key) in chunk.iter().zip(&keys) {
+                if matches!(found.get(key), Some(Some(_))) {
+                    blocked.insert(host.clone());
+                }
+            }
+        }
+        Ok(blocked)
+    }
+
+    // --- import pages --------------------------------------------------------------------------
+
+    pub async fn put_import_page(
+        &self,
+        id: &str,
+        page: u64,
+        rows: &[ImportRow],
+    ) -> Result<(), StoreError> {
+        self.put_json(&import_page_key(id, page), &rows)?
+            .expiration_ttl(IMPORT_PAGE_TTL_SECS)
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// A page's rows; `None` once it expired.
+    pub async fn import_page(
+        &self,
+        id: &str,
+        page: u64,
+    ) -> Result<Option<Vec<ImportRow>>, StoreError> {
+        self.get_json(&import_page_key(id, page)).await
     }
 
     // --- sync markers and the sweep checkpoint -------------------------------------------------

@@ -1,6 +1,7 @@
 //! [`Index`]: the D1 query index (binding `DB`), one file a table: [`links`], [`users`],
-//! [`tags`] (`link_tags`), [`history`] (the change log), [`cursor`], the keyset position of the newest-first lists,
-//! and [`link_order`], the link lists' sorts, cursors and search text.
+//! [`tags`] (`link_tags`), [`history`] (the change log), [`imports`] (import jobs and their
+//! reports), [`cursor`], the keyset position of the newest-first lists, and [`link_order`], the
+//! link lists' sorts, cursors and search text.
 //! This file holds the handle and what the tables share: the statement sizes, the built
 //! [`Query`], and running statements and batches.
 //!
@@ -10,6 +11,7 @@
 
 pub mod cursor;
 pub mod history;
+pub mod imports;
 pub mod link_order;
 pub mod links;
 pub mod tags;

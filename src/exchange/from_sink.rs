@@ -1,0 +1,92 @@
+//! Reading Sink's export file (`{"version","links":[…]}`, each element a [`SinkLink`]) into
+//! import rows: slug, URL, title, tags, the expiry (`expiration`, Unix seconds) and the dates
+//! (`createdAt`/`updatedAt`, Unix seconds), which the import keeps. `description` and `comment`
+//! have no place in an edgelink link and are not kept. Pure: no `worker`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::row::{ImportRow, InvalidFile, ParsedRows, RowError};
+use super::sink::SinkLink;
+use crate::time::Timestamp;
+
+#[derive(Deserialize)]
+struct ExportFile {
+    links: Vec<Value>,
+}
+
+fn seconds(s: u64) -> String {
+    Timestamp::from_millis(s.saturating_mul(1000)).to_rfc3339()
+}
+
+/// The row of one link of the file.
+pub fn row(line: u64, link: SinkLink) -> ImportRow {
+    ImportRow {
+        line,
+        slug: link.slug.filter(|s| !s.trim().is_empty()),
+        url: link.url,
+        title: link.title.filter(|t| !t.trim().is_empty()),
+        tags: link.tags,
+        expires_at: link.expiration.map(seconds),
+        created_at: link.created_at.map(seconds),
+        updated_at: link.updated_at.map(seconds),
+        ..ImportRow::default()
+    }
+}
+
+/// Reads Sink's export file; a link that is not Sink's shape is refused alone, with its
+/// position in `links` as its line.
+pub fn parse(text: &str) -> Result<ParsedRows, InvalidFile> {
+    let file: ExportFile = serde_json::from_str(text).map_err(|e| {
+        InvalidFile(format!(
+            "not a Sink export (a JSON object with a `links` array): {e}"
+        ))
+    })?;
+    Ok(file
+        .links
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let line = i as u64 + 1;
+            let slug = v.get("slug").and_then(Value::as_str).map(str::to_owned);
+            serde_json::from_value::<SinkLink>(v)
+                .map(|l| row(line, l))
+                .map_err(|e| RowError::new(line, slug.as_deref(), "invalid_row", e.to_string()))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sink_fields_map_and_times_in_seconds_become_dates() {
+        let text = r#"{"version":"0.3.4","links":[
+            {"slug":"gh","url":"https://github.com","title":"GitHub","description":"d","comment":"c","tags":["code"],"expiration":4102444800,"createdAt":1700000000,"updatedAt":1700000100,"id":"x"},
+            {"slug":"bare","url":"https://example.com","createdAt":1700000000},
+            {"slug":"broken","url":42}
+        ]}"#;
+        let rows = parse(text).unwrap();
+        let a = rows[0].as_ref().unwrap();
+        assert_eq!(
+            (a.line, a.slug.as_deref(), a.title.as_deref()),
+            (1, Some("gh"), Some("GitHub"))
+        );
+        assert_eq!(a.tags, ["code"]);
+        assert_eq!(a.expires_at.as_deref(), Some("2100-01-01T00:00:00.000Z"));
+        assert_eq!(a.created_at.as_deref(), Some("2023-11-14T22:13:20.000Z"));
+        assert_eq!(a.updated_at.as_deref(), Some("2023-11-14T22:15:00.000Z"));
+        let b = rows[1].as_ref().unwrap();
+        assert_eq!((b.title.as_deref(), b.expires_at.as_deref()), (None, None));
+        let c = rows[2].as_ref().unwrap_err();
+        assert_eq!((c.line, c.slug.as_deref()), (3, Some("broken")));
+    }
+
+    #[test]
+    fn a_file_without_links_is_not_sinks() {
+        assert!(parse("{\"version\":1}").is_err());
+        assert!(parse("[1,2]").is_err());
+        assert!(parse("{").is_err());
+    }
+}
