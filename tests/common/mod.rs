@@ -49,9 +49,20 @@ pub fn app() -> &'static TestApp {
 
 /// The shared server, started with extra `--var NAME:VALUE`s. The first call in a binary wins.
 pub fn app_with_vars(vars: &[(&str, &str)]) -> &'static TestApp {
-    match APP.get_or_init(|| TestApp::start(vars)) {
+    match APP.get_or_init(|| TestApp::start(vars, "")) {
         Ok(app) => app,
         Err(message) => panic!("the e2e server did not start: {message}"),
+    }
+}
+
+static SECOND: OnceLock<Result<TestApp, String>> = OnceLock::new();
+
+/// A second, separate deployment (its own server, stores and ports), for the tests that move
+/// data from one deployment into an empty one.
+pub fn second_app() -> &'static TestApp {
+    match SECOND.get_or_init(|| TestApp::start(&[], "-second")) {
+        Ok(app) => app,
+        Err(message) => panic!("the second e2e server did not start: {message}"),
     }
 }
 
@@ -153,14 +164,14 @@ impl Resp {
 }
 
 impl TestApp {
-    fn start(vars: &[(&str, &str)]) -> Result<TestApp, String> {
+    fn start(vars: &[(&str, &str)], instance: &str) -> Result<TestApp, String> {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let wrangler = root.join("node_modules/.bin/wrangler");
         if !wrangler.exists() {
             return Err(format!("{} is missing: run `npm ci`", wrangler.display()));
         }
         let e2e_dir = root.join("target/e2e");
-        let name = binary_name();
+        let name = format!("{}{instance}", binary_name());
         remove_dead_runs(&e2e_dir, &name);
         let persist_dir = e2e_dir.join(format!("{name}-{}", std::process::id()));
         if persist_dir.exists() {

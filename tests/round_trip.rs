@@ -1,0 +1,121 @@
+//! The round trip of edgelink's own format: export a user's links from one deployment, import
+//! the file into an empty second deployment, export again: the same file, byte for byte, apart
+//! from the click totals (a fresh deployment has no clicks). Two real servers (`app()` and
+//! `second_app()`), each with its own stores.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{app, second_app, TestApp, User};
+use serde_json::{json, Value};
+
+const IMPORT_DEADLINE: Duration = Duration::from_secs(300);
+
+fn export(app: &TestApp, user: &User, format: &str) -> String {
+    let resp = app.get(
+        &format!("/api/links/export?format={format}"),
+        Some(&user.api_key),
+    );
+    resp.assert_status(200);
+    resp.body
+}
+
+/// Uploads `file`, waits for the job to finish and returns it.
+fn import(app: &TestApp, user: &User, file: &str) -> Value {
+    let auth = format!("Bearer {}", user.api_key);
+    let resp = app.request_with_headers(
+        "POST",
+        "/api/imports",
+        &[("Authorization", &auth), ("Content-Type", "text/plain")],
+        Some(file),
+    );
+    resp.assert_status(202);
+    let id = resp.json()["id"].as_str().expect("job id").to_owned();
+    let started = Instant::now();
+    loop {
+        let job = app.get(&format!("/api/imports/{id}"), Some(&user.api_key));
+        job.assert_status(200);
+        let job = job.json();
+        if job["status"] == "done" {
+            return job;
+        }
+        assert!(
+            started.elapsed() < IMPORT_DEADLINE,
+            "import {id} not done in {IMPORT_DEADLINE:?}: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The export's click column emptied: what a fresh deployment cannot keep. The click total is
+/// the last CSV field (no title holds a line break or the last column, so a line's tail after
+/// its last comma is the total) and the NDJSON key `clicks`.
+fn without_clicks(file: &str, format: &str) -> String {
+    file.split_inclusive('\n')
+        .map(|line| match format {
+            "csv" => {
+                let (body, end) = line
+                    .strip_suffix("\r\n")
+                    .map_or((line, ""), |b| (b, "\r\n"));
+                match body.rsplit_once(',') {
+                    Some((head, _)) => format!("{head},{end}"),
+                    None => line.to_owned(),
+                }
+            }
+            _ => {
+                let mut v: Value = serde_json::from_str(line).expect("an NDJSON line");
+                v["clicks"] = Value::Null;
+                format!("{v}\n")
+            }
+        })
+        .collect()
+}
+
+/// Links with every field set one way or another, titles that need CSV quoting included.
+fn seed(app: &TestApp, user: &User, prefix: &str) {
+    let far = "2099-01-02T03:04:05.678Z";
+    let bodies = [
+        json!({"url": "https://example.com/a", "slug": format!("{prefix}-a")}),
+        json!({"url": "https://example.com/b?x=1&y=2", "slug": format!("{prefix}-b"),
+               "title": "Commas, \"quotes\" and ümlauts", "tags": ["Café", "go"]}),
+        json!({"url": "https://example.org/c", "slug": format!("{prefix}-c"),
+               "archived": true, "redirect_type": 301, "forward_query": false}),
+        json!({"url": "https://example.org/d", "slug": format!("{prefix}-d"),
+               "state": "disabled", "max_clicks": 42, "expires_at": far,
+               "tags": ["only"]}),
+        json!({"url": "https://example.net/e", "title": "generated slug"}),
+    ];
+    for body in bodies {
+        app.create_link_ok(user, &body);
+    }
+}
+
+#[test]
+fn an_export_imported_into_an_empty_deployment_exports_the_same_file_but_for_clicks() {
+    let (one, two) = (app(), second_app());
+    for format in ["csv", "ndjson"] {
+        let owner = one.new_user();
+        let prefix = format!("rt{}{format}", std::process::id());
+        seed(one, &owner, &prefix);
+        // A real click on the first deployment, so the files do differ in clicks.
+        one.get(&format!("/{prefix}-a"), None).assert_status(302);
+
+        let before = export(one, &owner, format);
+        assert_eq!(
+            before.lines().count(),
+            5 + usize::from(format == "csv"),
+            "{format}: {before}"
+        );
+        let mover = two.new_user();
+        let job = import(two, &mover, &before);
+        assert_eq!(job["created"], 5, "{format}: {job}");
+        assert_eq!(job["failed"], 0, "{format}: {job}");
+        let after = export(two, &mover, format);
+        assert_eq!(
+            without_clicks(&after, format),
+            without_clicks(&before, format),
+            "{format}: the round trip changed more than the click totals"
+        );
+    }
+}
