@@ -676,6 +676,7 @@ impl TestApp {
     /// [`Self::kv_put`] of many entries in one transaction (thousands a second): each
     /// `{"key","value"}` with optional `"metadata"` (any JSON) and `"expiration"` (Unix
     /// seconds), as `wrangler kv bulk put` reads them, for fixtures too large for the CLI.
+    /// Like [`Self::kv_put`], after the Worker's first KV write (which creates the store).
     #[track_caller]
     pub fn kv_put_many(&self, entries: &[Value]) {
         let dir = self.kv_blob_dir();
