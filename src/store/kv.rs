@@ -230,8 +230,9 @@ pub struct DriftSamples {
     pub stale: Vec<String>,
     pub orphans: Vec<String>,
     /// `link:` keys (their slugs) whose values are neither edgelink's nor a Sink link it can
-    /// adopt, left untouched.
-    #[serde(default)]
+    /// adopt, left untouched. Left out of the JSON when empty (most deployments never have
+    /// any), so the report reads as it did before Sink adoption existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
 }
 
