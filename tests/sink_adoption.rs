@@ -260,7 +260,8 @@ fn a_sink_namespace_is_adopted_in_place_and_redirects_throughout() {
 
     // One budget-limited run: part of the namespace is converted.
     run_cron(NIGHTLY);
-    app.kv_delete("fault:adopt-race");
+    // The race is one-shot: the sweep disarmed it.
+    assert_eq!(app.kv_get("fault:adopt-race"), None);
     let during = consistency();
     let progress = &during["sweep_in_progress"];
     assert_eq!(

@@ -342,9 +342,13 @@ impl Kv {
 
     /// The test-only adoption race, when a test armed it: `fault:adopt-race` holds a JSON
     /// object of slug → the value another writer puts under its key between the sweep's read
-    /// and its adoption. Absent or unreadable: no race.
+    /// and its adoption. One-shot: read, then removed, so the test need not write the store
+    /// again. Absent or unreadable: no race.
     pub async fn adopt_race_fault(&self) -> Option<HashMap<String, String>> {
         let text = self.kv.get(ADOPT_RACE_FAULT_KEY).text().await.ok()??;
+        if let Err(e) = self.kv.delete(ADOPT_RACE_FAULT_KEY).await {
+            worker::console_error!("disarming {ADOPT_RACE_FAULT_KEY}: {e}");
+        }
         serde_json::from_str(&text).ok()
     }
 
