@@ -18,6 +18,11 @@
 //! and deleting a flagged link keeps the slug flagged ([`ClaimRecord::kept_flag`]): nobody
 //! but an admin can create it again, until an admin unflags it.
 //!
+//! Sink links (a Sink KV namespace adopted in place, docs/import-export.md): on first contact
+//! the object finds a Sink value in KV rather than a link; [`decide_found`] treats it as the
+//! link it maps to (owned by `ADOPT_OWNER`) and writes it in edgelink's form only on the
+//! reconciler's [`Intent::Adopt`], and only if KV still holds the very value the reconciler saw.
+//!
 //! Deleted slugs: the claim is kept as released. The previous owner may claim it again at once
 //! (undoing a mistaken delete); anyone else only after a quarantine (`SLUG_QUARANTINE_DAYS`,
 //! default 30), so old printed links do not silently start pointing at a stranger's page.
@@ -28,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
 use crate::auth::Caller;
+use crate::exchange::sink::SinkLink;
 use crate::link::{InvalidLink, Link, LinkPatch, Slug, Version};
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
@@ -95,6 +101,11 @@ pub enum Intent {
     /// The reconciler found the key at version `seen` without KV metadata (older writers left
     /// it out): write the link's newest state back as it is, with its metadata.
     Refresh { seen: Version },
+    /// The reconciler found a Sink link under the key (a Sink namespace adopted in place):
+    /// write it in edgelink's form, owned by `ADOPT_OWNER`, only if KV still holds exactly
+    /// `seen` (the raw value it read) and this object never wrote the slug: any other write,
+    /// by Sink or through this object, wins ([`decide_found`]).
+    Adopt { seen: String },
 }
 
 impl Intent {
@@ -106,6 +117,7 @@ impl Intent {
             Intent::Flag { .. } => "flag",
             Intent::Unflag => "unflag",
             Intent::Refresh { .. } => "refresh",
+            Intent::Adopt { .. } => "adopt",
         }
     }
 }
@@ -278,6 +290,69 @@ pub fn decide(
             },
             None => Decision::Answer(SlugResponse::NotFound),
         },
+        // The object holds the link, or KV holds edgelink's own: there is no Sink link to
+        // adopt (a real write came first, and wins).
+        Intent::Adopt { .. } => Decision::Answer(SlugResponse::NotFound),
+    }
+}
+
+/// What the slug's KV key holds when the object's record does not know the link (no record
+/// yet, or one from before records kept links): the shell reads it and tells it apart
+/// (`exchange::sink::Stored`; a value that is neither stays the shell's error, as before).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Found<'a> {
+    Nothing,
+    Link(&'a Link),
+    /// A Sink link, with the raw value it was read from.
+    Sink {
+        raw: &'a str,
+        sink: &'a SinkLink,
+    },
+}
+
+/// [`decide`] against what KV holds, for an object whose record does not know the link. A Sink
+/// link is the link [`SinkLink::to_link`] makes of it, owned by `adopt_owner` (`ADOPT_OWNER`):
+/// the sweep's [`Intent::Adopt`] writes it if KV still holds the value the sweep saw, and any
+/// other intent applies to it as to any link (an owner's edit or delete adopts it on the way;
+/// another user's create of the slug is refused). Without an `adopt_owner`, or for a Sink link
+/// edgelink cannot hold, nothing is adopted: a create is refused (the key redirects) and every
+/// other intent finds no link.
+pub fn decide_found(
+    record: Option<&ClaimRecord>,
+    found: Found<'_>,
+    request: &SlugRequest,
+    now: Timestamp,
+    quarantine_millis: u64,
+    adopt_owner: Option<&UserId>,
+) -> Decision {
+    let (raw, sink) = match found {
+        Found::Nothing => return decide(record, None, request, now, quarantine_millis),
+        Found::Link(link) => return decide(record, Some(link), request, now, quarantine_millis),
+        Found::Sink { raw, sink } => (raw, sink),
+    };
+    let adopted = adopt_owner
+        .and_then(|owner| sink.to_link(request.slug.clone(), owner.clone(), now).ok())
+        .map(|a| a.link);
+    match (&request.intent, adopted) {
+        (Intent::Adopt { seen }, Some(link)) if seen.as_str() == raw => {
+            adopt(link, record.map(|r| r.version))
+        }
+        (Intent::Adopt { .. }, _) => Decision::Answer(SlugResponse::NotFound),
+        (_, Some(link)) => decide(record, Some(&link), request, now, quarantine_millis),
+        (Intent::Create { .. }, None) => Decision::Answer(SlugResponse::Taken),
+        (_, None) => Decision::Answer(SlugResponse::NotFound),
+    }
+}
+
+/// The adopted link as it is (its version is Sink's `updatedAt`, so any later write of the
+/// slug is newer), above any version the slug's record issued before.
+fn adopt(mut link: Link, last: Option<Version>) -> Decision {
+    if let Some(last) = last.filter(|v| *v >= link.version) {
+        link.version = Version::new(last.get() + 1);
+    }
+    Decision::Put {
+        record: held(&link, link.version),
+        link,
     }
 }
 
@@ -803,5 +878,160 @@ mod tests {
             serde_json::from_str::<SlugResponse>(&text).unwrap(),
             invalid
         );
+    }
+
+    /// A Sink value under the slug's key, as Sink 0.3 writes it.
+    const SINK: &str = r#"{"id":"x","url":"https://example.com/sink","slug":"abc","createdAt":1700000000,"updatedAt":1700000500,"tags":["a"]}"#;
+
+    fn sink() -> SinkLink {
+        SinkLink::recognise(SINK).unwrap()
+    }
+    fn adopt_req(seen: &str) -> SlugRequest {
+        request(
+            admin(),
+            Intent::Adopt {
+                seen: seen.to_owned(),
+            },
+        )
+    }
+    fn found(s: &SinkLink) -> Found<'_> {
+        Found::Sink { raw: SINK, sink: s }
+    }
+
+    #[test]
+    fn adopt_writes_the_sink_link_it_saw_for_the_adopt_owner() {
+        let s = sink();
+        let d = decide_found(None, found(&s), &adopt_req(SINK), t(9), Q, Some(&ada()));
+        let Decision::Put { link, record } = d else {
+            panic!("not written: {d:?}");
+        };
+        assert_eq!(link.owner, ada());
+        assert_eq!(link.url.as_str(), "https://example.com/sink");
+        assert_eq!(link.version, Version::new(1_700_000_500_000));
+        assert_eq!(record.version, link.version);
+        assert_eq!(record.link.as_ref(), Some(&link));
+        assert_eq!(link.tags.as_slice(), ["a"]);
+    }
+
+    #[test]
+    fn adopt_never_overwrites_a_value_other_than_the_one_it_saw() {
+        let s = sink();
+        // Sink (still running) rewrote the key after the sweep read it.
+        let changed = SINK.replace("/sink", "/edited");
+        let d = decide_found(None, found(&s), &adopt_req(&changed), t(9), Q, Some(&ada()));
+        assert_eq!(d, Decision::Answer(SlugResponse::NotFound));
+        // The key is gone, or holds edgelink's own link now.
+        let req = adopt_req(SINK);
+        assert_eq!(
+            decide_found(None, Found::Nothing, &req, t(9), Q, Some(&ada())),
+            Decision::Answer(SlugResponse::NotFound)
+        );
+        let own = link(bob(), 5);
+        assert_eq!(
+            decide_found(None, Found::Link(&own), &req, t(9), Q, Some(&ada())),
+            Decision::Answer(SlugResponse::NotFound)
+        );
+        // The object already wrote the slug (an owner's edit adopted it first): that wins.
+        let (held, _) = apply(None, &create(ada(), 5), 5);
+        assert_eq!(answer(Some(&held), &req, 9), SlugResponse::NotFound);
+    }
+
+    #[test]
+    fn without_an_adopt_owner_a_sink_link_is_left_alone_and_its_slug_stays_taken() {
+        let s = sink();
+        for req in [adopt_req(SINK), retitle(user(ada()), "x"), delete(admin())] {
+            assert_eq!(
+                decide_found(None, found(&s), &req, t(9), Q, None),
+                Decision::Answer(SlugResponse::NotFound),
+                "{}",
+                req.intent.name()
+            );
+        }
+        assert_eq!(
+            decide_found(None, found(&s), &create(bob(), 9), t(9), Q, None),
+            Decision::Answer(SlugResponse::Taken)
+        );
+        // A Sink link edgelink cannot hold is left alone the same way.
+        let bad = SinkLink::recognise(r#"{"url":"javascript:x"}"#).unwrap();
+        let raw = r#"{"url":"javascript:x"}"#;
+        let d = decide_found(
+            None,
+            Found::Sink { raw, sink: &bad },
+            &adopt_req(raw),
+            t(9),
+            Q,
+            Some(&ada()),
+        );
+        assert_eq!(d, Decision::Answer(SlugResponse::NotFound));
+    }
+
+    #[test]
+    fn other_intents_apply_to_a_sink_link_as_to_the_adopted_link() {
+        let s = sink();
+        // Another user's create of the slug is refused: the Sink link holds it.
+        assert_eq!(
+            decide_found(None, found(&s), &create(bob(), 9), t(9), Q, Some(&ada())),
+            Decision::Answer(SlugResponse::Taken)
+        );
+        // Its new owner's edit adopts it on the way, with a newer version than Sink's.
+        let d = decide_found(
+            None,
+            found(&s),
+            &retitle(user(ada()), "mine"),
+            t(1_800_000_000_000),
+            Q,
+            Some(&ada()),
+        );
+        let Decision::Put { link, .. } = d else {
+            panic!("not written: {d:?}");
+        };
+        assert_eq!(link.title, Some(Title::parse("mine").unwrap()));
+        assert!(link.version > Version::new(1_700_000_500_000));
+        assert_eq!(link.url.as_str(), "https://example.com/sink");
+        // Someone else's edit finds no link of theirs.
+        assert_eq!(
+            decide_found(
+                None,
+                found(&s),
+                &retitle(user(bob()), "x"),
+                t(9),
+                Q,
+                Some(&ada())
+            ),
+            Decision::Answer(SlugResponse::NotFound)
+        );
+    }
+
+    #[test]
+    fn an_adopted_version_stays_above_what_the_slug_had() {
+        let s = sink();
+        let old = ClaimRecord {
+            owner: bob(),
+            released_at: None,
+            version: Version::new(1_800_000_000_000),
+            dropped_at: None,
+            link: None,
+            kept_flag: None,
+        };
+        let d = decide_found(
+            Some(&old),
+            found(&s),
+            &adopt_req(SINK),
+            t(9),
+            Q,
+            Some(&ada()),
+        );
+        let Decision::Put { link, .. } = d else {
+            panic!("not written: {d:?}");
+        };
+        assert_eq!(link.version, Version::new(1_800_000_000_001));
+    }
+
+    #[test]
+    fn the_adopt_intent_travels_as_json() {
+        let req = adopt_req(SINK);
+        let json = serde_json::to_string(&req).unwrap();
+        assert!(json.contains(r#""intent":{"adopt":{"seen":"#));
+        assert_eq!(serde_json::from_str::<SlugRequest>(&json).unwrap(), req);
     }
 }

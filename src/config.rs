@@ -6,6 +6,7 @@
 
 use std::ops::RangeInclusive;
 
+use crate::account::UserId;
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
 use crate::history;
 use crate::lifecycle::{DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS};
@@ -34,6 +35,10 @@ pub const PERMANENT_REDIRECT_MAX_AGE: &str = "PERMANENT_REDIRECT_MAX_AGE";
 /// `on` arms the test-only fault switch of the slug object (`store::claims`). Never set in
 /// the shipped wrangler.toml; the e2e suite that proves write ordering sets it.
 pub const FAULT_INJECTION: &str = "FAULT_INJECTION";
+/// The user id (`u_…`, or `admin`) that links adopted from a Sink namespace are given to
+/// (docs/import-export.md, "Switching from Sink"). Unset: Sink links still redirect, but the
+/// sweep only counts them (`adoptable`) and leaves them as they are.
+pub const ADOPT_OWNER: &str = "ADOPT_OWNER";
 
 /// Where the Analytics Engine SQL API is, when an account and a token are configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +75,8 @@ pub struct Config {
     pub reconcile_budget: Budget,
     /// How failed pending-marker repairs are retried (`RECONCILE_PENDING_*`).
     pub reconcile_retry: RetryPolicy,
+    /// Who adopted Sink links belong to (`ADOPT_OWNER`); `None` leaves them unadopted.
+    pub adopt_owner: Option<UserId>,
 }
 
 impl Config {
@@ -104,8 +111,22 @@ impl Config {
             fault_injection: get(FAULT_INJECTION).is_some_and(|v| v.trim() == "on"),
             reconcile_budget: Budget::from_vars(&get),
             reconcile_retry: RetryPolicy::from_vars(&get),
+            adopt_owner: text(ADOPT_OWNER).and_then(|v| user_id(&v)),
         }
     }
+}
+
+/// A user id as edgelink makes them (`u_` and letters or digits, or `admin`); anything else is
+/// no owner, so a mistyped var adopts nothing rather than giving links to a stranger's id.
+fn user_id(raw: &str) -> Option<UserId> {
+    let raw = raw.trim();
+    if raw == UserId::admin().as_str() {
+        return Some(UserId::admin());
+    }
+    let random = raw.strip_prefix("u_")?;
+    let valid =
+        (1..=64).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric());
+    valid.then(|| UserId::from_random(random))
 }
 
 /// What one invocation may spend. Defaults stay well inside the Paid plan's 1000 KV operations
@@ -125,6 +146,9 @@ pub struct Budget {
     pub max_millis: u64,
     /// Drift (missing + stale + orphans) in one run above this logs at error level.
     pub drift_alert: u64,
+    /// Sink links adopted per invocation, each a request to its slug's Durable Object (a
+    /// subrequest): a page with more left over is swept again by the next run.
+    pub max_adoptions: u64,
 }
 
 impl Budget {
@@ -136,6 +160,7 @@ impl Budget {
         max_d1_queries: 800,
         max_millis: 20_000,
         drift_alert: 100,
+        max_adoptions: 200,
     };
 
     /// Reads `RECONCILE_*` and `DRIFT_ALERT_THRESHOLD`; a missing or invalid value keeps the default.
@@ -155,6 +180,7 @@ impl Budget {
             max_d1_queries: num("RECONCILE_MAX_D1_QUERIES", d.max_d1_queries, 10..=100_000),
             max_millis: num("RECONCILE_MAX_MILLIS", d.max_millis, 1_000..=900_000),
             drift_alert: num("DRIFT_ALERT_THRESHOLD", d.drift_alert, 0..=u64::MAX),
+            max_adoptions: num("RECONCILE_MAX_ADOPTIONS", d.max_adoptions, 1..=10_000),
         }
     }
 }
@@ -231,6 +257,31 @@ mod tests {
         assert_eq!((c.analytics_salt, c.ae_sql), (None, None));
         assert_eq!(c.reconcile_budget, Budget::DEFAULT);
         assert_eq!(c.reconcile_retry, RetryPolicy::DEFAULT);
+        assert_eq!(c.adopt_owner, None);
+    }
+
+    #[test]
+    fn adopt_owner_is_a_user_id_or_nobody() {
+        let owner = |v: &str| config(&[(ADOPT_OWNER, v)]).adopt_owner;
+        assert_eq!(
+            owner(" u_abc123XYZ "),
+            Some(UserId::from_random("abc123XYZ"))
+        );
+        assert_eq!(owner("admin"), Some(UserId::admin()));
+        for bad in [
+            "",
+            "  ",
+            "u_",
+            "bob",
+            "u_a b",
+            "u_é",
+            "admin2",
+            &format!("u_{}", "a".repeat(65)),
+        ] {
+            assert_eq!(owner(bad), None, "{bad:?}");
+        }
+        let b = Budget::from_vars(|n| (n == "RECONCILE_MAX_ADOPTIONS").then(|| "7".into()));
+        assert_eq!(b.max_adoptions, 7);
     }
 
     #[test]

@@ -59,6 +59,23 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  // Values of an adopted Sink namespace not yet converted (src/exchange/sink.rs), and one that
+  // is no link at all: the redirect tells them apart within its one KV read.
+  const kv = await rt.mf.getKVNamespace("LINKS", "edgelink");
+  const sink = (slug, fields = {}) => kv.put(`link:${slug}`, JSON.stringify({
+    id: "k3x9vd2mpa", url: `https://example.com/${slug}?from=sink`, slug,
+    createdAt: 1700000000, updatedAt: 1700000000, ...fields,
+  }));
+  await sink("w-sink");
+  await sink("w-sink-query", { redirectWithQuery: true, tags: ["a"] });
+  await sink("w-sink-expired", { expiration: Math.floor(Date.now() / 1000) - 60 });
+  await kv.put("link:w-garbage", "not a link {");
+  const sinkCases = {
+    "sink value (301)": "w-sink",
+    "sink value forwarding the query (301)": "w-sink-query",
+    "sink value expired": "w-sink-expired",
+  };
+
   const out = [];
   const measure = async (name, method, path) => {
     let status;
@@ -75,6 +92,13 @@ try {
       await measure(name, method, `/${l.slug}?utm_source=work&x=1`);
     }
   }
+  for (const [name, slug] of Object.entries(sinkCases)) {
+    for (const method of ["GET", "HEAD"]) {
+      await measure(name, method, `/${slug}`);
+      await measure(name, method, `/${slug}?utm_source=work&x=1`);
+    }
+  }
+  await measure("unrecognised value", "GET", "/w-garbage");
   await measure("unknown slug", "GET", "/w-nothing-here");
   await measure("invalid slug", "GET", "/a");
   console.log(JSON.stringify(out));

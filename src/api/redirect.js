@@ -1,7 +1,8 @@
 // The redirect's JS side (src/api/redirect.rs, whose module doc says why it exists): the KV
 // read and its `then`, the JSON types of a stored link (`link_shape`), and the responses. The
 // options object of the KV read is made once per isolate, in JS, so a read passes no object
-// across the boundary. `parsed` and `link_shape` are pure (tests/js/redirect.test.mjs).
+// across the boundary. `parsed`, `link_shape` and `sink_view` are pure
+// (tests/js/redirect.test.mjs).
 
 import { LINKS } from "../bindings.js";
 
@@ -21,7 +22,11 @@ export function read_then(env, keyBytes, cacheTtl, req, ctx, visit, decide) {
   return env[LINKS].get(key, readOptions).then(
     (value) => {
       const link = parsed(value);
-      return decide(link, link_shape(link), false, req, env, ctx, visit);
+      const shape = link_shape(link);
+      if (shape !== 0) return decide(link, shape, false, req, env, ctx, visit);
+      // Not edgelink's: a Sink link (a namespace adopted in place) redirects as one of ours.
+      const sink = sink_view(link, key);
+      return decide(sink, link_shape(sink), false, req, env, ctx, visit);
     },
     (e) => {
       console.error(`redirect ${key}: ${e}`);
@@ -52,6 +57,49 @@ export function link_shape(link) {
   }
   return 1 | (is_active ? 2 : 0) | (forward_query ? 4 : 0) | (flag_reason !== null ? 8 : 0) |
     (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (redirect_type << 8);
+}
+// Keys only edgelink's link has (Sink writes camelCase): a value with one is edgelink's, however
+// damaged, and never read as Sink's. As `EDGELINK_KEYS` in src/exchange/sink.rs.
+const EDGELINK_KEYS = ["owner", "created_at", "updated_at", "version", "is_active"];
+// The last second edgelink writes (9999-12-31T23:59:59Z), as `SECONDS_MAX` in
+// src/exchange/sink.rs: a later Sink expiration is no expiry.
+const SINK_SECONDS_MAX = 253402300799;
+// A Sink link (ccbikai/Sink, under its `link:<slug>` key) as the edgelink link it becomes when
+// the reconciler adopts it (`SinkLink::to_link`, src/exchange/sink.rs), with the fields a
+// redirect reads; `null` when the value is not one, or its `url` is nothing edgelink redirects
+// to. Sink's defaults: 301, the visitor's query dropped unless `redirectWithQuery`; a password
+// stops the link (edgelink has no password page); `expiration` is in Unix seconds. No owner yet
+// (its clicks carry none) and no click limit. Only reached for values that are not edgelink's.
+export function sink_view(link, key) {
+  if (link === null || typeof link !== "object" || Array.isArray(link)) return null;
+  if (typeof link.url !== "string" || EDGELINK_KEYS.some((k) => k in link)) return null;
+  let url;
+  try {
+    url = new URL(link.url.trim());
+  } catch {
+    return null;
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "" ||
+    url.username !== "" || url.password !== "") {
+    return null;
+  }
+  const secs = sink_seconds(link.expiration);
+  const { password } = link;
+  return {
+    url: url.href, slug: key.slice(5), owner: "", created_at: "",
+    is_active: !(typeof password === "string" && password.trim() !== ""),
+    flag_reason: null,
+    expires_at: secs === null ? null : new Date(secs * 1000).toISOString(),
+    redirect_type: 301, forward_query: link.redirectWithQuery === true, max_clicks: null,
+  };
+}
+// Unix seconds as `seconds` in src/exchange/sink.rs reads them: a whole non-negative number (a
+// fraction cut) or a string of digits, up to SINK_SECONDS_MAX; anything else is none.
+function sink_seconds(v) {
+  let n = null;
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0) n = Math.floor(v);
+  else if (typeof v === "string" && /^\s*\d+\s*$/.test(v)) n = Number(v);
+  return n !== null && n <= SINK_SECONDS_MAX ? n : null;
 }
 // In the order of `StoredText`.
 const TEXT_FIELDS = ["url", "slug", "owner", "created_at", "flag_reason", "expires_at"];

@@ -5,7 +5,8 @@
 //! applies [`claim::decide`] to each [`SlugRequest`], inside `blockConcurrencyWhile`: no other
 //! request for the slug runs in between, from any location. On first contact with a slug whose
 //! record does not hold the link (no record yet, or one from before records kept links), the
-//! KV value is the current state.
+//! KV value is the current state: edgelink's link, or a Sink link ([`claim::decide_found`]
+//! adopts it on the reconciler's `Adopt`, if KV still holds the value the reconciler saw).
 //!
 //! A 2xx answer means KV has the change; a 5xx answer means nothing changed. The steps of a
 //! write, in this order, make that hold whichever step fails:
@@ -36,7 +37,8 @@ use serde::{Deserialize, Serialize};
 
 use super::one_at_a_time;
 use crate::app::{config, kv, now};
-use crate::claim::{self, ClaimRecord, Decision, SlugRequest, SlugResponse};
+use crate::claim::{self, ClaimRecord, Decision, Found, SlugRequest, SlugResponse};
+use crate::exchange::sink::Stored;
 use crate::lifecycle::{kv_expiration_secs, take_click, ClickCount};
 use crate::link::{Link, Slug, Version};
 use crate::store::claims::{ClickAnswer, ClickRequest};
@@ -119,22 +121,35 @@ async fn apply(
     let config = config(env);
     let slug = &request.slug;
     let record = settled_record(storage, &kv, slug).await?;
-    let from_kv;
-    let current = match &record {
-        Some(r) if r.knows_link() => r.link.as_ref(),
+    let at = now();
+    let decision = match &record {
+        Some(r) if r.knows_link() => claim::decide(
+            record.as_ref(),
+            r.link.as_ref(),
+            request,
+            at,
+            config.slug_quarantine_millis,
+        ),
         _ => {
-            from_kv = kv.link(slug).await?;
-            from_kv.as_ref()
+            let raw = kv.link_raw(slug).await?;
+            let stored = raw.as_deref().map(Stored::classify);
+            let found = match (&raw, &stored) {
+                (_, None) => Found::Nothing,
+                (_, Some(Stored::Edgelink(link))) => Found::Link(link),
+                (Some(raw), Some(Stored::Sink(sink))) => Found::Sink { raw, sink },
+                // Neither edgelink's nor Sink's: as unreadable as before Sink values existed.
+                _ => return Err(not_a_link(slug)),
+            };
+            claim::decide_found(
+                record.as_ref(),
+                found,
+                request,
+                at,
+                config.slug_quarantine_millis,
+                config.adopt_owner.as_ref(),
+            )
         }
     };
-    let at = now();
-    let decision = claim::decide(
-        record.as_ref(),
-        current,
-        request,
-        at,
-        config.slug_quarantine_millis,
-    );
     let answer = decision.answer();
     let faults = config.fault_injection;
     match decision {
@@ -204,8 +219,15 @@ async fn settled_record(
     else {
         return Ok(record);
     };
-    let in_kv = kv.link(slug).await?;
-    if pending.landed(in_kv.as_ref()) {
+    // A Sink value still there (an adoption or a first write whose KV step did not land) is
+    // not the pending link.
+    let landed = match kv.link_raw(slug).await?.as_deref().map(Stored::classify) {
+        Some(Stored::Edgelink(link)) => pending.landed(Some(&link)),
+        None => pending.landed(None),
+        Some(Stored::Sink(_)) => false,
+        Some(Stored::Unknown) => return Err(not_a_link(slug)),
+    };
+    if landed {
         storage
             .put(RECORD_KEY, &pending.record)
             .await
@@ -256,6 +278,13 @@ async fn injected(faults: bool, kv: &Kv, point: Fault, slug: &Slug) -> Result<()
         )));
     }
     Ok(())
+}
+
+fn not_a_link(slug: &Slug) -> StoreError {
+    StoreError::Corrupt {
+        key: format!("link:{slug}"),
+        reason: "neither an edgelink nor a Sink link".into(),
+    }
 }
 
 fn record_err(e: worker::Error) -> StoreError {

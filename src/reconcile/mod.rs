@@ -15,7 +15,10 @@
 //! retries it (`POST /api/admin/reconcile?retry_parked=1`). A failure while D1 answers no query
 //! at all is an outage, not the marker's fault: then no attempt is counted.
 //!
-//! It writes KV links only through their slugs' Durable Objects (metadata repairs), and never
+//! Sink links found in KV (a Sink namespace adopted in place) are converted by the sweep through
+//! their slugs' objects and counted `adopted`; values that are neither are counted `unknown`.
+//!
+//! It writes KV links only through their slugs' Durable Objects (metadata repairs, adoptions), and never
 //! deletes a D1 row that KV still has or that a write in flight may own, so running it again,
 //! or twice at once, cannot lose a link. It never reads `Env`: the entry point opens the
 //! [`App`] it works with.
@@ -31,6 +34,7 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 use worker::{console_error, console_log};
 
+use crate::account::UserId;
 use crate::app::{now, App};
 use crate::history::retention_cutoff;
 use crate::link::{Link, Slug, Version};
@@ -96,6 +100,13 @@ pub struct Summary {
     pub stale: u64,
     pub unknown_meta: u64,
     pub metadata_added: u64,
+    /// Sink links converted in place to edgelink's links (owner `ADOPT_OWNER`): not drift.
+    pub adopted: u64,
+    /// Sink links seen while `ADOPT_OWNER` is unset (or names no user): left as they are.
+    pub adoptable: u64,
+    /// Keys neither edgelink's nor a Sink link edgelink can hold: left untouched; samples in
+    /// `samples.unknown`.
+    pub unknown: u64,
     pub orphans: u64,
     /// Rows of expired links whose KV keys are gone: removed, not counted as drift.
     pub expired: u64,
@@ -148,6 +159,10 @@ pub async fn run_with(app: &App, trigger: Trigger, retry_parked: bool) -> Summar
         retry: app.config.reconcile_retry,
         kv_ops: Cell::new(0),
         d1_queries: Cell::new(0),
+        adopt_owner: app.config.adopt_owner.clone(),
+        owner_exists: Cell::new(None),
+        adoptions: Cell::new(0),
+        fault_injection: app.config.fault_injection,
     };
     if retry_parked {
         if let Err(e) = r.unpark(&mut summary).await {
@@ -216,6 +231,12 @@ struct Reconciler<'a> {
     retry: RetryPolicy,
     kv_ops: Cell<u64>,
     d1_queries: Cell<u64>,
+    /// Who adopted Sink links belong to, and whether that user exists (read once a run).
+    adopt_owner: Option<UserId>,
+    owner_exists: Cell<Option<bool>>,
+    /// Adoptions sent this run (each a subrequest), against `budget.max_adoptions`.
+    adoptions: Cell<u64>,
+    fault_injection: bool,
 }
 
 impl Reconciler<'_> {
@@ -230,6 +251,15 @@ impl Reconciler<'_> {
     ) -> Result<std::collections::HashMap<Slug, Result<Option<Link>, StoreError>>, StoreError> {
         self.spend(bulk_get_calls(slugs.len()), 0);
         self.kv.links_bulk(slugs).await
+    }
+
+    /// Raw values, for the sweep's telling apart of edgelink's links from Sink's.
+    async fn read_raw(
+        &self,
+        slugs: &[Slug],
+    ) -> Result<std::collections::HashMap<Slug, Option<String>>, StoreError> {
+        self.spend(bulk_get_calls(slugs.len()), 0);
+        self.kv.links_raw_bulk(slugs).await
     }
 
     async fn upsert(&self, links: &[Link]) -> Result<(), StoreError> {

@@ -46,6 +46,8 @@ pub const PARKED_PREFIX: &str = "sync:parked:";
 const SWEEP_CHECKPOINT_KEY: &str = "sync:sweep";
 const SWEEP_LAST_KEY: &str = "sync:sweep:last";
 const FAULT_PREFIX: &str = "fault:";
+/// The test-only adoption race ([`Kv::adopt_race_fault`]).
+pub const ADOPT_RACE_FAULT_KEY: &str = "fault:adopt-race";
 /// Clicks the roll-up failed `max_retries` times (from the click queue's dead-letter queue),
 /// under their queue message id, until the admin replays them.
 const DEAD_CLICK_PREFIX: &str = "clicks:dead:";
@@ -238,6 +240,11 @@ pub struct DriftSamples {
     pub missing: Vec<String>,
     pub stale: Vec<String>,
     pub orphans: Vec<String>,
+    /// `link:` keys (their slugs) whose values are neither edgelink's nor a Sink link it can
+    /// adopt, left untouched. Left out of the JSON when empty (most deployments never have
+    /// any), so the report reads as it did before Sink adoption existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
 }
 
 pub const DRIFT_SAMPLE_MAX: usize = 10;
@@ -269,6 +276,15 @@ pub struct SweepCheckpoint {
     /// Rows of links KV dropped after their expiry: removed, but not drift.
     pub expired: u64,
     pub unknown_meta: u64,
+    /// Sink links converted in place (owner `ADOPT_OWNER`), not drift.
+    pub adopted: u64,
+    /// Sink links found while `ADOPT_OWNER` is unset: they redirect but stay Sink's.
+    pub adoptable: u64,
+    /// Keys that are neither edgelink's nor a Sink link edgelink can hold, left untouched.
+    pub unknown: u64,
+    /// Set while the page at `cursor` is swept again because it held more Sink links than one
+    /// run adopts: the slug adopted up to.
+    pub adopted_upto: Option<String>,
     pub samples: DriftSamples,
 }
 
@@ -328,6 +344,25 @@ impl Kv {
         self.get_json(&key).await
     }
 
+    /// Writes a raw value under `link:<slug>`, bypassing the slug's object: only for the
+    /// test-only adoption race (`reconcile::sweep`), which plays another writer.
+    pub async fn put_raw_link(&self, slug: &Slug, value: &str) -> Result<(), StoreError> {
+        self.put_text(&link_key(slug), value)?.execute().await?;
+        Ok(())
+    }
+
+    /// The test-only adoption race, when a test armed it: `fault:adopt-race` holds a JSON
+    /// object of slug → the value another writer puts under its key between the sweep's read
+    /// and its adoption. One-shot: read, then removed, so the test need not write the store
+    /// again. Absent or unreadable: no race.
+    pub async fn adopt_race_fault(&self) -> Option<HashMap<String, String>> {
+        let text = self.kv.get(ADOPT_RACE_FAULT_KEY).text().await.ok()??;
+        if let Err(e) = self.kv.delete(ADOPT_RACE_FAULT_KEY).await {
+            worker::console_error!("disarming {ADOPT_RACE_FAULT_KEY}: {e}");
+        }
+        serde_json::from_str(&text).ok()
+    }
+
     /// Whether a test armed `fault` for `slug` (a read error counts as not armed).
     pub async fn fault_armed(&self, fault: Fault, slug: &Slug) -> bool {
         matches!(self.kv.get(&fault.key(slug)).text().await, Ok(Some(_)))
@@ -371,6 +406,28 @@ impl Kv {
                         .map_err(|e| corrupt(key, e)),
                 };
                 out.insert(slug.clone(), parsed);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The raw value of `link:<slug>`, for callers that tell edgelink's links from Sink's
+    /// (`exchange::sink::Stored`).
+    pub async fn link_raw(&self, slug: &Slug) -> Result<Option<String>, StoreError> {
+        Ok(self.kv.get(&link_key(slug)).text().await?)
+    }
+
+    /// [`Kv::link_raw`] of many slugs, in bulk reads of up to [`BULK_GET_MAX`].
+    pub async fn links_raw_bulk(
+        &self,
+        slugs: &[Slug],
+    ) -> Result<HashMap<Slug, Option<String>>, StoreError> {
+        let mut out = HashMap::with_capacity(slugs.len());
+        for chunk in slugs.chunks(BULK_GET_MAX) {
+            let keys: Vec<String> = chunk.iter().map(link_key).collect();
+            let mut values = self.kv.get_bulk(&keys).text().await?;
+            for (slug, key) in chunk.iter().zip(&keys) {
+                out.insert(slug.clone(), values.remove(key).flatten());
             }
         }
         Ok(out)

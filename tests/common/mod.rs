@@ -684,6 +684,50 @@ impl TestApp {
         .unwrap_or_else(|e| panic!("kv put {key} into {}: {e}", db.display()));
     }
 
+    /// [`Self::kv_put`] of many entries in one transaction (thousands a second): each
+    /// `{"key","value"}` with optional `"metadata"` (any JSON) and `"expiration"` (Unix
+    /// seconds), as `wrangler kv bulk put` reads them, for fixtures too large for the CLI.
+    /// Like [`Self::kv_put`], after the Worker's first KV write (which creates the store).
+    #[track_caller]
+    pub fn kv_put_many(&self, entries: &[Value]) {
+        let dir = self.kv_blob_dir();
+        let rows: Vec<(String, String, Option<i64>, Option<String>)> = entries
+            .iter()
+            .map(|e| {
+                let key = e["key"].as_str().expect("entry key").to_owned();
+                let value = e["value"].as_str().expect("entry value");
+                let blob_id = format!("{}{:016x}", random_from(b"0123456789abcdef", 64), now_ms());
+                let blob = dir.join(&blob_id);
+                fs::write(&blob, value).unwrap_or_else(|e| panic!("write {}: {e}", blob.display()));
+                // The simulator keeps expirations in milliseconds.
+                let expiration = e["expiration"].as_i64().map(|s| s * 1000);
+                let metadata = e
+                    .get("metadata")
+                    .filter(|m| !m.is_null())
+                    .map(Value::to_string);
+                (key, blob_id, expiration, metadata)
+            })
+            .collect();
+        let db = self.kv_file();
+        write_alone(&db, |conn| {
+            let mut put = conn.prepare(
+                "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (key, blob_id, expiration, metadata) in &rows {
+                put.execute(rusqlite::params![key, blob_id, expiration, metadata])?;
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| {
+            panic!(
+                "kv put of {} entries into {}: {e}",
+                rows.len(),
+                db.display()
+            )
+        });
+    }
+
     /// Deletes a raw KV key under the `LINKS` binding (its index row; the blob stays behind,
     /// as after the simulator's own deletes), e.g. to disarm a test fault.
     #[track_caller]

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { link_shape, parsed, read_then } from "../../src/api/redirect.js";
+import { link_shape, parsed, read_then, sink_view } from "../../src/api/redirect.js";
 import { ascii_into, request_line_into } from "../../src/api/redirect/request_line.js";
 
 // `Shape`'s bits (src/api/redirect.rs).
@@ -116,4 +116,69 @@ test("read_then hands decide the parsed link, its shape and the visit bits uncha
   } finally {
     console.error = err;
   }
+});
+
+// Sink's values (ccbikai/Sink: `link:<slug>` → camelCase JSON, times in Unix seconds), as 0.2
+// and 0.3 write them.
+const sink02 = {
+  id: "k3x9vd2mpa", url: "https://example.com/a?b=1", slug: "abc", comment: "note",
+  createdAt: 1700000000, updatedAt: 1700000500, title: "Hello",
+};
+const sinkView = (value, key = "link:abc") => sink_view(parsed(JSON.stringify(value)), key);
+
+test("a Sink link reads as the 301 it was, without the visitor's query, never expiring", () => {
+  const view = sinkView(sink02);
+  assert.equal(view.url, "https://example.com/a?b=1");
+  assert.equal(view.slug, "abc");
+  assert.equal(link_shape(view), LINK | ACTIVE | (301 << 8));
+  // Only through the Sink view: the raw value is no edgelink link.
+  assert.equal(shapeOf(sink02), 0);
+  // The slug is the key's, whatever the value says.
+  assert.equal(sinkView({ ...sink02, slug: "other" }, "link:mine").slug, "mine");
+  assert.equal(sinkView({ url: "https://example.com/" }).slug, "abc");
+});
+
+test("a Sink link's expiration, query forwarding and password are honoured", () => {
+  const v = sinkView({ ...sink02, expiration: 1900000000, redirectWithQuery: true });
+  assert.equal(v.expires_at, "2030-03-17T17:46:40.000Z");
+  assert.equal(link_shape(v), LINK | ACTIVE | FORWARD_QUERY | EXPIRES_AT | (301 << 8));
+  assert.equal(sinkView({ ...sink02, expiration: "1900000000" }).expires_at, v.expires_at);
+  // What `seconds` in src/exchange/sink.rs reads as none is none here too.
+  for (const none of [-5, "soon", null, true, 253402300800, 1e300]) {
+    assert.equal(sinkView({ ...sink02, expiration: none }).expires_at, null, String(none));
+  }
+  assert.equal(sinkView({ ...sink02, expiration: 253402300799 }).expires_at,
+    "9999-12-31T23:59:59.000Z");
+  assert.equal(link_shape(sinkView({ ...sink02, redirectWithQuery: "yes" })) & FORWARD_QUERY, 0);
+  // A password-protected link does not redirect (no password page here): stopped, no flag.
+  assert.equal(link_shape(sinkView({ ...sink02, password: "hunter2" })), LINK | (301 << 8));
+  assert.equal(link_shape(sinkView({ ...sink02, password: " " })) & ACTIVE, ACTIVE);
+});
+
+test("values that are neither edgelink's nor a Sink link edgelink can follow are none", () => {
+  for (const notSink of [
+    "null", "[]", '"https://example.com/"', "{}", "7", '{"url":5}',
+    '{"url":"javascript:alert(1)"}', '{"url":"ftp://example.com/"}', '{"url":"not a url"}',
+    '{"url":"https://user:pw@example.com/"}',
+    // A damaged edgelink value is edgelink's: never read as Sink's.
+    '{"url":"https://example.com/","owner":5}', '{"url":"https://example.com/","version":1}',
+  ]) {
+    assert.equal(sink_view(parsed(notSink), "link:abc"), null, notSink);
+  }
+  assert.equal(sink_view(parsed("not json"), "link:abc"), null);
+  assert.equal(link_shape(null), 0);
+});
+
+test("read_then decides a Sink value through its view, and edgelink's as before", async () => {
+  const env = (value) => ({ LINKS: { get: () => Promise.resolve(value) } });
+  const req = {}, ctx = {};
+  const sinkEnv = env(JSON.stringify(sink02));
+  const args = await read_then(sinkEnv, Buffer.from("link:abc"), 60, req, ctx, 1, (...a) => a);
+  assert.deepEqual(args, [sinkView(sink02), LINK | ACTIVE | (301 << 8), false, req, sinkEnv, ctx, 1]);
+  const junk = env("garbage");
+  const none = await read_then(junk, Buffer.from("link:abc"), 60, req, ctx, 1, (...a) => a);
+  assert.deepEqual(none, [null, 0, false, req, junk, ctx, 1]);
+  const missing = env(null);
+  const gone = await read_then(missing, Buffer.from("link:abc"), 60, req, ctx, 1, (...a) => a);
+  assert.deepEqual(gone, [null, 0, false, req, missing, ctx, 1]);
 });

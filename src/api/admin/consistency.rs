@@ -51,7 +51,9 @@ struct Consistency {
     d1_total: u64,
     /// When the last full sweep finished.
     last_full_sweep_at: Option<String>,
-    /// What the last finished sweep found (and repaired), with samples of each kind.
+    /// What the last finished sweep found (and repaired), with samples of each kind; with the
+    /// Sink links it `adopted` (or found `adoptable` without `ADOPT_OWNER`) and the `unknown`
+    /// values it left alone.
     last_sweep: Option<SweepCheckpoint>,
     /// The sweep under way, if any: `after` is the slug it has compared up to.
     sweep_in_progress: Option<SweepCheckpoint>,
