@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 /// One bulk create at a time in this binary: under concurrent bulk load the local runtime now
 /// and then resets a connection ("Your worker restarted mid-request"; the workerd process
-/// stays up), which is the local proxy's, not an answer of the Worker's.
+/// stays up), which is the local proxy's, not an answer of the Worker's (a known wrangler dev
+/// fault, cloudflare/workers-sdk#14641: its pooled connection meets a 5 s keep-alive timeout).
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn bulk(user: &User, body: &str) -> common::Resp {

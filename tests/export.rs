@@ -184,7 +184,10 @@ fn seed(user: &User, n: usize) -> Vec<String> {
     slugs
 }
 
-/// The local dev proxy's own answer when the connection to the Worker broke mid-request.
+/// The local dev proxy's own answer when the connection to the Worker broke mid-request: a
+/// known wrangler dev fault (cloudflare/workers-sdk#14641: the proxy's pooled connection to the
+/// Worker meets its 5 s keep-alive timeout; POSTs are not retried by the proxy). Never an answer
+/// of the Worker's.
 const PROXY_RESET: &str = "Your worker restarted mid-request";
 
 /// Sends one batch, asserting every item created. Under sustained bulk load the local runtime
