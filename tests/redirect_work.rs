@@ -1,5 +1,5 @@
 //! What one redirect costs, counted in the runtime: exactly one KV read and no D1 call for every
-//! redirect option and link state, GET and HEAD, with and without a visitor query. The only
+//! redirect option and link state (`valid_since` ahead and passed included), GET and HEAD, with and without a visitor query. The only
 //! other calls allowed are a limited link's one Durable Object request and a GET redirect's
 //! click (one Analytics Engine data point, one queue message, both after the response).
 //!
@@ -41,12 +41,13 @@ fn status_of(case: &str) -> u16 {
         | "query not forwarded"
         | "expires later"
         | "archived"
+        | "valid since"
         | "with max_clicks" => 302,
         "moved permanently (301)" => 301,
         "temporary (307)" => 307,
         "permanent (308)" => 308,
         "disabled" | "flagged" | "expired" => 410,
-        "unknown slug" | "invalid slug" => 404,
+        "unknown slug" | "invalid slug" | "not valid yet" => 404,
         other => panic!("unexpected case {other}"),
     }
 }
@@ -76,7 +77,7 @@ fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64
 #[test]
 fn every_redirect_makes_one_kv_read_and_no_d1_call() {
     let rows = counted_redirects();
-    assert_eq!(rows.len(), 11 * 4 + 2, "every case measured: {rows:?}");
+    assert_eq!(rows.len(), 13 * 4 + 2, "every case measured: {rows:?}");
     for row in &rows {
         let case = row["case"].as_str().expect("case");
         let method = row["method"].as_str().expect("method");
