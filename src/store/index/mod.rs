@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod history;
 pub mod link_order;
 pub mod links;
+pub mod shlink;
 pub mod tags;
 pub mod users;
 
