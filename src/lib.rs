@@ -136,6 +136,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::Tags => respond(tags::list(req, app, ctx).await),
+        Route::Shlink => api::shlink::serve(req, app, ctx).await,
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }

@@ -90,6 +90,8 @@ pub enum Route<'a> {
     TopLinks,
     /// `GET /api/tags`: the caller's tags with link and click counts.
     Tags,
+    /// Anything under `/rest/`: the Shlink-compatible API, routed by `shlink::route`.
+    Shlink,
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -112,6 +114,9 @@ impl<'a> Route<'a> {
                 Get | Head => Route::Redirect(rest),
                 _ => Route::MethodNotAllowed,
             };
+        }
+        if rest.starts_with("rest/") {
+            return Route::Shlink;
         }
         let segments: Vec<&str> = rest.split('/').collect();
         match segments.as_slice() {
@@ -280,6 +285,9 @@ mod tests {
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
         assert_eq!(Route::parse(Post, "/api/tags"), Route::MethodNotAllowed);
+        assert_eq!(Route::parse(Get, "/rest/v3/short-urls"), Route::Shlink);
+        assert_eq!(Route::parse(Other, "/rest/health"), Route::Shlink);
+        assert_eq!(Route::parse(Get, "/rest"), Route::Redirect("rest"));
     }
 
     #[test]
