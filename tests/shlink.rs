@@ -32,6 +32,14 @@ fn the_shlink_js_sdk_works_against_edgelink() {
         String::from_utf8_lossy(&out.stderr),
         app.log_tail(40)
     );
+    // Every test in the script ran (none skipped or filtered out).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("# fail 0")
+            && stdout.contains("# skipped 0")
+            && stdout.contains("# pass 13"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -428,9 +428,15 @@ test("errors: each type, status and extras; nothing written", async () => {
   await assertProblem(() => api.getShortUrl({ shortCode: "no-such-code" }), 404, "short-url-not-found", {
     shortCode: "no-such-code",
   });
+  const before = await api.getShortUrl({ shortCode: taken });
   await assertProblem(() => api.updateShortUrl({ shortCode: taken }, { longUrl: null }), 400, "invalid-data", {
     invalidElements: ["longUrl"],
   });
+  await assertProblem(
+    () => api.updateShortUrl({ shortCode: taken }, { title: "new", validUntil: "2001-01-01T00:00:00Z" }),
+    400, "invalid-data", { invalidElements: ["validUntil"] },
+  );
+  assert.deepEqual(await api.getShortUrl({ shortCode: taken }), before, "a refused edit changes nothing");
   await assertProblem(() => api.editTag({ oldName: "a", newName: "b" }), 403, "forbidden-tag-operation");
   await assertProblem(() => api.deleteTags(["a"]), 403, "forbidden-tag-operation");
   await assertProblem(() => api.mercureInfo(), 501, "mercure-not-configured");

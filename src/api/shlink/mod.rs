@@ -110,10 +110,17 @@ async fn authenticate(
 pub fn problem_of(e: ApiError) -> Problem {
     if e.is_server_error() {
         console_error!("shlink api: {} {}: {e}", e.status(), e.code());
+    }
+    problem_for(&e)
+}
+
+/// [`problem_of`] without the log line.
+fn problem_for(e: &ApiError) -> Problem {
+    if e.is_server_error() {
         return Problem::Internal { status: e.status() };
     }
     let field = |name: &str| Problem::invalid(&[name], e.public_message());
-    match &e {
+    match e {
         ApiError::Unauthorized => Problem::InvalidApiKey,
         ApiError::InvalidUrl(_) | ApiError::BlockedDestination => field("longUrl"),
         ApiError::InvalidSlug(_) => field("customSlug"),
@@ -218,4 +225,47 @@ fn domains(req: &Request) -> ShlinkResult {
             }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    fn elements(p: Problem) -> Vec<String> {
+        match p {
+            Problem::InvalidData {
+                invalid_elements, ..
+            } => invalid_elements,
+            other => panic!("not invalid-data: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn edgelink_errors_become_shlink_problems_naming_the_field() {
+        for (e, field) in [
+            (ApiError::InvalidUrl("x".into()), "longUrl"),
+            (ApiError::BlockedDestination, "longUrl"),
+            (ApiError::InvalidSlug("x".into()), "customSlug"),
+            (ApiError::InvalidTitle("x".into()), "title"),
+            (ApiError::InvalidTags("x".into()), "tags"),
+            (ApiError::InvalidExpiry("x".into()), "validUntil"),
+            (ApiError::InvalidMaxClicks("x".into()), "maxVisits"),
+        ] {
+            assert_eq!(elements(problem_for(&e)), vec![field]);
+        }
+        assert_eq!(problem_for(&ApiError::Unauthorized), Problem::InvalidApiKey);
+        assert_eq!(problem_for(&ApiError::NotFound), Problem::NotFound);
+        let big = problem_for(&ApiError::PayloadTooLarge { limit: 8192 });
+        assert_eq!((big.status(), big.code()), (413, "payload-too-large"));
+    }
+
+    #[test]
+    fn server_failures_are_generic_problems() {
+        let p = problem_for(&ApiError::from(StoreError::Index("no such table".into())));
+        assert_eq!(p, Problem::Internal { status: 503 });
+        assert!(!p.body().contains("no such table"));
+        let p = problem_for(&ApiError::Internal("secret".into()));
+        assert_eq!((p.status(), p.code()), (500, "internal-server-error"));
+    }
 }
