@@ -49,6 +49,11 @@ pub fn credential(header: Option<&str>, admin_token: Option<&str>) -> Option<Cre
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
+    token_credential(token, admin_token)
+}
+
+/// Classifies a bare token (as Shlink clients send it in `X-Api-Key`). `None` means 401.
+pub fn token_credential(token: &str, admin_token: Option<&str>) -> Option<Credential> {
     let token = token.trim();
     if token.is_empty() {
         return None;

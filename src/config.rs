@@ -29,6 +29,9 @@ pub const CLICK_ROLLUP: &str = "CLICK_ROLLUP";
 pub const SLUG_QUARANTINE_DAYS: &str = "SLUG_QUARANTINE_DAYS";
 pub const HISTORY: &str = "HISTORY";
 pub const HISTORY_RETENTION_DAYS: &str = "HISTORY_RETENTION_DAYS";
+/// Days single visits (the Shlink API's) are kept; 0 keeps them forever.
+pub const VISITS_RETENTION_DAYS: &str = "VISITS_RETENTION_DAYS";
+pub const DEFAULT_VISITS_RETENTION_DAYS: u64 = 90;
 pub const DEFAULT_TTL_SECONDS: &str = "DEFAULT_TTL_SECONDS";
 pub const EXPIRED_GRACE_DAYS: &str = "EXPIRED_GRACE_DAYS";
 pub const PERMANENT_REDIRECT_MAX_AGE: &str = "PERMANENT_REDIRECT_MAX_AGE";
@@ -63,6 +66,8 @@ pub struct Config {
     pub history: bool,
     /// Days history rows are kept (0 = forever).
     pub history_retention_days: u64,
+    /// Days `visits` rows are kept (0 = forever).
+    pub visits_retention_days: u64,
     /// `Cache-Control` max-age of permanent (301/308) redirects.
     pub permanent_redirect_max_age: u64,
     /// Whether clicks feed the D1 roll-up through the queue.
@@ -103,6 +108,8 @@ impl Config {
                 .saturating_mul(DAY_MILLIS),
             history: history::enabled(get(HISTORY).as_deref()),
             history_retention_days: number(HISTORY_RETENTION_DAYS).unwrap_or(0),
+            visits_retention_days: number(VISITS_RETENTION_DAYS)
+                .unwrap_or(DEFAULT_VISITS_RETENTION_DAYS),
             permanent_redirect_max_age: number(PERMANENT_REDIRECT_MAX_AGE)
                 .unwrap_or(DEFAULT_PERMANENT_MAX_AGE_SECS),
             click_rollup: !get(CLICK_ROLLUP).is_some_and(|v| v.trim().eq_ignore_ascii_case("off")),

@@ -21,6 +21,7 @@
 //!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
 //!    [`moderation`], [`history`], [`analytics`], [`exchange`] (import and export formats),
+//!    [`shlink`] (the Shlink API's parameters, errors and shapes),
 //!    [`config`], [`route`], [`time`],
 //!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
 //!
@@ -45,6 +46,7 @@ pub mod random;
 pub mod reconcile;
 pub mod route;
 pub mod service;
+pub mod shlink;
 pub mod store;
 pub mod sync;
 pub mod time;
@@ -142,6 +144,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::CreateImport => respond(imports::create(req, app, ctx).await),
         Route::GetImport(id) => respond(imports::get(req, app, ctx, id).await),
         Route::ImportReport(id) => respond(imports::report(req, app, ctx, id).await),
+        Route::Shlink => api::shlink::serve(req, app, ctx).await,
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }

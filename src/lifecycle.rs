@@ -103,6 +103,22 @@ pub fn is_expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
     expires_at.is_some_and(|at| at <= now)
 }
 
+/// A body's `valid_since`: `null` for none, else an RFC 3339 timestamp (past ones too: the
+/// link then redirects at once).
+pub fn parse_valid_since(raw: &Value) -> Result<Option<Timestamp>, InvalidLink> {
+    let bad = || {
+        InvalidLink::Expiry(
+            "valid_since must be an RFC 3339 timestamp, e.g. 2030-01-01T00:00:00.000Z, or null"
+                .into(),
+        )
+    };
+    match raw {
+        Value::Null => Ok(None),
+        Value::String(s) => Timestamp::parse(s).map(Some).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
 /// The KV `expiration` (Unix seconds) of a link expiring at `expires_at`: after the grace
 /// period, so the owner can still extend it, but never sooner than KV accepts. `None` past
 /// 2038-01-19: KV's expiration is a signed 32-bit Unix time, so such a key is kept (the link

@@ -100,6 +100,8 @@ pub enum Route<'a> {
     GetImport(&'a str),
     /// `GET /api/imports/{id}/report`: a job's report, CSV.
     ImportReport(&'a str),
+    /// Anything under `/rest/`: the Shlink-compatible API, routed by `shlink::route`.
+    Shlink,
     /// `GET|HEAD /<slug>`: the hot path.
     Redirect(&'a str),
     NotFound,
@@ -122,6 +124,9 @@ impl<'a> Route<'a> {
                 Get | Head => Route::Redirect(rest),
                 _ => Route::MethodNotAllowed,
             };
+        }
+        if rest.starts_with("rest/") {
+            return Route::Shlink;
         }
         let segments: Vec<&str> = rest.split('/').collect();
         match segments.as_slice() {
@@ -316,6 +321,9 @@ mod tests {
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
         assert_eq!(Route::parse(Post, "/api/tags"), Route::MethodNotAllowed);
+        assert_eq!(Route::parse(Get, "/rest/v3/short-urls"), Route::Shlink);
+        assert_eq!(Route::parse(Other, "/rest/health"), Route::Shlink);
+        assert_eq!(Route::parse(Get, "/rest"), Route::Redirect("rest"));
     }
 
     #[test]

@@ -342,6 +342,7 @@ mod tests {
             os: "iOS".into(),
             visitor: "".into(),
             bot: false,
+            at: None,
         };
         let dead = vec![
             DeadClick {

@@ -988,6 +988,11 @@ fn a_redelivered_message_is_counted_once() {
         assert_eq!(batches, counted_batches, "counted ids keep their batch");
         assert_eq!(people, people_before, "round {round}");
     }
+    // One `visits` row per click (the Shlink API's single visits), none for a redelivery.
+    let visits = app().d1_query(&format!(
+        "SELECT COUNT(*) AS n FROM visits WHERE slug = '{slug}'"
+    ));
+    assert_eq!(visits[0]["n"], json!(12), "visits rows: {visits:?}");
 
     // The control: the same path with new ids does add, once.
     let fresh: Vec<(String, String, String)> = (0..3)

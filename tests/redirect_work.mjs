@@ -50,6 +50,8 @@ try {
     flagged: await link("w-flagged"),
     "with max_clicks": await link("w-limited", { max_clicks: 1000 }),
     expired: await link("w-expired", { ttl: 1 }),
+    "not valid yet": await link("w-notyet", { valid_since: "2999-01-01T00:00:00.000Z" }),
+    "valid since": await link("w-since", { valid_since: "2000-01-01T00:00:00.000Z" }),
   };
   await api(E, "POST", "/api/admin/links/w-flagged/flag", { token: ADMIN, body: { reason: "spam" } });
   // The expired link: wait (to a deadline) until its expiry has passed.

@@ -1,6 +1,7 @@
 //! What one redirect costs, counted in the runtime: exactly one KV read and no D1 call for every
-//! redirect option and link state, GET and HEAD, with and without a visitor query, and for the
-//! values of an adopted Sink namespace not yet converted (and one that is no link at all). The only
+//! redirect option and link state (`valid_since` ahead and passed included), GET and HEAD, with
+//! and without a visitor query, and for the values of an adopted Sink namespace not yet converted
+//! (and one that is no link at all). The only
 //! other calls allowed are a limited link's one Durable Object request and a GET redirect's
 //! click (one Analytics Engine data point, one queue message, both after the response).
 //!
@@ -42,6 +43,7 @@ fn status_of(case: &str) -> u16 {
         | "query not forwarded"
         | "expires later"
         | "archived"
+        | "valid since"
         | "with max_clicks" => 302,
         "moved permanently (301)"
         | "sink value (301)"
@@ -49,7 +51,7 @@ fn status_of(case: &str) -> u16 {
         "temporary (307)" => 307,
         "permanent (308)" => 308,
         "disabled" | "flagged" | "expired" | "sink value expired" => 410,
-        "unknown slug" | "invalid slug" | "unrecognised value" => 404,
+        "unknown slug" | "invalid slug" | "unrecognised value" | "not valid yet" => 404,
         other => panic!("unexpected case {other}"),
     }
 }
@@ -81,7 +83,7 @@ fn every_redirect_makes_one_kv_read_and_no_d1_call() {
     let rows = counted_redirects();
     assert_eq!(
         rows.len(),
-        (11 + 3) * 4 + 3,
+        (11 + 3 + 2) * 4 + 3,
         "every case measured: {rows:?}"
     );
     for row in &rows {

@@ -36,6 +36,10 @@ pub struct Click {
     /// Empty when the visitor asked not to be tracked or no salt is configured.
     pub visitor: String,
     pub bot: bool,
+    /// When the click happened (the `visits` row's time); absent in clicks queued before it
+    /// was recorded, which then count from their day's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
 }
 
 impl Click {
@@ -151,6 +155,7 @@ pub fn click_of(
         os: agent.os.to_owned(),
         visitor,
         bot: agent.bot,
+        at: Some(now),
     }
 }
 
@@ -365,6 +370,7 @@ mod tests {
             os: "iOS".into(),
             visitor: String::new(),
             bot: false,
+            at: None,
         };
         let values: Vec<&str> = DIMENSIONS.iter().map(|d| c.dimension(d)).collect();
         assert_eq!(values, vec!["DE", "x.io", "mobile", "Safari", "iOS"]);

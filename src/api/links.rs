@@ -19,7 +19,9 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
-use crate::lifecycle::{is_expired, parse_max_clicks, ExpiryChange, OwnerState, RedirectType};
+use crate::lifecycle::{
+    is_expired, parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
+};
 use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
 use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_count, owner_links_query, LinkRow};
@@ -56,6 +58,8 @@ struct LinkBody {
     max_clicks: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     tags: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    valid_since: Option<Value>,
 }
 
 /// A present boolean field; anything but `true`/`false` (`null` included: it would silently
@@ -144,6 +148,15 @@ impl LinkBody {
         Ok(Some(Tags::parse(&strings)?))
     }
 
+    /// `None` when absent; `Some(None)` for `null` (no start).
+    fn valid_since(&self) -> Result<Option<Option<Timestamp>>, ApiError> {
+        Ok(self
+            .valid_since
+            .as_ref()
+            .map(parse_valid_since)
+            .transpose()?)
+    }
+
     /// `None` when absent; `Some(None)` for `null` (unlimited).
     fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
         Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
@@ -156,7 +169,7 @@ fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 }
 
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
-/// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?}` → 201 the link.
+/// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?,"valid_since"?}` → 201 the link.
 pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let origin = origin(&req)?;
@@ -194,6 +207,7 @@ pub(super) async fn create_one(
         state: fields.state()?.unwrap_or(OwnerState::Active),
         max_clicks: fields.max_clicks()?.flatten(),
         tags: fields.tags()?.unwrap_or_default(),
+        valid_since: fields.valid_since()?.flatten(),
     };
     let slug = fields
         .slug
@@ -263,6 +277,7 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         state: fields.state()?,
         max_clicks: fields.max_clicks()?,
         tags: fields.tags()?,
+        valid_since: fields.valid_since()?,
         url: match &body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),

@@ -15,6 +15,7 @@ pub mod links;
 pub mod list_query;
 pub mod params;
 pub mod redirect;
+pub mod shlink;
 pub mod stats;
 pub mod tags;
 pub mod view;
@@ -46,8 +47,18 @@ pub type ApiResult = Result<Response, ApiError>;
 /// A disabled user's keys fail like unknown ones.
 pub async fn authenticate(req: &Request, app: &App, ctx: &Context) -> Result<Caller, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
+    let given = credential(header.as_deref(), app.config.admin_token.as_deref());
+    caller_of(given, app, ctx).await
+}
+
+/// The caller a credential stands for (`None`: no usable credential, 401).
+pub async fn caller_of(
+    given: Option<Credential>,
+    app: &App,
+    ctx: &Context,
+) -> Result<Caller, ApiError> {
     let kv = &app.kv;
-    match credential(header.as_deref(), app.config.admin_token.as_deref()) {
+    match given {
         None => Err(ApiError::Unauthorized),
         Some(Credential::Admin) => Ok(Caller::admin()),
         Some(Credential::Key(key)) => {

@@ -42,21 +42,22 @@ export function link_shape(link) {
   if (link === null || typeof link !== "object") return 0;
   const {
     url, slug, owner, created_at, is_active, flag_reason = null, expires_at = null,
-    redirect_type = 302, forward_query = true, max_clicks = null,
+    redirect_type = 302, forward_query = true, max_clicks = null, valid_since = null,
   } = link;
   const text = (v) => typeof v === "string";
   const textOrNull = (v) => v === null || typeof v === "string";
   if (
     !text(url) || !text(slug) || !text(owner) || !text(created_at) ||
     typeof is_active !== "boolean" || typeof forward_query !== "boolean" ||
-    !textOrNull(flag_reason) || !textOrNull(expires_at) ||
+    !textOrNull(flag_reason) || !textOrNull(expires_at) || !textOrNull(valid_since) ||
     !Number.isInteger(redirect_type) || redirect_type < 0 || redirect_type > 0xffff ||
     (max_clicks !== null && typeof max_clicks !== "number")
   ) {
     return 0;
   }
   return 1 | (is_active ? 2 : 0) | (forward_query ? 4 : 0) | (flag_reason !== null ? 8 : 0) |
-    (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (redirect_type << 8);
+    (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (valid_since !== null ? 64 : 0) |
+    (redirect_type << 8);
 }
 // Keys only edgelink's link has (Sink writes camelCase): a value with one is edgelink's, however
 // damaged, and never read as Sink's. As `EDGELINK_KEYS` in src/exchange/sink.rs.
@@ -102,7 +103,9 @@ function sink_seconds(v) {
   return n !== null && n <= SINK_SECONDS_MAX ? n : null;
 }
 // In the order of `StoredText`.
-const TEXT_FIELDS = ["url", "slug", "owner", "created_at", "flag_reason", "expires_at"];
+const TEXT_FIELDS = [
+  "url", "slug", "owner", "created_at", "flag_reason", "expires_at", "valid_since",
+];
 export function link_text(link, field) {
   return link[TEXT_FIELDS[field]];
 }

@@ -1,5 +1,5 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
-//! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`,
+//! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`, `valid_since`,
 //! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
 //! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
 //! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
@@ -99,6 +99,7 @@ enum StoredText {
     CreatedAt = 3,
     FlagReason = 4,
     ExpiresAt = 5,
+    ValidSince = 6,
 }
 
 /// A text field of the parsed stored link (copied in: only where a decision needs it).
@@ -120,6 +121,7 @@ impl Shape {
     const FLAG_REASON: u32 = 8;
     const EXPIRES_AT: u32 = 16;
     const MAX_CLICKS: u32 = 32;
+    const VALID_SINCE: u32 = 64;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
@@ -268,10 +270,14 @@ fn decide(
     let expires_at = shape
         .has(Shape::EXPIRES_AT)
         .then(|| stored_text(&link, StoredText::ExpiresAt));
+    let valid_since = shape
+        .has(Shape::VALID_SINCE)
+        .then(|| stored_text(&link, StoredText::ValidSince));
     let stored = shape.has(Shape::LINK).then(|| StoredRedirect {
         is_active: active,
         flag_reason: flag_reason.as_deref(),
         expires_at: expires_at.as_deref(),
+        valid_since: valid_since.as_deref(),
         redirect_type: shape.redirect_type(),
         forward_query: shape.has(Shape::FORWARD_QUERY),
         max_clicks: shape.has(Shape::MAX_CLICKS).then(|| link_max_clicks(&link)),

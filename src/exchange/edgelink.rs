@@ -447,6 +447,7 @@ mod tests {
                 state: OwnerState::Disabled,
                 max_clicks: Some(5),
                 tags: Tags::parse(&["café", "b"]).unwrap(),
+                valid_since: None,
             },
             Timestamp::from_millis(1_800_000_000_000),
         )

@@ -358,6 +358,7 @@ impl Draft {
             archived: row.archived.map(|_| o.archived),
             redirect_type: row.redirect_type.map(|_| o.redirect_type),
             forward_query: row.forward_query.map(|_| o.forward_query),
+            valid_since: None,
             state: row.state.as_ref().map(|_| o.state),
             max_clicks: row.max_clicks.map(|_| o.max_clicks),
         }
@@ -427,6 +428,7 @@ impl ImportRow {
             state,
             max_clicks,
             tags,
+            valid_since: None,
         };
         let mut created_at = cx.now;
         if let Some(created) = self.created_at.as_deref() {

@@ -184,6 +184,7 @@ impl SinkLink {
             forward_query: self.forward_query(),
             max_clicks: None,
             tags,
+            valid_since: None,
         };
         Ok(Adoption { link, dropped_tags })
     }

@@ -19,6 +19,8 @@ pub struct StoredRedirect<'a> {
     pub is_active: bool,
     pub flag_reason: Option<&'a str>,
     pub expires_at: Option<&'a str>,
+    /// Before this instant the link answers 404, as if it did not exist yet.
+    pub valid_since: Option<&'a str>,
     /// The number stored (302 when absent, as `Link` reads it).
     pub redirect_type: u16,
     pub forward_query: bool,
@@ -82,6 +84,19 @@ impl Redirect {
                 None => Unavailable::Disabled,
             });
         }
+        // The clock is read at most once, and only for a link with an expiry or a start.
+        let mut clock = Some(now);
+        let mut read = None;
+        let mut now = move || match clock.take() {
+            Some(f) => *read.insert(f()),
+            None => read.unwrap_or(Timestamp::from_millis(0)),
+        };
+        if let Some(raw) = f.valid_since {
+            match Timestamp::parse(raw) {
+                Some(since) if since <= now() => {}
+                _ => return Redirect::NotFound,
+            }
+        }
         if let Some(raw) = f.expires_at {
             match Timestamp::parse(raw) {
                 Some(at) if at > now() => {}
@@ -116,6 +131,7 @@ mod tests {
             is_active: true,
             flag_reason: None,
             expires_at: None,
+            valid_since: None,
             redirect_type: 302,
             forward_query: true,
             max_clicks: None,
@@ -189,6 +205,29 @@ mod tests {
             Redirect::decide(Some(plain()), || unreachable!()),
             Redirect::To(_)
         ));
+    }
+
+    #[test]
+    fn before_valid_since_a_link_is_not_found_and_after_it_redirects() {
+        let l = StoredRedirect {
+            valid_since: Some("1970-01-01T00:00:00.100Z"),
+            expires_at: Some("1970-01-01T00:00:00.200Z"),
+            ..plain()
+        };
+        assert_eq!(Redirect::decide(Some(l), at(99)), Redirect::NotFound);
+        assert!(matches!(
+            Redirect::decide(Some(l), at(100)),
+            Redirect::To(_)
+        ));
+        assert_eq!(
+            Redirect::decide(Some(l), at(200)),
+            Redirect::Unavailable(Unavailable::Expired)
+        );
+        let bad = StoredRedirect {
+            valid_since: Some("soon"),
+            ..plain()
+        };
+        assert_eq!(Redirect::decide(Some(bad), at(1)), Redirect::NotFound);
     }
 
     #[test]

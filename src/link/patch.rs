@@ -45,6 +45,13 @@ pub struct LinkPatch {
     /// The whole new set; empty clears them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
+    /// `Some(None)` clears the start.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub valid_since: Option<Option<Timestamp>>,
 }
 
 /// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one

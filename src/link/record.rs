@@ -42,6 +42,10 @@ pub struct Link {
     /// The owner's labels; values written before tags existed read as none.
     #[serde(default)]
     pub tags: Tags,
+    /// Before this instant the link answers 404 (Shlink's `validSince`). Left out of the JSON
+    /// when unset, so values without one stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_since: Option<Timestamp>,
 }
 
 fn yes() -> bool {
@@ -59,6 +63,7 @@ pub struct LinkOptions {
     pub state: OwnerState,
     pub max_clicks: Option<u64>,
     pub tags: Tags,
+    pub valid_since: Option<Timestamp>,
 }
 
 impl Default for LinkOptions {
@@ -72,6 +77,7 @@ impl Default for LinkOptions {
             state: OwnerState::Active,
             max_clicks: None,
             tags: Tags::default(),
+            valid_since: None,
         }
     }
 }
@@ -118,6 +124,7 @@ impl Link {
             forward_query: options.forward_query,
             max_clicks: options.max_clicks,
             tags: options.tags,
+            valid_since: options.valid_since,
         }
     }
 
@@ -159,6 +166,9 @@ impl Link {
             }
             if let Some(tags) = patch.tags {
                 next.tags = tags;
+            }
+            if let Some(valid_since) = patch.valid_since {
+                next.valid_since = valid_since;
             }
         })))
     }
@@ -321,6 +331,30 @@ mod tests {
         assert!(cleared.tags.is_empty() && cleared.version > tagged.version);
         let corrupt = json.replace(r#"["b","a"]"#, r#"["b c"]"#);
         assert!(serde_json::from_str::<Link>(&corrupt).is_err());
+    }
+
+    #[test]
+    fn valid_since_is_set_cleared_and_absent_from_json_when_unset() {
+        let l = link(1);
+        assert!(!serde_json::to_string(&l).unwrap().contains("valid_since"));
+        let set = LinkPatch {
+            valid_since: Some(Some(Timestamp::from_millis(5_000))),
+            ..LinkPatch::default()
+        };
+        let later = l.patched(set, Timestamp::from_millis(2)).unwrap().unwrap();
+        assert_eq!(later.valid_since, Some(Timestamp::from_millis(5_000)));
+        let json = serde_json::to_string(&later).unwrap();
+        assert!(json.contains(r#""valid_since":"1970-01-01T00:00:05.000Z""#));
+        assert_eq!(serde_json::from_str::<Link>(&json).unwrap(), later);
+        let clear = LinkPatch {
+            valid_since: Some(None),
+            ..LinkPatch::default()
+        };
+        let now = later
+            .patched(clear, Timestamp::from_millis(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.valid_since, None);
     }
 
     #[test]

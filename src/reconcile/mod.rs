@@ -116,6 +116,8 @@ pub struct Summary {
     pub history_pruned: u64,
     /// Counted click message ids past a week removed (nightly).
     pub click_messages_pruned: u64,
+    /// Single visits past `VISITS_RETENTION_DAYS` removed (nightly).
+    pub visits_pruned: u64,
     pub samples: DriftSamples,
     pub sweep_complete: bool,
     /// The slug the sweep has compared up to, when it stopped before the end.
@@ -184,6 +186,10 @@ pub async fn run_with(app: &App, trigger: Trigger, retry_parked: bool) -> Summar
         }
         if let Err(e) = prune::prune_click_messages(&app.rollup, started, &mut summary).await {
             summary.errors.push(format!("click message prune: {e}"));
+        }
+        let cutoff = retention_cutoff(app.config.visits_retention_days, started);
+        if let Err(e) = prune::prune_visits(&app.rollup, cutoff, &mut summary).await {
+            summary.errors.push(format!("visits prune: {e}"));
         }
     }
     summary.kv_ops = r.kv_ops.get();

@@ -1,5 +1,5 @@
-//! The nightly pruning jobs: `link_history` rows past `HISTORY_RETENTION_DAYS`, and counted
-//! click message ids past a week. Each is bounded per run, so a large backlog is worked off
+//! The nightly pruning jobs: `link_history` rows past `HISTORY_RETENTION_DAYS`, single
+//! `visits` past `VISITS_RETENTION_DAYS`, and counted click message ids past a week. Each is bounded per run, so a large backlog is worked off
 //! over several nights rather than crowding out the sweep; neither touches a link.
 
 use super::{Reconciler, Summary};
@@ -12,6 +12,8 @@ use crate::time::Timestamp;
 /// History rows pruned per statement, and statements per nightly run: 20,000 rows a night.
 pub const HISTORY_PRUNE_BATCH: u32 = 1000;
 pub const HISTORY_PRUNE_MAX_BATCHES: u32 = 20;
+/// Single visits removed per nightly run.
+pub const VISITS_PRUNE_MAX: u32 = 50_000;
 /// Click message ids forgotten per nightly run.
 pub const CLICK_MESSAGES_PRUNE_MAX: u32 = 50_000;
 
@@ -51,5 +53,20 @@ pub(super) async fn prune_click_messages(
     summary.click_messages_pruned = rollup
         .prune_messages(&day_of(week_ago), CLICK_MESSAGES_PRUNE_MAX)
         .await?;
+    Ok(())
+}
+
+/// Nightly: removes single visits from before `cutoff` (`None`: kept forever), a bounded
+/// number of rows.
+pub(super) async fn prune_visits(
+    rollup: &Rollup,
+    cutoff: Option<Timestamp>,
+    summary: &mut Summary,
+) -> Result<(), StoreError> {
+    if let Some(cutoff) = cutoff {
+        summary.visits_pruned = rollup
+            .prune_visits(&cutoff.to_rfc3339(), VISITS_PRUNE_MAX)
+            .await?;
+    }
     Ok(())
 }

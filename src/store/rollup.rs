@@ -5,7 +5,8 @@
 //! records the batch's message ids under a fresh batch token (`INSERT OR IGNORE`), then it adds
 //! only the clicks whose id was recorded under that token. A redelivered message's id is
 //! already there under an earlier token, so a retried batch never counts a click twice. The
-//! same batch adds people's clicks to `links.clicks` (the lists' count and `clicks` sort).
+//! same batch adds people's clicks to `links.clicks` (the lists' count and `clicks` sort) and
+//! one `visits` row per click (the Shlink API's single visits, pruned nightly).
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -46,6 +47,18 @@ const ADD_LINK_CLICKS: &str = "UPDATE links SET clicks = clicks + \
       WHERE json_extract(r.value, '$.slug') = links.slug \
        AND json_extract(r.value, '$.day') >= substr(links.created_at, 1, 10)) \
      WHERE slug IN (SELECT json_extract(value, '$.slug') FROM json_each(?1))";
+/// One `visits` row per newly recorded click (`?1`: `[{id, slug, at, country, referrer,
+/// device, browser, os, bot}]`), under the same batch token as the counts.
+const ADD_VISITS: &str = "INSERT OR IGNORE INTO visits \
+     (id, slug, at, country, referrer, device, browser, os, bot) \
+     SELECT m.id, json_extract(r.value, '$.slug'), json_extract(r.value, '$.at'), \
+      json_extract(r.value, '$.country'), json_extract(r.value, '$.referrer'), \
+      json_extract(r.value, '$.device'), json_extract(r.value, '$.browser'), \
+      json_extract(r.value, '$.os'), json_extract(r.value, '$.bot') \
+     FROM json_each(?1) r JOIN click_messages m \
+      ON m.id = json_extract(r.value, '$.id') AND m.batch = ?2";
+const PRUNE_VISITS: &str = "DELETE FROM visits WHERE rowid IN \
+     (SELECT rowid FROM visits WHERE at < ?1 LIMIT ?2)";
 /// `?4` is 1 to include bots (bot IN (0, 1)), else 0.
 const TOTAL_CLICKS: &str = "SELECT COALESCE(SUM(clicks), 0) AS n FROM clicks_daily \
      WHERE slug = ?1 AND day BETWEEN ?2 AND ?3 AND dimension = 'total' AND bot IN (0, ?4)";
@@ -100,6 +113,23 @@ struct PersonClick<'a> {
     slug: &'a str,
     day: &'a str,
 }
+
+/// A click as the `visits` statement reads it.
+#[derive(Serialize)]
+struct VisitRow<'a> {
+    id: &'a str,
+    slug: &'a str,
+    at: String,
+    country: &'a str,
+    referrer: &'a str,
+    device: &'a str,
+    browser: &'a str,
+    os: &'a str,
+    bot: u8,
+}
+
+/// Visit rows per statement: a row is ~250 bytes of JSON, well inside D1's statement size.
+const VISITS_PER_STATEMENT: usize = 200;
 
 #[derive(Serialize)]
 struct MessageRow<'a> {
@@ -217,7 +247,33 @@ impl Rollup {
             statements.push(
                 self.db
                     .prepare(ADD_VISITORS)
-                    .bind(&[json_param(&visitors)?, token])
+                    .bind(&[json_param(&visitors)?, token.clone()])
+                    .map_err(d1)?,
+            );
+        }
+        let visits: Vec<VisitRow> = clicks
+            .iter()
+            .map(|(id, c)| VisitRow {
+                id,
+                slug: &c.slug,
+                // A click queued before clicks carried their time counts from its day's start.
+                at: c
+                    .at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| format!("{}T00:00:00.000Z", c.day)),
+                country: &c.country,
+                referrer: &c.referrer,
+                device: &c.device,
+                browser: &c.browser,
+                os: &c.os,
+                bot: u8::from(c.bot),
+            })
+            .collect();
+        for chunk in visits.chunks(VISITS_PER_STATEMENT) {
+            statements.push(
+                self.db
+                    .prepare(ADD_VISITS)
+                    .bind(&[json_param(chunk)?, token.clone()])
                     .map_err(d1)?,
             );
         }
@@ -295,6 +351,26 @@ impl Rollup {
 
     /// Forgets message ids of clicks before `day` (a redelivery that late is not expected),
     /// at most `limit` rows; returns how many went.
+    /// Removes at most `limit` visits from before `cutoff`: how many it removed.
+    pub async fn prune_visits(&self, cutoff: &str, limit: u32) -> Result<u64, StoreError> {
+        let result = self
+            .db
+            .prepare(PRUNE_VISITS)
+            .bind(&[
+                JsValue::from_str(cutoff),
+                JsValue::from_f64(f64::from(limit)),
+            ])
+            .map_err(d1)?
+            .run()
+            .await
+            .map_err(d1)?;
+        Ok(result
+            .meta()
+            .map_err(d1)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0) as u64)
+    }
+
     pub async fn prune_messages(&self, day: &str, limit: u32) -> Result<u64, StoreError> {
         let result = self
             .db
@@ -340,6 +416,7 @@ mod tests {
             os: "iOS".into(),
             visitor: "v".into(),
             bot: true,
+            at: None,
         };
         let rows: Vec<RollupRow> = rollup_rows("m1", &c).collect();
         assert_eq!(rows.len(), 6);

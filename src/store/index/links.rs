@@ -244,10 +244,10 @@ pub struct AdminLinkFilter {
 
 /// The `WHERE` clauses and parameters of a list, built in order so the parameters number
 /// themselves; `p` is the `links` alias (`"l."` or `""`).
-struct Clauses<'a> {
+pub(super) struct Clauses<'a> {
     p: &'a str,
-    clauses: Vec<String>,
-    params: Vec<Param>,
+    pub(super) clauses: Vec<String>,
+    pub(super) params: Vec<Param>,
     /// Whether the search reads `links_fts f` as the driving table (a count: one row lookup
     /// per match beats probing every row of the owner) rather than as an `IN` set (a page:
     /// the sort's index is walked in order and stops at the limit).
@@ -257,7 +257,7 @@ struct Clauses<'a> {
 }
 
 impl<'a> Clauses<'a> {
-    fn new(p: &'a str) -> Self {
+    pub(super) fn new(p: &'a str) -> Self {
         Self {
             p,
             clauses: Vec::new(),
@@ -278,7 +278,7 @@ impl<'a> Clauses<'a> {
         }
     }
 
-    fn bind(&mut self, param: Param) -> String {
+    pub(super) fn bind(&mut self, param: Param) -> String {
         self.params.push(param);
         format!("?{}", self.params.len())
     }
@@ -286,7 +286,7 @@ impl<'a> Clauses<'a> {
     /// `q`: the trigram index for three characters or more (a phrase matches a substring of
     /// slug, url, title or a tag, case folded by the tokenizer); a scan with a case-folded
     /// `GLOB` below that, where a trigram index cannot help.
-    fn search(&mut self, q: &SearchText) {
+    pub(super) fn search(&mut self, q: &SearchText) {
         let p = self.p;
         if q.uses_index() {
             let n = self.bind(Param::Text(q.fts_phrase()));
@@ -322,7 +322,7 @@ impl<'a> Clauses<'a> {
         }
     }
 
-    fn tags(&mut self, tags: &TagFilter) {
+    pub(super) fn tags(&mut self, tags: &TagFilter) {
         let column = format!("{}slug", self.p);
         if let Some(clause) = tags.clause(&column, &mut self.params) {
             self.clauses.push(clause);
@@ -350,7 +350,7 @@ impl<'a> Clauses<'a> {
         }
     }
 
-    fn where_sql(&self) -> String {
+    pub(super) fn where_sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {

@@ -14,6 +14,7 @@ pub mod history;
 pub mod imports;
 pub mod link_order;
 pub mod links;
+pub mod shlink;
 pub mod tags;
 pub mod users;
 
