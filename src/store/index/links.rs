@@ -808,4 +808,17 @@ mod tests {
         );
         assert!(UPSERT_LINKS.contains("json_extract(value, '$.search_text')"));
     }
+
+    #[test]
+    fn a_row_without_search_text_is_drift_the_upsert_rewrites_at_its_own_version() {
+        for bounded in [false, true] {
+            assert!(versions_sql(bounded)
+                .contains("(CASE WHEN search_text IS NULL THEN 1 ELSE (CASE WHEN"));
+        }
+        assert!(UPSERT_LINKS.ends_with(
+            "WHERE excluded.version > links.version \
+             OR (excluded.version = links.version \
+             AND links.search_text IS NOT excluded.search_text)"
+        ));
+    }
 }
