@@ -527,8 +527,8 @@ const WORDS = Array.from({ length: 50 }, (_, i) => `w${String.fromCharCode(97 + 
 
 // `n` links of one user written straight into D1 (the list reads D1 only; KV is not needed for
 // it), in edgelink's row form: created one second apart, updated in a shuffled order, clicks
-// 0-999 (many ties), one of 100 tags each and a rare tag on 1 in 1,000. The triggers of
-// migrations/0006 index each row for search as the Worker's own writes do.
+// 0-999 (many ties), one of 100 tags each and a rare tag on 1 in 1,000. `search_text` is folded
+// as the Worker's index upsert folds it (src/store/index/link_order.rs `search_text`).
 async function seedSearch(rt, userId, n) {
   const db = await rt.mf.getD1Database("DB", "edgelink");
   const base = Date.parse("2026-01-01T00:00:00.000Z");
@@ -546,16 +546,20 @@ async function seedSearch(rt, userId, n) {
       tags: JSON.stringify(tags),
     };
   };
-  const insert = "INSERT INTO links (slug, url, user_id, title, state, created_at, updated_at, version, archived, redirect_type, forward_query, tags, clicks) " +
+  const folded = (r) => [r.slug, r.url, r.title, ...JSON.parse(r.tags)].join("\u001f").toLowerCase().replaceAll("ς", "σ");
+  const insert = "INSERT INTO links (slug, url, user_id, title, state, created_at, updated_at, version, archived, redirect_type, forward_query, tags, clicks, search_text) " +
     "SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), ?2, json_extract(value, '$.title'), 'active', json_extract(value, '$.created_at'), " +
-    "json_extract(value, '$.updated_at'), json_extract(value, '$.version'), 0, 302, 1, json_extract(value, '$.tags'), json_extract(value, '$.clicks') FROM json_each(?1)";
+    "json_extract(value, '$.updated_at'), json_extract(value, '$.version'), 0, 302, 1, json_extract(value, '$.tags'), json_extract(value, '$.clicks'), json_extract(value, '$.search_text') FROM json_each(?1)";
   const tagRows = "INSERT INTO link_tags (slug, tag) SELECT json_extract(r.value, '$.slug'), t.value FROM json_each(?1) r JOIN json_each(json_extract(r.value, '$.tags')) t";
   const t0 = performance.now();
   const per = 400;
   let stmts = [];
   for (let i = 0; i < n; i += per) {
     const rows = [];
-    for (let j = i; j < Math.min(n, i + per); j++) rows.push(row(j));
+    for (let j = i; j < Math.min(n, i + per); j++) {
+      const r = row(j);
+      rows.push({ ...r, search_text: folded(r) });
+    }
     const json = JSON.stringify(rows);
     stmts.push(db.prepare(insert).bind(json, userId), db.prepare(tagRows).bind(json));
     if (stmts.length >= 20) {
@@ -629,9 +633,11 @@ async function searchSection(rt) {
   await run("q, rare (20 matches)", "q=needle&limit=20");
   await pages("q, common word", `q=${WORDS[3]}`);
   await run(`q, common, sort=clicks`, `q=${WORDS[3]}&sort=clicks&order=desc&limit=20`);
-  await run(`q, every link ("example")`, `q=example&limit=20`);
-  await run("q, 2 characters (scan)", "q=s-&limit=20");
-  await run("q, 2 characters, rare (scan)", "q=9x&limit=20");
+  await pages(`q, every link ("example")`, "q=example");
+  await run(`q, every link, sort=clicks`, "q=example&sort=clicks&order=asc&limit=20");
+  await pages("q, 2 characters, every link", "q=s-");
+  await run("q, 1 character", "q=w&limit=20");
+  await run("q, 2 characters, no match", "q=9x&limit=20");
   await pages(`tag (${(n / 100).toLocaleString("en-US")} links)`, "tag=tag42");
   await run(`tag (${(n / 1000).toLocaleString("en-US")} links)`, "tag=rare&limit=20");
   await run(`tag, sort=updated`, "tag=tag42&sort=updated&order=asc&limit=20");
@@ -643,8 +649,67 @@ async function searchSection(rt) {
     say(`| ${label} | \`${query.replace(/&cursor=[0-9a-f]+/, "&cursor=…")}\` | ${f2(s.p50)} | ${f2(s.p90)} | ${s.rows} | ${s.total ?? "–"} |`);
   }
   say();
-  say(`Seeded straight into local D1 in ${secs.toFixed(1)} s (rows, tag rows, and the search index by the triggers). Page 1 includes \`total\` (a count of every match); later pages do not. Rerun: \`BENCH_ONLY=search make bench\`.`);
+  say(`Seeded straight into local D1 in ${secs.toFixed(1)} s (rows with their \`search_text\`, tag rows). Page 1 includes \`total\` (a count of every match); later pages do not. Rerun: \`BENCH_ONLY=search make bench\`.`);
   say();
+  await searchPlans(rt, user.id);
+}
+
+// The search's SQL alone, straight on local D1 over the same rows in the same run: the FTS5
+// trigram index (migrations/0006, dropped by 0009; rebuilt here in a scratch table) and the
+// case-folded GLOB scan it used below 3 characters, against `instr(search_text, …)`. Each
+// figure is the median of `searchN` runs, ms, the binding's round trip included.
+async function searchPlans(rt, userId) {
+  const db = await rt.mf.getD1Database("DB", "edgelink");
+  await db.exec("CREATE VIRTUAL TABLE bench_fts USING fts5(slug, url, title, tags, content = '', tokenize = 'trigram case_sensitive 0')");
+  await db.prepare("INSERT INTO bench_fts (rowid, slug, url, title, tags) SELECT rowid, slug, url, title, (SELECT group_concat(value, char(10)) FROM json_each(links.tags)) FROM links WHERE user_id = ?1").bind(userId).run();
+  const time = async (sql, ...args) => {
+    const ms = [];
+    for (let i = 0; i < cfg.searchN + 2; i++) {
+      const t = performance.now();
+      await db.prepare(sql).bind(userId, ...args).all();
+      if (i >= 2) ms.push(performance.now() - t);
+    }
+    return median(ms.sort((a, b) => a - b));
+  };
+  const owner = "user_id = ?1 AND archived = 0";
+  const page = "ORDER BY created_at DESC, slug DESC LIMIT 21";
+  const fts = {
+    page: `SELECT slug FROM links WHERE ${owner} AND rowid IN (SELECT rowid FROM bench_fts WHERE bench_fts MATCH ?2) ${page}`,
+    count: `SELECT COUNT(*) AS n FROM bench_fts f CROSS JOIN links ON links.rowid = f.rowid WHERE links.${owner.replace("archived", "links.archived")} AND f.bench_fts MATCH ?2`,
+  };
+  const glob = "(slug GLOB ?2 OR url GLOB ?2 OR title GLOB ?2 OR tags GLOB ?2)";
+  const scan = {
+    page: `SELECT slug FROM links WHERE ${owner} AND ${glob} ${page}`,
+    count: `SELECT COUNT(*) AS n FROM links WHERE ${owner} AND ${glob}`,
+  };
+  const instr = {
+    page: `SELECT slug FROM links WHERE ${owner} AND instr(search_text, ?2) > 0 ${page}`,
+    count: `SELECT COUNT(*) AS n FROM links WHERE ${owner} AND instr(search_text, ?2) > 0`,
+  };
+  const globOf = (t) => "*" + [...t].map((c) => (c.toLowerCase() === c.toUpperCase() ? c : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join("") + "*";
+  const cases = [
+    ["every link", "example", fts, `"example"`],
+    ["common word", WORDS[3], fts, `"${WORDS[3]}"`],
+    ["rare (20 matches)", "needle", fts, `"needle"`],
+    ["2 characters, every link", "s-", scan, globOf("s-")],
+    ["2 characters, no match", "9x", scan, globOf("9x")],
+  ];
+  say("SQL alone, same rows, same run (median ms): the old plans (FTS5 trigram from 3 characters, a case-folded `GLOB` scan below) against `instr(search_text, …)`.");
+  say();
+  say("| text | old plan: page 1 | old: count | `instr`: page 1 | `instr`: count |");
+  say("|---|---|---|---|---|");
+  results.search.plans = {};
+  for (const [label, text, old, oldArg] of cases) {
+    const r = {
+      oldPage: await time(old.page, oldArg), oldCount: await time(old.count, oldArg),
+      page: await time(instr.page, text), count: await time(instr.count, text),
+    };
+    results.search.plans[label] = r;
+    say(`| ${label} (\`${text}\`) | ${f2(r.oldPage)} | ${f2(r.oldCount)} | ${f2(r.page)} | ${f2(r.count)} |`);
+    process.stderr.write(`  search plans: ${label} ${JSON.stringify(r)}\n`);
+  }
+  say();
+  await db.exec("DROP TABLE bench_fts");
 }
 
 // ---------------------------------------------------------------------------------------------

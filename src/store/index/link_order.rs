@@ -1,7 +1,8 @@
 //! How the link lists are ordered and searched, pure: the sort ([`LinkSort`], [`SortDir`],
 //! [`LinkOrder`]), the keyset position for each sort ([`LinkCursor`], opaque to clients and
-//! bound to the order it was made for), and the search text ([`SearchText`]) with the two ways
-//! the SQL matches it (an FTS5 trigram phrase, or a case-folded `GLOB` for short texts).
+//! bound to the order it was made for), and the search text ([`SearchText`]) with the folded
+//! form both it and each row's `search_text` take ([`fold`], [`search_text`]), so the SQL
+//! matches by a plain byte search.
 //! Never touches D1.
 
 use super::ListCursor;
@@ -10,8 +11,6 @@ use crate::time::Timestamp;
 
 /// Characters a search text may have at most (after trimming).
 pub const SEARCH_MAX_CHARS: usize = 200;
-/// The FTS5 trigram index answers texts of at least this many characters; shorter ones scan.
-pub const TRIGRAM_MIN_CHARS: usize = 3;
 
 /// What a link list is sorted by; ties always fall to the slug, in the same direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -263,48 +262,30 @@ impl SearchText {
         &self.0
     }
 
-    /// Whether the trigram index can answer it (three characters or more).
-    pub fn uses_index(&self) -> bool {
-        self.0.chars().count() >= TRIGRAM_MIN_CHARS
+    /// The text as the rows' [`search_text`] holds theirs: Unicode-lower-cased, so a plain
+    /// byte search (`instr`) is a case-insensitive substring search.
+    pub fn folded(&self) -> String {
+        fold(&self.0)
     }
+}
 
-    /// The FTS5 query: the text as one phrase (a trigram phrase matches a contiguous
-    /// substring; the tokenizer folds case as the index did).
-    pub fn fts_phrase(&self) -> String {
-        format!("\"{}\"", self.0.replace('"', "\"\""))
-    }
+/// Separates the fields (and each tag) in [`search_text`]: a control character, which a
+/// [`SearchText`] never holds, so a match can never span two fields or two tags.
+pub const SEARCH_SEPARATOR: char = '\u{1f}';
 
-    /// A `GLOB` pattern matching the text anywhere, every character in each of its case
-    /// forms: SQLite's `LIKE` and `lower()` fold ASCII only, and `É` must find `é`.
-    pub fn glob_pattern(&self) -> String {
-        let mut out = String::from("*");
-        for c in self.0.chars() {
-            let mut forms: Vec<char> = vec![c];
-            for form in [
-                c.to_lowercase().collect::<Vec<_>>(),
-                c.to_uppercase().collect(),
-            ] {
-                // A character whose other case is several (ß → SS) keeps its own only.
-                if let [one] = form.as_slice() {
-                    if !forms.contains(one) {
-                        forms.push(*one);
-                    }
-                }
-            }
-            let special = matches!(c, '*' | '?' | '[' | ']');
-            if forms.len() == 1 && !special {
-                out.push(c);
-                continue;
-            }
-            // Wildcards have no other case, so they stand alone in a class (`]` first is
-            // literal there).
-            out.push('[');
-            out.extend(forms);
-            out.push(']');
-        }
-        out.push('*');
-        out
-    }
+/// Unicode lower case, with the final sigma read as any sigma (`ΟΔΟΣ` lower-cases to `οδος`,
+/// and `σ` must find it as it finds `Σ`).
+pub fn fold(text: &str) -> String {
+    text.to_lowercase().replace('ς', "σ")
+}
+
+/// A `links` row's `search_text` column: slug, url, title and each tag, folded, joined by
+/// [`SEARCH_SEPARATOR`]. Computed here (SQLite's `lower()` folds ASCII only) and written with
+/// the row by the index upsert, so whatever rewrites a row rewrites it too.
+pub fn search_text(slug: &str, url: &str, title: Option<&str>, tags: &[String]) -> String {
+    let mut fields = vec![slug, url, title.unwrap_or("")];
+    fields.extend(tags.iter().map(String::as_str));
+    fold(&fields.join(&SEARCH_SEPARATOR.to_string()))
 }
 
 #[cfg(test)]
@@ -387,8 +368,6 @@ mod tests {
         assert_eq!(SearchText::parse("  ").unwrap(), None);
         let t = SearchText::parse(" Café ").unwrap().unwrap();
         assert_eq!(t.as_str(), "Café");
-        assert!(t.uses_index());
-        assert!(!SearchText::parse("ab").unwrap().unwrap().uses_index());
         assert!(SearchText::parse(&"é".repeat(200)).unwrap().is_some());
         assert_eq!(
             SearchText::parse(&"é".repeat(201)),
@@ -401,20 +380,19 @@ mod tests {
     }
 
     #[test]
-    fn fts_phrases_quote_the_text() {
-        let t = SearchText::parse(r#"say "hi" OR x*"#).unwrap().unwrap();
-        assert_eq!(t.fts_phrase(), r#""say ""hi"" OR x*""#);
-    }
-
-    #[test]
-    fn glob_patterns_fold_unicode_case_and_escape_wildcards() {
-        let g = |s: &str| SearchText::parse(s).unwrap().unwrap().glob_pattern();
-        assert_eq!(g("É"), "*[Éé]*");
-        assert_eq!(g("a1"), "*[aA]1*");
-        assert_eq!(g("*?"), "*[*][?]*");
-        assert_eq!(g("[]"), "*[[][]]*");
-        assert_eq!(g("^-"), "*^-*");
-        assert_eq!(g("ß"), "*ß*");
-        assert_eq!(g("Σ"), "*[Σσ]*");
+    fn search_texts_fold_unicode_case_and_keep_fields_apart() {
+        let tags = ["Go".to_owned(), "WEB".to_owned()];
+        let t = search_text("Ab-1", "https://X.example/É", Some("Café ΟΔΟΣ"), &tags);
+        assert_eq!(
+            t,
+            "ab-1\u{1f}https://x.example/é\u{1f}café οδοσ\u{1f}go\u{1f}web"
+        );
+        assert_eq!(search_text("a", "u", None, &[]), "a\u{1f}u\u{1f}");
+        let q = |s: &str| SearchText::parse(s).unwrap().unwrap().folded();
+        assert_eq!(q("CAFÉ"), "café");
+        assert!(t.contains(&q("Σ")) && t.contains(&q("ς")));
+        // No text can hold the separator, so none spans "go" and "web".
+        assert!(!t.contains(&q("goweb")));
+        assert!(SearchText::parse("go\u{1f}web").is_err());
     }
 }

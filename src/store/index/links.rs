@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
-use super::link_order::{LinkCursor, LinkOrder, SearchText, SortValue};
+use super::link_order::{search_text, LinkCursor, LinkOrder, SearchText, SortValue};
 use super::tags::{
     TagFilter, CLEAR_UPSERTED_TAGS, DELETE_TAGS_OF_GONE, DELETE_TAGS_OF_GONE_HEAD,
     DELETE_TAGS_OF_GONE_PAIRS, INSERT_UPSERTED_TAGS, TAGS_DRIFT, TAG_ONLY_SLUGS,
@@ -25,10 +25,14 @@ use crate::time::Timestamp;
 /// the same transaction as the row is written (the roll-up adds to it afterwards, see
 /// `store::rollup`): a new, re-created or repaired row starts from the right total, and a
 /// newer version recounts it, which also heals a total gone wrong. (`j.value`, not `value`,
-/// inside the sum: `clicks_daily` has a column `value` too.)
+/// inside the sum: `clicks_daily` has a column `value` too.) `search_text` (the folded search
+/// text, [`search_text`]) comes from Rust; a row at the same version whose `search_text`
+/// differs is rewritten too (same KV value, so only that column can change), which is how the
+/// sweep fills one migrations/0009 left `NULL`.
 const UPSERT_LINKS: &str = "INSERT INTO links \
      (slug, url, user_id, title, state, flag_reason, created_at, updated_at, version, \
-      expires_at, archived, redirect_type, forward_query, max_clicks, tags, clicks) \
+      expires_at, archived, redirect_type, forward_query, max_clicks, tags, clicks, \
+      search_text) \
      SELECT json_extract(value, '$.slug'), json_extract(value, '$.url'), \
       json_extract(value, '$.user_id'), json_extract(value, '$.title'), \
       json_extract(value, '$.state'), json_extract(value, '$.flag_reason'), \
@@ -39,7 +43,8 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
       json_extract(value, '$.tags'), \
       (SELECT COALESCE(SUM(c.clicks), 0) FROM clicks_daily c \
        WHERE c.slug = json_extract(j.value, '$.slug') AND c.dimension = 'total' AND c.bot = 0 \
-        AND c.day >= substr(json_extract(j.value, '$.created_at'), 1, 10)) \
+        AND c.day >= substr(json_extract(j.value, '$.created_at'), 1, 10)), \
+      json_extract(value, '$.search_text') \
      FROM json_each(?1) j WHERE true \
      ON CONFLICT(slug) DO UPDATE SET \
      url = excluded.url, user_id = excluded.user_id, title = excluded.title, \
@@ -48,8 +53,9 @@ const UPSERT_LINKS: &str = "INSERT INTO links \
      version = excluded.version, expires_at = excluded.expires_at, \
      archived = excluded.archived, redirect_type = excluded.redirect_type, \
      forward_query = excluded.forward_query, max_clicks = excluded.max_clicks, \
-     tags = excluded.tags, clicks = excluded.clicks \
-     WHERE excluded.version > links.version";
+     tags = excluded.tags, clicks = excluded.clicks, search_text = excluded.search_text \
+     WHERE excluded.version > links.version \
+      OR (excluded.version = links.version AND links.search_text IS NOT excluded.search_text)";
 /// A delete removes the row only if the row is not newer than the delete.
 const DELETE_LINK: &str = "DELETE FROM links WHERE slug = ?1 AND version <= ?2";
 const DELETE_OLDER_THAN_HEAD: &str = "DELETE FROM links WHERE version < ?1 AND slug IN (";
@@ -62,7 +68,8 @@ const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, c
      updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks, tags, \
      clicks";
 /// The reconciler's view of one KV page's slug range: each row's version, expiry and whether
-/// its tag rows match it, and the slugs with tag rows but no row. BINARY collation = KV's byte
+/// it drifted at its version (its tag rows do not match it, or it has no `search_text`), and
+/// the slugs with tag rows but no row. BINARY collation = KV's byte
 /// order. `?2` bounds the range from above when `bounded`.
 fn versions_sql(bounded: bool) -> String {
     let range = if bounded {
@@ -72,14 +79,13 @@ fn versions_sql(bounded: bool) -> String {
     };
     format!(
         "SELECT slug, version, expires_at, tags_drift FROM (\
-         SELECT slug, version, expires_at, {TAGS_DRIFT} AS tags_drift FROM links WHERE {range} \
+         SELECT slug, version, expires_at, \
+         (CASE WHEN search_text IS NULL THEN 1 ELSE {TAGS_DRIFT} END) AS tags_drift \
+         FROM links WHERE {range} \
          UNION ALL {TAG_ONLY_SLUGS} AND {range}) ORDER BY slug"
     )
 }
 const COUNT_LINKS: &str = "SELECT COUNT(*) AS n FROM links";
-/// The rowids of the `links` rows a search phrase (`MATCH ?`) finds: `links_fts` is kept in
-/// step with `links` by triggers (migrations/0006), so it needs no writes or repairs here.
-const SEARCH_MATCHES: &str = "SELECT rowid FROM links_fts WHERE links_fts MATCH";
 const ADMIN_LINKS_HEAD: &str = "SELECT l.slug, l.created_at, l.updated_at, l.clicks, \
      u.email AS owner_email \
      FROM links l LEFT JOIN users u ON u.id = l.user_id";
@@ -117,6 +123,7 @@ struct IndexRow<'a> {
     forward_query: u8,
     max_clicks: Option<u64>,
     tags: &'a [String],
+    search_text: String,
 }
 
 impl<'a> IndexRow<'a> {
@@ -137,6 +144,12 @@ impl<'a> IndexRow<'a> {
             forward_query: u8::from(l.forward_query),
             max_clicks: l.max_clicks,
             tags: l.tags.as_slice(),
+            search_text: search_text(
+                l.slug.as_str(),
+                l.url.as_str(),
+                l.title.as_ref().map(|t| t.as_str()),
+                l.tags.as_slice(),
+            ),
         }
     }
 }
@@ -186,7 +199,9 @@ pub struct IndexedVersion {
     pub version: u64,
     #[serde(default)]
     pub expires_at: Option<String>,
-    /// 1 when the row's `link_tags` rows do not match its tags (or there is no row, only tags).
+    /// 1 when the row drifted at its version: its `link_tags` rows do not match its tags, or
+    /// it has no `search_text` (or there is no row, only tags). Either way the sweep upserts
+    /// it again.
     #[serde(default)]
     pub tags_drift: u8,
 }
@@ -248,12 +263,6 @@ pub(super) struct Clauses<'a> {
     p: &'a str,
     pub(super) clauses: Vec<String>,
     pub(super) params: Vec<Param>,
-    /// Whether the search reads `links_fts f` as the driving table (a count: one row lookup
-    /// per match beats probing every row of the owner) rather than as an `IN` set (a page:
-    /// the sort's index is walked in order and stops at the limit).
-    fts_driven: bool,
-    /// Set once the search went into `f`'s `MATCH`.
-    uses_fts: bool,
 }
 
 impl<'a> Clauses<'a> {
@@ -262,19 +271,6 @@ impl<'a> Clauses<'a> {
             p,
             clauses: Vec::new(),
             params: Vec::new(),
-            fts_driven: false,
-            uses_fts: false,
-        }
-    }
-
-    /// `FROM …` for `links` under the alias (`links` or `links l`), driven by the search
-    /// index when the clauses put the search there.
-    fn from(&self, links: &str) -> String {
-        let p = self.p;
-        if self.uses_fts {
-            format!(" FROM links_fts f CROSS JOIN {links} ON {p}rowid = f.rowid")
-        } else {
-            format!(" FROM {links}")
         }
     }
 
@@ -283,36 +279,15 @@ impl<'a> Clauses<'a> {
         format!("?{}", self.params.len())
     }
 
-    /// `q`: the trigram index for three characters or more (a phrase matches a substring of
-    /// slug, url, title or a tag, case folded by the tokenizer); a scan with a case-folded
-    /// `GLOB` below that, where a trigram index cannot help.
+    /// `q`: a byte search of the folded text in each row's folded `search_text`. The owner's
+    /// sort indexes carry `search_text` (migrations/0009), so a page walks the sort's index,
+    /// tests each entry without reading its row and stops at its limit: a common text costs a
+    /// few entries, a rare one one pass over the owner's entries; a count reads one index
+    /// (BENCHMARKS.md).
     pub(super) fn search(&mut self, q: &SearchText) {
-        let p = self.p;
-        if q.uses_index() {
-            let n = self.bind(Param::Text(q.fts_phrase()));
-            if self.fts_driven {
-                self.uses_fts = true;
-                self.clauses.push(format!("f.links_fts MATCH {n}"));
-            } else {
-                self.clauses
-                    .push(format!("{p}rowid IN ({SEARCH_MATCHES} {n})"));
-            }
-        } else {
-            let n = self.bind(Param::Text(q.glob_pattern()));
-            // Text without JSON's quote, escape, comma or brackets can only match inside one
-            // tag of the array's JSON, so the JSON itself is searched; otherwise tag by tag.
-            let tags = if q.as_str().contains(['"', '\\', ',', '[', ']']) {
-                format!(
-                    "({p}tags != '[]' AND EXISTS (SELECT 1 FROM json_each({p}tags) \
-                     WHERE value GLOB {n}))"
-                )
-            } else {
-                format!("{p}tags GLOB {n}")
-            };
-            self.clauses.push(format!(
-                "({p}slug GLOB {n} OR {p}url GLOB {n} OR {p}title GLOB {n} OR {tags})"
-            ));
-        }
+        let n = self.bind(Param::Text(q.folded()));
+        self.clauses
+            .push(format!("instr({}search_text, {n}) > 0", self.p));
     }
 
     fn state(&mut self, state: Option<LinkState>) {
@@ -371,9 +346,8 @@ impl<'a> Clauses<'a> {
 
 /// The admin's filters, in the order their parameters bind; whether the owner is matched by
 /// e-mail (which needs the JOIN with `users`).
-fn admin_clauses(filter: &AdminLinkFilter, fts_driven: bool) -> (Clauses<'static>, bool) {
+fn admin_clauses(filter: &AdminLinkFilter) -> (Clauses<'static>, bool) {
     let mut c = Clauses::new("l.");
-    c.fts_driven = fts_driven;
     if let Some(q) = &filter.q {
         c.search(q);
     }
@@ -402,7 +376,7 @@ pub fn admin_links_query(
     cursor: Option<&LinkCursor>,
     limit: u32,
 ) -> Query {
-    let (mut c, _) = admin_clauses(filter, false);
+    let (mut c, _) = admin_clauses(filter);
     c.after(order, cursor);
     let mut sql = format!("{ADMIN_LINKS_HEAD}{}", c.where_sql());
     sql.push_str(&c.order_limit(order, limit));
@@ -414,29 +388,21 @@ pub fn admin_links_query(
 
 /// How many links the admin's filters match (the first page's `total`).
 pub fn admin_links_count(filter: &AdminLinkFilter) -> Query {
-    let (c, by_email) = admin_clauses(filter, true);
+    let (c, by_email) = admin_clauses(filter);
     let join = if by_email {
         " JOIN users u ON u.id = l.user_id"
     } else {
         ""
     };
     Query {
-        sql: format!(
-            "SELECT COUNT(*) AS n{}{join}{}",
-            c.from("links l"),
-            c.where_sql()
-        ),
+        sql: format!("SELECT COUNT(*) AS n FROM links l{join}{}", c.where_sql()),
         params: c.params,
     }
 }
 
 /// The owner's filters, in the order their parameters bind.
-/// With `fts_driven`, columns are qualified (`links.`): `links_fts` has slug, url, title and
-/// tags columns too.
-fn owner_clauses<'a>(owner: &UserId, filter: &OwnerLinkFilter, fts_driven: bool) -> Clauses<'a> {
-    let driven = fts_driven && filter.q.as_ref().is_some_and(SearchText::uses_index);
-    let mut c = Clauses::new(if driven { "links." } else { "" });
-    c.fts_driven = driven;
+fn owner_clauses<'a>(owner: &UserId, filter: &OwnerLinkFilter) -> Clauses<'a> {
+    let mut c = Clauses::new("");
     let p = c.p;
     let n = c.bind(Param::Text(owner.as_str().to_owned()));
     c.clauses.push(format!("{p}user_id = {n}"));
@@ -461,7 +427,7 @@ pub fn owner_links_query(
     cursor: Option<&LinkCursor>,
     limit: u32,
 ) -> Query {
-    let mut c = owner_clauses(owner, filter, false);
+    let mut c = owner_clauses(owner, filter);
     c.after(order, cursor);
     let mut sql = format!("SELECT {LINK_ROW_COLUMNS} FROM links{}", c.where_sql());
     sql.push_str(&c.order_limit(order, limit));
@@ -471,12 +437,11 @@ pub fn owner_links_query(
     }
 }
 
-/// How many of the owner's links the filters match (the first page's `total`). A search
-/// drives the count from its index matches.
+/// How many of the owner's links the filters match (the first page's `total`).
 pub fn owner_links_count(owner: &UserId, filter: &OwnerLinkFilter) -> Query {
-    let c = owner_clauses(owner, filter, true);
+    let c = owner_clauses(owner, filter);
     Query {
-        sql: format!("SELECT COUNT(*) AS n{}{}", c.from("links"), c.where_sql()),
+        sql: format!("SELECT COUNT(*) AS n FROM links{}", c.where_sql()),
         params: c.params,
     }
 }
@@ -648,7 +613,7 @@ mod tests {
     #[test]
     fn admin_link_query_numbers_its_parameters_in_order() {
         let filter = AdminLinkFilter {
-            q: search("ex%"),
+            q: search("EX%"),
             owner: Some("Ada@Example.com".into()),
             state: Some(LinkState::Flagged),
             tags: TagFilter::default(),
@@ -657,7 +622,7 @@ mod tests {
         let q = admin_links_query(&filter, LinkOrder::default(), Some(&cursor), 21);
         assert!(q
             .sql
-            .contains("l.rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?1)"));
+            .contains("WHERE instr(l.search_text, ?1) > 0 AND u.email = ?2"));
         assert!(q.sql.contains("u.email = ?2"));
         assert!(q.sql.contains("l.state = ?3"));
         assert!(q
@@ -669,7 +634,7 @@ mod tests {
         assert_eq!(
             q.params,
             vec![
-                Param::Text("\"ex%\"".into()),
+                Param::Text("ex%".into()),
                 Param::Text("ada@example.com".into()),
                 Param::Text("flagged".into()),
                 Param::Text("abc".into()),
@@ -704,10 +669,11 @@ mod tests {
             q: search("ab"),
             ..Default::default()
         });
-        assert!(q
-            .sql
-            .starts_with("SELECT COUNT(*) AS n FROM links l WHERE (l.slug GLOB ?1"));
-        assert_eq!(q.params, vec![Param::Text("*[aA][bB]*".into())]);
+        assert_eq!(
+            q.sql,
+            "SELECT COUNT(*) AS n FROM links l WHERE instr(l.search_text, ?1) > 0"
+        );
+        assert_eq!(q.params, vec![Param::Text("ab".into())]);
     }
 
     #[test]
@@ -786,49 +752,78 @@ mod tests {
         assert!(q.sql.contains(
             "AND state = ?3 AND slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
              GROUP BY slug HAVING COUNT(*) = ?5) \
-             AND rowid IN (SELECT rowid FROM links_fts WHERE links_fts MATCH ?6) \
+             AND instr(search_text, ?6) > 0 \
              AND (created_at < ?8 OR (created_at = ?8 AND slug < ?7))"
         ));
-        assert_eq!(q.params[5], Param::Text("\"Café\"".into()));
-        // The count is driven by the search index, its columns qualified.
+        assert_eq!(q.params[5], Param::Text("café".into()));
+        // The count has the same filters (and parameters), without cursor, order or limit.
         let count = owner_links_count(&owner, &filter);
         assert_eq!(
             count.sql,
-            "SELECT COUNT(*) AS n FROM links_fts f CROSS JOIN links ON links.rowid = f.rowid \
-             WHERE links.user_id = ?1 AND links.archived = ?2 AND links.state = ?3 \
-             AND links.slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
-             GROUP BY slug HAVING COUNT(*) = ?5) AND f.links_fts MATCH ?6"
+            "SELECT COUNT(*) AS n FROM links \
+             WHERE user_id = ?1 AND archived = ?2 AND state = ?3 \
+             AND slug IN (SELECT slug FROM link_tags WHERE tag IN (?4) \
+             GROUP BY slug HAVING COUNT(*) = ?5) AND instr(search_text, ?6) > 0"
         );
         assert_eq!(count.params[..], q.params[..6]);
-        // Without a search (or with a short one) it counts the rows themselves.
-        let plain = OwnerLinkFilter {
-            q: search("ab"),
-            ..OwnerLinkFilter::default()
-        };
-        assert!(owner_links_count(&owner, &plain)
-            .sql
-            .starts_with("SELECT COUNT(*) AS n FROM links WHERE user_id = ?1 AND archived = ?2 AND (slug GLOB ?3"));
     }
 
     #[test]
-    fn short_searches_scan_slug_url_title_and_each_tag() {
-        let filter = OwnerLinkFilter {
-            q: search("é"),
-            ..Default::default()
-        };
-        let q = owner_links_query(&UserId::admin(), &filter, LinkOrder::default(), None, 2);
-        assert!(q
-            .sql
-            .contains("(slug GLOB ?3 OR url GLOB ?3 OR title GLOB ?3 OR tags GLOB ?3)"));
-        assert_eq!(q.params[2], Param::Text("*[éÉ]*".into()));
-        // A text holding JSON syntax is matched against each tag, not the array's JSON.
-        let filter = OwnerLinkFilter {
-            q: search("a,"),
-            ..Default::default()
-        };
-        let q = owner_links_query(&UserId::admin(), &filter, LinkOrder::default(), None, 2);
-        assert!(q.sql.contains(
-            "OR (tags != '[]' AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value GLOB ?3)))"
+    fn every_search_is_a_byte_search_of_the_folded_text_whatever_its_length() {
+        for (raw, folded) in [
+            ("é", "é"),
+            ("A,", "a,"),
+            ("S-", "s-"),
+            ("EXAMPLE", "example"),
+        ] {
+            let filter = OwnerLinkFilter {
+                q: search(raw),
+                ..Default::default()
+            };
+            let q = owner_links_query(&UserId::admin(), &filter, LinkOrder::default(), None, 2);
+            assert_eq!(
+                q.sql,
+                format!(
+                    "SELECT {LINK_ROW_COLUMNS} FROM links WHERE user_id = ?1 AND archived = ?2 \
+                     AND instr(search_text, ?3) > 0 ORDER BY created_at DESC, slug DESC LIMIT ?4"
+                )
+            );
+            assert_eq!(q.params[2], Param::Text(folded.into()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn index_rows_carry_their_folded_search_text() {
+        use crate::link::{LinkOptions, TargetUrl, Title};
+        let link = Link::new(
+            Slug::parse("Abc").unwrap(),
+            TargetUrl::parse("https://X.example/").unwrap(),
+            UserId::admin(),
+            LinkOptions {
+                title: Some(Title::parse("Café NOIR").unwrap()),
+                tags: crate::link::Tags::parse(&["Go", "web"]).unwrap(),
+                ..LinkOptions::default()
+            },
+            Timestamp::from_millis(1_000),
+        );
+        let json = serde_json::to_value(IndexRow::of(&link)).unwrap();
+        assert_eq!(
+            json["search_text"],
+            "abc\u{1f}https://x.example/\u{1f}café noir\u{1f}go\u{1f}web"
+        );
+        assert!(UPSERT_LINKS.contains("json_extract(value, '$.search_text')"));
+    }
+
+    #[test]
+    fn a_row_without_search_text_is_drift_the_upsert_rewrites_at_its_own_version() {
+        for bounded in [false, true] {
+            assert!(versions_sql(bounded)
+                .contains("(CASE WHEN search_text IS NULL THEN 1 ELSE (CASE WHEN"));
+        }
+        assert!(UPSERT_LINKS.ends_with(
+            "WHERE excluded.version > links.version \
+             OR (excluded.version = links.version \
+             AND links.search_text IS NOT excluded.search_text)"
         ));
     }
 
