@@ -246,6 +246,7 @@ fn edgelink_csv_and_ndjson_keep_every_field_and_the_dates() {
     assert_eq!(tags(&e1), ["alpha", "beta"]);
     assert_eq!(e1["created_at"], "2025-03-01T10:00:00.000Z");
     assert_eq!(e1["updated_at"], "2025-03-02T11:00:00.000Z");
+    assert_eq!(e1["valid_since"], "2025-03-01T12:00:00.000Z");
     assert_eq!(e1["state"], "active");
     let e2 = link(&user, &format!("{p}-e2"));
     assert_eq!(

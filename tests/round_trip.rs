@@ -72,7 +72,8 @@ fn without_clicks(file: &str, format: &str) -> String {
         .collect()
 }
 
-/// Links with every field set one way or another, titles that need CSV quoting included.
+/// Links with every field set one way or another (`valid_since` too), titles that need CSV
+/// quoting included.
 fn seed(app: &TestApp, user: &User, prefix: &str) {
     let far = "2099-01-02T03:04:05.678Z";
     let bodies = [
@@ -83,6 +84,7 @@ fn seed(app: &TestApp, user: &User, prefix: &str) {
                "archived": true, "redirect_type": 301, "forward_query": false}),
         json!({"url": "https://example.org/d", "slug": format!("{prefix}-d"),
                "state": "disabled", "max_clicks": 42, "expires_at": far,
+               "valid_since": "2026-01-02T03:04:05.000Z",
                "tags": ["only"]}),
         json!({"url": "https://example.net/e", "title": "generated slug"}),
     ];

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::link::Link;
 
 /// The CSV header of an owner's export, in order; NDJSON keys come in the same order.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 14] = [
     "slug",
     "url",
     "title",
@@ -27,6 +27,7 @@ pub const COLUMNS: [&str; 13] = [
     "forward_query",
     "max_clicks",
     "expires_at",
+    "valid_since",
     "created_at",
     "updated_at",
     "clicks",
@@ -101,6 +102,8 @@ pub struct Record {
     pub forward_query: bool,
     pub max_clicks: Option<u64>,
     pub expires_at: Option<String>,
+    /// Before this instant the link answers 404.
+    pub valid_since: Option<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     /// People's clicks (the roll-up's total); `None` when unknown.
@@ -148,6 +151,7 @@ impl Record {
             forward_query: link.forward_query,
             max_clicks: link.max_clicks,
             expires_at: link.expires_at.map(|t| t.to_rfc3339()),
+            valid_since: link.valid_since.map(|t| t.to_rfc3339()),
             created_at: Some(link.created_at.to_rfc3339()),
             updated_at: Some(link.updated_at.to_rfc3339()),
             clicks,
@@ -180,6 +184,7 @@ impl Record {
         body.insert("forward_query".into(), json!(self.forward_query));
         body.insert("max_clicks".into(), json!(self.max_clicks));
         body.insert("expires_at".into(), json!(self.expires_at));
+        body.insert("valid_since".into(), json!(self.valid_since));
         Value::Object(body)
     }
 
@@ -198,6 +203,7 @@ impl Record {
             self.forward_query.to_string(),
             num(self.max_clicks),
             opt(&self.expires_at),
+            opt(&self.valid_since),
             opt(&self.created_at),
             opt(&self.updated_at),
             num(self.clicks),
@@ -229,9 +235,9 @@ impl Record {
         };
         let owner = match columns {
             Columns::Owner => None,
-            Columns::Admin => text(13).map(|id| Owner {
+            Columns::Admin => text(14).map(|id| Owner {
                 id,
-                email: text(14),
+                email: text(15),
             }),
         };
         Ok(Self {
@@ -246,9 +252,10 @@ impl Record {
             forward_query: csv_bool(f(7), "forward_query")?,
             max_clicks: csv_number(f(8), "max_clicks")?,
             expires_at: text(9),
-            created_at: text(10),
-            updated_at: text(11),
-            clicks: csv_number(f(12), "clicks")?,
+            valid_since: text(10),
+            created_at: text(11),
+            updated_at: text(12),
+            clicks: csv_number(f(13), "clicks")?,
             owner,
         })
     }
@@ -299,7 +306,7 @@ fn csv_number<N: std::str::FromStr>(
 /// The NDJSON object: [`COLUMNS`] in order, then the owner's two keys for an admin's export.
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = if self.owner.is_some() { 15 } else { 13 };
+        let len = if self.owner.is_some() { 16 } else { 14 };
         let mut o = s.serialize_struct("Record", len)?;
         o.serialize_field("slug", &self.slug)?;
         o.serialize_field("url", &self.url)?;
@@ -311,6 +318,7 @@ impl Serialize for Record {
         o.serialize_field("forward_query", &self.forward_query)?;
         o.serialize_field("max_clicks", &self.max_clicks)?;
         o.serialize_field("expires_at", &self.expires_at)?;
+        o.serialize_field("valid_since", &self.valid_since)?;
         o.serialize_field("created_at", &self.created_at)?;
         o.serialize_field("updated_at", &self.updated_at)?;
         o.serialize_field("clicks", &self.clicks)?;
@@ -340,6 +348,8 @@ struct RecordLine {
     #[serde(default)]
     expires_at: Option<String>,
     #[serde(default)]
+    valid_since: Option<String>,
+    #[serde(default)]
     created_at: Option<String>,
     #[serde(default)]
     updated_at: Option<String>,
@@ -366,6 +376,7 @@ impl<'de> Deserialize<'de> for Record {
             forward_query: l.forward_query,
             max_clicks: l.max_clicks,
             expires_at: some(l.expires_at),
+            valid_since: some(l.valid_since),
             created_at: some(l.created_at),
             updated_at: some(l.updated_at),
             clicks: l.clicks,
@@ -447,7 +458,7 @@ mod tests {
                 state: OwnerState::Disabled,
                 max_clicks: Some(5),
                 tags: Tags::parse(&["café", "b"]).unwrap(),
-                valid_since: None,
+                valid_since: Some(Timestamp::from_millis(1_850_000_000_000)),
             },
             Timestamp::from_millis(1_800_000_000_000),
         )
@@ -483,7 +494,7 @@ mod tests {
     fn header_is_the_contract_and_recognised_back() {
         assert_eq!(
             csv_header(Columns::Owner),
-            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,created_at,updated_at,clicks\r\n"
+            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n"
         );
         let admin = String::from_utf8(csv_header(Columns::Admin)).unwrap();
         assert!(admin.ends_with(",clicks,owner_id,owner_email\r\n"));
@@ -554,12 +565,14 @@ mod tests {
         r.tags = vec![];
         r.max_clicks = None;
         r.expires_at = None;
+        r.valid_since = None;
         let fields = r.csv_fields(Columns::Owner);
         assert_eq!(fields[2], "");
         assert_eq!(fields[3], "");
         assert_eq!(fields[8], "");
         assert_eq!(fields[9], "");
-        assert_eq!(fields[12], "");
+        assert_eq!(fields[10], "");
+        assert_eq!(fields[13], "");
         assert_eq!(
             Record::from_csv_fields(&fields, Columns::Owner),
             Ok(r.clone())

@@ -27,6 +27,7 @@ pub fn row(line: u64, r: Record) -> ImportRow {
         forward_query: Some(r.forward_query),
         max_clicks: r.max_clicks,
         expires_at: r.expires_at,
+        valid_since: r.valid_since,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
@@ -79,12 +80,12 @@ pub fn parse_ndjson(text: &str) -> Result<ParsedRows, InvalidFile> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,created_at,updated_at,clicks";
+    const HEADER: &str = "slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks";
 
     #[test]
     fn every_column_of_the_csv_maps_to_the_row() {
         let text = format!(
-            "{HEADER}\r\nabc,https://e.com/a,\"A, title\",\"x,y\",disabled,true,301,false,5,2099-01-01T00:00:00.000Z,2025-01-01T00:00:00.000Z,2025-01-02T00:00:00.000Z,17\r\nb2,https://e.com/b,,,active,false,302,true,,,,,\r\n"
+            "{HEADER}\r\nabc,https://e.com/a,\"A, title\",\"x,y\",disabled,true,301,false,5,2099-01-01T00:00:00.000Z,2026-06-01T00:00:00.000Z,2025-01-01T00:00:00.000Z,2025-01-02T00:00:00.000Z,17\r\nb2,https://e.com/b,,,active,false,302,true,,,,,,\r\n"
         );
         let rows = parse_csv(&text).unwrap();
         let a = rows[0].as_ref().unwrap();
@@ -99,6 +100,7 @@ mod tests {
         );
         assert_eq!(a.max_clicks, Some(5));
         assert_eq!(a.expires_at.as_deref(), Some("2099-01-01T00:00:00.000Z"));
+        assert_eq!(a.valid_since.as_deref(), Some("2026-06-01T00:00:00.000Z"));
         assert_eq!(a.created_at.as_deref(), Some("2025-01-01T00:00:00.000Z"));
         assert_eq!(a.updated_at.as_deref(), Some("2025-01-02T00:00:00.000Z"));
         let b = rows[1].as_ref().unwrap();
@@ -110,7 +112,7 @@ mod tests {
 
     #[test]
     fn a_bad_csv_row_is_refused_alone() {
-        let text = format!("{HEADER}\nabc,https://e.com,,,active,maybe,302,true,,,,,\nok1,https://e.com,,,active,false,302,true,,,,,\n");
+        let text = format!("{HEADER}\nabc,https://e.com,,,active,maybe,302,true,,,,,,\nok1,https://e.com,,,active,false,302,true,,,,,,\n");
         let rows = parse_csv(&text).unwrap();
         let bad = rows[0].as_ref().unwrap_err();
         assert_eq!((bad.line, bad.slug.as_deref()), (2, Some("abc")));

@@ -358,7 +358,7 @@ impl Draft {
             archived: row.archived.map(|_| o.archived),
             redirect_type: row.redirect_type.map(|_| o.redirect_type),
             forward_query: row.forward_query.map(|_| o.forward_query),
-            valid_since: None,
+            valid_since: row.valid_since.as_ref().map(|_| o.valid_since),
             state: row.state.as_ref().map(|_| o.state),
             max_clicks: row.max_clicks.map(|_| o.max_clicks),
         }
@@ -419,6 +419,11 @@ impl ImportRow {
             .as_deref()
             .map(|raw| expiry(raw, cx.now))
             .transpose()?;
+        let valid_since = self
+            .valid_since
+            .as_deref()
+            .map(|raw| time(raw, "valid_since"))
+            .transpose()?;
         let options = LinkOptions {
             title,
             expires_at,
@@ -428,7 +433,7 @@ impl ImportRow {
             state,
             max_clicks,
             tags,
-            valid_since: None,
+            valid_since,
         };
         let mut created_at = cx.now;
         if let Some(created) = self.created_at.as_deref() {
@@ -516,7 +521,7 @@ mod tests {
     #[test]
     fn detection_tells_every_format_from_content() {
         let cases = [
-            ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,created_at,updated_at,clicks\r\n", Some(Format::EdgelinkCsv)),
+            ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n", Some(Format::EdgelinkCsv)),
             ("\n{\"slug\":\"a\",\"url\":\"https://e.com\"}\n", Some(Format::EdgelinkNdjson)),
             ("{\"version\":\"0.3\",\"links\":[]}", Some(Format::Sink)),
             ("{\n  \"version\": \"0.3\",\n  \"links\": []\n}", Some(Format::Sink)),

@@ -33,6 +33,9 @@ pub struct ImportRow {
     /// RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// RFC 3339; before it the link answers 404.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_since: Option<String>,
     /// RFC 3339; kept on import (a fresh deployment keeps the file's dates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
