@@ -113,14 +113,13 @@ fn patient_admin_get(path: &str) -> Value {
         .build();
     // Nudged: after a run through hundreds of slug objects the dev proxy can park the next
     // request until another one arrives (`TestApp::nudged`).
-    let resp = app
-        .nudged(|| {
-            agent
-                .get(&app.url(path))
-                .set("Authorization", &format!("Bearer {}", app.admin_token()))
-                .call()
-        })
-        .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", app.log_tail(20)));
+    let resp = app.nudged(|| {
+        agent
+            .get(&app.url(path))
+            .set("Authorization", &format!("Bearer {}", app.admin_token()))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", app.log_tail(20)))
+    });
     let text = resp.into_string().expect("body");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
