@@ -103,20 +103,23 @@ fn fixture() -> Vec<Value> {
     entries
 }
 
-/// A GET as the admin that waits as long as it takes. In the local runtime every slug object
-/// shares the Worker's one isolate, and after a run that wrote hundreds of them the next
-/// request can wait tens of seconds for their storage to settle (longer than the harness's
-/// 60 s under load): the cron runs and the report are read with this patience.
+/// A GET as the admin that waits as long as it takes: a cron run through 400 slug objects
+/// takes 12 to 20 s here, longer under load (the harness's 60 s is not enough), and the report
+/// right after it is sent [`TestApp::nudged`].
 fn patient_admin_get(path: &str) -> Value {
     let app = app();
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(600))
         .build();
-    let resp = agent
-        .get(&app.url(path))
-        .set("Authorization", &format!("Bearer {}", app.admin_token()))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", app.log_tail(20)));
+    // Nudged: after a run through hundreds of slug objects the dev proxy can park the next
+    // request until another one arrives (`TestApp::nudged`).
+    let resp = app.nudged(|| {
+        agent
+            .get(&app.url(path))
+            .set("Authorization", &format!("Bearer {}", app.admin_token()))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", app.log_tail(20)))
+    });
     let text = resp.into_string().expect("body");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }

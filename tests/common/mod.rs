@@ -19,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Condvar, Mutex, OnceLock, RwLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +32,8 @@ const CLI_DEADLINE: Duration = Duration::from_secs(120);
 /// Default deadline for background work (D1 index writes) to show up.
 pub const BACKGROUND_DEADLINE: Duration = Duration::from_secs(20);
 const POLL_EVERY: Duration = Duration::from_millis(100);
+/// How long a request waits in [`TestApp::nudged`] before the dev proxy is sent another one.
+const PROXY_NUDGE_EVERY: Duration = Duration::from_secs(3);
 
 static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
 /// Held for reading by every request, for writing by a test's direct write into the local
@@ -327,6 +329,51 @@ impl TestApp {
 
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// Runs `call` (requests of ours) while sending `GET /healthz` to the dev server every
+    /// [`PROXY_NUDGE_EVERY`] until it returns. Wrangler's dev proxy (wrangler 4.86,
+    /// `ProxyWorker.processQueue`) forwards each request over a kept-alive connection to the
+    /// Worker's runtime; when the runtime resets that connection as the request is written
+    /// (seen right after runs that used hundreds of slug objects: ECONNRESET on the proxy's
+    /// socket, the request unread), the proxy takes it for a reload, parks a GET in its retry
+    /// queue and sends it again only when the next request arrives (it compares the request's
+    /// whole URL with the runtime's bare origin, so they never match). A test that waits for its
+    /// answer sends nothing more, and waited out its socket timeout. The nudge is that next
+    /// request: it reads no store, and the parked request is sent on a fresh connection.
+    /// Upstream: workers-sdk#15252 retries such requests in the proxy itself.
+    pub fn nudged<T>(&self, call: impl FnOnce() -> T) -> T {
+        struct Done<'a>(&'a (Mutex<bool>, Condvar));
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                *self.0 .0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                self.0 .1.notify_all();
+            }
+        }
+        let done = (Mutex::new(false), Condvar::new());
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(10))
+                    .build();
+                let (lock, wake) = &done;
+                let mut finished = lock.lock().unwrap_or_else(|e| e.into_inner());
+                while !*finished {
+                    let (guard, wait) = wake
+                        .wait_timeout(finished, PROXY_NUDGE_EVERY)
+                        .unwrap_or_else(|e| e.into_inner());
+                    finished = guard;
+                    if !*finished && wait.timed_out() {
+                        drop(finished);
+                        // Its answer does not matter: only that the proxy sees a request.
+                        let _ = agent.get(&self.url("/healthz")).call();
+                        finished = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+            });
+            let _done = Done(&done);
+            call()
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
