@@ -105,14 +105,14 @@ fn fixture() -> Vec<Value> {
 
 /// A GET as the admin that waits as long as it takes: a cron run through 400 slug objects
 /// takes 12 to 20 s here, longer under load (the harness's 60 s is not enough), and the report
-/// right after it is sent [`TestApp::nudged`].
+/// right after it is counted in flight ([`TestApp::nudged`]) so the proxy nudger covers it.
 fn patient_admin_get(path: &str) -> Value {
     let app = app();
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(600))
         .build();
     // Nudged: after a run through hundreds of slug objects the dev proxy can park the next
-    // request until another one arrives (`TestApp::nudged`).
+    // request until another one arrives (tests/common's PROXY_NUDGE_EVERY).
     let resp = app.nudged(|| {
         agent
             .get(&app.url(path))

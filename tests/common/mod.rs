@@ -18,8 +18,8 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, OnceLock, RwLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -32,8 +32,25 @@ const CLI_DEADLINE: Duration = Duration::from_secs(120);
 /// Default deadline for background work (D1 index writes) to show up.
 pub const BACKGROUND_DEADLINE: Duration = Duration::from_secs(20);
 const POLL_EVERY: Duration = Duration::from_millis(100);
-/// How long a request waits in [`TestApp::nudged`] before the dev proxy is sent another one.
+/// While a request of the test is in flight, `GET /healthz` (which reads no store) is sent this
+/// often. Wrangler's dev proxy (wrangler 4.86, `ProxyWorker.processQueue`) forwards each request
+/// over a kept-alive connection to the Worker's runtime; when the runtime resets that connection
+/// as a request is written (seen after runs through hundreds of slug objects: ECONNRESET on the
+/// proxy's socket, the request unread), the proxy takes it for a reload and parks a GET until the
+/// next request arrives (a POST it answers 503 "Your worker restarted mid-request"). A test that
+/// waits for its answer sends nothing more and would wait out its socket timeout; the nudge is
+/// that next request, and the parked one is sent again on a fresh connection. Upstream:
+/// cloudflare/workers-sdk#14641, fixed in the proxy by #15252 (a wrangler newer than ours).
 const PROXY_NUDGE_EVERY: Duration = Duration::from_secs(3);
+
+/// Counts a request in flight for the proxy nudger while it lives.
+struct Busy<'a>(&'a AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 static APP: OnceLock<Result<TestApp, String>> = OnceLock::new();
 /// Held for reading by every request, for writing by a test's direct write into the local
@@ -52,7 +69,10 @@ pub fn app() -> &'static TestApp {
 /// The shared server, started with extra `--var NAME:VALUE`s. The first call in a binary wins.
 pub fn app_with_vars(vars: &[(&str, &str)]) -> &'static TestApp {
     match APP.get_or_init(|| TestApp::start(vars, "")) {
-        Ok(app) => app,
+        Ok(app) => {
+            app.keep_proxy_moving();
+            app
+        }
         Err(message) => panic!("the e2e server did not start: {message}"),
     }
 }
@@ -63,7 +83,10 @@ static SECOND: OnceLock<Result<TestApp, String>> = OnceLock::new();
 /// data from one deployment into an empty one.
 pub fn second_app() -> &'static TestApp {
     match SECOND.get_or_init(|| TestApp::start(&[], "-second")) {
-        Ok(app) => app,
+        Ok(app) => {
+            app.keep_proxy_moving();
+            app
+        }
         Err(message) => panic!("the second e2e server did not start: {message}"),
     }
 }
@@ -78,6 +101,9 @@ pub struct TestApp {
     agent: ureq::Agent,
     /// The watchdog shell (leader of the server's process group), once spawned.
     server: Mutex<Option<Child>>,
+    /// The test's requests in flight, for the proxy nudger ([`PROXY_NUDGE_EVERY`]).
+    in_flight: AtomicUsize,
+    nudger: Once,
 }
 
 /// A user made through the admin API.
@@ -201,6 +227,8 @@ impl TestApp {
             admin_token,
             agent,
             server: Mutex::new(None),
+            in_flight: AtomicUsize::new(0),
+            nudger: Once::new(),
         };
 
         app.wrangler_cli(&["d1", "migrations", "apply", "DB", "--local"])
@@ -331,49 +359,35 @@ impl TestApp {
         &self.admin_token
     }
 
-    /// Runs `call` (requests of ours) while sending `GET /healthz` to the dev server every
-    /// [`PROXY_NUDGE_EVERY`] until it returns. Wrangler's dev proxy (wrangler 4.86,
-    /// `ProxyWorker.processQueue`) forwards each request over a kept-alive connection to the
-    /// Worker's runtime; when the runtime resets that connection as the request is written
-    /// (seen right after runs that used hundreds of slug objects: ECONNRESET on the proxy's
-    /// socket, the request unread), the proxy takes it for a reload, parks a GET in its retry
-    /// queue and sends it again only when the next request arrives (it compares the request's
-    /// whole URL with the runtime's bare origin, so they never match). A test that waits for its
-    /// answer sends nothing more, and waited out its socket timeout. The nudge is that next
-    /// request: it reads no store, and the parked request is sent on a fresh connection.
-    /// Upstream: workers-sdk#15252 retries such requests in the proxy itself.
+    /// Runs `call` (requests made with an agent of the test's own) as a request in flight, so
+    /// the proxy nudger keeps the dev proxy moving while it waits (see [`PROXY_NUDGE_EVERY`]).
     pub fn nudged<T>(&self, call: impl FnOnce() -> T) -> T {
-        struct Done<'a>(&'a (Mutex<bool>, Condvar));
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                *self.0 .0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-                self.0 .1.notify_all();
-            }
-        }
-        let done = (Mutex::new(false), Condvar::new());
-        thread::scope(|scope| {
-            scope.spawn(|| {
+        let _busy = self.busy();
+        call()
+    }
+
+    fn busy(&self) -> Busy<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Busy(&self.in_flight)
+    }
+
+    /// Starts, once, the thread that sends `GET /healthz` every [`PROXY_NUDGE_EVERY`] while a
+    /// request of the test is in flight.
+    fn keep_proxy_moving(&'static self) {
+        self.nudger.call_once(|| {
+            thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new()
                     .timeout(Duration::from_secs(10))
                     .build();
-                let (lock, wake) = &done;
-                let mut finished = lock.lock().unwrap_or_else(|e| e.into_inner());
-                while !*finished {
-                    let (guard, wait) = wake
-                        .wait_timeout(finished, PROXY_NUDGE_EVERY)
-                        .unwrap_or_else(|e| e.into_inner());
-                    finished = guard;
-                    if !*finished && wait.timed_out() {
-                        drop(finished);
+                loop {
+                    thread::sleep(PROXY_NUDGE_EVERY);
+                    if self.in_flight.load(Ordering::SeqCst) > 0 {
                         // Its answer does not matter: only that the proxy sees a request.
                         let _ = agent.get(&self.url("/healthz")).call();
-                        finished = lock.lock().unwrap_or_else(|e| e.into_inner());
                     }
                 }
             });
-            let _done = Done(&done);
-            call()
-        })
+        });
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -396,6 +410,7 @@ impl TestApp {
         body: Option<&str>,
     ) -> Resp {
         let _in_flight = STORE_WRITES.read().unwrap_or_else(|e| e.into_inner());
+        let _busy = self.busy();
         let mut req = self.agent.request(method, &self.url(path));
         if let Some(token) = token {
             req = req.set("Authorization", &format!("Bearer {token}"));
@@ -418,6 +433,7 @@ impl TestApp {
         body: Option<&str>,
     ) -> Resp {
         let _in_flight = STORE_WRITES.read().unwrap_or_else(|e| e.into_inner());
+        let _busy = self.busy();
         let mut req = self.agent.request(method, &self.url(path));
         for (name, value) in headers {
             req = req.set(name, value);
