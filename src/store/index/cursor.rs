@@ -33,23 +33,33 @@ impl ListCursor {
     }
 
     pub fn encode(&self) -> String {
-        let plain = format!("{}.{}", self.created_at.as_millis(), self.key);
-        plain.bytes().map(|b| format!("{b:02x}")).collect()
+        to_hex(&format!("{}.{}", self.created_at.as_millis(), self.key))
     }
 
     pub fn decode(s: &str) -> Option<Self> {
-        if !s.len().is_multiple_of(2) || s.len() > 256 {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect();
-        let plain = String::from_utf8(bytes?).ok()?;
+        let plain = from_hex(s)?;
         let (ms, key) = plain.split_once('.')?;
         let ms: u64 = ms.parse().ok().filter(|ms| *ms <= SAFE_INTEGER_MAX)?;
         Self::new(Timestamp::from_millis(ms), key)
     }
+}
+
+/// A cursor's opaque form: its plain text as lower-case hex (a client sees no structure to
+/// lean on, so the text can change).
+pub(super) fn to_hex(plain: &str) -> String {
+    plain.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The plain text of [`to_hex`]'s output; `None` for anything else, or longer than any cursor.
+pub(super) fn from_hex(s: &str) -> Option<String> {
+    if !s.len().is_multiple_of(2) || s.len() > 256 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! matches by a plain byte search.
 //! Never touches D1.
 
+use super::cursor::{from_hex, to_hex};
 use super::ListCursor;
 use crate::link::SAFE_INTEGER_MAX;
 use crate::time::Timestamp;
@@ -164,26 +165,18 @@ impl LinkCursor {
             SortValue::Clicks(n) => n.to_string(),
             SortValue::None => String::new(),
         };
-        let plain = format!(
+        to_hex(&format!(
             "{}{}.{value}.{}",
             self.order.sort.tag(),
             self.order.dir.tag(),
             self.slug
-        );
-        plain.bytes().map(|b| format!("{b:02x}")).collect()
+        ))
     }
 
     /// A cursor this API issued. The newest-first cursors issued before sorting existed
     /// ([`ListCursor`]) still read as `created desc`.
     pub fn decode(s: &str) -> Option<Self> {
-        if !s.len().is_multiple_of(2) || s.len() > 256 {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-            .collect();
-        let plain = String::from_utf8(bytes?).ok()?;
+        let plain = from_hex(s)?;
         let mut parts = plain.splitn(3, '.');
         let (head, value, slug) = (parts.next()?, parts.next(), parts.next());
         let (Some(value), Some(slug)) = (value, slug) else {
