@@ -349,33 +349,28 @@ impl Rollup {
         Ok(rows.into_iter().map(|r| (r.slug, r.clicks)).collect())
     }
 
-    /// Forgets message ids of clicks before `day` (a redelivery that late is not expected),
-    /// at most `limit` rows; returns how many went.
     /// Removes at most `limit` visits from before `cutoff`: how many it removed.
     pub async fn prune_visits(&self, cutoff: &str, limit: u32) -> Result<u64, StoreError> {
-        let result = self
-            .db
-            .prepare(PRUNE_VISITS)
-            .bind(&[
-                JsValue::from_str(cutoff),
-                JsValue::from_f64(f64::from(limit)),
-            ])
-            .map_err(d1)?
-            .run()
-            .await
-            .map_err(d1)?;
-        Ok(result
-            .meta()
-            .map_err(d1)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0) as u64)
+        let params = [
+            JsValue::from_str(cutoff),
+            JsValue::from_f64(f64::from(limit)),
+        ];
+        self.deleted(PRUNE_VISITS, &params).await
     }
 
+    /// Forgets message ids of clicks before `day` (a redelivery that late is not expected),
+    /// at most `limit` rows; returns how many went.
     pub async fn prune_messages(&self, day: &str, limit: u32) -> Result<u64, StoreError> {
+        let params = [JsValue::from_str(day), JsValue::from_f64(f64::from(limit))];
+        self.deleted(PRUNE_MESSAGES, &params).await
+    }
+
+    /// Runs a bounded delete: how many rows it removed.
+    async fn deleted(&self, sql: &str, params: &[JsValue]) -> Result<u64, StoreError> {
         let result = self
             .db
-            .prepare(PRUNE_MESSAGES)
-            .bind(&[JsValue::from_str(day), JsValue::from_f64(f64::from(limit))])
+            .prepare(sql)
+            .bind(params)
             .map_err(d1)?
             .run()
             .await
