@@ -93,6 +93,7 @@ fn as_csv_fields(link: &Value) -> BTreeMap<String, String> {
         "forward_query",
         "max_clicks",
         "expires_at",
+        "valid_since",
         "created_at",
         "updated_at",
         "clicks",
