@@ -217,12 +217,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-// Ignored until the hang below is fixed (issue 25 stays open for it): in about half the runs the
-// first nightly run after the fixture is written never answers and the Worker's workerd process
-// spins at 100 % CPU (seen 2026-12-07 in two of three full runs; the third passed in 59 s). Run
-// it by hand with `cargo test --test sink_adoption -- --ignored`.
 #[test]
-#[ignore = "the nightly run over the 1,500-key fixture hangs the local runtime in about half the runs"]
 fn a_sink_namespace_is_adopted_in_place_and_redirects_throughout() {
     let app = app();
     let owner = owner();
