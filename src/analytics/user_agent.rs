@@ -163,7 +163,13 @@ pub(super) mod tests {
             assert!(is_social_crawler(ua), "{ua}");
             assert!(classify_user_agent(ua).bot, "{ua}");
         }
-        for ua in [CHROME_WIN, SAFARI_IPHONE, ANDROID_PHONE, GOOGLEBOT, "curl/8.4.0"] {
+        for ua in [
+            CHROME_WIN,
+            SAFARI_IPHONE,
+            ANDROID_PHONE,
+            GOOGLEBOT,
+            "curl/8.4.0",
+        ] {
             assert!(!is_social_crawler(ua), "{ua}");
         }
     }

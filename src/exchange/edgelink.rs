@@ -101,7 +101,7 @@ impl Columns {
             Columns::BeforeSmartAdmin,
         ]
         .into_iter()
-            .find(|c| c.names().eq(names.iter().copied()))
+        .find(|c| c.names().eq(names.iter().copied()))
     }
 }
 
@@ -185,9 +185,18 @@ impl Record {
             updated_at: Some(link.updated_at.to_rfc3339()),
             clicks,
             owner,
-            targets: link.targets.as_ref().and_then(|t| serde_json::to_value(t).ok()),
-            variants: link.variants.as_ref().and_then(|v| serde_json::to_value(v).ok()),
-            preview: link.preview.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+            targets: link
+                .targets
+                .as_ref()
+                .and_then(|t| serde_json::to_value(t).ok()),
+            variants: link
+                .variants
+                .as_ref()
+                .and_then(|v| serde_json::to_value(v).ok()),
+            preview: link
+                .preview
+                .as_ref()
+                .and_then(|p| serde_json::to_value(p).ok()),
         }
     }
 
@@ -623,7 +632,10 @@ mod tests {
         );
         let rows = read_csv(&bytes);
         assert_eq!(rows.len(), 1);
-        assert_eq!(Record::from_csv_fields(&rows[0], Columns::Owner), Ok(r.clone()));
+        assert_eq!(
+            Record::from_csv_fields(&rows[0], Columns::Owner),
+            Ok(r.clone())
+        );
         // A file written before the smart options' columns reads as a record without them.
         let before: Vec<&str> = rows[0][..14].iter().map(String::as_str).collect();
         let read = Record::from_csv_fields(&before, Columns::BeforeSmartOwner).unwrap();
@@ -691,7 +703,9 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with("\"clicks\":null,\"targets\":null,\"variants\":null,\"preview\":null}\n"),
+            line.ends_with(
+                "\"clicks\":null,\"targets\":null,\"variants\":null,\"preview\":null}\n"
+            ),
             "{line}"
         );
         assert_eq!(Record::from_ndjson_line(&line), Ok(r.clone()));

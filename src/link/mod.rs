@@ -22,19 +22,19 @@ mod url;
 mod variants;
 
 pub use decide::{Hop, Redirect, StoredRedirect, Unavailable};
+pub use destination::{
+    choose_destination, Destination, StoredOptions, StoredPreview, StoredTargets, StoredVariant,
+};
 pub use patch::{present, LinkPatch};
+pub use preview::{Preview, PREVIEW_DESCRIPTION_MAX_CHARS, PREVIEW_TITLE_MAX_CHARS};
 pub use record::{Link, LinkMeta, LinkOptions, LinkState};
 pub use slug::{
     Slug, ALPHANUMERIC, GENERATED_SLUG_LEN, RESERVED_SLUGS, SLUG_MAX_LEN, SLUG_MIN_LEN,
 };
 pub use tags::{parse_tag, Tags, TAGS_MAX, TAG_MAX_CHARS};
+pub use targets::{Country, Device, Targets, COUNTRIES_MAX};
 pub use title::{Title, TITLE_MAX_CHARS};
 pub use url::{TargetUrl, URL_MAX_LEN};
-pub use destination::{
-    choose_destination, Destination, StoredOptions, StoredPreview, StoredTargets, StoredVariant,
-};
-pub use preview::{Preview, PREVIEW_DESCRIPTION_MAX_CHARS, PREVIEW_TITLE_MAX_CHARS};
-pub use targets::{Country, Device, Targets, COUNTRIES_MAX};
 pub use variants::{
     pick_weighted, variant_bucket, Variant, Variants, VARIANTS_MAX, VARIANTS_MIN, WEIGHT_MAX,
     WEIGHT_MIN,

@@ -38,9 +38,7 @@ impl Preview {
             };
             let s = s.trim();
             if s.is_empty() || s.chars().count() > max {
-                return Err(bad(format!(
-                    "preview.{name} must be 1 to {max} characters"
-                )));
+                return Err(bad(format!("preview.{name} must be 1 to {max} characters")));
             }
             if s.chars().any(char::is_control) {
                 return Err(bad(format!(
@@ -60,7 +58,8 @@ impl Preview {
                     let Value::String(s) = v else {
                         return Err(bad("preview.image must be an https URL string".into()));
                     };
-                    let url = TargetUrl::parse(s).map_err(|e| bad(format!("preview.image: {e}")))?;
+                    let url =
+                        TargetUrl::parse(s).map_err(|e| bad(format!("preview.image: {e}")))?;
                     if !url.as_str().starts_with("https://") {
                         return Err(bad("preview.image must be an https URL".into()));
                     }
@@ -92,7 +91,10 @@ mod tests {
         let p = Preview::parse(&json!({"title": " Hi <b> ", "image": "https://img.example/a.png"}))
             .unwrap();
         assert_eq!(p.title.as_deref(), Some("Hi <b>"));
-        assert_eq!(p.image.as_ref().unwrap().as_str(), "https://img.example/a.png");
+        assert_eq!(
+            p.image.as_ref().unwrap().as_str(),
+            "https://img.example/a.png"
+        );
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Preview>(&json).unwrap(), p);
         for bad in [

@@ -14,7 +14,8 @@ use crate::invalid::InvalidLink;
 pub const COUNTRIES_MAX: usize = 50;
 
 /// The ISO 3166-1 alpha-2 codes officially assigned, two letters each, in order.
-const ISO_3166_ALPHA2: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ\
+const ISO_3166_ALPHA2: &str =
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ\
 CACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGL\
 GMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLR\
 LSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPK\
@@ -218,7 +219,9 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(serde_json::from_str::<Targets>(r#"{"countries":{"XX":"https://a.com/"}}"#).is_err());
+        assert!(
+            serde_json::from_str::<Targets>(r#"{"countries":{"XX":"https://a.com/"}}"#).is_err()
+        );
     }
 
     #[test]

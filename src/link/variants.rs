@@ -65,7 +65,9 @@ impl Variants {
         for (i, item) in items.iter().enumerate() {
             let n = i + 1;
             let Value::Object(fields) = item else {
-                return Err(bad(format!("variants[{n}] must be an object {{url, weight}}")));
+                return Err(bad(format!(
+                    "variants[{n}] must be an object {{url, weight}}"
+                )));
             };
             if let Some(other) = fields.keys().find(|k| *k != "url" && *k != "weight") {
                 return Err(bad(format!("variants[{n}] has no field `{other}`")));
@@ -178,7 +180,10 @@ mod tests {
             json!([one, "https://b.com/"]),
         ] {
             assert!(
-                matches!(Variants::parse(&bad, "sho.rt"), Err(InvalidLink::Variants(_))),
+                matches!(
+                    Variants::parse(&bad, "sho.rt"),
+                    Err(InvalidLink::Variants(_))
+                ),
                 "{bad}"
             );
         }
@@ -186,7 +191,10 @@ mod tests {
             r#"[{"url":"https://a.com/","weight":1}]"#,
             r#"[{"url":"https://a.com/","weight":1},{"url":"https://b.com/","weight":0}]"#,
         ] {
-            assert!(serde_json::from_str::<Variants>(corrupt).is_err(), "{corrupt}");
+            assert!(
+                serde_json::from_str::<Variants>(corrupt).is_err(),
+                "{corrupt}"
+            );
         }
     }
 
@@ -206,7 +214,12 @@ mod tests {
         // Hashed buckets spread by weight: 10,000 visitors within a wide bound of 70/20/10.
         let mut counts = [0u32; 3];
         for i in 0..10_000 {
-            let b = variant_bucket(&format!("10.0.{}.{}", i / 256, i % 256), "ua", "2026-12-07", "s");
+            let b = variant_bucket(
+                &format!("10.0.{}.{}", i / 256, i % 256),
+                "ua",
+                "2026-12-07",
+                "s",
+            );
             counts[pick(b).unwrap()] += 1;
         }
         assert!((6_700..7_300).contains(&counts[0]), "{counts:?}");

@@ -427,7 +427,10 @@ mod tests {
         };
         let with_variant: Vec<RollupRow> = rollup_rows("m2", &b).collect();
         assert_eq!(with_variant.len(), 7);
-        assert_eq!((with_variant[6].dimension, with_variant[6].value), ("variant", "2"));
+        assert_eq!(
+            (with_variant[6].dimension, with_variant[6].value),
+            ("variant", "2")
+        );
         assert_eq!((rows[0].dimension, rows[0].value), ("total", ""));
         assert!(rows
             .iter()

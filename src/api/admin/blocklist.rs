@@ -35,7 +35,8 @@ pub async fn ensure_all_allowed<'a>(
     let mut candidates = Vec::new();
     for url in urls {
         candidates.extend(
-            blocking_candidates(&url.host()).map_err(|InvalidHost(why)| ApiError::InvalidUrl(why))?,
+            blocking_candidates(&url.host())
+                .map_err(|InvalidHost(why)| ApiError::InvalidUrl(why))?,
         );
     }
     candidates.sort();
