@@ -1,6 +1,7 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
 //! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`, `valid_since`,
-//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
+//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`, and for a smart link
+//! `targets`, `variants` and `preview`), and the response.
 //! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
 //! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
 //! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
@@ -11,6 +12,12 @@
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
 //! ones) and `X-Robots-Tag: noindex` (search engines should index the destination, not us).
+//!
+//! A smart link (targets, variants or a preview, docs/api.md "Smart links") goes where
+//! [`choose_destination`] says, from the request's user agent, IP and country (read once, the
+//! click reuses them) and the options the JS side hands over as one JSON string (`link_options`:
+//! only the visitor's country's target, not the whole map); its answer is never publicly
+//! cacheable, and a social crawler gets the link's preview page instead of the redirect.
 //!
 //! Why it is written against the raw runtime objects rather than workers-rs' `Request`,
 //! `KvStore` and `Response`: those wrappers cross the wasm↔JS boundary 40–130 times per
