@@ -11,7 +11,9 @@
 //   BENCH_SEARCH_LINKS=100000  links of the user whose search, filters and sorts are measured
 //   BENCH_SEARCH_N=30     timed requests per search/sort case (after 3 warm-ups)
 //   BENCH_ONLY=bundle,work,redirect,loop,api,search,profile   sections to run (default: all)
-//   BENCH_REDIRECTS=hit,miss,inactive   the redirects the `redirect` section measures
+//   BENCH_REDIRECTS=hit,miss,inactive   the redirects the `redirect` section measures; add
+//                         targets,variants,preview for links with each smart option (issue 26:
+//                         their hit beside a plain hit, in the redirect and loop sections)
 //   BENCH_LOOP_ROUNDS=30, BENCH_LOOP_N=3000   the handler loop: batches, calls per batch
 //   BENCH_COLD_ROUNDS=100, BENCH_COLD_N=300   the same, cold (a local KV read before each call)
 //   BENCH_BUILD=build     the build directory to measure
@@ -159,6 +161,19 @@ const HIT = "bench-hit";
 const GONE = "bench-gone";
 const MISS = "bench-miss";
 const HIT_URL = "https://example.com/landing/spring-sale?utm_source=edgelink&utm_medium=bench";
+// A link per smart option (docs/api.md "Smart links"), the same destination as the hit: the JS
+// peer, which knows none of them, redirects them all to `url` and stays the plain reference.
+const COUNTRIES = "AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK US CA MX BR AR CL CO PE JP KR CN IN AU NZ ZA EG NG KE".split(" ");
+const SMART = {
+  targets: {
+    targets: {
+      ios: `${HIT_URL}&t=ios`, android: `${HIT_URL}&t=android`,
+      countries: Object.fromEntries(COUNTRIES.map((c) => [c, `${HIT_URL}&t=${c}`])),
+    },
+  },
+  variants: { variants: [{ url: `${HIT_URL}&v=a`, weight: 70 }, { url: `${HIT_URL}&v=b`, weight: 30 }] },
+  preview: { preview: { title: "Spring sale", description: "Everything half price", image: "https://example.com/card.png" } },
+};
 
 async function seedRedirects(rt) {
   const E = rt.url("edgelink");
@@ -166,6 +181,9 @@ async function seedRedirects(rt) {
   const hit = await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: HIT_URL, slug: HIT } }), 201, "create hit link");
   await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: "https://example.com/gone", slug: GONE } }), 201, "create inactive link");
   await must(api(E, "POST", `/api/admin/links/${GONE}/flag`, { token: ADMIN, body: { reason: "spam" } }), 200, "flag link");
+  for (const [name, fields] of Object.entries(SMART)) {
+    await must(api(E, "POST", "/api/links", { token: user.api_key, body: { url: HIT_URL, slug: `bench-${name}`, ...fields } }), 201, `create ${name} link`);
+  }
   return { user, location: hit.url };
 }
 
@@ -310,6 +328,7 @@ async function redirectSection(rt) {
     ["hit (302)", `/${HIT}`, all, 302],
     ["miss (404)", `/${MISS}`, peers, 404],
     ["inactive (410)", `/${GONE}`, peers, 410],
+    ...smartCases().map(([label, p, expect]) => [label, p, ["jspeer", "edgelink"], expect]),
   ].filter(([label]) => cfg.redirects.includes(label.split(" ")[0]))) {
     const s = await interleaved(rt, p, contenders, expect, run({ label, latency }));
     results.redirect[label] = s;
@@ -353,7 +372,10 @@ const redirectCases = () => [
   ["hit (302)", `/${HIT}`, 302],
   ["miss (404)", `/${MISS}`, 404],
   ["inactive (410)", `/${GONE}`, 410],
+  ...smartCases().filter(([label]) => cfg.redirects.includes(label.split(" ")[0])),
 ];
+// A hit of each smart-option link (a plain browser's visit: the preview case is its redirect).
+const smartCases = () => Object.keys(SMART).map((name) => [`${name} (302)`, `/bench-${name}`, 302]);
 
 // The handler loop (bench/lib/loop.mjs): each worker's own cost per request, KV cached in the
 // isolate, no HTTP; batches interleaved. Finer than wrk on a noisy machine, and it shows the

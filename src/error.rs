@@ -48,6 +48,12 @@ pub enum ApiError {
     InvalidRedirectType(String),
     #[error("{0}")]
     InvalidMaxClicks(String),
+    #[error("{0}")]
+    InvalidTargets(String),
+    #[error("{0}")]
+    InvalidVariants(String),
+    #[error("{0}")]
+    InvalidPreview(String),
     /// An import file that is not of any format (or not of the one named): nothing stored.
     #[error("{0}")]
     InvalidImport(String),
@@ -110,6 +116,9 @@ impl ApiError {
             | ApiError::InvalidExpiry(_)
             | ApiError::InvalidRedirectType(_)
             | ApiError::InvalidMaxClicks(_)
+            | ApiError::InvalidTargets(_)
+            | ApiError::InvalidVariants(_)
+            | ApiError::InvalidPreview(_)
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidSort(_)
             | ApiError::InvalidSearch(_)
@@ -144,6 +153,9 @@ impl ApiError {
             ApiError::InvalidExpiry(_) => "invalid_expiry",
             ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
             ApiError::InvalidMaxClicks(_) => "invalid_max_clicks",
+            ApiError::InvalidTargets(_) => "invalid_targets",
+            ApiError::InvalidVariants(_) => "invalid_variants",
+            ApiError::InvalidPreview(_) => "invalid_preview",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidSort(_) => "invalid_sort",
             ApiError::InvalidSearch(_) => "invalid_search",
@@ -217,6 +229,9 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::RedirectType(m) => ApiError::InvalidRedirectType(m),
             InvalidLink::State(m) => ApiError::InvalidState(m),
             InvalidLink::MaxClicks(m) => ApiError::InvalidMaxClicks(m),
+            InvalidLink::Targets(m) => ApiError::InvalidTargets(m),
+            InvalidLink::Variants(m) => ApiError::InvalidVariants(m),
+            InvalidLink::Preview(m) => ApiError::InvalidPreview(m),
         }
     }
 }

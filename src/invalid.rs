@@ -30,4 +30,10 @@ pub enum InvalidLink {
     State(String),
     #[error("{0}")]
     MaxClicks(String),
+    #[error("{0}")]
+    Targets(String),
+    #[error("{0}")]
+    Variants(String),
+    #[error("{0}")]
+    Preview(String),
 }

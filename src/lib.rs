@@ -18,7 +18,7 @@
 //! 5. **Stores** ([`store`]): KV ([`store::kv`], owns every key format), D1 ([`store::index`]
 //!    by table, [`store::rollup`]), the objects' clients, the Analytics Engine SQL API.
 //! 6. **Domain**, pure (no `worker`, no clock): [`link`] (slug, URL, title, the record, the
-//!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
+//!    patch, the redirect's decision, the smart options and which destination a visit gets), [`version`], [`invalid`], [`claim`] (who may change a
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
 //!    [`moderation`], [`history`], [`analytics`], [`exchange`] (import and export formats),
 //!    [`shlink`] (the Shlink API's parameters, errors and shapes),

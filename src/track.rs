@@ -111,22 +111,32 @@ async fn fetch_day_salt(env: &Env, day: &str) -> Result<String, StoreError> {
     Ok(salt)
 }
 
+/// A redirect's click whose visitor salt is still to be read: the request's packed
+/// [`RequestFacts`] and what the redirect knew.
+pub struct Pending {
+    pub facts: String,
+    pub slug: String,
+    pub owner: String,
+    /// The A/B variant the visit went to (`1`–`5`), or empty.
+    pub variant: &'static str,
+    pub at: Timestamp,
+}
+
 /// Records a click once today's salt is known, all inside `waitUntil` (the response does not
-/// wait). `facts` is the request's packed [`RequestFacts`]. If the salt cannot be had, the
-/// click is still recorded, without a visitor id (and logged).
-pub fn record_after_day_salt(
-    env: &Env,
-    ctx: &worker_sys::Context,
-    facts: String,
-    slug: String,
-    owner: String,
-    at: Timestamp,
-    rollup: bool,
-) {
+/// wait). If the salt cannot be had, the click is still recorded, without a visitor id (and
+/// logged).
+pub fn record_after_day_salt(env: &Env, ctx: &worker_sys::Context, pending: Pending, rollup: bool) {
     // `Context` is a JS object without `Clone` in workers-rs: a second handle to it.
     let inner_ctx: worker_sys::Context = JsValue::from(ctx).unchecked_into();
     let env = env.clone();
     let work = future_to_promise(async move {
+        let Pending {
+            facts,
+            slug,
+            owner,
+            variant,
+            at,
+        } = pending;
         let day = day_of(at);
         let salt = match fetch_day_salt(&env, &day).await {
             Ok(salt) => Some(salt),
@@ -135,13 +145,14 @@ pub fn record_after_day_salt(
                 None
             }
         };
-        let click = click_of(
+        let mut click = click_of(
             &RequestFacts::parse(&facts),
             &slug,
             &owner,
             salt.as_deref(),
             at,
         );
+        click.variant = variant.to_owned();
         record(&env, &inner_ctx, &click, rollup);
         Ok(JsValue::UNDEFINED)
     });
@@ -343,6 +354,7 @@ mod tests {
             visitor: "".into(),
             bot: false,
             at: None,
+            variant: String::new(),
         };
         let dead = vec![
             DeadClick {

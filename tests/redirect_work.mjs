@@ -37,6 +37,21 @@ try {
       body: { url: `https://example.com/${slug}?from=work`, slug, ...fields },
     });
 
+  // The smart options (issue 26), with 50 country targets: the most a link may carry.
+  const countries = {};
+  for (const c of "AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK US CA MX BR AR CL CO PE JP KR CN IN AU NZ ZA EG NG KE".split(" ")) {
+    countries[c] = `https://example.com/country/${c}`;
+  }
+  const smart = {
+    targets: {
+      ios: "https://example.com/ios", android: "https://example.com/android",
+      desktop: "https://example.com/desktop", countries,
+    },
+    variants: [
+      { url: "https://example.com/a", weight: 70 }, { url: "https://example.com/b", weight: 30 },
+    ],
+    preview: { title: "Work", description: "Counted", image: "https://example.com/i.png" },
+  };
   // One link per redirect option and state.
   const links = {
     "found (302)": await link("w-found"),
@@ -52,6 +67,10 @@ try {
     expired: await link("w-expired", { ttl: 1 }),
     "not valid yet": await link("w-notyet", { valid_since: "2999-01-01T00:00:00.000Z" }),
     "valid since": await link("w-since", { valid_since: "2000-01-01T00:00:00.000Z" }),
+    targets: await link("w-targets", { targets: smart.targets }),
+    variants: await link("w-variants", { variants: smart.variants }),
+    preview: await link("w-preview", { preview: smart.preview }),
+    "every smart option, limited": await link("w-smart-all", { ...smart, max_clicks: 1000 }),
   };
   await api(E, "POST", "/api/admin/links/w-flagged/flag", { token: ADMIN, body: { reason: "spam" } });
   // The expired link: wait (to a deadline) until its expiry has passed.
@@ -79,10 +98,10 @@ try {
   };
 
   const out = [];
-  const measure = async (name, method, path) => {
+  const measure = async (name, method, path, headers = {}) => {
     let status;
     const counts = await countCalls(C, async () => {
-      const r = await fetch(C + path, { method, redirect: "manual" });
+      const r = await fetch(C + path, { method, redirect: "manual", headers });
       await r.arrayBuffer();
       status = r.status;
     });
@@ -99,6 +118,12 @@ try {
       await measure(name, method, `/${slug}`);
       await measure(name, method, `/${slug}?utm_source=work&x=1`);
     }
+  }
+  // A social crawler gets the preview page: still the one read.
+  const crawler = { "User-Agent": "Twitterbot/1.0" };
+  for (const method of ["GET", "HEAD"]) {
+    await measure("preview to a crawler", method, "/w-preview", crawler);
+    await measure("preview to a crawler", method, "/w-smart-all?utm_source=work", crawler);
   }
   await measure("unrecognised value", "GET", "/w-garbage");
   await measure("unknown slug", "GET", "/w-nothing-here");

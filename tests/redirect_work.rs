@@ -1,5 +1,6 @@
 //! What one redirect costs, counted in the runtime: exactly one KV read and no D1 call for every
-//! redirect option and link state (`valid_since` ahead and passed included), GET and HEAD, with
+//! redirect option and link state (`valid_since` ahead and passed included; targets with 50
+//! countries, variants and a preview, and a social crawler's preview page), GET and HEAD, with
 //! and without a visitor query, and for the values of an adopted Sink namespace not yet converted
 //! (and one that is no link at all). The only
 //! other calls allowed are a limited link's one Durable Object request and a GET redirect's
@@ -44,7 +45,12 @@ fn status_of(case: &str) -> u16 {
         | "expires later"
         | "archived"
         | "valid since"
-        | "with max_clicks" => 302,
+        | "with max_clicks"
+        | "targets"
+        | "variants"
+        | "preview"
+        | "every smart option, limited" => 302,
+        "preview to a crawler" => 200,
         "moved permanently (301)"
         | "sink value (301)"
         | "sink value forwarding the query (301)" => 301,
@@ -56,13 +62,21 @@ fn status_of(case: &str) -> u16 {
     }
 }
 
-fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64> {
+/// The link of the crawler's cases that has `max_clicks` too.
+fn path_is_limited(path: &str) -> bool {
+    path.starts_with("/w-smart-all")
+}
+
+fn expected_calls(case: &str, method: &str, path: &str, status: u16) -> BTreeMap<String, u64> {
     let mut calls = BTreeMap::new();
     if case == "invalid slug" {
         return calls; // refused before any read
     }
     calls.insert("LINKS.get".to_owned(), 1);
-    if case == "with max_clicks" {
+    if case == "with max_clicks"
+        || case == "every smart option, limited"
+        || (case == "preview to a crawler" && path_is_limited(path))
+    {
         for call in [
             "SLUG_CLAIMS.idFromName",
             "SLUG_CLAIMS.get",
@@ -71,7 +85,8 @@ fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64
             calls.insert(call.to_owned(), 1);
         }
     }
-    if method == "GET" && (300..400).contains(&status) {
+    // A crawler's preview page is a visit too (counted as a bot's).
+    if method == "GET" && ((300..400).contains(&status) || case == "preview to a crawler") {
         calls.insert("CLICKS.writeDataPoint".to_owned(), 1);
         calls.insert("CLICK_QUEUE.send".to_owned(), 1);
     }
@@ -83,7 +98,7 @@ fn every_redirect_makes_one_kv_read_and_no_d1_call() {
     let rows = counted_redirects();
     assert_eq!(
         rows.len(),
-        (11 + 3 + 2) * 4 + 3,
+        (11 + 4 + 3 + 2) * 4 + 4 + 3,
         "every case measured: {rows:?}"
     );
     for row in &rows {
@@ -96,7 +111,12 @@ fn every_redirect_makes_one_kv_read_and_no_d1_call() {
             serde_json::from_value(row["calls"].clone()).expect("calls");
         assert_eq!(
             calls,
-            expected_calls(case, method, status),
+            expected_calls(
+                case,
+                method,
+                row["path"].as_str().unwrap_or_default(),
+                status
+            ),
             "{method} {}: binding calls",
             row["path"]
         );

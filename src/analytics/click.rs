@@ -6,7 +6,8 @@
 //!
 //! The Analytics Engine data point's layout is a schema queries depend on; docs/analytics.md documents it:
 //! index1 = slug; blob1 country, blob2 referrer host, blob3 device, blob4 browser, blob5 OS,
-//! blob6 visitor id (empty when not tracked), blob7 owner id; double1 = 1.
+//! blob6 visitor id (empty when not tracked), blob7 owner id, blob8 variant (`1`–`5`, empty
+//! when the visit went to no variant); double1 = 1.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,6 +21,10 @@ pub const DIMENSIONS: [&str; 5] = ["country", "referrer", "device", "browser", "
 
 /// The dimension row every click adds once: the total.
 pub const TOTAL: &str = "total";
+
+/// The roll-up dimension of the A/B variant a click went to: a row only for clicks that went
+/// to one (most links have none, and would pay a row per click for nothing).
+pub const VARIANT: &str = "variant";
 
 /// What one click records: derived fields only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,11 +45,15 @@ pub struct Click {
     /// was recorded, which then count from their day's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
+    /// The variant the visit went to (`1`–`5`); empty for none, and absent from the queue
+    /// message then, as in messages queued before variants.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub variant: String,
 }
 
 impl Click {
     /// The Analytics Engine data point's blobs, in the schema's order (see the module doc).
-    pub fn blobs(&self) -> [&str; 7] {
+    pub fn blobs(&self) -> [&str; 8] {
         [
             &self.country,
             &self.referrer,
@@ -53,6 +62,7 @@ impl Click {
             &self.os,
             &self.visitor,
             &self.owner,
+            &self.variant,
         ]
     }
 
@@ -64,6 +74,7 @@ impl Click {
             "device" => &self.device,
             "browser" => &self.browser,
             "os" => &self.os,
+            VARIANT => &self.variant,
             _ => "",
         }
     }
@@ -156,6 +167,7 @@ pub fn click_of(
         visitor,
         bot: agent.bot,
         at: Some(now),
+        variant: String::new(),
     }
 }
 
@@ -267,7 +279,8 @@ mod tests {
                 c.browser.as_str(),
                 "Linux",
                 c.visitor.as_str(),
-                "u1"
+                "u1",
+                ""
             ]
         );
         // Another day, another id; no salt or an opt-out, none.
@@ -371,8 +384,10 @@ mod tests {
             visitor: String::new(),
             bot: false,
             at: None,
+            variant: "3".into(),
         };
         let values: Vec<&str> = DIMENSIONS.iter().map(|d| c.dimension(d)).collect();
         assert_eq!(values, vec!["DE", "x.io", "mobile", "Safari", "iOS"]);
+        assert_eq!(c.dimension(VARIANT), "3");
     }
 }

@@ -13,7 +13,7 @@ mod salt;
 mod user_agent;
 
 pub use click::{
-    click_of, opted_out, referrer_host, visitor_id, Click, RequestFacts, DIMENSIONS, TOTAL,
+    click_of, opted_out, referrer_host, visitor_id, Click, RequestFacts, DIMENSIONS, TOTAL, VARIANT,
 };
 pub use day::{day_of, is_day};
 pub use params::{
@@ -21,4 +21,4 @@ pub use params::{
     MAX_RANGE_DAYS,
 };
 pub use salt::{choose_salt, day_salt_expires_at, DaySalt, SaltChoice, DAY_SALT_KEEP_DAYS};
-pub use user_agent::{classify_user_agent, Agent};
+pub use user_agent::{classify_user_agent, is_social_crawler, Agent};

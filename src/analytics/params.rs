@@ -68,6 +68,8 @@ pub enum Group {
     Device,
     Browser,
     Os,
+    /// The A/B variant (`1`–`5`) of links with `variants`.
+    Variant,
 }
 
 impl Group {
@@ -79,9 +81,10 @@ impl Group {
             "device" => Group::Device,
             "browser" => Group::Browser,
             "os" => Group::Os,
+            "variant" => Group::Variant,
             other => {
                 return Err(format!(
-                    "group must be day, country, referrer, device, browser or os, not '{other}'"
+                    "group must be day, country, referrer, device, browser, os or variant, not '{other}'"
                 ))
             }
         })
@@ -96,6 +99,7 @@ impl Group {
             Group::Device => Some("device"),
             Group::Browser => Some("browser"),
             Group::Os => Some("os"),
+            Group::Variant => Some(super::click::VARIANT),
         }
     }
 }

@@ -37,12 +37,50 @@ const BOT_MARKERS: &[&str] = &[
     "phantomjs",
 ];
 
+/// Substrings (lower case) of the user agents of social networks' and chat apps' link
+/// unfurlers: what a link's `preview` is shown to. Each is also a bot. Only names no in-app
+/// browser sends: a person tapping a link inside an app must get the redirect.
+const SOCIAL_CRAWLERS: &[&str] = &[
+    "facebookexternalhit",
+    "facebookcatalog",
+    "meta-externalagent",
+    "twitterbot",
+    "linkedinbot",
+    "slackbot",
+    "slack-imgproxy",
+    "discordbot",
+    "telegrambot",
+    "whatsapp/",
+    "skypeuripreview",
+    "pinterestbot",
+    "redditbot",
+    "embedly",
+    "iframely",
+    "vkshare",
+    "mastodon",
+    "cardyb",
+    "applebot",
+    "line-poker",
+    "kakaotalk-scrap",
+    "mattermost-bot",
+    "google-pagerenderer",
+];
+
+/// Whether a user agent is a social network's or chat app's link unfurler (Facebook,
+/// X/Twitter, LinkedIn, Slack, Discord, Telegram, WhatsApp and the like).
+pub fn is_social_crawler(ua: &str) -> bool {
+    let ua = ua.to_ascii_lowercase();
+    SOCIAL_CRAWLERS.iter().any(|m| ua.contains(m))
+}
+
 /// Classifies a user agent. An empty one is a bot (browsers always send one).
 /// Limits: iPadOS sends a desktop Safari user agent by default and counts as desktop macOS.
 pub fn classify_user_agent(ua: &str) -> Agent {
     let ua = ua.to_ascii_lowercase();
     let has = |s: &str| ua.contains(s);
-    let bot = ua.trim().is_empty() || BOT_MARKERS.iter().any(|m| has(m));
+    let bot = ua.trim().is_empty()
+        || BOT_MARKERS.iter().any(|m| has(m))
+        || SOCIAL_CRAWLERS.iter().any(|m| has(m));
     let os = if has("windows") {
         "Windows"
     } else if has("iphone") || has("ipad") || has("ipod") {
@@ -109,6 +147,32 @@ pub(super) mod tests {
     pub(crate) const ANDROID_PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36";
     pub(crate) const GOOGLEBOT: &str =
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+    #[test]
+    fn social_crawlers_are_known_and_counted_as_bots() {
+        for ua in [
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "Twitterbot/1.0",
+            "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "TelegramBot (like TwitterBot)",
+            "WhatsApp/2.23.20.0 A",
+            "Mozilla/5.0 (compatible; Mastodon/4.2.0; +https://mastodon.social/)",
+        ] {
+            assert!(is_social_crawler(ua), "{ua}");
+            assert!(classify_user_agent(ua).bot, "{ua}");
+        }
+        for ua in [
+            CHROME_WIN,
+            SAFARI_IPHONE,
+            ANDROID_PHONE,
+            GOOGLEBOT,
+            "curl/8.4.0",
+        ] {
+            assert!(!is_social_crawler(ua), "{ua}");
+        }
+    }
 
     #[test]
     fn user_agents_fall_in_device_browser_and_os_classes() {

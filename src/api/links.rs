@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use worker::{Context, Request};
 
-use super::admin::blocklist::ensure_allowed;
+use super::admin::blocklist::ensure_all_allowed;
 use super::list_query::{first_page_total, owner_list_params, Total};
 use super::params::{if_match, page, parse_limit_within, path_slug};
 use super::view::{link_response, view};
@@ -22,7 +22,9 @@ use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{
     is_expired, parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
 };
-use crate::link::{present, Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
+use crate::link::{
+    present, Link, LinkOptions, LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants,
+};
 use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_count, owner_links_query, LinkRow};
 use crate::sync;
@@ -60,6 +62,12 @@ struct LinkBody {
     tags: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     valid_since: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    targets: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    variants: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
+    preview: Option<Value>,
 }
 
 /// A present boolean field; anything but `true`/`false` (`null` included: it would silently
@@ -157,10 +165,46 @@ impl LinkBody {
             .transpose()?)
     }
 
+    /// `None` when absent; `Some(None)` for `null` (none), as for variants and preview.
+    fn targets(&self, own_host: &str) -> Result<Option<Option<Targets>>, ApiError> {
+        Ok(nullable(&self.targets, |v| Targets::parse(v, own_host))?)
+    }
+
+    fn variants(&self, own_host: &str) -> Result<Option<Option<Variants>>, ApiError> {
+        Ok(nullable(&self.variants, |v| Variants::parse(v, own_host))?)
+    }
+
+    fn preview(&self) -> Result<Option<Option<Preview>>, ApiError> {
+        Ok(nullable(&self.preview, Preview::parse)?)
+    }
+
     /// `None` when absent; `Some(None)` for `null` (unlimited).
     fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
         Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
     }
+}
+
+/// A present field parsed by `parse`, `null` as `Some(None)`.
+fn nullable<T, E>(
+    raw: &Option<Value>,
+    parse: impl FnOnce(&Value) -> Result<T, E>,
+) -> Result<Option<Option<T>>, E> {
+    match raw {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(v) => parse(v).map(|t| Some(Some(t))),
+    }
+}
+
+/// Every destination a create or patch sets (`url`, targets, variants), for the blocklist.
+fn destinations<'a>(
+    url: Option<&'a TargetUrl>,
+    targets: Option<&'a Targets>,
+    variants: Option<&'a Variants>,
+) -> impl Iterator<Item = &'a TargetUrl> {
+    url.into_iter()
+        .chain(targets.into_iter().flat_map(Targets::urls))
+        .chain(variants.into_iter().flat_map(Variants::urls))
 }
 
 /// Keeps a present field's raw JSON, `null` included (`Some(Value::Null)`).
@@ -169,7 +213,8 @@ fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 }
 
 /// `POST /api/links` `{"url","slug"?,"title"?,"expires_at"?|"ttl"?,"redirect_type"?,
-/// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?,"valid_since"?}` → 201 the link.
+/// "forward_query"?,"archived"?,"state"?,"max_clicks"?,"tags"?,"valid_since"?,"targets"?,
+/// "variants"?,"preview"?}` → 201 the link.
 pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let origin = origin(&req)?;
@@ -208,6 +253,9 @@ pub(super) async fn create_one(
         max_clicks: fields.max_clicks()?.flatten(),
         tags: fields.tags()?.unwrap_or_default(),
         valid_since: fields.valid_since()?.flatten(),
+        targets: fields.targets(host)?.flatten(),
+        variants: fields.variants(host)?.flatten(),
+        preview: fields.preview()?.flatten(),
     };
     let slug = fields
         .slug
@@ -215,7 +263,12 @@ pub(super) async fn create_one(
         .and_then(Option::as_deref)
         .map(Slug::parse)
         .transpose()?;
-    ensure_allowed(kv, &url).await?;
+    let all = destinations(
+        Some(&url),
+        options.targets.as_ref(),
+        options.variants.as_ref(),
+    );
+    ensure_all_allowed(kv, all).await?;
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
     service::create(kv, &app.claims, caller, slug, new_link).await
 }
@@ -281,18 +334,23 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         url: match &body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
-            Some(Some(raw)) => {
-                let url = TargetUrl::parse_for(raw, &origin.host)?;
-                ensure_allowed(kv, &url).await?;
-                Some(url)
-            }
+            Some(Some(raw)) => Some(TargetUrl::parse_for(raw, &origin.host)?),
         },
         title: body
             .title
             .as_ref()
             .map(|t| t.as_deref().map(Title::parse).transpose())
             .transpose()?,
+        targets: fields.targets(&origin.host)?,
+        variants: fields.variants(&origin.host)?,
+        preview: fields.preview()?,
     };
+    let all = destinations(
+        patch.url.as_ref(),
+        patch.targets.as_ref().and_then(Option::as_ref),
+        patch.variants.as_ref().and_then(Option::as_ref),
+    );
+    ensure_all_allowed(kv, all).await?;
     let written = service::update(&app.claims, &caller, &slug, patch, if_match).await?;
     answer_written(200, written, &origin.origin, app, ctx)
 }

@@ -1,7 +1,7 @@
 // The redirect's JS side (src/api/redirect.rs, whose module doc says why it exists): the KV
 // read and its `then`, the JSON types of a stored link (`link_shape`), and the responses. The
 // options object of the KV read is made once per isolate, in JS, so a read passes no object
-// across the boundary. `parsed`, `link_shape` and `sink_view` are pure
+// across the boundary. `parsed`, `link_shape`, `sink_view` and `link_options` are pure
 // (tests/js/redirect.test.mjs).
 
 import { LINKS } from "../bindings.js";
@@ -43,21 +43,44 @@ export function link_shape(link) {
   const {
     url, slug, owner, created_at, is_active, flag_reason = null, expires_at = null,
     redirect_type = 302, forward_query = true, max_clicks = null, valid_since = null,
+    targets = null, variants = null, preview = null,
   } = link;
   const text = (v) => typeof v === "string";
   const textOrNull = (v) => v === null || typeof v === "string";
+  const objectOrNull = (v) => v === null || (typeof v === "object" && !Array.isArray(v));
   if (
     !text(url) || !text(slug) || !text(owner) || !text(created_at) ||
     typeof is_active !== "boolean" || typeof forward_query !== "boolean" ||
     !textOrNull(flag_reason) || !textOrNull(expires_at) || !textOrNull(valid_since) ||
     !Number.isInteger(redirect_type) || redirect_type < 0 || redirect_type > 0xffff ||
-    (max_clicks !== null && typeof max_clicks !== "number")
+    (max_clicks !== null && typeof max_clicks !== "number") ||
+    !objectOrNull(targets) || !(variants === null || Array.isArray(variants)) ||
+    !objectOrNull(preview)
   ) {
     return 0;
   }
+  // Bit 24, above the redirect type's 16 bits: the link has smart options (`link_options`).
+  const smart = targets !== null || variants !== null || preview !== null;
   return 1 | (is_active ? 2 : 0) | (forward_query ? 4 : 0) | (flag_reason !== null ? 8 : 0) |
     (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (valid_since !== null ? 64 : 0) |
-    (redirect_type << 8);
+    (redirect_type << 8) | (smart ? 1 << 24 : 0);
+}
+// The smart options of a link whose shape has them, as `StoredOptions` reads them
+// (src/link/destination.rs): one JSON string, one boundary crossing. Of the country targets
+// only the visitor's `country` goes across (an own property only: a country code is never
+// `__proto__`), so a link with 50 of them costs what one with one does. Their values' types
+// are checked by the Rust parse.
+export function link_options(link, country) {
+  const { targets = null, variants = null, preview = null } = link;
+  let t;
+  if (targets !== null) {
+    const c = targets.countries;
+    t = {
+      ios: targets.ios, android: targets.android, desktop: targets.desktop,
+      country: c !== null && typeof c === "object" && Object.hasOwn(c, country) ? c[country] : undefined,
+    };
+  }
+  return JSON.stringify({ targets: t, variants: variants ?? undefined, preview: preview ?? undefined });
 }
 // Keys only edgelink's link has (Sink writes camelCase): a value with one is edgelink's, however
 // damaged, and never read as Sink's. As `EDGELINK_KEYS` in src/exchange/sink.rs.
@@ -132,6 +155,9 @@ export function html_response(status, body) {
   pageHeaders ??= new Headers({
     "Content-Type": "text/html; charset=utf-8",
     "X-Robots-Tag": "noindex",
+    // No page runs script, loads a style or may be framed; images are a preview's own.
+    "Content-Security-Policy":
+      "default-src 'none'; img-src https:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   });
   return new Response(body, { status, headers: pageHeaders });
 }

@@ -1,6 +1,7 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
 //! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`, `valid_since`,
-//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
+//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`, and for a smart link
+//! `targets`, `variants` and `preview`), and the response.
 //! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
 //! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
 //! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
@@ -11,6 +12,12 @@
 //! Every redirect carries `Location`, `Cache-Control` (short and private for temporary
 //! redirects, so an update reaches visitors within 90 s; public and configurable for permanent
 //! ones) and `X-Robots-Tag: noindex` (search engines should index the destination, not us).
+//!
+//! A smart link (targets, variants or a preview, docs/api.md "Smart links") goes where
+//! [`choose_destination`] says, from the request's user agent, IP and country (read once, the
+//! click reuses them) and the options the JS side hands over as one JSON string (`link_options`:
+//! only the visitor's country's target, not the whole map); its answer is never publicly
+//! cacheable, and a social crawler gets the link's preview page instead of the redirect.
 //!
 //! Why it is written against the raw runtime objects rather than workers-rs' `Request`,
 //! `KvStore` and `Response`: those wrappers cross the wasm↔JS boundary 40–130 times per
@@ -41,10 +48,15 @@ use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{console_error, web_sys, worker_sys, Env};
 
-use crate::analytics::{click_of, RequestFacts, SaltChoice};
+use crate::analytics::{
+    classify_user_agent, click_of, day_of, is_social_crawler, RequestFacts, SaltChoice,
+};
 use crate::app::{self, claims, has_binding, now, CLICKS_BINDING, CLICK_QUEUE_BINDING};
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
-use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
+use crate::link::{
+    choose_destination, variant_bucket, Destination, Device, Hop, Redirect, Slug, StoredOptions,
+    StoredPreview, StoredRedirect, Unavailable, SLUG_MAX_LEN,
+};
 use crate::store::kv::{LINK_PREFIX, REDIRECT_CACHE_TTL_SECS};
 use crate::track;
 
@@ -86,6 +98,9 @@ extern "C" {
     fn link_text(link: &JsValue, field: u8) -> Option<String>;
     /// The `max_clicks` number of a stored link whose [`Shape`] says it has one.
     fn link_max_clicks(link: &JsValue) -> f64;
+    /// The smart options of a stored link whose [`Shape`] says it has them, as JSON for
+    /// [`StoredOptions`], with only `country`'s country target.
+    fn link_options(link: &JsValue, country: &str) -> String;
     fn request_facts(req: &web_sys::Request) -> String;
 }
 
@@ -122,6 +137,8 @@ impl Shape {
     const EXPIRES_AT: u32 = 16;
     const MAX_CLICKS: u32 = 32;
     const VALID_SINCE: u32 = 64;
+    /// Targets, variants or a preview (bit 24, above the redirect type).
+    const SMART: u32 = 1 << 24;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
@@ -129,7 +146,7 @@ impl Shape {
 
     fn redirect_type(self) -> u16 {
         // At most 16 bits above the flags: `link_shape` refuses larger numbers.
-        (self.0 >> 8) as u16
+        ((self.0 >> 8) & 0xffff) as u16
     }
 }
 
@@ -282,11 +299,12 @@ fn decide(
         forward_query: shape.has(Shape::FORWARD_QUERY),
         max_clicks: shape.has(Shape::MAX_CLICKS).then(|| link_max_clicks(&link)),
     });
+    let smart = shape.has(Shape::SMART);
     match Redirect::decide(stored, now) {
         Redirect::To(hop) if hop.max_clicks.is_some() => {
-            limited(hop, link, req, env, ctx, visit).into()
+            limited(hop, smart, link, req, env, ctx, visit).into()
         }
-        Redirect::To(hop) => follow(hop, &link, &req, &env, &ctx, visit).into(),
+        Redirect::To(hop) => follow(hop, smart, &link, &req, &env, &ctx, visit).into(),
         Redirect::NotFound => page(Page::NotFound).into(),
         Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
     }
@@ -296,6 +314,7 @@ fn decide(
 /// A GET uses a click up; a HEAD only asks whether one is left.
 fn limited(
     hop: Hop,
+    smart: bool,
     link: JsValue,
     req: web_sys::Request,
     env: Env,
@@ -312,7 +331,7 @@ fn limited(
             Err(e) => Err(e),
         };
         let response = match taken {
-            Ok(true) => follow(hop, &link, &req, &env, &ctx, visit),
+            Ok(true) => follow(hop, smart, &link, &req, &env, &ctx, visit),
             Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
             Err(e) => {
                 console_error!("click limit {slug}: {e}");
@@ -323,66 +342,150 @@ fn limited(
     })
 }
 
-/// The redirect itself, to the stored link's `url`, and the click it records (GET only: a HEAD
-/// is not a visit).
+/// Where a visit of a link with smart options goes, decided by [`choose_destination`].
+struct SmartVisit {
+    /// `None`: the link's own `url`.
+    destination: Option<String>,
+    /// The variant the click records (`1`–`5`), or empty.
+    variant: &'static str,
+    /// The link's preview, for a social crawler only.
+    preview: Option<StoredPreview>,
+}
+
+/// Reads a smart link's options (one JS call, only the visitor's country's target) and
+/// decides; `None` when they are not of the types `Link` writes (the link is then treated as
+/// missing, like any value it could not have written).
+fn smart_visit(link: &JsValue, packed_facts: &str) -> Option<SmartVisit> {
+    let facts = RequestFacts::parse(packed_facts);
+    let options: StoredOptions = serde_json::from_str(&link_options(link, facts.country)).ok()?;
+    let agent = classify_user_agent(facts.user_agent);
+    let chosen = choose_destination(&options, Device::of(agent.device, agent.os), || {
+        let slug = stored_text(link, StoredText::Slug);
+        variant_bucket(facts.ip, facts.user_agent, &day_of(now()), &slug)
+    });
+    let (destination, variant) = match chosen {
+        Destination::Url => (None, ""),
+        Destination::Target(url) | Destination::Variant(_, url) => {
+            (Some(url.to_owned()), chosen.variant_label())
+        }
+    };
+    let preview = if is_social_crawler(facts.user_agent) {
+        options.preview
+    } else {
+        None
+    };
+    Some(SmartVisit {
+        destination,
+        variant,
+        preview,
+    })
+}
+
+/// The redirect itself, to the stored link's `url` (or, for a smart link, the destination
+/// [`choose_destination`] picks; for a social crawler, the link's preview page), and the click
+/// it records (GET only: a HEAD is not a visit).
 fn follow(
     hop: Hop,
+    smart: bool,
     link: &JsValue,
     req: &web_sys::Request,
     env: &Env,
     ctx: &worker_sys::Context,
     visit: Visit,
 ) -> web_sys::Response {
-    let response = with_config(env, |config| {
-        let (status, cache_control) = (
-            hop.redirect_type.status(),
-            config.cache_control(hop.redirect_type),
-        );
-        if hop.forward_query && visit.has_query {
-            let url = stored_text(link, StoredText::Url);
-            let request_url = req.url();
-            let location = merge_query(&url, query_of(&request_url));
-            redirect_response(status, &location, cache_control)
-        } else {
-            link_redirect(status, link, cache_control)
+    let records_clicks = visit.is_get && with_config(env, |config| config.records_clicks);
+    // The request's facts, read once: a smart link's choice needs them, as does the click.
+    let facts = (smart || records_clicks).then(|| request_facts(req));
+    let chosen = match (smart, facts.as_deref()) {
+        (true, Some(packed)) => match smart_visit(link, packed) {
+            Some(chosen) => Some(chosen),
+            None => return page(Page::NotFound),
+        },
+        _ => None,
+    };
+    let destination = chosen.as_ref().and_then(|c| c.destination.as_deref());
+    let location = if hop.forward_query && visit.has_query {
+        let url = destination
+            .map(str::to_owned)
+            .unwrap_or_else(|| stored_text(link, StoredText::Url));
+        let request_url = req.url();
+        Some(merge_query(&url, query_of(&request_url)).into_owned())
+    } else {
+        destination.map(str::to_owned)
+    };
+    let response = match chosen.as_ref().and_then(|c| c.preview.as_ref()) {
+        Some(p) => {
+            let to = location
+                .clone()
+                .unwrap_or_else(|| stored_text(link, StoredText::Url));
+            Ok(pages::preview(p, &to))
         }
-    });
+        None => with_config(env, |config| {
+            let status = hop.redirect_type.status();
+            // A smart link's answer differs by visitor: never public, whatever its type.
+            let cache_control = config.cache_control(if smart {
+                RedirectType::Found
+            } else {
+                hop.redirect_type
+            });
+            match &location {
+                Some(location) => redirect_response(status, location, cache_control),
+                None => link_redirect(status, link, cache_control),
+            }
+        }),
+    };
     let Ok(response) = response else {
         let (slug, url) = (
             stored_text(link, StoredText::Slug),
-            stored_text(link, StoredText::Url),
+            location.unwrap_or_else(|| stored_text(link, StoredText::Url)),
         );
         console_error!("redirect {slug}: unusable Location {url}");
         return page(Page::BadDestination);
     };
-    if visit.is_get {
-        with_config(env, |config| {
-            if !config.records_clicks {
-                return;
-            }
-            let facts = request_facts(req);
-            let (slug, owner) = (
-                stored_text(link, StoredText::Slug),
-                stored_text(link, StoredText::Owner),
-            );
-            let at = now();
-            let fetch_salt = track::with_salt(config.salt.as_deref(), at, |choice| match choice {
-                SaltChoice::Use(salt) => {
-                    let click =
-                        click_of(&RequestFacts::parse(&facts), &slug, &owner, Some(salt), at);
-                    track::record(env, ctx, &click, config.rollup);
-                    false
-                }
-                SaltChoice::FetchDaySalt => true,
-            });
-            if fetch_salt {
-                // No salt configured and today's not known in this isolate yet: the click is
-                // recorded in `waitUntil` once it is (one KV read, after the response).
-                track::record_after_day_salt(env, ctx, facts, slug, owner, at, config.rollup);
-            }
-        });
+    if let (true, Some(facts)) = (records_clicks, facts) {
+        let variant = chosen.as_ref().map_or("", |c| c.variant);
+        record_click(env, ctx, link, facts, variant);
     }
     response
+}
+
+/// Records the click of a redirect (after the response: see `track`).
+fn record_click(
+    env: &Env,
+    ctx: &worker_sys::Context,
+    link: &JsValue,
+    facts: String,
+    variant: &'static str,
+) {
+    with_config(env, |config| {
+        let (slug, owner) = (
+            stored_text(link, StoredText::Slug),
+            stored_text(link, StoredText::Owner),
+        );
+        let at = now();
+        let fetch_salt = track::with_salt(config.salt.as_deref(), at, |choice| match choice {
+            SaltChoice::Use(salt) => {
+                let mut click =
+                    click_of(&RequestFacts::parse(&facts), &slug, &owner, Some(salt), at);
+                click.variant = variant.to_owned();
+                track::record(env, ctx, &click, config.rollup);
+                false
+            }
+            SaltChoice::FetchDaySalt => true,
+        });
+        if fetch_salt {
+            // No salt configured and today's not known in this isolate yet: the click is
+            // recorded in `waitUntil` once it is (one KV read, after the response).
+            let click = track::Pending {
+                facts,
+                slug,
+                owner,
+                variant,
+                at,
+            };
+            track::record_after_day_salt(env, ctx, click, config.rollup);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -391,6 +494,9 @@ mod tests {
 
     #[test]
     fn a_shape_reads_back_its_flags_and_redirect_type() {
+        let smart = Shape(1 | (301 << 8) | Shape::SMART);
+        assert!(smart.has(Shape::SMART) && smart.redirect_type() == 301);
+        assert!(!Shape(1 | (0xffff << 8)).has(Shape::SMART));
         // As `link_shape` builds it: a link, active, forwarding, with an expiry, 308.
         let shape = Shape(1 | 2 | 4 | 16 | (308 << 8));
         assert!(shape.has(Shape::LINK) && shape.has(Shape::ACTIVE));

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::link::Link;
 
 /// The CSV header of an owner's export, in order; NDJSON keys come in the same order.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 17] = [
     "slug",
     "url",
     "title",
@@ -31,7 +31,14 @@ pub const COLUMNS: [&str; 14] = [
     "created_at",
     "updated_at",
     "clicks",
+    "targets",
+    "variants",
+    "preview",
 ];
+
+/// The columns before the smart options (`targets`, `variants`, `preview`) were added at the
+/// end: files exported then still import ([`Columns::from_header`]).
+const COLUMNS_BEFORE_SMART: usize = 14;
 
 /// What an admin's export (`all=1`) adds after [`COLUMNS`].
 pub const OWNER_COLUMNS: [&str; 2] = ["owner_id", "owner_email"];
@@ -39,20 +46,33 @@ pub const OWNER_COLUMNS: [&str; 2] = ["owner_id", "owner_email"];
 /// Joins (and splits) the tags of one CSV field.
 pub const TAG_SEPARATOR: char = ',';
 
-/// Which columns a file carries: an owner's export, or an admin's with the owner of each link.
+/// Which columns a file carries: an owner's export, or an admin's with the owner of each link;
+/// the `Before…` two are the same exports written before the smart options' columns (read
+/// only, never written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Columns {
     Owner,
     Admin,
+    BeforeSmartOwner,
+    BeforeSmartAdmin,
 }
 
 impl Columns {
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        let extra: &[&str] = match self {
-            Columns::Owner => &[],
-            Columns::Admin => &OWNER_COLUMNS,
-        };
-        COLUMNS.iter().chain(extra).copied()
+        let extra: &[&str] = if self.is_admin() { &OWNER_COLUMNS } else { &[] };
+        COLUMNS[..self.link_columns()].iter().chain(extra).copied()
+    }
+
+    fn is_admin(self) -> bool {
+        matches!(self, Columns::Admin | Columns::BeforeSmartAdmin)
+    }
+
+    /// How many of [`COLUMNS`] the file has.
+    fn link_columns(self) -> usize {
+        match self {
+            Columns::Owner | Columns::Admin => COLUMNS.len(),
+            Columns::BeforeSmartOwner | Columns::BeforeSmartAdmin => COLUMNS_BEFORE_SMART,
+        }
     }
 
     fn len(self) -> usize {
@@ -74,9 +94,14 @@ impl Columns {
                 }
             })
             .collect();
-        [Columns::Owner, Columns::Admin]
-            .into_iter()
-            .find(|c| c.names().eq(names.iter().copied()))
+        [
+            Columns::Owner,
+            Columns::Admin,
+            Columns::BeforeSmartOwner,
+            Columns::BeforeSmartAdmin,
+        ]
+        .into_iter()
+        .find(|c| c.names().eq(names.iter().copied()))
     }
 }
 
@@ -89,7 +114,7 @@ pub struct Owner {
 }
 
 /// One link, portable: what the export writes and the import reads back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub slug: String,
     pub url: String,
@@ -110,6 +135,10 @@ pub struct Record {
     pub clicks: Option<u64>,
     /// Present in an admin's export only.
     pub owner: Option<Owner>,
+    /// The smart options as the API shows them (JSON objects; in CSV, their JSON text).
+    pub targets: Option<Value>,
+    pub variants: Option<Value>,
+    pub preview: Option<Value>,
 }
 
 /// Why a row of an edgelink file could not be read as a [`Record`] (before any link rule).
@@ -156,6 +185,18 @@ impl Record {
             updated_at: Some(link.updated_at.to_rfc3339()),
             clicks,
             owner,
+            targets: link
+                .targets
+                .as_ref()
+                .and_then(|t| serde_json::to_value(t).ok()),
+            variants: link
+                .variants
+                .as_ref()
+                .and_then(|v| serde_json::to_value(v).ok()),
+            preview: link
+                .preview
+                .as_ref()
+                .and_then(|p| serde_json::to_value(p).ok()),
         }
     }
 
@@ -185,6 +226,9 @@ impl Record {
         body.insert("max_clicks".into(), json!(self.max_clicks));
         body.insert("expires_at".into(), json!(self.expires_at));
         body.insert("valid_since".into(), json!(self.valid_since));
+        body.insert("targets".into(), json!(self.targets));
+        body.insert("variants".into(), json!(self.variants));
+        body.insert("preview".into(), json!(self.preview));
         Value::Object(body)
     }
 
@@ -207,8 +251,12 @@ impl Record {
             opt(&self.created_at),
             opt(&self.updated_at),
             num(self.clicks),
+            json_text(&self.targets),
+            json_text(&self.variants),
+            json_text(&self.preview),
         ];
-        if columns == Columns::Admin {
+        fields.truncate(columns.link_columns());
+        if columns.is_admin() {
             let owner = self.owner.as_ref();
             fields.push(owner.map(|o| o.id.clone()).unwrap_or_default());
             fields.push(owner.and_then(|o| o.email.clone()).unwrap_or_default());
@@ -233,12 +281,18 @@ impl Record {
             "" => Vec::new(),
             joined => joined.split(TAG_SEPARATOR).map(str::to_owned).collect(),
         };
-        let owner = match columns {
-            Columns::Owner => None,
-            Columns::Admin => text(14).map(|id| Owner {
+        let base = columns.link_columns();
+        let owner = if columns.is_admin() {
+            text(base).map(|id| Owner {
                 id,
-                email: text(15),
-            }),
+                email: text(base + 1),
+            })
+        } else {
+            None
+        };
+        let smart = |i: usize, column| match base > i {
+            true => csv_json(f(i), column),
+            false => Ok(None),
         };
         Ok(Self {
             slug: f(0).to_owned(),
@@ -257,6 +311,9 @@ impl Record {
             updated_at: text(12),
             clicks: csv_number(f(13), "clicks")?,
             owner,
+            targets: smart(14, "targets")?,
+            variants: smart(15, "variants")?,
+            preview: smart(16, "preview")?,
         })
     }
 
@@ -291,6 +348,20 @@ fn csv_bool(raw: &str, column: &'static str) -> Result<bool, InvalidRecord> {
     }
 }
 
+/// A JSON option in one CSV field: empty for none.
+fn json_text(v: &Option<Value>) -> String {
+    v.as_ref().map(Value::to_string).unwrap_or_default()
+}
+
+fn csv_json(raw: &str, column: &'static str) -> Result<Option<Value>, InvalidRecord> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(raw)
+        .map(Some)
+        .map_err(|_| InvalidRecord::new(column, "must be JSON or empty"))
+}
+
 fn csv_number<N: std::str::FromStr>(
     raw: &str,
     column: &'static str,
@@ -306,7 +377,7 @@ fn csv_number<N: std::str::FromStr>(
 /// The NDJSON object: [`COLUMNS`] in order, then the owner's two keys for an admin's export.
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = if self.owner.is_some() { 16 } else { 14 };
+        let len = COLUMNS.len() + if self.owner.is_some() { 2 } else { 0 };
         let mut o = s.serialize_struct("Record", len)?;
         o.serialize_field("slug", &self.slug)?;
         o.serialize_field("url", &self.url)?;
@@ -322,6 +393,9 @@ impl Serialize for Record {
         o.serialize_field("created_at", &self.created_at)?;
         o.serialize_field("updated_at", &self.updated_at)?;
         o.serialize_field("clicks", &self.clicks)?;
+        o.serialize_field("targets", &self.targets)?;
+        o.serialize_field("variants", &self.variants)?;
+        o.serialize_field("preview", &self.preview)?;
         if let Some(owner) = &self.owner {
             o.serialize_field("owner_id", &owner.id)?;
             o.serialize_field("owner_email", &owner.email)?;
@@ -356,6 +430,12 @@ struct RecordLine {
     #[serde(default)]
     clicks: Option<u64>,
     #[serde(default)]
+    targets: Option<Value>,
+    #[serde(default)]
+    variants: Option<Value>,
+    #[serde(default)]
+    preview: Option<Value>,
+    #[serde(default)]
     owner_id: Option<String>,
     #[serde(default)]
     owner_email: Option<String>,
@@ -384,6 +464,9 @@ impl<'de> Deserialize<'de> for Record {
                 id,
                 email: some(l.owner_email),
             }),
+            targets: l.targets.filter(|v| !v.is_null()),
+            variants: l.variants.filter(|v| !v.is_null()),
+            preview: l.preview.filter(|v| !v.is_null()),
         })
     }
 }
@@ -459,6 +542,21 @@ mod tests {
                 max_clicks: Some(5),
                 tags: Tags::parse(&["café", "b"]).unwrap(),
                 valid_since: Some(Timestamp::from_millis(1_850_000_000_000)),
+                targets: Some(
+                    crate::link::Targets::parse(
+                        &json!({"ios": "https://apps.apple.com/a", "countries": {"DE": "https://example.de/"}}),
+                        "sho.rt",
+                    )
+                    .unwrap(),
+                ),
+                variants: Some(
+                    crate::link::Variants::parse(
+                        &json!([{"url": "https://a.com/", "weight": 3}, {"url": "https://b.com/", "weight": 1}]),
+                        "sho.rt",
+                    )
+                    .unwrap(),
+                ),
+                preview: Some(crate::link::Preview::parse(&json!({"title": "Hi, \"you\""})).unwrap()),
             },
             Timestamp::from_millis(1_800_000_000_000),
         )
@@ -494,11 +592,16 @@ mod tests {
     fn header_is_the_contract_and_recognised_back() {
         assert_eq!(
             csv_header(Columns::Owner),
-            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n"
+            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview\r\n"
         );
         let admin = String::from_utf8(csv_header(Columns::Admin)).unwrap();
-        assert!(admin.ends_with(",clicks,owner_id,owner_email\r\n"));
-        for columns in [Columns::Owner, Columns::Admin] {
+        assert!(admin.ends_with(",clicks,targets,variants,preview,owner_id,owner_email\r\n"));
+        for columns in [
+            Columns::Owner,
+            Columns::Admin,
+            Columns::BeforeSmartOwner,
+            Columns::BeforeSmartAdmin,
+        ] {
             let names: Vec<&str> = columns.names().collect();
             assert_eq!(Columns::from_header(&names), Some(columns));
         }
@@ -523,10 +626,23 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.ends_with(",7\r\n"), "{text}");
+        assert!(
+            text.contains(r#",7,"{""countries"":{""DE"":""https://example.de/""},""ios"":""https://apps.apple.com/a""}","#),
+            "{text}"
+        );
         let rows = read_csv(&bytes);
         assert_eq!(rows.len(), 1);
-        assert_eq!(Record::from_csv_fields(&rows[0], Columns::Owner), Ok(r));
+        assert_eq!(
+            Record::from_csv_fields(&rows[0], Columns::Owner),
+            Ok(r.clone())
+        );
+        // A file written before the smart options' columns reads as a record without them.
+        let before: Vec<&str> = rows[0][..14].iter().map(String::as_str).collect();
+        let read = Record::from_csv_fields(&before, Columns::BeforeSmartOwner).unwrap();
+        assert_eq!(
+            (read.targets, read.variants, read.preview, read.clicks),
+            (None, None, None, Some(7))
+        );
     }
 
     #[test]
@@ -566,6 +682,9 @@ mod tests {
         r.max_clicks = None;
         r.expires_at = None;
         r.valid_since = None;
+        r.targets = None;
+        r.variants = None;
+        r.preview = None;
         let fields = r.csv_fields(Columns::Owner);
         assert_eq!(fields[2], "");
         assert_eq!(fields[3], "");
@@ -583,7 +702,12 @@ mod tests {
             line.contains(r#""max_clicks":null,"expires_at":null,"#),
             "{line}"
         );
-        assert!(line.ends_with("\"clicks\":null}\n"), "{line}");
+        assert!(
+            line.ends_with(
+                "\"clicks\":null,\"targets\":null,\"variants\":null,\"preview\":null}\n"
+            ),
+            "{line}"
+        );
         assert_eq!(Record::from_ndjson_line(&line), Ok(r.clone()));
         // An empty string in NDJSON is null too, as in the CSV.
         let empty_title = line.replace(r#""title":null"#, r#""title":"""#);

@@ -30,6 +30,9 @@ pub fn row(line: u64, r: Record) -> ImportRow {
         valid_since: r.valid_since,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        targets: r.targets,
+        variants: r.variants,
+        preview: r.preview,
     }
 }
 

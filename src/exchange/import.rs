@@ -16,7 +16,9 @@ use super::{from_edgelink, from_sink, generic_csv, shlink};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{OwnerState, RedirectType, MAX_EXPIRY_AHEAD_MILLIS};
-use crate::link::{Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
+use crate::link::{
+    Link, LinkOptions, LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants,
+};
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
@@ -341,9 +343,14 @@ impl Draft {
         link
     }
 
-    /// The destination's host, for the blocklist.
-    pub fn url_host(&self) -> String {
-        self.url.host()
+    /// The hosts of every destination (`url`, targets, variants), for the blocklist.
+    pub fn hosts(&self) -> Vec<String> {
+        let o = &self.options;
+        std::iter::once(&self.url)
+            .chain(o.targets.iter().flat_map(Targets::urls))
+            .chain(o.variants.iter().flat_map(Variants::urls))
+            .map(TargetUrl::host)
+            .collect()
     }
 
     /// The owner's patch that makes an existing link this row: the URL, title and tags always,
@@ -361,6 +368,9 @@ impl Draft {
             valid_since: row.valid_since.as_ref().map(|_| o.valid_since),
             state: row.state.as_ref().map(|_| o.state),
             max_clicks: row.max_clicks.map(|_| o.max_clicks),
+            targets: row.targets.as_ref().map(|_| o.targets.clone()),
+            variants: row.variants.as_ref().map(|_| o.variants.clone()),
+            preview: row.preview.as_ref().map(|_| o.preview.clone()),
         }
     }
 }
@@ -434,6 +444,17 @@ impl ImportRow {
             max_clicks,
             tags,
             valid_since,
+            targets: self
+                .targets
+                .as_ref()
+                .map(|v| Targets::parse(v, cx.own_host))
+                .transpose()?,
+            variants: self
+                .variants
+                .as_ref()
+                .map(|v| Variants::parse(v, cx.own_host))
+                .transpose()?,
+            preview: self.preview.as_ref().map(Preview::parse).transpose()?,
         };
         let mut created_at = cx.now;
         if let Some(created) = self.created_at.as_deref() {
@@ -522,6 +543,7 @@ mod tests {
     fn detection_tells_every_format_from_content() {
         let cases = [
             ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n", Some(Format::EdgelinkCsv)),
+            ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview\r\n", Some(Format::EdgelinkCsv)),
             ("\n{\"slug\":\"a\",\"url\":\"https://e.com\"}\n", Some(Format::EdgelinkNdjson)),
             ("{\"version\":\"0.3\",\"links\":[]}", Some(Format::Sink)),
             ("{\n  \"version\": \"0.3\",\n  \"links\": []\n}", Some(Format::Sink)),

@@ -41,6 +41,13 @@ pub struct ImportRow {
     pub created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// The smart options as the API takes them (JSON), validated by the create rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<serde_json::Value>,
 }
 
 /// A row the file holds but that could not be read (a field of the wrong kind, a missing URL):

@@ -185,6 +185,9 @@ impl SinkLink {
             max_clicks: None,
             tags,
             valid_since: None,
+            targets: None,
+            variants: None,
+            preview: None,
         };
         Ok(Adoption { link, dropped_tags })
     }

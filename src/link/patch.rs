@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Tags, TargetUrl, Title};
+use super::{Preview, Tags, TargetUrl, Targets, Title, Variants};
 use crate::lifecycle::{OwnerState, RedirectType};
 use crate::time::Timestamp;
 
@@ -52,6 +52,25 @@ pub struct LinkPatch {
         deserialize_with = "present"
     )]
     pub valid_since: Option<Option<Timestamp>>,
+    /// `Some(None)` removes them, as for the two below.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub targets: Option<Option<Targets>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub variants: Option<Option<Variants>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub preview: Option<Option<Preview>>,
 }
 
 /// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LinkPatch, Slug, Tags, TargetUrl, Title};
+use super::{LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{is_expired, OwnerState, RedirectType};
@@ -46,6 +46,16 @@ pub struct Link {
     /// when unset, so values without one stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_since: Option<Timestamp>,
+    /// Destinations by device and country, tried before `url` (src/link/destination.rs).
+    /// Absent from the JSON when unset, like the two below, so older values stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
+    /// Weighted destinations that replace `url` (an A/B test).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Variants>,
+    /// What social and chat crawlers are shown instead of the redirect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
 }
 
 fn yes() -> bool {
@@ -64,6 +74,9 @@ pub struct LinkOptions {
     pub max_clicks: Option<u64>,
     pub tags: Tags,
     pub valid_since: Option<Timestamp>,
+    pub targets: Option<Targets>,
+    pub variants: Option<Variants>,
+    pub preview: Option<Preview>,
 }
 
 impl Default for LinkOptions {
@@ -78,6 +91,9 @@ impl Default for LinkOptions {
             max_clicks: None,
             tags: Tags::default(),
             valid_since: None,
+            targets: None,
+            variants: None,
+            preview: None,
         }
     }
 }
@@ -125,6 +141,9 @@ impl Link {
             max_clicks: options.max_clicks,
             tags: options.tags,
             valid_since: options.valid_since,
+            targets: options.targets,
+            variants: options.variants,
+            preview: options.preview,
         }
     }
 
@@ -169,6 +188,15 @@ impl Link {
             }
             if let Some(valid_since) = patch.valid_since {
                 next.valid_since = valid_since;
+            }
+            if let Some(targets) = patch.targets {
+                next.targets = targets;
+            }
+            if let Some(variants) = patch.variants {
+                next.variants = variants;
+            }
+            if let Some(preview) = patch.preview {
+                next.preview = preview;
             }
         })))
     }

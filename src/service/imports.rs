@@ -286,11 +286,18 @@ async fn import_rows(
     let mut drafts = drafts;
     for (i, d) in drafts.iter_mut().enumerate() {
         let Ok(draft) = d else { continue };
-        match blocking_candidates(&draft.url_host()) {
-            Ok(hosts) => {
-                candidates.insert(i, hosts);
+        let mut hosts = Vec::new();
+        for host in draft.hosts() {
+            match blocking_candidates(&host) {
+                Ok(more) => hosts.extend(more),
+                Err(e) => {
+                    *d = Err(ApiError::InvalidUrl(e.0));
+                    break;
+                }
             }
-            Err(e) => *d = Err(ApiError::InvalidUrl(e.0)),
+        }
+        if d.is_ok() {
+            candidates.insert(i, hosts);
         }
     }
     let all: Vec<String> = candidates

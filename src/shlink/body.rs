@@ -44,6 +44,9 @@ impl Create {
             max_clicks: self.max_visits,
             tags: self.tags.clone().unwrap_or_default(),
             valid_since: self.valid_since,
+            targets: None,
+            variants: None,
+            preview: None,
         }
     }
 

@@ -105,7 +105,7 @@ pub fn text(row: &Map<String, Value>, column: &str) -> String {
 // The SQL text of the stats queries, built from typed values only (`analytics`' parameters, a
 // parsed `Slug` and `UserId`), reads the data point's layout `analytics::Click` writes:
 // index1 = slug; blob1 country, blob2 referrer host, blob3 device, blob4 browser, blob5 OS,
-// blob6 visitor id (empty when not tracked), blob7 owner id; double1 = 1.
+// blob6 visitor id (empty when not tracked), blob7 owner id, blob8 variant; double1 = 1.
 impl Group {
     /// The Analytics Engine column holding the dimension.
     fn ae_column(self) -> &'static str {
@@ -117,6 +117,7 @@ impl Group {
             Group::Device => "blob3",
             Group::Browser => "blob4",
             Group::Os => "blob5",
+            Group::Variant => "blob8",
         }
     }
 }
@@ -133,11 +134,17 @@ pub fn ae_groups_sql(
     include_bots: bool,
 ) -> String {
     format!(
-        "SELECT {col} AS key, SUM(_sample_interval) AS clicks FROM {ds} WHERE {filter} \
+        "SELECT {col} AS key, SUM(_sample_interval) AS clicks FROM {ds} WHERE {filter}{variant} \
          GROUP BY key ORDER BY clicks DESC FORMAT JSON",
         col = group.ae_column(),
         ds = dataset.as_str(),
         filter = ae_filter(slug, range, include_bots),
+        // As in the D1 roll-up, a grouping by variant lists only the clicks that went to one.
+        variant = if group == Group::Variant {
+            " AND blob8 != ''"
+        } else {
+            ""
+        },
     )
 }
 

@@ -15,7 +15,7 @@ use worker::D1Database;
 use super::d1::{error as d1, json_param, run_batch, Rows};
 use super::StoreError;
 use crate::account::UserId;
-use crate::analytics::{Click, DateRange, Group, DIMENSIONS, TOTAL};
+use crate::analytics::{Click, DateRange, Group, DIMENSIONS, TOTAL, VARIANT};
 
 /// Roll-up rows per statement (a click makes six); the JSON parameter stays near 100 KB.
 const ROWS_PER_STATEMENT: usize = 600;
@@ -48,13 +48,14 @@ const ADD_LINK_CLICKS: &str = "UPDATE links SET clicks = clicks + \
        AND json_extract(r.value, '$.day') >= substr(links.created_at, 1, 10)) \
      WHERE slug IN (SELECT json_extract(value, '$.slug') FROM json_each(?1))";
 /// One `visits` row per newly recorded click (`?1`: `[{id, slug, at, country, referrer,
-/// device, browser, os, bot}]`), under the same batch token as the counts.
+/// device, browser, os, bot, variant}]`), under the same batch token as the counts.
 const ADD_VISITS: &str = "INSERT OR IGNORE INTO visits \
-     (id, slug, at, country, referrer, device, browser, os, bot) \
+     (id, slug, at, country, referrer, device, browser, os, bot, variant) \
      SELECT m.id, json_extract(r.value, '$.slug'), json_extract(r.value, '$.at'), \
       json_extract(r.value, '$.country'), json_extract(r.value, '$.referrer'), \
       json_extract(r.value, '$.device'), json_extract(r.value, '$.browser'), \
-      json_extract(r.value, '$.os'), json_extract(r.value, '$.bot') \
+      json_extract(r.value, '$.os'), json_extract(r.value, '$.bot'), \
+      json_extract(r.value, '$.variant') \
      FROM json_each(?1) r JOIN click_messages m \
       ON m.id = json_extract(r.value, '$.id') AND m.batch = ?2";
 const PRUNE_VISITS: &str = "DELETE FROM visits WHERE rowid IN \
@@ -126,6 +127,7 @@ struct VisitRow<'a> {
     browser: &'a str,
     os: &'a str,
     bot: u8,
+    variant: &'a str,
 }
 
 /// Visit rows per statement: a row is ~250 bytes of JSON, well inside D1's statement size.
@@ -137,7 +139,8 @@ struct MessageRow<'a> {
     day: &'a str,
 }
 
-/// The rows a click adds: one to the total, one per dimension.
+/// The rows a click adds: one to the total, one per dimension, and one to its variant if it
+/// went to one.
 pub fn rollup_rows<'a>(id: &'a str, click: &'a Click) -> impl Iterator<Item = RollupRow<'a>> {
     let row = move |dimension: &'a str, value: &'a str| RollupRow {
         id,
@@ -149,6 +152,7 @@ pub fn rollup_rows<'a>(id: &'a str, click: &'a Click) -> impl Iterator<Item = Ro
     };
     std::iter::once(row(TOTAL, ""))
         .chain(DIMENSIONS.iter().map(move |d| row(d, click.dimension(d))))
+        .chain((!click.variant.is_empty()).then(|| row(VARIANT, &click.variant)))
 }
 
 /// A group of the stats answer.
@@ -267,6 +271,7 @@ impl Rollup {
                 browser: &c.browser,
                 os: &c.os,
                 bot: u8::from(c.bot),
+                variant: &c.variant,
             })
             .collect();
         for chunk in visits.chunks(VISITS_PER_STATEMENT) {
@@ -412,9 +417,20 @@ mod tests {
             visitor: "v".into(),
             bot: true,
             at: None,
+            variant: String::new(),
         };
         let rows: Vec<RollupRow> = rollup_rows("m1", &c).collect();
         assert_eq!(rows.len(), 6);
+        let b = Click {
+            variant: "2".into(),
+            ..c.clone()
+        };
+        let with_variant: Vec<RollupRow> = rollup_rows("m2", &b).collect();
+        assert_eq!(with_variant.len(), 7);
+        assert_eq!(
+            (with_variant[6].dimension, with_variant[6].value),
+            ("variant", "2")
+        );
         assert_eq!((rows[0].dimension, rows[0].value), ("total", ""));
         assert!(rows
             .iter()

@@ -3,11 +3,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { link_shape, parsed, read_then, sink_view } from "../../src/api/redirect.js";
+import { link_options, link_shape, parsed, read_then, sink_view } from "../../src/api/redirect.js";
 import { ascii_into, request_line_into } from "../../src/api/redirect/request_line.js";
 
 // `Shape`'s bits (src/api/redirect.rs).
 const LINK = 1, ACTIVE = 2, FORWARD_QUERY = 4, FLAG_REASON = 8, EXPIRES_AT = 16, MAX_CLICKS = 32;
+const SMART = 1 << 24;
 
 // A link as `Link` serialises it into KV (src/link/record.rs).
 const stored = {
@@ -57,6 +58,46 @@ test("a field of the wrong JSON type, or a missing required one, is no link", ()
   // Numbers `Link` could not have written are still numbers: decide refuses their values.
   assert.notEqual(shapeOf({ ...stored, max_clicks: -1 }) & MAX_CLICKS, 0);
   assert.notEqual(shapeOf({ ...stored, max_clicks: 1.5 }) & MAX_CLICKS, 0);
+});
+
+test("a link with targets, variants or a preview is smart, and their JSON types are checked", () => {
+  const plain = LINK | ACTIVE | FORWARD_QUERY | (302 << 8);
+  const targets = { ios: "https://i.example/", countries: { DE: "https://de.example/" } };
+  const variants = [{ url: "https://a.example/", weight: 1 }, { url: "https://b.example/", weight: 2 }];
+  const preview = { title: "T" };
+  for (const smart of [{ targets }, { variants }, { preview }, { targets, variants, preview }]) {
+    assert.equal(shapeOf({ ...stored, ...smart }), plain | SMART, JSON.stringify(smart));
+  }
+  assert.equal(shapeOf({ ...stored, targets: null, variants: null, preview: null }), plain);
+  assert.equal(shapeOf({ ...stored, redirect_type: 0xffff, preview }) >>> 8 & 0xffff, 0xffff);
+  for (const bad of [
+    { targets: "https://x/" }, { targets: [] }, { variants: {} }, { variants: "a" },
+    { preview: "T" }, { preview: [] },
+  ]) {
+    assert.equal(shapeOf({ ...stored, ...bad }), 0, JSON.stringify(bad));
+  }
+});
+
+test("link_options hands over only the visitor's country's target", () => {
+  const link = {
+    ...stored,
+    targets: { ios: "https://i.example/", countries: { DE: "https://de.example/", FR: "https://fr.example/" } },
+    variants: [{ url: "https://a.example/", weight: 1 }, { url: "https://b.example/", weight: 2 }],
+    preview: { title: "T" },
+  };
+  assert.deepEqual(JSON.parse(link_options(link, "DE")), {
+    targets: { ios: "https://i.example/", country: "https://de.example/" },
+    variants: link.variants,
+    preview: { title: "T" },
+  });
+  assert.deepEqual(JSON.parse(link_options(link, "US")).targets, { ios: "https://i.example/" });
+  // Inherited names are no country of the link's.
+  for (const odd of ["", "__proto__", "constructor", "toString"]) {
+    assert.equal(JSON.parse(link_options(link, odd)).targets.country, undefined, odd);
+  }
+  assert.deepEqual(JSON.parse(link_options({ ...stored, preview: { title: "T" } }, "DE")), {
+    preview: { title: "T" },
+  });
 });
 
 test("parsed tells no value from a value that is not JSON", () => {

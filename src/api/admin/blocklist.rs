@@ -25,6 +25,28 @@ pub async fn ensure_allowed(kv: &Kv, url: &TargetUrl) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// [`ensure_allowed`] for every destination of a link at once (its `url`, targets and
+/// variants): one bulk check of all their candidates, so 50 country targets are a read or two,
+/// not fifty.
+pub async fn ensure_all_allowed<'a>(
+    kv: &Kv,
+    urls: impl IntoIterator<Item = &'a TargetUrl>,
+) -> Result<(), ApiError> {
+    let mut candidates = Vec::new();
+    for url in urls {
+        candidates.extend(
+            blocking_candidates(&url.host())
+                .map_err(|InvalidHost(why)| ApiError::InvalidUrl(why))?,
+        );
+    }
+    candidates.sort();
+    candidates.dedup();
+    if !candidates.is_empty() && kv.any_blocked(&candidates).await? {
+        return Err(ApiError::BlockedDestination);
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct HostList {
     hosts: Vec<String>,

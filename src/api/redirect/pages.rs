@@ -1,12 +1,14 @@
 //! The pages a visitor is shown when a short link goes nowhere ([`Page`]): their status and HTML,
-//! each body made once per isolate. Never reads a stored link; the caller has decided.
+//! each body made once per isolate; and a link's social preview for crawlers ([`preview`]).
+//! Never reads a stored link; the caller has decided. Every page carries the same strict
+//! `Content-Security-Policy` (`html_response` in redirect.js): no script, no style, no frames.
 
 use std::cell::RefCell;
 
 use worker::wasm_bindgen::prelude::*;
 use worker::web_sys;
 
-use crate::link::Unavailable;
+use crate::link::{StoredPreview, Unavailable};
 
 #[wasm_bindgen(module = "/src/api/redirect.js")]
 extern "C" {
@@ -76,6 +78,63 @@ thread_local! {
     static PAGES: RefCell<Vec<(Page, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A link's social preview, for a crawler: 200 with Open Graph and Twitter Card tags and a
+/// refresh to `destination` (where a person who opens it is sent on).
+pub(super) fn preview(p: &StoredPreview, destination: &str) -> web_sys::Response {
+    html_response(200, &JsValue::from(preview_body(p, destination)))
+}
+
+/// The preview page's HTML, every value escaped. No `og:url`: crawlers take it as the canonical
+/// page and would fetch the destination's own tags instead of these.
+fn preview_body(p: &StoredPreview, destination: &str) -> String {
+    let mut head = String::new();
+    let mut meta = |attr: &str, name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            head.push_str(&format!(
+                "<meta {attr}=\"{name}\" content=\"{}\">",
+                escape(v)
+            ));
+        }
+    };
+    meta("property", "og:title", &p.title);
+    meta("property", "og:description", &p.description);
+    meta("property", "og:image", &p.image);
+    meta("property", "og:type", &Some("website".to_owned()));
+    let card = if p.image.is_some() {
+        "summary_large_image"
+    } else {
+        "summary"
+    };
+    meta("name", "twitter:card", &Some(card.to_owned()));
+    meta("name", "twitter:title", &p.title);
+    meta("name", "twitter:description", &p.description);
+    meta("name", "twitter:image", &p.image);
+    let title = escape(p.title.as_deref().unwrap_or("Redirecting"));
+    let to = escape(destination);
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         {head}<meta http-equiv=\"refresh\" content=\"0; url={to}\">\
+         <meta name=\"robots\" content=\"noindex\"></head>\
+         <body><p><a href=\"{to}\">{to}</a></p></body></html>"
+    )
+}
+
+/// Text for HTML, in an element or a quoted attribute.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub(super) fn page(page: Page) -> web_sys::Response {
     PAGES.with(|pages| {
         let mut pages = pages.borrow_mut();
@@ -88,4 +147,38 @@ pub(super) fn page(page: Page) -> web_sys::Response {
         };
         html_response(page.status(), body)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_page_escapes_every_value_and_refreshes_to_the_destination() {
+        let p = StoredPreview {
+            title: Some("Tom & \"Jerry\" <script>".into()),
+            description: Some("it's".into()),
+            image: Some("https://img.example/a.png?x=1&y=2".into()),
+        };
+        let body = preview_body(&p, "https://example.com/?a=1&b=\"2\"");
+        assert!(body.contains(
+            "<meta property=\"og:title\" content=\"Tom &amp; &quot;Jerry&quot; &lt;script&gt;\">"
+        ));
+        assert!(body.contains("<meta property=\"og:description\" content=\"it&#39;s\">"));
+        assert!(body.contains("content=\"https://img.example/a.png?x=1&amp;y=2\""));
+        assert!(body.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
+        assert!(body.contains(
+            "<meta http-equiv=\"refresh\" content=\"0; url=https://example.com/?a=1&amp;b=&quot;2&quot;\">"
+        ));
+        assert!(!body.contains("<script>") && !body.contains("og:url"));
+        let bare = preview_body(
+            &StoredPreview {
+                description: Some("d".into()),
+                ..StoredPreview::default()
+            },
+            "https://e.com/",
+        );
+        assert!(bare.contains("<title>Redirecting</title>"));
+        assert!(bare.contains("content=\"summary\"") && !bare.contains("og:title"));
+    }
 }
