@@ -48,6 +48,8 @@ pub enum ApiError {
     InvalidRedirectType(String),
     #[error("{0}")]
     InvalidMaxClicks(String),
+    #[error("{0}")]
+    InvalidPassword(String),
     /// An import file that is not of any format (or not of the one named): nothing stored.
     #[error("{0}")]
     InvalidImport(String),
@@ -86,6 +88,9 @@ pub enum ApiError {
     /// The Analytics Engine SQL API failed on a stats read.
     #[error("analytics unavailable: {0}")]
     AnalyticsUnavailable(String),
+    /// Over a rate limit (`ratelimit`): 429 with `Retry-After`.
+    #[error("too many requests: at most {limit} a minute per {per}; try again in a minute")]
+    RateLimited { limit: u32, per: &'static str },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -110,6 +115,7 @@ impl ApiError {
             | ApiError::InvalidExpiry(_)
             | ApiError::InvalidRedirectType(_)
             | ApiError::InvalidMaxClicks(_)
+            | ApiError::InvalidPassword(_)
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidSort(_)
             | ApiError::InvalidSearch(_)
@@ -120,6 +126,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::SlugTaken | ApiError::EmailTaken => 409,
             ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => 412,
+            ApiError::RateLimited { .. } => 429,
             ApiError::IndexUnavailable(_) | ApiError::AnalyticsUnavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
@@ -144,6 +151,7 @@ impl ApiError {
             ApiError::InvalidExpiry(_) => "invalid_expiry",
             ApiError::InvalidRedirectType(_) => "invalid_redirect_type",
             ApiError::InvalidMaxClicks(_) => "invalid_max_clicks",
+            ApiError::InvalidPassword(_) => "invalid_password",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidSort(_) => "invalid_sort",
             ApiError::InvalidSearch(_) => "invalid_search",
@@ -157,6 +165,7 @@ impl ApiError {
             ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => {
                 "version_mismatch"
             }
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::IndexUnavailable(_) => "index_unavailable",
             ApiError::AnalyticsUnavailable(_) => "analytics_unavailable",
             ApiError::Internal(_) => "internal",
@@ -217,6 +226,7 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::RedirectType(m) => ApiError::InvalidRedirectType(m),
             InvalidLink::State(m) => ApiError::InvalidState(m),
             InvalidLink::MaxClicks(m) => ApiError::InvalidMaxClicks(m),
+            InvalidLink::Password(m) => ApiError::InvalidPassword(m),
         }
     }
 }

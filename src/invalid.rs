@@ -30,4 +30,6 @@ pub enum InvalidLink {
     State(String),
     #[error("{0}")]
     MaxClicks(String),
+    #[error("{0}")]
+    Password(String),
 }

@@ -1,9 +1,10 @@
 //! What one redirect costs, counted in the runtime: exactly one KV read and no D1 call for every
 //! redirect option and link state (`valid_since` ahead and passed included), GET and HEAD, with
 //! and without a visitor query, and for the values of an adopted Sink namespace not yet converted
-//! (and one that is no link at all). The only
-//! other calls allowed are a limited link's one Durable Object request and a GET redirect's
-//! click (one Analytics Engine data point, one queue message, both after the response).
+//! (and one that is no link at all), and for password links (the form; the right password by
+//! header and by form POST; a Sink hash's). The only
+//! other calls allowed are a limited link's one Durable Object request, a password guess's
+//! count in the rate limiter, and a GET (or password POST) redirect's click (one Analytics Engine data point, one queue message, both after the response).
 //!
 //! `tests/redirect_work.mjs` runs the compiled Worker (build/) in workerd through miniflare's
 //! API with real local bindings, each wrapped so that its calls are counted
@@ -51,6 +52,10 @@ fn status_of(case: &str) -> u16 {
         "temporary (307)" => 307,
         "permanent (308)" => 308,
         "disabled" | "flagged" | "expired" | "sink value expired" => 410,
+        "password form" | "sink password form" => 200,
+        "password header" => 302,
+        "sink password header" => 301,
+        "password form post" => 303,
         "unknown slug" | "invalid slug" | "unrecognised value" | "not valid yet" => 404,
         other => panic!("unexpected case {other}"),
     }
@@ -62,6 +67,10 @@ fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64
         return calls; // refused before any read
     }
     calls.insert("LINKS.get".to_owned(), 1);
+    if case.contains("password") && status != 200 {
+        // The guess counted against the client's and link's limit.
+        calls.insert("PASSWORD_LIMITER.limit".to_owned(), 1);
+    }
     if case == "with max_clicks" {
         for call in [
             "SLUG_CLAIMS.idFromName",
@@ -71,7 +80,7 @@ fn expected_calls(case: &str, method: &str, status: u16) -> BTreeMap<String, u64
             calls.insert(call.to_owned(), 1);
         }
     }
-    if method == "GET" && (300..400).contains(&status) {
+    if (method == "GET" || method == "POST") && (300..400).contains(&status) {
         calls.insert("CLICKS.writeDataPoint".to_owned(), 1);
         calls.insert("CLICK_QUEUE.send".to_owned(), 1);
     }
@@ -83,7 +92,9 @@ fn every_redirect_makes_one_kv_read_and_no_d1_call() {
     let rows = counted_redirects();
     assert_eq!(
         rows.len(),
-        (11 + 3 + 2) * 4 + 3,
+        // Links and Sink values, each by GET and HEAD with and without a query; three that
+        // are none; the right password by header (GET, HEAD; and a Sink hash's) and by form.
+        (14 + 4) * 4 + 3 + 3 + 1,
         "every case measured: {rows:?}"
     );
     for row in &rows {

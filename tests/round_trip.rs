@@ -49,8 +49,9 @@ fn import(app: &TestApp, user: &User, file: &str) -> Value {
 }
 
 /// The export's click column emptied: what a fresh deployment cannot keep. The click total is
-/// the last CSV field (no title holds a line break or the last column, so a line's tail after
-/// its last comma is the total) and the NDJSON key `clicks`.
+/// the last CSV field but one, before `password_hash` (no title holds a line break, and neither
+/// of the last two columns a comma, so a line's tail after its second-last comma is the total
+/// and the hash) and the NDJSON key `clicks`.
 fn without_clicks(file: &str, format: &str) -> String {
     file.split_inclusive('\n')
         .map(|line| match format {
@@ -59,7 +60,10 @@ fn without_clicks(file: &str, format: &str) -> String {
                     .strip_suffix("\r\n")
                     .map_or((line, ""), |b| (b, "\r\n"));
                 match body.rsplit_once(',') {
-                    Some((head, _)) => format!("{head},{end}"),
+                    Some((rest, hash)) => match rest.rsplit_once(',') {
+                        Some((head, _)) => format!("{head},,{hash}{end}"),
+                        None => line.to_owned(),
+                    },
                     None => line.to_owned(),
                 }
             }
@@ -81,7 +85,8 @@ fn seed(app: &TestApp, user: &User, prefix: &str) {
         json!({"url": "https://example.com/b?x=1&y=2", "slug": format!("{prefix}-b"),
                "title": "Commas, \"quotes\" and ümlauts", "tags": ["Café", "go"]}),
         json!({"url": "https://example.org/c", "slug": format!("{prefix}-c"),
-               "archived": true, "redirect_type": 301, "forward_query": false}),
+               "archived": true, "redirect_type": 301, "forward_query": false,
+               "password": "round trip secret"}),
         json!({"url": "https://example.org/d", "slug": format!("{prefix}-d"),
                "state": "disabled", "max_clicks": 42, "expires_at": far,
                "valid_since": "2026-01-02T03:04:05.000Z",
@@ -119,5 +124,15 @@ fn an_export_imported_into_an_empty_deployment_exports_the_same_file_but_for_cli
             without_clicks(&before, format),
             "{format}: the round trip changed more than the click totals"
         );
+        // The password came along as its hash, and still opens the link.
+        let guarded = format!("/{prefix}-c");
+        two.get_no_redirect(&guarded).assert_status(200);
+        let opened = two.request_with_headers(
+            "GET",
+            &guarded,
+            &[("X-Link-Password", "round trip secret")],
+            None,
+        );
+        opened.assert_status(301);
     }
 }

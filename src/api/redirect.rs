@@ -38,11 +38,13 @@ use std::cell::OnceCell;
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::prelude::*;
 use worker::wasm_bindgen::JsCast;
-use worker::wasm_bindgen_futures::future_to_promise;
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, web_sys, worker_sys, Env};
 
+use super::error_response;
 use crate::analytics::{click_of, RequestFacts, SaltChoice};
 use crate::app::{self, claims, has_binding, now, CLICKS_BINDING, CLICK_QUEUE_BINDING};
+use crate::error::ApiError;
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{Hop, Redirect, Slug, StoredRedirect, Unavailable, SLUG_MAX_LEN};
 use crate::store::kv::{LINK_PREFIX, REDIRECT_CACHE_TTL_SECS};
@@ -51,7 +53,7 @@ use crate::track;
 mod pages;
 mod request_line;
 
-use pages::{page, Page};
+use pages::{page, Ask, Page};
 pub use request_line::with_request_line;
 
 // The redirect's JS side, in redirect.js; `LINKS` there is `app::LINKS_BINDING` (src/bindings.js).
@@ -87,6 +89,15 @@ extern "C" {
     /// The `max_clicks` number of a stored link whose [`Shape`] says it has one.
     fn link_max_clicks(link: &JsValue) -> f64;
     fn request_facts(req: &web_sys::Request) -> String;
+    /// A password link's check of the request's guess: a promise of 0 (no guess), 1 (right),
+    /// 2 (wrong) or 3 (over the guess limit). See `redirect.js`.
+    #[wasm_bindgen(catch)]
+    fn password_check(
+        req: &web_sys::Request,
+        env: &Env,
+        link: &JsValue,
+        is_post: bool,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// The text fields of a stored link, by their place in the JS side's `TEXT_FIELDS`.
@@ -122,6 +133,7 @@ impl Shape {
     const EXPIRES_AT: u32 = 16;
     const MAX_CLICKS: u32 = 32;
     const VALID_SINCE: u32 = 64;
+    const PASSWORD: u32 = 128;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
@@ -140,20 +152,28 @@ type Decide = dyn Fn(JsValue, u32, bool, web_sys::Request, Env, worker_sys::Cont
 pub struct Visit {
     /// A GET, which is a click; a HEAD is not.
     pub is_get: bool,
+    /// A POST: a password form sent to a password link (a click when the password is right).
+    pub is_post: bool,
     /// The request URL has a query, so a link that forwards it reads the URL again.
     pub has_query: bool,
 }
 
 impl Visit {
     fn to_bits(self) -> u8 {
-        u8::from(self.is_get) | u8::from(self.has_query) << 1
+        u8::from(self.is_get) | u8::from(self.has_query) << 1 | u8::from(self.is_post) << 2
     }
 
     fn from_bits(bits: u8) -> Self {
         Visit {
             is_get: bits & 1 != 0,
             has_query: bits & 2 != 0,
+            is_post: bits & 4 != 0,
         }
+    }
+
+    /// Whether a redirect it is answered with counts as a click.
+    fn is_click(self) -> bool {
+        self.is_get || self.is_post
     }
 }
 
@@ -169,6 +189,9 @@ struct Config {
     /// Both `Cache-Control` values as JS strings: a redirect then copies only its `Location` out.
     temporary_cache_control: JsValue,
     permanent_cache_control: JsValue,
+    /// A password link's redirect: answered to one visitor who gave the password, so no cache
+    /// (a browser's or a shared one) may keep it for the next.
+    guarded_cache_control: JsValue,
     salt: Option<String>,
     /// Whether a click goes anywhere: the Analytics Engine dataset, or the roll-up's queue.
     /// Without either, the redirect does not even read the request's click facts.
@@ -187,6 +210,7 @@ impl Config {
                 "public, max-age={}",
                 config.permanent_redirect_max_age
             )),
+            guarded_cache_control: JsValue::from_str(GUARDED_CACHE_CONTROL),
             salt: config.analytics_salt,
             records_clicks: rollup || has_binding(env, CLICKS_BINDING),
             rollup,
@@ -203,6 +227,13 @@ impl Config {
         }
     }
 }
+
+/// `Cache-Control` of a password link's redirect.
+const GUARDED_CACHE_CONTROL: &str = "private, no-store";
+
+/// A correct password sent by form POST is answered 303 See Other, whatever the link's type:
+/// a 307 or 308 would have the browser POST the password on to the destination.
+const SEE_OTHER: u16 = 303;
 
 fn with_config<T>(env: &Env, f: impl FnOnce(&Config) -> T) -> T {
     CONFIG.with(|c| f(c.get_or_init(|| Config::from_env(env))))
@@ -282,18 +313,23 @@ fn decide(
         forward_query: shape.has(Shape::FORWARD_QUERY),
         max_clicks: shape.has(Shape::MAX_CLICKS).then(|| link_max_clicks(&link)),
     });
+    let guarded = shape.has(Shape::PASSWORD);
     match Redirect::decide(stored, now) {
+        // Only a password link takes a form; a POST to any other stays what it always was.
+        Redirect::To(_) if visit.is_post && !guarded => {
+            web_sys::Response::from(error_response(&ApiError::MethodNotAllowed)).into()
+        }
+        Redirect::To(hop) if guarded => password_gate(hop, link, req, env, ctx, visit).into(),
         Redirect::To(hop) if hop.max_clicks.is_some() => {
             limited(hop, link, req, env, ctx, visit).into()
         }
-        Redirect::To(hop) => follow(hop, &link, &req, &env, &ctx, visit).into(),
+        Redirect::To(hop) => follow(hop, &link, &req, &env, &ctx, visit, false).into(),
         Redirect::NotFound => page(Page::NotFound).into(),
         Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
     }
 }
 
 /// A link with `max_clicks`: its slug's Durable Object counts exactly, so this one awaits.
-/// A GET uses a click up; a HEAD only asks whether one is left.
 fn limited(
     hop: Hop,
     link: JsValue,
@@ -303,19 +339,71 @@ fn limited(
     visit: Visit,
 ) -> Promise {
     future_to_promise(async move {
-        let limit = hop.max_clicks.unwrap_or(0);
-        let slug = stored_text(&link, StoredText::Slug);
-        // `created_at` tells this life of the slug from an earlier one's leftover count.
-        let life = stored_text(&link, StoredText::CreatedAt);
-        let taken = match claims(&env) {
-            Ok(c) => c.take_click(&slug, &life, limit, visit.is_get).await,
+        Ok(counted(hop, &link, &req, &env, &ctx, visit, false)
+            .await
+            .into())
+    })
+}
+
+/// [`limited`]'s answer: a GET (or a password POST) uses a click up; a HEAD only asks whether
+/// one is left.
+async fn counted(
+    hop: Hop,
+    link: &JsValue,
+    req: &web_sys::Request,
+    env: &Env,
+    ctx: &worker_sys::Context,
+    visit: Visit,
+    guarded: bool,
+) -> web_sys::Response {
+    let limit = hop.max_clicks.unwrap_or(0);
+    let slug = stored_text(link, StoredText::Slug);
+    // `created_at` tells this life of the slug from an earlier one's leftover count.
+    let life = stored_text(link, StoredText::CreatedAt);
+    let taken = match claims(env) {
+        Ok(c) => c.take_click(&slug, &life, limit, visit.is_click()).await,
+        Err(e) => Err(e),
+    };
+    match taken {
+        Ok(true) => follow(hop, link, req, env, ctx, visit, guarded),
+        Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
+        Err(e) => {
+            console_error!("click limit {slug}: {e}");
+            page(Page::TryAgain)
+        }
+    }
+}
+
+/// A password link (its hash is in the value already read: no second KV read): the form, or,
+/// for the right password, the redirect (see `password_check` in redirect.js for the guess and
+/// its limit).
+fn password_gate(
+    hop: Hop,
+    link: JsValue,
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker_sys::Context,
+    visit: Visit,
+) -> Promise {
+    future_to_promise(async move {
+        let checked = match password_check(&req, &env, &link, visit.is_post) {
+            Ok(promise) => JsFuture::from(promise).await,
             Err(e) => Err(e),
         };
-        let response = match taken {
-            Ok(true) => follow(hop, &link, &req, &env, &ctx, visit),
-            Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
-            Err(e) => {
-                console_error!("click limit {slug}: {e}");
+        let response = match checked.map(|v| v.as_f64()) {
+            Ok(Some(outcome)) if outcome == 0.0 => page(Page::Password(Ask::First)),
+            Ok(Some(outcome)) if outcome == 1.0 => {
+                if hop.max_clicks.is_some() {
+                    counted(hop, &link, &req, &env, &ctx, visit, true).await
+                } else {
+                    follow(hop, &link, &req, &env, &ctx, visit, true)
+                }
+            }
+            Ok(Some(outcome)) if outcome == 2.0 => page(Page::Password(Ask::Wrong)),
+            Ok(Some(outcome)) if outcome == 3.0 => page(Page::Password(Ask::TooMany)),
+            other => {
+                let slug = stored_text(&link, StoredText::Slug);
+                console_error!("password check {slug}: {other:?}");
                 page(Page::TryAgain)
             }
         };
@@ -323,8 +411,9 @@ fn limited(
     })
 }
 
-/// The redirect itself, to the stored link's `url`, and the click it records (GET only: a HEAD
-/// is not a visit).
+/// The redirect itself, to the stored link's `url`, and the click it records (GET, or a
+/// password link's POST: a HEAD is not a visit). `guarded`: a password link's, after the right
+/// password (never cached; 303 for a POST).
 fn follow(
     hop: Hop,
     link: &JsValue,
@@ -332,12 +421,17 @@ fn follow(
     env: &Env,
     ctx: &worker_sys::Context,
     visit: Visit,
+    guarded: bool,
 ) -> web_sys::Response {
     let response = with_config(env, |config| {
-        let (status, cache_control) = (
-            hop.redirect_type.status(),
-            config.cache_control(hop.redirect_type),
-        );
+        let (status, cache_control) = match (guarded, visit.is_post) {
+            (false, _) => (
+                hop.redirect_type.status(),
+                config.cache_control(hop.redirect_type),
+            ),
+            (true, false) => (hop.redirect_type.status(), &config.guarded_cache_control),
+            (true, true) => (SEE_OTHER, &config.guarded_cache_control),
+        };
         if hop.forward_query && visit.has_query {
             let url = stored_text(link, StoredText::Url);
             let request_url = req.url();
@@ -355,7 +449,7 @@ fn follow(
         console_error!("redirect {slug}: unusable Location {url}");
         return page(Page::BadDestination);
     };
-    if visit.is_get {
+    if visit.is_click() {
         with_config(env, |config| {
             if !config.records_clicks {
                 return;
@@ -396,6 +490,7 @@ mod tests {
         assert!(shape.has(Shape::LINK) && shape.has(Shape::ACTIVE));
         assert!(shape.has(Shape::FORWARD_QUERY) && shape.has(Shape::EXPIRES_AT));
         assert!(!shape.has(Shape::FLAG_REASON) && !shape.has(Shape::MAX_CLICKS));
+        assert!(!shape.has(Shape::PASSWORD) && Shape(1 | 128).has(Shape::PASSWORD));
         assert_eq!(shape.redirect_type(), 308);
         assert_eq!(Shape(1 | (0xffff << 8)).redirect_type(), 0xffff);
         assert!(!Shape(0).has(Shape::LINK));
@@ -405,8 +500,14 @@ mod tests {
     fn a_visit_round_trips_through_its_bits() {
         for is_get in [false, true] {
             for has_query in [false, true] {
-                let visit = Visit { is_get, has_query };
-                assert_eq!(Visit::from_bits(visit.to_bits()), visit);
+                for is_post in [false, true] {
+                    let visit = Visit {
+                        is_get,
+                        has_query,
+                        is_post,
+                    };
+                    assert_eq!(Visit::from_bits(visit.to_bits()), visit);
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::link::Link;
 
 /// The CSV header of an owner's export, in order; NDJSON keys come in the same order.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "slug",
     "url",
     "title",
@@ -31,7 +31,12 @@ pub const COLUMNS: [&str; 14] = [
     "created_at",
     "updated_at",
     "clicks",
+    "password_hash",
 ];
+
+/// How many of [`COLUMNS`] an export made before `password_hash` had: such a file is read as
+/// one whose links have no password (`from_edgelink`).
+pub const COLUMNS_BEFORE_PASSWORD: usize = 14;
 
 /// What an admin's export (`all=1`) adds after [`COLUMNS`].
 pub const OWNER_COLUMNS: [&str; 2] = ["owner_id", "owner_email"];
@@ -108,6 +113,9 @@ pub struct Record {
     pub updated_at: Option<String>,
     /// People's clicks (the roll-up's total); `None` when unknown.
     pub clicks: Option<u64>,
+    /// The link's password hash (`link::PasswordHash`'s form): the export is the one place it
+    /// leaves the Worker, so that a restore keeps the password working.
+    pub password_hash: Option<String>,
     /// Present in an admin's export only.
     pub owner: Option<Owner>,
 }
@@ -155,6 +163,7 @@ impl Record {
             created_at: Some(link.created_at.to_rfc3339()),
             updated_at: Some(link.updated_at.to_rfc3339()),
             clicks,
+            password_hash: link.password_hash.as_ref().map(|h| h.as_str().to_owned()),
             owner,
         }
     }
@@ -207,6 +216,7 @@ impl Record {
             opt(&self.created_at),
             opt(&self.updated_at),
             num(self.clicks),
+            opt(&self.password_hash),
         ];
         if columns == Columns::Admin {
             let owner = self.owner.as_ref();
@@ -235,9 +245,9 @@ impl Record {
         };
         let owner = match columns {
             Columns::Owner => None,
-            Columns::Admin => text(14).map(|id| Owner {
+            Columns::Admin => text(15).map(|id| Owner {
                 id,
-                email: text(15),
+                email: text(16),
             }),
         };
         Ok(Self {
@@ -256,6 +266,7 @@ impl Record {
             created_at: text(11),
             updated_at: text(12),
             clicks: csv_number(f(13), "clicks")?,
+            password_hash: text(14),
             owner,
         })
     }
@@ -306,7 +317,7 @@ fn csv_number<N: std::str::FromStr>(
 /// The NDJSON object: [`COLUMNS`] in order, then the owner's two keys for an admin's export.
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = if self.owner.is_some() { 16 } else { 14 };
+        let len = if self.owner.is_some() { 17 } else { 15 };
         let mut o = s.serialize_struct("Record", len)?;
         o.serialize_field("slug", &self.slug)?;
         o.serialize_field("url", &self.url)?;
@@ -322,6 +333,7 @@ impl Serialize for Record {
         o.serialize_field("created_at", &self.created_at)?;
         o.serialize_field("updated_at", &self.updated_at)?;
         o.serialize_field("clicks", &self.clicks)?;
+        o.serialize_field("password_hash", &self.password_hash)?;
         if let Some(owner) = &self.owner {
             o.serialize_field("owner_id", &owner.id)?;
             o.serialize_field("owner_email", &owner.email)?;
@@ -356,6 +368,8 @@ struct RecordLine {
     #[serde(default)]
     clicks: Option<u64>,
     #[serde(default)]
+    password_hash: Option<String>,
+    #[serde(default)]
     owner_id: Option<String>,
     #[serde(default)]
     owner_email: Option<String>,
@@ -380,6 +394,7 @@ impl<'de> Deserialize<'de> for Record {
             created_at: some(l.created_at),
             updated_at: some(l.updated_at),
             clicks: l.clicks,
+            password_hash: some(l.password_hash),
             owner: some(l.owner_id).map(|id| Owner {
                 id,
                 email: some(l.owner_email),
@@ -459,6 +474,7 @@ mod tests {
                 max_clicks: Some(5),
                 tags: Tags::parse(&["café", "b"]).unwrap(),
                 valid_since: Some(Timestamp::from_millis(1_850_000_000_000)),
+                password_hash: None,
             },
             Timestamp::from_millis(1_800_000_000_000),
         )
@@ -494,10 +510,10 @@ mod tests {
     fn header_is_the_contract_and_recognised_back() {
         assert_eq!(
             csv_header(Columns::Owner),
-            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n"
+            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,password_hash\r\n"
         );
         let admin = String::from_utf8(csv_header(Columns::Admin)).unwrap();
-        assert!(admin.ends_with(",clicks,owner_id,owner_email\r\n"));
+        assert!(admin.ends_with(",clicks,password_hash,owner_id,owner_email\r\n"));
         for columns in [Columns::Owner, Columns::Admin] {
             let names: Vec<&str> = columns.names().collect();
             assert_eq!(Columns::from_header(&names), Some(columns));
@@ -523,7 +539,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.ends_with(",7\r\n"), "{text}");
+        assert!(text.ends_with(",7,\r\n"), "{text}");
         let rows = read_csv(&bytes);
         assert_eq!(rows.len(), 1);
         assert_eq!(Record::from_csv_fields(&rows[0], Columns::Owner), Ok(r));
@@ -583,7 +599,10 @@ mod tests {
             line.contains(r#""max_clicks":null,"expires_at":null,"#),
             "{line}"
         );
-        assert!(line.ends_with("\"clicks\":null}\n"), "{line}");
+        assert!(
+            line.ends_with("\"clicks\":null,\"password_hash\":null}\n"),
+            "{line}"
+        );
         assert_eq!(Record::from_ndjson_line(&line), Ok(r.clone()));
         // An empty string in NDJSON is null too, as in the CSV.
         let empty_title = line.replace(r#""title":null"#, r#""title":"""#);

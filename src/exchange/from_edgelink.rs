@@ -4,13 +4,27 @@
 //! an admin export's owner columns are not imported (a fresh deployment counts its own clicks;
 //! the importer, or the admin's `owner=`, owns the links). Pure: no `worker`.
 
-use super::edgelink::{Columns, Record};
+use super::edgelink::{Columns, Record, COLUMNS_BEFORE_PASSWORD};
 use super::generic_csv::records;
 use super::row::{ImportRow, InvalidFile, ParsedRows, RowError};
 
 /// Whether a CSV header row is edgelink's export's (an owner's or an admin's).
 pub fn is_header<S: AsRef<str>>(header: &[S]) -> bool {
-    Columns::from_header(header).is_some()
+    columns_of(header).is_some()
+}
+
+/// The columns of a header, and whether it is an export from before `password_hash` (whose
+/// rows then get an empty one where today's export has it).
+fn columns_of<S: AsRef<str>>(header: &[S]) -> Option<(Columns, bool)> {
+    if let Some(columns) = Columns::from_header(header) {
+        return Some((columns, false));
+    }
+    let mut names: Vec<&str> = header.iter().map(AsRef::as_ref).collect();
+    if names.len() < COLUMNS_BEFORE_PASSWORD {
+        return None;
+    }
+    names.insert(COLUMNS_BEFORE_PASSWORD, "password_hash");
+    Columns::from_header(&names).map(|c| (c, true))
 }
 
 /// The row of a record read back from a file.
@@ -30,18 +44,22 @@ pub fn row(line: u64, r: Record) -> ImportRow {
         valid_since: r.valid_since,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        password_hash: r.password_hash,
     }
 }
 
 /// Reads edgelink's CSV export.
 pub fn parse_csv(text: &str) -> Result<ParsedRows, InvalidFile> {
     let (header, records) = records(text)?;
-    let columns = Columns::from_header(&header)
+    let (columns, before_password) = columns_of(&header)
         .ok_or_else(|| InvalidFile("the CSV header is not edgelink's export's".into()))?;
     Ok(records
         .into_iter()
         .map(|(line, fields)| {
-            let fields = fields.map_err(|e| RowError::new(line, None, "invalid_row", e))?;
+            let mut fields = fields.map_err(|e| RowError::new(line, None, "invalid_row", e))?;
+            if before_password && fields.len() >= COLUMNS_BEFORE_PASSWORD {
+                fields.insert(COLUMNS_BEFORE_PASSWORD, String::new());
+            }
             let slug = fields.first().map(String::as_str);
             Record::from_csv_fields(&fields, columns)
                 .map(|r| row(line, r))
@@ -80,7 +98,25 @@ pub fn parse_ndjson(text: &str) -> Result<ParsedRows, InvalidFile> {
 mod tests {
     use super::*;
 
+    /// An export's header from before `password_hash` (still read: the tests below use it).
     const HEADER: &str = "slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks";
+
+    #[test]
+    fn the_password_hash_column_is_read_and_older_headers_still_are() {
+        let hash = "pbkdf2-sha256:100000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let text = format!(
+            "{HEADER},password_hash\r\nabc,https://e.com/a,,,active,false,302,true,,,,,,,{hash}\r\n"
+        );
+        let rows = parse_csv(&text).unwrap();
+        assert_eq!(rows[0].as_ref().unwrap().password_hash.as_deref(), Some(hash));
+        let admin_old = format!(
+            "{HEADER},owner_id,owner_email\r\nabc,https://e.com/a,,,active,false,302,true,,,,,,,u_1,a@b.c\r\n"
+        );
+        assert!(is_header(&admin_old.lines().next().unwrap().split(',').collect::<Vec<_>>()));
+        let rows = parse_csv(&admin_old).unwrap();
+        let row = rows[0].as_ref().unwrap();
+        assert_eq!((row.slug.as_deref(), row.password_hash.as_deref()), (Some("abc"), None));
+    }
 
     #[test]
     fn every_column_of_the_csv_maps_to_the_row() {

@@ -16,7 +16,7 @@ use super::{from_edgelink, from_sink, generic_csv, shlink};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{OwnerState, RedirectType, MAX_EXPIRY_AHEAD_MILLIS};
-use crate::link::{Link, LinkOptions, LinkPatch, Slug, Tags, TargetUrl, Title};
+use crate::link::{Link, LinkOptions, LinkPatch, PasswordHash, Slug, Tags, TargetUrl, Title};
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
 
@@ -361,6 +361,7 @@ impl Draft {
             valid_since: row.valid_since.as_ref().map(|_| o.valid_since),
             state: row.state.as_ref().map(|_| o.state),
             max_clicks: row.max_clicks.map(|_| o.max_clicks),
+            password_hash: row.password_hash.as_ref().map(|_| o.password_hash.clone()),
         }
     }
 }
@@ -434,6 +435,13 @@ impl ImportRow {
             max_clicks,
             tags,
             valid_since,
+            password_hash: self
+                .password_hash
+                .as_deref()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(PasswordHash::parse)
+                .transpose()?,
         };
         let mut created_at = cx.now;
         if let Some(created) = self.created_at.as_deref() {

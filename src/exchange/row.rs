@@ -41,6 +41,10 @@ pub struct ImportRow {
     pub created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// A PBKDF2 password hash, edgelink's form or Sink's (`link::PasswordHash`): the link
+    /// keeps its password. Never a password itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 /// A row the file holds but that could not be read (a field of the wrong kind, a missing URL):

@@ -1,5 +1,5 @@
 //! The link domain, one concept a file: [`Slug`] (slug.rs), [`TargetUrl`] (url.rs), [`Title`]
-//! (title.rs), [`Tags`] (tags.rs), the record [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`]
+//! (title.rs), [`Tags`] (tags.rs), [`Password`] and [`PasswordHash`] (password.rs), the record [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`]
 //! (patch.rs) and the redirect decision [`Redirect::decide`] (decide.rs). Each value is parsed
 //! once at the edge so that stores, sync and reconcile can trust it.
 //!
@@ -7,6 +7,7 @@
 //! imports `worker`, reads a clock or draws randomness: callers pass `now` and generated slugs.
 
 mod decide;
+mod password;
 mod patch;
 mod record;
 mod slug;
@@ -15,6 +16,10 @@ mod title;
 mod url;
 
 pub use decide::{Hop, Redirect, StoredRedirect, Unavailable};
+pub use password::{
+    Password, PasswordHash, HASH_PREFIX, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS,
+    PBKDF2_MAX_ITERATIONS, SINK_HASH_PREFIX,
+};
 pub use patch::{present, LinkPatch};
 pub use record::{Link, LinkMeta, LinkOptions, LinkState};
 pub use slug::{

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LinkPatch, Slug, Tags, TargetUrl, Title};
+use super::{LinkPatch, PasswordHash, Slug, Tags, TargetUrl, Title};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{is_expired, OwnerState, RedirectType};
@@ -46,6 +46,10 @@ pub struct Link {
     /// when unset, so values without one stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_since: Option<Timestamp>,
+    /// A visitor must give the password first (`link::password`). Only the hash is kept; the
+    /// API never shows it (`has_password`). Left out of the JSON when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<PasswordHash>,
 }
 
 fn yes() -> bool {
@@ -64,6 +68,7 @@ pub struct LinkOptions {
     pub max_clicks: Option<u64>,
     pub tags: Tags,
     pub valid_since: Option<Timestamp>,
+    pub password_hash: Option<PasswordHash>,
 }
 
 impl Default for LinkOptions {
@@ -78,6 +83,7 @@ impl Default for LinkOptions {
             max_clicks: None,
             tags: Tags::default(),
             valid_since: None,
+            password_hash: None,
         }
     }
 }
@@ -125,6 +131,7 @@ impl Link {
             max_clicks: options.max_clicks,
             tags: options.tags,
             valid_since: options.valid_since,
+            password_hash: options.password_hash,
         }
     }
 
@@ -169,6 +176,9 @@ impl Link {
             }
             if let Some(valid_since) = patch.valid_since {
                 next.valid_since = valid_since;
+            }
+            if let Some(password_hash) = patch.password_hash {
+                next.password_hash = password_hash;
             }
         })))
     }

@@ -44,6 +44,8 @@ impl Create {
             max_clicks: self.max_visits,
             tags: self.tags.clone().unwrap_or_default(),
             valid_since: self.valid_since,
+            // Shlink's API has no passwords.
+            password_hash: None,
         }
     }
 
