@@ -200,7 +200,11 @@ fn a_browser_gets_the_form_and_a_form_post_with_the_password_redirects() {
     let (slug, _) = password_link(&user, PASSWORD);
     let path = format!("/{slug}");
     assert_form(&app().get_no_redirect(&path), 200);
-    assert_form(&app().head(&path), 200);
+    // HEAD: the form's status and headers, no body.
+    let head = app().head(&path);
+    head.assert_status(200);
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+    assert!(head.location().is_none());
 
     let ip = client();
     let wrong = post_form(&path, "password=not+the+one", &ip);
