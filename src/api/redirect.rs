@@ -391,16 +391,16 @@ fn password_gate(
             Err(e) => Err(e),
         };
         let response = match checked.map(|v| v.as_f64()) {
-            Ok(Some(outcome)) if outcome == 0.0 => page(Page::Password(Ask::First)),
-            Ok(Some(outcome)) if outcome == 1.0 => {
+            Ok(Some(0.0)) => page(Page::Password(Ask::First)),
+            Ok(Some(1.0)) => {
                 if hop.max_clicks.is_some() {
                     counted(hop, &link, &req, &env, &ctx, visit, true).await
                 } else {
                     follow(hop, &link, &req, &env, &ctx, visit, true)
                 }
             }
-            Ok(Some(outcome)) if outcome == 2.0 => page(Page::Password(Ask::Wrong)),
-            Ok(Some(outcome)) if outcome == 3.0 => page(Page::Password(Ask::TooMany)),
+            Ok(Some(2.0)) => page(Page::Password(Ask::Wrong)),
+            Ok(Some(3.0)) => page(Page::Password(Ask::TooMany)),
             other => {
                 let slug = stored_text(&link, StoredText::Slug);
                 console_error!("password check {slug}: {other:?}");

@@ -108,14 +108,27 @@ mod tests {
             "{HEADER},password_hash\r\nabc,https://e.com/a,,,active,false,302,true,,,,,,,{hash}\r\n"
         );
         let rows = parse_csv(&text).unwrap();
-        assert_eq!(rows[0].as_ref().unwrap().password_hash.as_deref(), Some(hash));
+        assert_eq!(
+            rows[0].as_ref().unwrap().password_hash.as_deref(),
+            Some(hash)
+        );
         let admin_old = format!(
             "{HEADER},owner_id,owner_email\r\nabc,https://e.com/a,,,active,false,302,true,,,,,,,u_1,a@b.c\r\n"
         );
-        assert!(is_header(&admin_old.lines().next().unwrap().split(',').collect::<Vec<_>>()));
+        assert!(is_header(
+            &admin_old
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .collect::<Vec<_>>()
+        ));
         let rows = parse_csv(&admin_old).unwrap();
         let row = rows[0].as_ref().unwrap();
-        assert_eq!((row.slug.as_deref(), row.password_hash.as_deref()), (Some("abc"), None));
+        assert_eq!(
+            (row.slug.as_deref(), row.password_hash.as_deref()),
+            (Some("abc"), None)
+        );
     }
 
     #[test]
