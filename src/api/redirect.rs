@@ -1,8 +1,12 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
 //! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`, `valid_since`,
-//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`), and the response.
-//! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
-//! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
+//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`, `password_hash`), and
+//! the response. Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET
+//! takes one click there). A password link (its hash is in the same value) answers its form
+//! instead, and `POST /<slug>` (the form) or `X-Link-Password` the redirect for the right
+//! password: the guess is counted by the `PASSWORD_LIMITER` binding and checked by WebCrypto,
+//! both in `redirect.js` (`password_check`); the redirect is then `private, no-store`, and 303
+//! for a POST. The click is recorded without awaiting (an Analytics Engine write and a queue message
 //! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
 //! the day's visitor salt from KV, also in `waitUntil`: see `track`). An expired link is
 //! answered 410 here and left alone: KV drops its key after the grace period, the cron its D1
