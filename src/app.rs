@@ -38,6 +38,10 @@ pub const CLICKS_BINDING: &str = "CLICKS";
 pub const CLICK_QUEUE_BINDING: &str = "CLICK_QUEUE";
 /// Queue (producer and consumer in this Worker) of import chunks (`service::imports`).
 pub const IMPORT_QUEUE_BINDING: &str = "IMPORT_QUEUE";
+/// Rate limiting binding of API requests per key (`api::ratelimit`; its JS reads it by name).
+pub const API_LIMITER_BINDING: &str = "API_LIMITER";
+/// Rate limiting binding of password guesses per client and link (read by `redirect.js`).
+pub const PASSWORD_LIMITER_BINDING: &str = "PASSWORD_LIMITER";
 /// The import queue's name (wrangler.toml): the `queue` entry point dispatches on it.
 pub const IMPORT_QUEUE_NAME: &str = "edgelink-imports";
 
@@ -55,6 +59,8 @@ pub struct Handles {
     pub config: Config,
     /// `None` in a deployment without the binding: imports then answer 500, nothing else cares.
     pub import_queue: Option<worker::Queue>,
+    /// The `API_LIMITER` binding (undefined when missing: nothing is limited).
+    pub api_limiter: worker::wasm_bindgen::JsValue,
 }
 
 impl Deref for App {
@@ -84,6 +90,8 @@ impl App {
             email_claims: EmailClaims::new(object(EMAIL_CLAIMS_BINDING)?),
             config: config(env),
             import_queue: env.queue(IMPORT_QUEUE_BINDING).ok(),
+            api_limiter: worker::js_sys::Reflect::get(env, &API_LIMITER_BINDING.into())
+                .unwrap_or(worker::wasm_bindgen::JsValue::UNDEFINED),
         })))
     }
 

@@ -9,3 +9,7 @@ export const LINKS = "LINKS";
 export const CLICKS = "CLICKS";
 // Queue feeding the D1 click roll-up.
 export const CLICK_QUEUE = "CLICK_QUEUE";
+// Rate limiting: API requests per key (src/ratelimit.rs) and password guesses per client and
+// link (src/api/redirect.js).
+export const API_LIMITER = "API_LIMITER";
+export const PASSWORD_LIMITER = "PASSWORD_LIMITER";

@@ -10,6 +10,7 @@ use crate::account::UserId;
 use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
 use crate::history;
 use crate::lifecycle::{DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS};
+use crate::ratelimit::ApiLimit;
 
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -42,6 +43,8 @@ pub const FAULT_INJECTION: &str = "FAULT_INJECTION";
 /// (docs/import-export.md, "Switching from Sink"). Unset: Sink links still redirect, but the
 /// sweep only counts them (`adoptable`) and leaves them as they are.
 pub const ADOPT_OWNER: &str = "ADOPT_OWNER";
+/// API requests a minute per key or admin token (`ratelimit::ApiLimit`); the binding enforces.
+pub const API_RATE_LIMIT: &str = "API_RATE_LIMIT";
 
 /// Where the Analytics Engine SQL API is, when an account and a token are configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,8 @@ pub struct Config {
     pub reconcile_retry: RetryPolicy,
     /// Who adopted Sink links belong to (`ADOPT_OWNER`); `None` leaves them unadopted.
     pub adopt_owner: Option<UserId>,
+    /// The API's rate limit (`API_RATE_LIMIT`; see `ratelimit`).
+    pub api_rate_limit: ApiLimit,
 }
 
 impl Config {
@@ -119,6 +124,7 @@ impl Config {
             reconcile_budget: Budget::from_vars(&get),
             reconcile_retry: RetryPolicy::from_vars(&get),
             adopt_owner: text(ADOPT_OWNER).and_then(|v| user_id(&v)),
+            api_rate_limit: ApiLimit::parse(get(API_RATE_LIMIT).as_deref()),
         }
     }
 }

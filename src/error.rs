@@ -54,6 +54,8 @@ pub enum ApiError {
     InvalidVariants(String),
     #[error("{0}")]
     InvalidPreview(String),
+    #[error("{0}")]
+    InvalidPassword(String),
     /// An import file that is not of any format (or not of the one named): nothing stored.
     #[error("{0}")]
     InvalidImport(String),
@@ -92,6 +94,9 @@ pub enum ApiError {
     /// The Analytics Engine SQL API failed on a stats read.
     #[error("analytics unavailable: {0}")]
     AnalyticsUnavailable(String),
+    /// Over a rate limit (`ratelimit`): 429 with `Retry-After`.
+    #[error("too many requests: at most {limit} a minute per {per}; try again in a minute")]
+    RateLimited { limit: u32, per: &'static str },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -119,6 +124,7 @@ impl ApiError {
             | ApiError::InvalidTargets(_)
             | ApiError::InvalidVariants(_)
             | ApiError::InvalidPreview(_)
+            | ApiError::InvalidPassword(_)
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidSort(_)
             | ApiError::InvalidSearch(_)
@@ -129,6 +135,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::SlugTaken | ApiError::EmailTaken => 409,
             ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => 412,
+            ApiError::RateLimited { .. } => 429,
             ApiError::IndexUnavailable(_) | ApiError::AnalyticsUnavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
@@ -156,6 +163,7 @@ impl ApiError {
             ApiError::InvalidTargets(_) => "invalid_targets",
             ApiError::InvalidVariants(_) => "invalid_variants",
             ApiError::InvalidPreview(_) => "invalid_preview",
+            ApiError::InvalidPassword(_) => "invalid_password",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidSort(_) => "invalid_sort",
             ApiError::InvalidSearch(_) => "invalid_search",
@@ -169,6 +177,7 @@ impl ApiError {
             ApiError::VersionMismatch { .. } | ApiError::PreconditionFailed(_) => {
                 "version_mismatch"
             }
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::IndexUnavailable(_) => "index_unavailable",
             ApiError::AnalyticsUnavailable(_) => "analytics_unavailable",
             ApiError::Internal(_) => "internal",
@@ -232,6 +241,7 @@ impl From<InvalidLink> for ApiError {
             InvalidLink::Targets(m) => ApiError::InvalidTargets(m),
             InvalidLink::Variants(m) => ApiError::InvalidVariants(m),
             InvalidLink::Preview(m) => ApiError::InvalidPreview(m),
+            InvalidLink::Password(m) => ApiError::InvalidPassword(m),
         }
     }
 }

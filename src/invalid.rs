@@ -36,4 +36,6 @@ pub enum InvalidLink {
     Variants(String),
     #[error("{0}")]
     Preview(String),
+    #[error("{0}")]
+    Password(String),
 }

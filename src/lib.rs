@@ -22,7 +22,7 @@
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
 //!    [`moderation`], [`history`], [`analytics`], [`exchange`] (import and export formats),
 //!    [`shlink`] (the Shlink API's parameters, errors and shapes),
-//!    [`config`], [`route`], [`time`],
+//!    [`config`], [`route`], [`time`], [`ratelimit`] (what the rate limits count),
 //!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
 //!
 //! This file holds only the event entry points and the dispatch.
@@ -43,6 +43,7 @@ pub mod link;
 pub mod moderation;
 pub mod objects;
 pub mod random;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod route;
 pub mod service;
@@ -85,6 +86,7 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> Promi
         };
         let visit = redirect::Visit {
             is_get: method == Method::Get,
+            is_post: method == Method::Post,
             has_query: !query_of(url).is_empty(),
         };
         Some(redirect::serve(&req, &env, &ctx, slug, visit))

@@ -102,7 +102,7 @@ pub enum Route<'a> {
     ImportReport(&'a str),
     /// Anything under `/rest/`: the Shlink-compatible API, routed by `shlink::route`.
     Shlink,
-    /// `GET|HEAD /<slug>`: the hot path.
+    /// `GET|HEAD /<slug>`: the hot path; also `POST /<slug>`, a password link's form.
     Redirect(&'a str),
     NotFound,
     MethodNotAllowed,
@@ -121,7 +121,8 @@ impl<'a> Route<'a> {
             && rest != "healthz"
         {
             return match method {
-                Get | Head => Route::Redirect(rest),
+                // POST: a password link's form (any other link answers it 405).
+                Get | Head | Post => Route::Redirect(rest),
                 _ => Route::MethodNotAllowed,
             };
         }
@@ -383,7 +384,7 @@ mod tests {
     fn single_segments_are_redirects() {
         assert_eq!(Route::parse(Get, "/abc"), Route::Redirect("abc"));
         assert_eq!(Route::parse(Head, "/Abc"), Route::Redirect("Abc"));
-        assert_eq!(Route::parse(Post, "/abc"), Route::MethodNotAllowed);
+        assert_eq!(Route::parse(Post, "/abc"), Route::Redirect("abc"));
     }
 
     #[test]

@@ -10,6 +10,22 @@ import { startRuntime, applyMigrations } from "../bench/lib/runtime.mjs";
 import { countCalls } from "../bench/lib/count-client.mjs";
 
 const ADMIN = `work-${Math.random().toString(36).slice(2)}`;
+// Sink's stored form of the password "sink secret 7": sink-pwd:v1:{iterations}:{salt}:{hash}:{tail}
+// (tests/password_links.rs derives the same one).
+const SINK_PASSWORD_HASH = await sinkHash("sink secret 7", 10000);
+
+async function sinkHash(password, iterations) {
+  const b64 = (bytes) => Buffer.from(bytes).toString("base64url");
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const key = await crypto.subtle.importKey(
+    "raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256,
+  );
+  const tail = b64(new TextEncoder().encode(password.slice(-3)));
+  return `sink-pwd:v1:${iterations}:${b64(salt)}:${b64(new Uint8Array(bits))}:${tail}`;
+}
 
 async function api(base, method, path, { token, body } = {}) {
   const r = await fetch(base + path, {
@@ -71,6 +87,7 @@ try {
     variants: await link("w-variants", { variants: smart.variants }),
     preview: await link("w-preview", { preview: smart.preview }),
     "every smart option, limited": await link("w-smart-all", { ...smart, max_clicks: 1000 }),
+    "password form": await link("w-password", { password: "open sesame 42" }),
   };
   await api(E, "POST", "/api/admin/links/w-flagged/flag", { token: ADMIN, body: { reason: "spam" } });
   // The expired link: wait (to a deadline) until its expiry has passed.
@@ -90,18 +107,21 @@ try {
   await sink("w-sink");
   await sink("w-sink-query", { redirectWithQuery: true, tags: ["a"] });
   await sink("w-sink-expired", { expiration: Math.floor(Date.now() / 1000) - 60 });
+  // Sink's hash of "sink secret 7" (PBKDF2-SHA256, 10,000 iterations), as Sink writes it.
+  await sink("w-sink-password", { password: SINK_PASSWORD_HASH });
   await kv.put("link:w-garbage", "not a link {");
   const sinkCases = {
     "sink value (301)": "w-sink",
     "sink value forwarding the query (301)": "w-sink-query",
     "sink value expired": "w-sink-expired",
+    "sink password form": "w-sink-password",
   };
 
   const out = [];
-  const measure = async (name, method, path, headers = {}) => {
+  const measure = async (name, method, path, init = {}) => {
     let status;
     const counts = await countCalls(C, async () => {
-      const r = await fetch(C + path, { method, redirect: "manual", headers });
+      const r = await fetch(C + path, { method, redirect: "manual", ...init });
       await r.arrayBuffer();
       status = r.status;
     });
@@ -122,9 +142,25 @@ try {
   // A social crawler gets the preview page: still the one read.
   const crawler = { "User-Agent": "Twitterbot/1.0" };
   for (const method of ["GET", "HEAD"]) {
-    await measure("preview to a crawler", method, "/w-preview", crawler);
-    await measure("preview to a crawler", method, "/w-smart-all?utm_source=work", crawler);
+    await measure("preview to a crawler", method, "/w-preview", { headers: crawler });
+    await measure("preview to a crawler", method, "/w-smart-all?utm_source=work", {
+      headers: crawler,
+    });
   }
+  // The right password, by header and by the form: still one KV read (the hash is in the
+  // value), plus the guess's count in the rate limiter.
+  for (const method of ["GET", "HEAD"]) {
+    await measure("password header", method, "/w-password", {
+      headers: { "X-Link-Password": "open sesame 42" },
+    });
+  }
+  await measure("password form post", "POST", "/w-password", {
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: "password=open+sesame+42",
+  });
+  await measure("sink password header", "GET", "/w-sink-password", {
+    headers: { "X-Link-Password": "sink secret 7" },
+  });
   await measure("unrecognised value", "GET", "/w-garbage");
   await measure("unknown slug", "GET", "/w-nothing-here");
   await measure("invalid slug", "GET", "/a");

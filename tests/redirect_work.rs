@@ -2,9 +2,10 @@
 //! redirect option and link state (`valid_since` ahead and passed included; targets with 50
 //! countries, variants and a preview, and a social crawler's preview page), GET and HEAD, with
 //! and without a visitor query, and for the values of an adopted Sink namespace not yet converted
-//! (and one that is no link at all). The only
-//! other calls allowed are a limited link's one Durable Object request and a GET redirect's
-//! click (one Analytics Engine data point, one queue message, both after the response).
+//! (and one that is no link at all), and for password links (the form; the right password by
+//! header and by form POST; a Sink hash's). The only
+//! other calls allowed are a limited link's one Durable Object request, a password guess's
+//! count in the rate limiter, and a GET (or password POST) redirect's click (one Analytics Engine data point, one queue message, both after the response).
 //!
 //! `tests/redirect_work.mjs` runs the compiled Worker (build/) in workerd through miniflare's
 //! API with real local bindings, each wrapped so that its calls are counted
@@ -57,6 +58,10 @@ fn status_of(case: &str) -> u16 {
         "temporary (307)" => 307,
         "permanent (308)" => 308,
         "disabled" | "flagged" | "expired" | "sink value expired" => 410,
+        "password form" | "sink password form" => 200,
+        "password header" => 302,
+        "sink password header" => 301,
+        "password form post" => 303,
         "unknown slug" | "invalid slug" | "unrecognised value" | "not valid yet" => 404,
         other => panic!("unexpected case {other}"),
     }
@@ -73,6 +78,10 @@ fn expected_calls(case: &str, method: &str, path: &str, status: u16) -> BTreeMap
         return calls; // refused before any read
     }
     calls.insert("LINKS.get".to_owned(), 1);
+    if case.contains("password") && status != 200 {
+        // The guess counted against the client's and link's limit.
+        calls.insert("PASSWORD_LIMITER.limit".to_owned(), 1);
+    }
     if case == "with max_clicks"
         || case == "every smart option, limited"
         || (case == "preview to a crawler" && path_is_limited(path))
@@ -86,7 +95,9 @@ fn expected_calls(case: &str, method: &str, path: &str, status: u16) -> BTreeMap
         }
     }
     // A crawler's preview page is a visit too (counted as a bot's).
-    if method == "GET" && ((300..400).contains(&status) || case == "preview to a crawler") {
+    if (method == "GET" || method == "POST")
+        && ((300..400).contains(&status) || case == "preview to a crawler")
+    {
         calls.insert("CLICKS.writeDataPoint".to_owned(), 1);
         calls.insert("CLICK_QUEUE.send".to_owned(), 1);
     }
@@ -98,7 +109,11 @@ fn every_redirect_makes_one_kv_read_and_no_d1_call() {
     let rows = counted_redirects();
     assert_eq!(
         rows.len(),
-        (11 + 4 + 3 + 2) * 4 + 4 + 3,
+        // Links and Sink values (the smart options' four and the password's two among them),
+        // each by GET and HEAD with and without a query; three that are none; a crawler's
+        // preview four times; the right password by header (GET, HEAD; and a Sink hash's) and
+        // by form.
+        (11 + 4 + 3 + 2 + 2) * 4 + 3 + 4 + 3 + 1,
         "every case measured: {rows:?}"
     );
     for row in &rows {

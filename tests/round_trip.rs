@@ -89,7 +89,8 @@ fn seed(app: &TestApp, user: &User, prefix: &str) {
         json!({"url": "https://example.com/b?x=1&y=2", "slug": format!("{prefix}-b"),
                "title": "Commas, \"quotes\" and ümlauts", "tags": ["Café", "go"]}),
         json!({"url": "https://example.org/c", "slug": format!("{prefix}-c"),
-               "archived": true, "redirect_type": 301, "forward_query": false}),
+               "archived": true, "redirect_type": 301, "forward_query": false,
+               "password": "round trip secret"}),
         json!({"url": "https://example.org/d", "slug": format!("{prefix}-d"),
                "state": "disabled", "max_clicks": 42, "expires_at": far,
                "valid_since": "2026-01-02T03:04:05.000Z",
@@ -133,5 +134,15 @@ fn an_export_imported_into_an_empty_deployment_exports_the_same_file_but_for_cli
             without_clicks(&before, format),
             "{format}: the round trip changed more than the click totals"
         );
+        // The password came along as its hash, and still opens the link.
+        let guarded = format!("/{prefix}-c");
+        two.get_no_redirect(&guarded).assert_status(200);
+        let opened = two.request_with_headers(
+            "GET",
+            &guarded,
+            &[("X-Link-Password", "round trip secret")],
+            None,
+        );
+        opened.assert_status(301);
     }
 }

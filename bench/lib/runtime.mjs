@@ -86,6 +86,11 @@ export async function startRuntime({
     compatibilityDate: date,
     kvNamespaces: { LINKS: "edgelink-links-bench" },
     d1Databases: { DB: "edgelink-db-bench" },
+    // As wrangler.toml's [[ratelimits]].
+    ratelimits: {
+      API_LIMITER: { simple: { limit: 600, period: 60 } },
+      PASSWORD_LIMITER: { simple: { limit: 10, period: 60 } },
+    },
     ...(analytics
       ? {
           analyticsEngineDatasets: { CLICKS: { dataset: "edgelink_clicks" } },

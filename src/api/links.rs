@@ -9,7 +9,8 @@ use worker::{Context, Request};
 use super::admin::blocklist::ensure_all_allowed;
 use super::list_query::{first_page_total, owner_list_params, Total};
 use super::params::{if_match, page, parse_limit_within, path_slug};
-use super::view::{link_response, view};
+use super::password::hash_password;
+use super::view::{link_response, shown_link_json, view};
 use super::{
     authenticate, body_bytes, json, json_body, no_content, origin, parse_json, query_param,
     ApiResult,
@@ -23,7 +24,8 @@ use crate::lifecycle::{
     is_expired, parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
 };
 use crate::link::{
-    present, Link, LinkOptions, LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants,
+    present, Link, LinkOptions, LinkPatch, Password, PasswordHash, Preview, Slug, Tags, TargetUrl,
+    Targets, Title, Variants,
 };
 use crate::service::links::{self as service, Written};
 use crate::store::index::{history_query, owner_links_count, owner_links_query, LinkRow};
@@ -68,6 +70,7 @@ struct LinkBody {
     variants: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     preview: Option<Value>,
+    password: Option<Value>,
 }
 
 /// A present boolean field; anything but `true`/`false` (`null` included: it would silently
@@ -182,6 +185,30 @@ impl LinkBody {
     fn max_clicks(&self) -> Result<Option<Option<u64>>, ApiError> {
         Ok(self.max_clicks.as_ref().map(parse_max_clicks).transpose()?)
     }
+
+    /// `None` when absent; `Some(None)` for `null` (no password).
+    fn password(&self) -> Result<Option<Option<Password>>, ApiError> {
+        match &self.password {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(p)) => Ok(Some(Some(Password::parse(p)?))),
+            Some(_) => Err(ApiError::InvalidPassword(
+                "password must be a string or null".into(),
+            )),
+        }
+    }
+}
+
+/// A password as its hash: `Some(None)` stays "remove it". Hashed only after every other field
+/// passed, so a refused body costs no PBKDF2 run.
+async fn password_hash(
+    password: Option<Option<Password>>,
+) -> Result<Option<Option<PasswordHash>>, ApiError> {
+    match password {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(p)) => Ok(Some(Some(hash_password(&p).await?))),
+    }
 }
 
 /// A present field parsed by `parse`, `null` as `Some(None)`.
@@ -256,7 +283,9 @@ pub(super) async fn create_one(
         targets: fields.targets(host)?.flatten(),
         variants: fields.variants(host)?.flatten(),
         preview: fields.preview()?.flatten(),
+        password_hash: None,
     };
+    let password = fields.password()?;
     let slug = fields
         .slug
         .as_ref()
@@ -269,6 +298,10 @@ pub(super) async fn create_one(
         options.variants.as_ref(),
     );
     ensure_all_allowed(kv, all).await?;
+    let options = LinkOptions {
+        password_hash: password_hash(password).await?.flatten(),
+        ..options
+    };
     let new_link = |slug| Link::new(slug, url.clone(), caller.id.clone(), options.clone(), at);
     service::create(kv, &app.claims, caller, slug, new_link).await
 }
@@ -331,6 +364,7 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         max_clicks: fields.max_clicks()?,
         tags: fields.tags()?,
         valid_since: fields.valid_since()?,
+        password_hash: None,
         url: match &body.url {
             None => None,
             Some(None) => return Err(ApiError::InvalidUrl("url cannot be null".into())),
@@ -351,6 +385,11 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         patch.variants.as_ref().and_then(Option::as_ref),
     );
     ensure_all_allowed(kv, all).await?;
+    let password = body.password()?;
+    let patch = LinkPatch {
+        password_hash: password_hash(password).await?,
+        ..patch
+    };
     let written = service::update(&app.claims, &caller, &slug, patch, if_match).await?;
     answer_written(200, written, &origin.origin, app, ctx)
 }
@@ -527,7 +566,7 @@ pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> 
         .into_iter()
         .map(|r| HistoryItem {
             version: r.version,
-            link: serde_json::from_str(&r.link).unwrap_or(Value::Null),
+            link: shown_link_json(serde_json::from_str(&r.link).unwrap_or(Value::Null)),
             op: r.op,
             actor: r.actor,
             at: r.at,

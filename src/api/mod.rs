@@ -14,6 +14,8 @@ pub mod keys;
 pub mod links;
 pub mod list_query;
 pub mod params;
+pub mod password;
+pub mod ratelimit;
 pub mod redirect;
 pub mod shlink;
 pub mod stats;
@@ -34,6 +36,7 @@ use crate::account::{should_record_use, KeyId, Role};
 use crate::app::App;
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
+use crate::ratelimit::WINDOW_SECS;
 use crate::store::index::ListCursor;
 use crate::time::Timestamp;
 use crate::web_url::{self, WebUrl};
@@ -58,6 +61,11 @@ pub async fn caller_of(
     ctx: &Context,
 ) -> Result<Caller, ApiError> {
     let kv = &app.kv;
+    if let Some(credential) = &given {
+        // Before the key's KV read: a flood of guessed keys costs KV nothing.
+        ratelimit::count_api_request(&app.api_limiter, app.config.api_rate_limit, credential)
+            .await?;
+    }
     match given {
         None => Err(ApiError::Unauthorized),
         Some(Credential::Admin) => Ok(Caller::admin()),
@@ -292,8 +300,14 @@ pub fn error_response(e: &ApiError) -> Response {
     if e.is_server_error() {
         console_error!("{} {}: {e}", e.status(), e.code());
     }
-    let builder = Response::builder().with_status(e.status());
-    match builder.with_header("Content-Type", "application/json; charset=utf-8") {
+    let built = Response::builder()
+        .with_status(e.status())
+        .with_header("Content-Type", "application/json; charset=utf-8")
+        .and_then(|b| match e {
+            ApiError::RateLimited { .. } => b.with_header("Retry-After", &WINDOW_SECS.to_string()),
+            _ => Ok(b),
+        });
+    match built {
         Ok(b) => b.fixed(e.body().into_bytes()),
         Err(_) => Response::builder().with_status(e.status()).empty(),
     }

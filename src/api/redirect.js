@@ -4,7 +4,9 @@
 // across the boundary. `parsed`, `link_shape`, `sink_view` and `link_options` are pure
 // (tests/js/redirect.test.mjs).
 
-import { LINKS } from "../bindings.js";
+import { LINKS, PASSWORD_LIMITER } from "../bindings.js";
+import { over_limit } from "../ratelimit.js";
+import { verify_password } from "./password.js";
 
 let readOptions;
 // The stored value as the runtime's JSON.parse reads it; `undefined` when it is not JSON.
@@ -44,6 +46,7 @@ export function link_shape(link) {
     url, slug, owner, created_at, is_active, flag_reason = null, expires_at = null,
     redirect_type = 302, forward_query = true, max_clicks = null, valid_since = null,
     targets = null, variants = null, preview = null,
+    password_hash = null,
   } = link;
   const text = (v) => typeof v === "string";
   const textOrNull = (v) => v === null || typeof v === "string";
@@ -52,6 +55,7 @@ export function link_shape(link) {
     !text(url) || !text(slug) || !text(owner) || !text(created_at) ||
     typeof is_active !== "boolean" || typeof forward_query !== "boolean" ||
     !textOrNull(flag_reason) || !textOrNull(expires_at) || !textOrNull(valid_since) ||
+    !textOrNull(password_hash) ||
     !Number.isInteger(redirect_type) || redirect_type < 0 || redirect_type > 0xffff ||
     (max_clicks !== null && typeof max_clicks !== "number") ||
     !objectOrNull(targets) || !(variants === null || Array.isArray(variants)) ||
@@ -63,7 +67,7 @@ export function link_shape(link) {
   const smart = targets !== null || variants !== null || preview !== null;
   return 1 | (is_active ? 2 : 0) | (forward_query ? 4 : 0) | (flag_reason !== null ? 8 : 0) |
     (expires_at !== null ? 16 : 0) | (max_clicks !== null ? 32 : 0) | (valid_since !== null ? 64 : 0) |
-    (redirect_type << 8) | (smart ? 1 << 24 : 0);
+    (password_hash !== null ? 128 : 0) | (redirect_type << 8) | (smart ? 1 << 24 : 0);
 }
 // The smart options of a link whose shape has them, as `StoredOptions` reads them
 // (src/link/destination.rs): one JSON string, one boundary crossing. Of the country targets
@@ -91,9 +95,12 @@ const SINK_SECONDS_MAX = 253402300799;
 // A Sink link (ccbikai/Sink, under its `link:<slug>` key) as the edgelink link it becomes when
 // the reconciler adopts it (`SinkLink::to_link`, src/exchange/sink.rs), with the fields a
 // redirect reads; `null` when the value is not one, or its `url` is nothing edgelink redirects
-// to. Sink's defaults: 301, the visitor's query dropped unless `redirectWithQuery`; a password
-// stops the link (edgelink has no password page); `expiration` is in Unix seconds. No owner yet
-// (its clicks carry none) and no click limit. Only reached for values that are not edgelink's.
+// to. Sink's defaults: 301, the visitor's query dropped unless `redirectWithQuery`; Sink's
+// password hash (`sink-pwd:v1:…`) makes a password link, in edgelink's form as
+// `PasswordHash::parse` (src/link/password.rs) keeps it, and any other password (plain text,
+// from Sink's versions before hashing) stops the link; `expiration` is in Unix seconds. No
+// owner yet (its clicks carry none) and no click limit. Only reached for values that are not
+// edgelink's.
 export function sink_view(link, key) {
   if (link === null || typeof link !== "object" || Array.isArray(link)) return null;
   if (typeof link.url !== "string" || EDGELINK_KEYS.some((k) => k in link)) return null;
@@ -109,13 +116,25 @@ export function sink_view(link, key) {
   }
   const secs = sink_seconds(link.expiration);
   const { password } = link;
+  const protected_ = typeof password === "string" && password.trim() !== "";
+  const password_hash = protected_ ? sink_password_hash(password.trim()) : null;
   return {
     url: url.href, slug: key.slice(5), owner: "", created_at: "",
-    is_active: !(typeof password === "string" && password.trim() !== ""),
+    is_active: !protected_ || password_hash !== null,
     flag_reason: null,
     expires_at: secs === null ? null : new Date(secs * 1000).toISOString(),
     redirect_type: 301, forward_query: link.redirectWithQuery === true, max_clicks: null,
+    password_hash,
   };
+}
+// Sink's `sink-pwd:v1:{iterations}:{salt}:{hash}:{tail}` as edgelink's
+// `pbkdf2-sha256:{iterations}:{salt}:{hash}` (the same PBKDF2-SHA256; the tail, the password's
+// last characters, is dropped); `null` when it is not that form. As `PasswordHash::parse`.
+const SINK_HASH = /^sink-pwd:v1:([1-9][0-9]{0,5}):([A-Za-z0-9_-]{11,86}):([A-Za-z0-9_-]{43}):[A-Za-z0-9_-]+$/;
+export function sink_password_hash(password) {
+  const m = SINK_HASH.exec(password);
+  if (m === null || Number(m[1]) > 100000) return null;
+  return `pbkdf2-sha256:${m[1]}:${m[2]}:${m[3]}`;
 }
 // Unix seconds as `seconds` in src/exchange/sink.rs reads them: a whole non-negative number (a
 // fraction cut) or a string of digits, up to SINK_SECONDS_MAX; anything else is none.
@@ -129,6 +148,33 @@ function sink_seconds(v) {
 const TEXT_FIELDS = [
   "url", "slug", "owner", "created_at", "flag_reason", "expires_at", "valid_since",
 ];
+// The biggest form body a password guess is read from: a 256-character password, encoded.
+const MAX_FORM_BYTES = 4096;
+// What a visitor's request to a password link says, after at most one guess is checked: 0 no
+// guess (the form), 1 the right password, 2 a wrong one, 3 over the guess limit (whatever the
+// guess: the limit would mean nothing if the right one still got through). The guess is the
+// form's `password` field (POST) or the `X-Link-Password` header (GET, HEAD). Every guess
+// counts against the client's and link's limit before it is checked, right ones too: the
+// binding cannot be read without counting, and counting first also spares the CPU of a
+// PBKDF2 run to a locked-out client.
+export async function password_check(req, env, link, isPost) {
+  const guess = isPost ? await posted_password(req) : req.headers.get("X-Link-Password");
+  if (guess === null || guess === "") return 0;
+  const client = req.headers.get("CF-Connecting-IP") ?? "";
+  if (await over_limit(env, PASSWORD_LIMITER, `${client} ${link.slug}`)) return 3;
+  return (await verify_password(guess, link.password_hash)) ? 1 : 2;
+}
+// A form body too big to hold a password: a guess, and a wrong one (`verify_password` takes
+// only strings).
+const OVERSIZED = {};
+// The `password` field of an urlencoded form body (`null` when it has none).
+async function posted_password(req) {
+  const declared = Number(req.headers.get("Content-Length") ?? "0");
+  if (!(declared <= MAX_FORM_BYTES)) return OVERSIZED;
+  const text = await req.text();
+  if (text.length > MAX_FORM_BYTES) return OVERSIZED;
+  return new URLSearchParams(text).get("password");
+}
 export function link_text(link, field) {
   return link[TEXT_FIELDS[field]];
 }
@@ -150,16 +196,36 @@ export function redirect_response(status, location, cacheControl) {
   redirectHeaders.set("Location", location);
   return new Response(null, { status, headers: redirectHeaders });
 }
+// Pages hold no script or style and may not be framed; the password form posts only to this
+// origin; images are a social preview's own (https only).
+const PAGE_CSP =
+  "default-src 'none'; img-src https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+// Per kind of page (`PageKind` in src/api/redirect/pages.rs): 0 the ordinary pages; 1 the
+// password form, never stored by any cache (it answers per visitor); 2 the form over the guess
+// limit, with when to try again (the limit's windows are one minute long).
 let pageHeaders;
-export function html_response(status, body) {
-  pageHeaders ??= new Headers({
-    "Content-Type": "text/html; charset=utf-8",
-    "X-Robots-Tag": "noindex",
-    // No page runs script, loads a style or may be framed; images are a preview's own.
-    "Content-Security-Policy":
-      "default-src 'none'; img-src https:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  });
-  return new Response(body, { status, headers: pageHeaders });
+export function html_response(status, body, kind) {
+  pageHeaders ??= [
+    new Headers({
+      "Content-Type": "text/html; charset=utf-8",
+      "X-Robots-Tag": "noindex",
+      "Content-Security-Policy": PAGE_CSP,
+    }),
+    new Headers({
+      "Content-Type": "text/html; charset=utf-8",
+      "X-Robots-Tag": "noindex",
+      "Content-Security-Policy": PAGE_CSP,
+      "Cache-Control": "no-store",
+    }),
+    new Headers({
+      "Content-Type": "text/html; charset=utf-8",
+      "X-Robots-Tag": "noindex",
+      "Content-Security-Policy": PAGE_CSP,
+      "Cache-Control": "no-store",
+      "Retry-After": "60",
+    }),
+  ];
+  return new Response(body, { status, headers: pageHeaders[kind] });
 }
 export function request_facts(req) {
   const h = req.headers, cf = req.cf || {}, bm = cf.botManagement || {};

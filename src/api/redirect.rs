@@ -1,9 +1,13 @@
 //! `GET|HEAD /<slug>`: the hot path. One KV read (edge-cached), a decision that looks only at the
 //! fields a redirect needs (`url`, `slug`, `is_active`, `flag_reason`, `expires_at`, `valid_since`,
-//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`, and for a smart link
-//! `targets`, `variants` and `preview`), and the response.
-//! Never D1; the slug's Durable Object only for a link with `max_clicks` (a GET takes one click
-//! there). The click is recorded without awaiting (an Analytics Engine write and a queue message
+//! `redirect_type`, `forward_query`, `owner`, `created_at`, `max_clicks`, `password_hash`, and
+//! for a smart link `targets`, `variants` and `preview`), and the response. Never D1; the slug's
+//! Durable Object only for a link with `max_clicks` (a GET takes one click there). A password
+//! link (its hash is in the same value) answers its form instead, and `POST /<slug>` (the form)
+//! or `X-Link-Password` the redirect for the right password: the guess is counted by the
+//! `PASSWORD_LIMITER` binding and checked by WebCrypto, both in `redirect.js`
+//! (`password_check`); the redirect is then `private, no-store`, and 303 for a POST. The click
+//! is recorded without awaiting (an Analytics Engine write and a queue message
 //! in `waitUntil`; without `ANALYTICS_SALT`, an isolate's first clicks of a UTC day first read
 //! the day's visitor salt from KV, also in `waitUntil`: see `track`). An expired link is
 //! answered 410 here and left alone: KV drops its key after the grace period, the cron its D1
@@ -45,13 +49,15 @@ use std::cell::OnceCell;
 use worker::js_sys::{Function, Promise};
 use worker::wasm_bindgen::prelude::*;
 use worker::wasm_bindgen::JsCast;
-use worker::wasm_bindgen_futures::future_to_promise;
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{console_error, web_sys, worker_sys, Env};
 
+use super::error_response;
 use crate::analytics::{
     classify_user_agent, click_of, day_of, is_social_crawler, RequestFacts, SaltChoice,
 };
 use crate::app::{self, claims, has_binding, now, CLICKS_BINDING, CLICK_QUEUE_BINDING};
+use crate::error::ApiError;
 use crate::lifecycle::{merge_query, query_of, RedirectType, TEMPORARY_CACHE_CONTROL};
 use crate::link::{
     choose_destination, variant_bucket, Destination, Device, Hop, Redirect, Slug, StoredOptions,
@@ -63,7 +69,7 @@ use crate::track;
 mod pages;
 mod request_line;
 
-use pages::{page, Page};
+use pages::{page, Ask, Page};
 pub use request_line::with_request_line;
 
 // The redirect's JS side, in redirect.js; `LINKS` there is `app::LINKS_BINDING` (src/bindings.js).
@@ -102,6 +108,15 @@ extern "C" {
     /// [`StoredOptions`], with only `country`'s country target.
     fn link_options(link: &JsValue, country: &str) -> String;
     fn request_facts(req: &web_sys::Request) -> String;
+    /// A password link's check of the request's guess: a promise of 0 (no guess), 1 (right),
+    /// 2 (wrong) or 3 (over the guess limit). See `redirect.js`.
+    #[wasm_bindgen(catch)]
+    fn password_check(
+        req: &web_sys::Request,
+        env: &Env,
+        link: &JsValue,
+        is_post: bool,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// The text fields of a stored link, by their place in the JS side's `TEXT_FIELDS`.
@@ -139,6 +154,8 @@ impl Shape {
     const VALID_SINCE: u32 = 64;
     /// Targets, variants or a preview (bit 24, above the redirect type).
     const SMART: u32 = 1 << 24;
+    /// A password link: the form first (bit 7).
+    const PASSWORD: u32 = 128;
 
     fn has(self, bit: u32) -> bool {
         self.0 & bit != 0
@@ -157,20 +174,28 @@ type Decide = dyn Fn(JsValue, u32, bool, web_sys::Request, Env, worker_sys::Cont
 pub struct Visit {
     /// A GET, which is a click; a HEAD is not.
     pub is_get: bool,
+    /// A POST: a password form sent to a password link (a click when the password is right).
+    pub is_post: bool,
     /// The request URL has a query, so a link that forwards it reads the URL again.
     pub has_query: bool,
 }
 
 impl Visit {
     fn to_bits(self) -> u8 {
-        u8::from(self.is_get) | u8::from(self.has_query) << 1
+        u8::from(self.is_get) | u8::from(self.has_query) << 1 | u8::from(self.is_post) << 2
     }
 
     fn from_bits(bits: u8) -> Self {
         Visit {
             is_get: bits & 1 != 0,
             has_query: bits & 2 != 0,
+            is_post: bits & 4 != 0,
         }
+    }
+
+    /// Whether a redirect it is answered with counts as a click.
+    fn is_click(self) -> bool {
+        self.is_get || self.is_post
     }
 }
 
@@ -186,6 +211,9 @@ struct Config {
     /// Both `Cache-Control` values as JS strings: a redirect then copies only its `Location` out.
     temporary_cache_control: JsValue,
     permanent_cache_control: JsValue,
+    /// A password link's redirect: answered to one visitor who gave the password, so no cache
+    /// (a browser's or a shared one) may keep it for the next.
+    guarded_cache_control: JsValue,
     salt: Option<String>,
     /// Whether a click goes anywhere: the Analytics Engine dataset, or the roll-up's queue.
     /// Without either, the redirect does not even read the request's click facts.
@@ -204,6 +232,7 @@ impl Config {
                 "public, max-age={}",
                 config.permanent_redirect_max_age
             )),
+            guarded_cache_control: JsValue::from_str(GUARDED_CACHE_CONTROL),
             salt: config.analytics_salt,
             records_clicks: rollup || has_binding(env, CLICKS_BINDING),
             rollup,
@@ -220,6 +249,13 @@ impl Config {
         }
     }
 }
+
+/// `Cache-Control` of a password link's redirect.
+const GUARDED_CACHE_CONTROL: &str = "private, no-store";
+
+/// A correct password sent by form POST is answered 303 See Other, whatever the link's type:
+/// a 307 or 308 would have the browser POST the password on to the destination.
+const SEE_OTHER: u16 = 303;
 
 fn with_config<T>(env: &Env, f: impl FnOnce(&Config) -> T) -> T {
     CONFIG.with(|c| f(c.get_or_init(|| Config::from_env(env))))
@@ -299,22 +335,40 @@ fn decide(
         forward_query: shape.has(Shape::FORWARD_QUERY),
         max_clicks: shape.has(Shape::MAX_CLICKS).then(|| link_max_clicks(&link)),
     });
-    let smart = shape.has(Shape::SMART);
+    let kind = Kind {
+        smart: shape.has(Shape::SMART),
+        guarded: shape.has(Shape::PASSWORD),
+    };
     match Redirect::decide(stored, now) {
-        Redirect::To(hop) if hop.max_clicks.is_some() => {
-            limited(hop, smart, link, req, env, ctx, visit).into()
+        // Only a password link takes a form; a POST to any other stays what it always was.
+        Redirect::To(_) if visit.is_post && !kind.guarded => {
+            web_sys::Response::from(error_response(&ApiError::MethodNotAllowed)).into()
         }
-        Redirect::To(hop) => follow(hop, smart, &link, &req, &env, &ctx, visit).into(),
+        Redirect::To(hop) if kind.guarded => {
+            password_gate(hop, kind, link, req, env, ctx, visit).into()
+        }
+        Redirect::To(hop) if hop.max_clicks.is_some() => {
+            limited(hop, kind, link, req, env, ctx, visit).into()
+        }
+        Redirect::To(hop) => follow(hop, kind, &link, &req, &env, &ctx, visit).into(),
         Redirect::NotFound => page(Page::NotFound).into(),
         Redirect::Unavailable(why) => page(Page::Unavailable(why)).into(),
     }
 }
 
+/// What a link's shape says about the way on from the decision.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    /// Targets, variants or a preview: the destination is chosen per visit.
+    smart: bool,
+    /// A password link: the form first, the redirect only for the right password.
+    guarded: bool,
+}
+
 /// A link with `max_clicks`: its slug's Durable Object counts exactly, so this one awaits.
-/// A GET uses a click up; a HEAD only asks whether one is left.
 fn limited(
     hop: Hop,
-    smart: bool,
+    kind: Kind,
     link: JsValue,
     req: web_sys::Request,
     env: Env,
@@ -322,19 +376,72 @@ fn limited(
     visit: Visit,
 ) -> Promise {
     future_to_promise(async move {
-        let limit = hop.max_clicks.unwrap_or(0);
-        let slug = stored_text(&link, StoredText::Slug);
-        // `created_at` tells this life of the slug from an earlier one's leftover count.
-        let life = stored_text(&link, StoredText::CreatedAt);
-        let taken = match claims(&env) {
-            Ok(c) => c.take_click(&slug, &life, limit, visit.is_get).await,
+        Ok(counted(hop, kind, &link, &req, &env, &ctx, visit)
+            .await
+            .into())
+    })
+}
+
+/// [`limited`]'s answer: a GET (or a password POST) uses a click up; a HEAD only asks whether
+/// one is left.
+async fn counted(
+    hop: Hop,
+    kind: Kind,
+    link: &JsValue,
+    req: &web_sys::Request,
+    env: &Env,
+    ctx: &worker_sys::Context,
+    visit: Visit,
+) -> web_sys::Response {
+    let limit = hop.max_clicks.unwrap_or(0);
+    let slug = stored_text(link, StoredText::Slug);
+    // `created_at` tells this life of the slug from an earlier one's leftover count.
+    let life = stored_text(link, StoredText::CreatedAt);
+    let taken = match claims(env) {
+        Ok(c) => c.take_click(&slug, &life, limit, visit.is_click()).await,
+        Err(e) => Err(e),
+    };
+    match taken {
+        Ok(true) => follow(hop, kind, link, req, env, ctx, visit),
+        Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
+        Err(e) => {
+            console_error!("click limit {slug}: {e}");
+            page(Page::TryAgain)
+        }
+    }
+}
+
+/// A password link (its hash is in the value already read: no second KV read): the form, or,
+/// for the right password, the redirect (see `password_check` in redirect.js for the guess and
+/// its limit).
+fn password_gate(
+    hop: Hop,
+    kind: Kind,
+    link: JsValue,
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker_sys::Context,
+    visit: Visit,
+) -> Promise {
+    future_to_promise(async move {
+        let checked = match password_check(&req, &env, &link, visit.is_post) {
+            Ok(promise) => JsFuture::from(promise).await,
             Err(e) => Err(e),
         };
-        let response = match taken {
-            Ok(true) => follow(hop, smart, &link, &req, &env, &ctx, visit),
-            Ok(false) => page(Page::Unavailable(Unavailable::LimitReached)),
-            Err(e) => {
-                console_error!("click limit {slug}: {e}");
+        let response = match checked.map(|v| v.as_f64()) {
+            Ok(Some(0.0)) => page(Page::Password(Ask::First)),
+            Ok(Some(1.0)) => {
+                if hop.max_clicks.is_some() {
+                    counted(hop, kind, &link, &req, &env, &ctx, visit).await
+                } else {
+                    follow(hop, kind, &link, &req, &env, &ctx, visit)
+                }
+            }
+            Ok(Some(2.0)) => page(Page::Password(Ask::Wrong)),
+            Ok(Some(3.0)) => page(Page::Password(Ask::TooMany)),
+            other => {
+                let slug = stored_text(&link, StoredText::Slug);
+                console_error!("password check {slug}: {other:?}");
                 page(Page::TryAgain)
             }
         };
@@ -383,17 +490,19 @@ fn smart_visit(link: &JsValue, packed_facts: &str) -> Option<SmartVisit> {
 
 /// The redirect itself, to the stored link's `url` (or, for a smart link, the destination
 /// [`choose_destination`] picks; for a social crawler, the link's preview page), and the click
-/// it records (GET only: a HEAD is not a visit).
+/// it records (GET, or a password link's POST: a HEAD is not a visit). A password link's
+/// (reached only after the right password) is never cached, and 303 for a POST.
 fn follow(
     hop: Hop,
-    smart: bool,
+    kind: Kind,
     link: &JsValue,
     req: &web_sys::Request,
     env: &Env,
     ctx: &worker_sys::Context,
     visit: Visit,
 ) -> web_sys::Response {
-    let records_clicks = visit.is_get && with_config(env, |config| config.records_clicks);
+    let Kind { smart, guarded } = kind;
+    let records_clicks = visit.is_click() && with_config(env, |config| config.records_clicks);
     // The request's facts, read once: a smart link's choice needs them, as does the click.
     let facts = (smart || records_clicks).then(|| request_facts(req));
     let chosen = match (smart, facts.as_deref()) {
@@ -421,13 +530,19 @@ fn follow(
             Ok(pages::preview(p, &to))
         }
         None => with_config(env, |config| {
-            let status = hop.redirect_type.status();
-            // A smart link's answer differs by visitor: never public, whatever its type.
-            let cache_control = config.cache_control(if smart {
-                RedirectType::Found
-            } else {
-                hop.redirect_type
-            });
+            let (status, cache_control) = match (guarded, visit.is_post) {
+                // A smart link's answer differs by visitor: never public, whatever its type.
+                (false, _) => (
+                    hop.redirect_type.status(),
+                    config.cache_control(if smart {
+                        RedirectType::Found
+                    } else {
+                        hop.redirect_type
+                    }),
+                ),
+                (true, false) => (hop.redirect_type.status(), &config.guarded_cache_control),
+                (true, true) => (SEE_OTHER, &config.guarded_cache_control),
+            };
             match &location {
                 Some(location) => redirect_response(status, location, cache_control),
                 None => link_redirect(status, link, cache_control),
@@ -502,6 +617,7 @@ mod tests {
         assert!(shape.has(Shape::LINK) && shape.has(Shape::ACTIVE));
         assert!(shape.has(Shape::FORWARD_QUERY) && shape.has(Shape::EXPIRES_AT));
         assert!(!shape.has(Shape::FLAG_REASON) && !shape.has(Shape::MAX_CLICKS));
+        assert!(!shape.has(Shape::PASSWORD) && Shape(1 | 128).has(Shape::PASSWORD));
         assert_eq!(shape.redirect_type(), 308);
         assert_eq!(Shape(1 | (0xffff << 8)).redirect_type(), 0xffff);
         assert!(!Shape(0).has(Shape::LINK));
@@ -511,8 +627,14 @@ mod tests {
     fn a_visit_round_trips_through_its_bits() {
         for is_get in [false, true] {
             for has_query in [false, true] {
-                let visit = Visit { is_get, has_query };
-                assert_eq!(Visit::from_bits(visit.to_bits()), visit);
+                for is_post in [false, true] {
+                    let visit = Visit {
+                        is_get,
+                        has_query,
+                        is_post,
+                    };
+                    assert_eq!(Visit::from_bits(visit.to_bits()), visit);
+                }
             }
         }
     }

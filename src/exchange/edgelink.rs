@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::link::Link;
 
 /// The CSV header of an owner's export, in order; NDJSON keys come in the same order.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 18] = [
     "slug",
     "url",
     "title",
@@ -34,6 +34,7 @@ pub const COLUMNS: [&str; 17] = [
     "targets",
     "variants",
     "preview",
+    "password_hash",
 ];
 
 /// The columns before the smart options (`targets`, `variants`, `preview`) were added at the
@@ -133,6 +134,9 @@ pub struct Record {
     pub updated_at: Option<String>,
     /// People's clicks (the roll-up's total); `None` when unknown.
     pub clicks: Option<u64>,
+    /// The link's password hash (`link::PasswordHash`'s form): the export is the one place it
+    /// leaves the Worker, so that a restore keeps the password working.
+    pub password_hash: Option<String>,
     /// Present in an admin's export only.
     pub owner: Option<Owner>,
     /// The smart options as the API shows them (JSON objects; in CSV, their JSON text).
@@ -184,6 +188,7 @@ impl Record {
             created_at: Some(link.created_at.to_rfc3339()),
             updated_at: Some(link.updated_at.to_rfc3339()),
             clicks,
+            password_hash: link.password_hash.as_ref().map(|h| h.as_str().to_owned()),
             owner,
             targets: link
                 .targets
@@ -254,6 +259,7 @@ impl Record {
             json_text(&self.targets),
             json_text(&self.variants),
             json_text(&self.preview),
+            opt(&self.password_hash),
         ];
         fields.truncate(columns.link_columns());
         if columns.is_admin() {
@@ -314,6 +320,7 @@ impl Record {
             targets: smart(14, "targets")?,
             variants: smart(15, "variants")?,
             preview: smart(16, "preview")?,
+            password_hash: if base > 17 { text(17) } else { None },
         })
     }
 
@@ -396,6 +403,7 @@ impl Serialize for Record {
         o.serialize_field("targets", &self.targets)?;
         o.serialize_field("variants", &self.variants)?;
         o.serialize_field("preview", &self.preview)?;
+        o.serialize_field("password_hash", &self.password_hash)?;
         if let Some(owner) = &self.owner {
             o.serialize_field("owner_id", &owner.id)?;
             o.serialize_field("owner_email", &owner.email)?;
@@ -435,6 +443,7 @@ struct RecordLine {
     variants: Option<Value>,
     #[serde(default)]
     preview: Option<Value>,
+    password_hash: Option<String>,
     #[serde(default)]
     owner_id: Option<String>,
     #[serde(default)]
@@ -460,6 +469,7 @@ impl<'de> Deserialize<'de> for Record {
             created_at: some(l.created_at),
             updated_at: some(l.updated_at),
             clicks: l.clicks,
+            password_hash: some(l.password_hash),
             owner: some(l.owner_id).map(|id| Owner {
                 id,
                 email: some(l.owner_email),
@@ -557,6 +567,7 @@ mod tests {
                     .unwrap(),
                 ),
                 preview: Some(crate::link::Preview::parse(&json!({"title": "Hi, \"you\""})).unwrap()),
+                password_hash: None,
             },
             Timestamp::from_millis(1_800_000_000_000),
         )
@@ -592,10 +603,11 @@ mod tests {
     fn header_is_the_contract_and_recognised_back() {
         assert_eq!(
             csv_header(Columns::Owner),
-            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview\r\n"
+            b"slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview,password_hash\r\n"
         );
         let admin = String::from_utf8(csv_header(Columns::Admin)).unwrap();
-        assert!(admin.ends_with(",clicks,targets,variants,preview,owner_id,owner_email\r\n"));
+        assert!(admin
+            .ends_with(",clicks,targets,variants,preview,password_hash,owner_id,owner_email\r\n"));
         for columns in [
             Columns::Owner,
             Columns::Admin,
@@ -704,7 +716,7 @@ mod tests {
         );
         assert!(
             line.ends_with(
-                "\"clicks\":null,\"targets\":null,\"variants\":null,\"preview\":null}\n"
+                "\"clicks\":null,\"targets\":null,\"variants\":null,\"preview\":null,\"password_hash\":null}\n"
             ),
             "{line}"
         );

@@ -33,6 +33,7 @@ pub fn row(line: u64, r: Record) -> ImportRow {
         targets: r.targets,
         variants: r.variants,
         preview: r.preview,
+        password_hash: r.password_hash,
     }
 }
 

@@ -19,8 +19,11 @@ fn seconds(s: u64) -> String {
     Timestamp::from_millis(s.saturating_mul(1000)).to_rfc3339()
 }
 
-/// The row of one link of the file.
+/// The row of one link of the file. Sink's password hash comes along (the link asks for the
+/// same password); a password edgelink cannot check leaves the link disabled, as adoption does.
 pub fn row(line: u64, link: SinkLink) -> ImportRow {
+    let password_hash = link.password_hash().map(String::from);
+    let state = link.is_stopped().then(|| "disabled".to_owned());
     ImportRow {
         line,
         slug: link.slug.filter(|s| !s.trim().is_empty()),
@@ -30,6 +33,8 @@ pub fn row(line: u64, link: SinkLink) -> ImportRow {
         expires_at: link.expiration.map(seconds),
         created_at: link.created_at.map(seconds),
         updated_at: link.updated_at.map(seconds),
+        password_hash,
+        state,
         ..ImportRow::default()
     }
 }
@@ -81,6 +86,26 @@ mod tests {
         assert_eq!((b.title.as_deref(), b.expires_at.as_deref()), (None, None));
         let c = rows[2].as_ref().unwrap_err();
         assert_eq!((c.line, c.slug.as_deref()), (3, Some("broken")));
+    }
+
+    #[test]
+    fn a_sink_password_hash_is_kept_and_a_plain_one_disables() {
+        let text = r#"{"links":[
+            {"slug":"h","url":"https://example.com","password":"sink-pwd:v1:10000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:MTIz"},
+            {"slug":"p","url":"https://example.com","password":"hunter2"}
+        ]}"#;
+        let rows = parse(text).unwrap();
+        let h = rows[0].as_ref().unwrap();
+        assert_eq!(
+            h.password_hash.as_deref(),
+            Some("pbkdf2-sha256:10000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        );
+        assert_eq!(h.state, None);
+        let p = rows[1].as_ref().unwrap();
+        assert_eq!(
+            (p.password_hash.as_deref(), p.state.as_deref()),
+            (None, Some("disabled"))
+        );
     }
 
     #[test]

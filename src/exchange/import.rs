@@ -17,7 +17,8 @@ use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{OwnerState, RedirectType, MAX_EXPIRY_AHEAD_MILLIS};
 use crate::link::{
-    Link, LinkOptions, LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants,
+    Link, LinkOptions, LinkPatch, PasswordHash, Preview, Slug, Tags, TargetUrl, Targets, Title,
+    Variants,
 };
 use crate::moderation::FlagReason;
 use crate::time::Timestamp;
@@ -371,6 +372,7 @@ impl Draft {
             targets: row.targets.as_ref().map(|_| o.targets.clone()),
             variants: row.variants.as_ref().map(|_| o.variants.clone()),
             preview: row.preview.as_ref().map(|_| o.preview.clone()),
+            password_hash: row.password_hash.as_ref().map(|_| o.password_hash.clone()),
         }
     }
 }
@@ -455,6 +457,13 @@ impl ImportRow {
                 .map(|v| Variants::parse(v, cx.own_host))
                 .transpose()?,
             preview: self.preview.as_ref().map(Preview::parse).transpose()?,
+            password_hash: self
+                .password_hash
+                .as_deref()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(PasswordHash::parse)
+                .transpose()?,
         };
         let mut created_at = cx.now;
         if let Some(created) = self.created_at.as_deref() {
@@ -543,7 +552,7 @@ mod tests {
     fn detection_tells_every_format_from_content() {
         let cases = [
             ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks\r\n", Some(Format::EdgelinkCsv)),
-            ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview\r\n", Some(Format::EdgelinkCsv)),
+            ("slug,url,title,tags,state,archived,redirect_type,forward_query,max_clicks,expires_at,valid_since,created_at,updated_at,clicks,targets,variants,preview,password_hash\r\n", Some(Format::EdgelinkCsv)),
             ("\n{\"slug\":\"a\",\"url\":\"https://e.com\"}\n", Some(Format::EdgelinkNdjson)),
             ("{\"version\":\"0.3\",\"links\":[]}", Some(Format::Sink)),
             ("{\n  \"version\": \"0.3\",\n  \"links\": []\n}", Some(Format::Sink)),

@@ -48,6 +48,10 @@ pub struct ImportRow {
     pub variants: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<serde_json::Value>,
+    /// A PBKDF2 password hash, edgelink's form or Sink's (`link::PasswordHash`): the link
+    /// keeps its password. Never a password itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 /// A row the file holds but that could not be read (a field of the wrong kind, a missing URL):

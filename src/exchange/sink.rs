@@ -26,7 +26,7 @@ use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::RedirectType;
 use crate::link::{
-    parse_tag, Link, Slug, Tags, TargetUrl, Title, Version, TAGS_MAX, TITLE_MAX_CHARS,
+    parse_tag, Link, PasswordHash, Slug, Tags, TargetUrl, Title, Version, TAGS_MAX, TITLE_MAX_CHARS,
 };
 use crate::time::Timestamp;
 
@@ -121,13 +121,25 @@ impl SinkLink {
         Slug::parse(self.slug.as_deref().map(str::trim).unwrap_or_default())
     }
 
-    /// Whether Sink asked for a password before redirecting: such a link is adopted switched off
-    /// (edgelink has no password pages, and opening it to everyone would leak what its owner
-    /// protected), so its owner decides.
+    /// Whether Sink asked for a password before redirecting.
     pub fn is_protected(&self) -> bool {
         self.password
             .as_deref()
             .is_some_and(|p| !p.trim().is_empty())
+    }
+
+    /// Sink's password hash (`sink-pwd:v1:…`, PBKDF2-SHA256) in edgelink's form: the link
+    /// asks for the same password. `None` for no password, and for a password Sink kept in
+    /// plain text (its versions before hashing) or in a form edgelink cannot check.
+    pub fn password_hash(&self) -> Option<PasswordHash> {
+        PasswordHash::parse(self.password.as_deref()?.trim()).ok()
+    }
+
+    /// Whether the link is adopted switched off: Sink asked for a password that edgelink cannot
+    /// check (plain text, or not Sink's hash), and opening it to everyone would leak what its
+    /// owner protected, so its owner decides.
+    pub fn is_stopped(&self) -> bool {
+        self.is_protected() && self.password_hash().is_none()
     }
 
     /// The destination as edgelink stores it (the only part of a Sink link edgelink may refuse).
@@ -172,7 +184,7 @@ impl SinkLink {
             url,
             title: self.title.as_deref().and_then(sink_title),
             owner,
-            is_active: !self.is_protected(),
+            is_active: !self.is_stopped(),
             flag_reason: None,
             created_at,
             updated_at,
@@ -188,6 +200,7 @@ impl SinkLink {
             targets: None,
             variants: None,
             preview: None,
+            password_hash: self.password_hash(),
         };
         Ok(Adoption { link, dropped_tags })
     }
@@ -361,7 +374,20 @@ mod tests {
     }
 
     #[test]
-    fn a_password_protected_link_is_adopted_switched_off() {
+    fn a_sink_password_hash_is_adopted_as_the_links_password() {
+        let hash = "sink-pwd:v1:10000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA:MTIz";
+        let a = adopt(&format!(
+            r#"{{"url":"https://example.com/","password":"{hash}"}}"#
+        ));
+        assert!(a.link.is_active);
+        assert_eq!(
+            a.link.password_hash.as_ref().map(|h| h.as_str()),
+            Some("pbkdf2-sha256:10000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        );
+    }
+
+    #[test]
+    fn a_plain_text_password_link_is_adopted_switched_off() {
         let a = adopt(r#"{"url":"https://example.com/","password":"hunter2"}"#);
         assert!(!a.link.is_active && a.link.flag_reason.is_none());
         let blank = adopt(r#"{"url":"https://example.com/","password":"  "}"#);

@@ -1,9 +1,9 @@
 //! The link domain, one concept a file: [`Slug`] (slug.rs), [`TargetUrl`] (url.rs), [`Title`]
-//! (title.rs), [`Tags`] (tags.rs), the record [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`]
-//! (patch.rs), the redirect decision [`Redirect::decide`] (decide.rs), and the smart options:
-//! [`Targets`] by device and country (targets.rs), weighted [`Variants`] (variants.rs), a social
-//! [`Preview`] (preview.rs), and which destination a visit gets ([`choose_destination`],
-//! destination.rs). Each value is parsed
+//! (title.rs), [`Tags`] (tags.rs), [`Password`] and [`PasswordHash`] (password.rs), the record
+//! [`Link`] and its decisions (record.rs), the owner's [`LinkPatch`] (patch.rs), the redirect
+//! decision [`Redirect::decide`] (decide.rs), and the smart options: [`Targets`] by device and
+//! country (targets.rs), weighted [`Variants`] (variants.rs), a social [`Preview`] (preview.rs),
+//! and which destination a visit gets ([`choose_destination`], destination.rs). Each value is parsed
 //! once at the edge so that stores, sync and reconcile can trust it.
 //!
 //! This module only re-exports, so `crate::link::X` names every one of them. Nothing here
@@ -11,6 +11,7 @@
 
 mod decide;
 mod destination;
+mod password;
 mod patch;
 mod preview;
 mod record;
@@ -24,6 +25,10 @@ mod variants;
 pub use decide::{Hop, Redirect, StoredRedirect, Unavailable};
 pub use destination::{
     choose_destination, Destination, StoredOptions, StoredPreview, StoredTargets, StoredVariant,
+};
+pub use password::{
+    Password, PasswordHash, HASH_PREFIX, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS,
+    PBKDF2_MAX_ITERATIONS, SINK_HASH_PREFIX,
 };
 pub use patch::{present, LinkPatch};
 pub use preview::{Preview, PREVIEW_DESCRIPTION_MAX_CHARS, PREVIEW_TITLE_MAX_CHARS};

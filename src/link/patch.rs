@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Preview, Tags, TargetUrl, Targets, Title, Variants};
+use super::{PasswordHash, Preview, Tags, TargetUrl, Targets, Title, Variants};
 use crate::lifecycle::{OwnerState, RedirectType};
 use crate::time::Timestamp;
 
@@ -71,6 +71,14 @@ pub struct LinkPatch {
         deserialize_with = "present"
     )]
     pub preview: Option<Option<Preview>>,
+    /// `Some(None)` removes the password. Only ever the hash: the password itself is hashed
+    /// before the patch leaves the API handler.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub password_hash: Option<Option<PasswordHash>>,
 }
 
 /// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one

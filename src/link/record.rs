@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LinkPatch, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants};
+use super::{LinkPatch, PasswordHash, Preview, Slug, Tags, TargetUrl, Targets, Title, Variants};
 use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::{is_expired, OwnerState, RedirectType};
@@ -56,6 +56,10 @@ pub struct Link {
     /// What social and chat crawlers are shown instead of the redirect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Preview>,
+    /// A visitor must give the password first (`link::password`). Only the hash is kept; the
+    /// API never shows it (`has_password`). Left out of the JSON when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<PasswordHash>,
 }
 
 fn yes() -> bool {
@@ -77,6 +81,7 @@ pub struct LinkOptions {
     pub targets: Option<Targets>,
     pub variants: Option<Variants>,
     pub preview: Option<Preview>,
+    pub password_hash: Option<PasswordHash>,
 }
 
 impl Default for LinkOptions {
@@ -94,6 +99,7 @@ impl Default for LinkOptions {
             targets: None,
             variants: None,
             preview: None,
+            password_hash: None,
         }
     }
 }
@@ -144,6 +150,7 @@ impl Link {
             targets: options.targets,
             variants: options.variants,
             preview: options.preview,
+            password_hash: options.password_hash,
         }
     }
 
@@ -197,6 +204,9 @@ impl Link {
             }
             if let Some(preview) = patch.preview {
                 next.preview = preview;
+            }
+            if let Some(password_hash) = patch.password_hash {
+                next.password_hash = password_hash;
             }
         })))
     }

@@ -47,6 +47,8 @@ impl Create {
             targets: None,
             variants: None,
             preview: None,
+            // Shlink's API has no passwords.
+            password_hash: None,
         }
     }
 

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as bindings from "../../src/bindings.js";
 
 // The names wrangler.toml binds: `binding = "…"` (KV, D1, Analytics Engine, queue producers)
-// and `name = "…"` of `[[durable_objects.bindings]]`.
+// and `name = "…"` of `[[durable_objects.bindings]]` and `[[ratelimits]]`.
 function declared() {
   const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
   const names = new Set();
@@ -18,7 +18,9 @@ function declared() {
     const binding = line.match(/^\s*binding\s*=\s*"([^"]+)"/);
     if (binding) names.add(binding[1]);
     const name = line.match(/^\s*name\s*=\s*"([^"]+)"/);
-    if (name && section === "durable_objects.bindings") names.add(name[1]);
+    if (name && (section === "durable_objects.bindings" || section === "ratelimits")) {
+      names.add(name[1]);
+    }
   }
   return names;
 }
@@ -32,4 +34,15 @@ test("every binding the JS glue reads is declared in wrangler.toml, by the same 
     assert.equal(constant, name, "a constant is named as its binding");
     assert.ok(names.has(name), `${name} is not bound in wrangler.toml`);
   }
+});
+
+test("API_RATE_LIMIT says the API_LIMITER binding's limit (src/ratelimit.rs)", () => {
+  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+  const binding = toml.match(
+    /\[\[ratelimits\]\]\s*\nname = "API_LIMITER"\s*\nnamespace_id = "\d+"\s*\nsimple = \{ limit = (\d+), period = 60 \}/,
+  );
+  assert.ok(binding, "the API_LIMITER binding with a 60 s period");
+  const variable = toml.match(/^API_RATE_LIMIT = "(\d+)"$/m);
+  assert.ok(variable, "the API_RATE_LIMIT var");
+  assert.equal(variable[1], binding[1]);
 });

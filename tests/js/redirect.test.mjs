@@ -191,8 +191,18 @@ test("a Sink link's expiration, query forwarding and password are honoured", () 
   assert.equal(sinkView({ ...sink02, expiration: 253402300799 }).expires_at,
     "9999-12-31T23:59:59.000Z");
   assert.equal(link_shape(sinkView({ ...sink02, redirectWithQuery: "yes" })) & FORWARD_QUERY, 0);
-  // A password-protected link does not redirect (no password page here): stopped, no flag.
+  // A plain-text password (Sink before hashing) cannot be checked: stopped, no flag.
   assert.equal(link_shape(sinkView({ ...sink02, password: "hunter2" })), LINK | (301 << 8));
+  // Sink's hash makes a password link, with the hash in edgelink's form and no tail.
+  const hash = "sink-pwd:v1:10000:ZWRnZWxpbmstZTJlLXNhbHQ:EvVDOFsN8OsgppUx4hk3C0-1Y5Q5zpt0_bqKuQTP1hE:dCA3";
+  const guarded = sinkView({ ...sink02, password: hash });
+  assert.equal(link_shape(guarded), LINK | ACTIVE | 128 | (301 << 8));
+  assert.equal(
+    guarded.password_hash,
+    "pbkdf2-sha256:10000:ZWRnZWxpbmstZTJlLXNhbHQ:EvVDOFsN8OsgppUx4hk3C0-1Y5Q5zpt0_bqKuQTP1hE",
+  );
+  assert.equal(link_shape(sinkView({ ...sink02, password: hash.replace(":10000:", ":100001:") })),
+    LINK | (301 << 8));
   assert.equal(link_shape(sinkView({ ...sink02, password: " " })) & ACTIVE, ACTIVE);
 });
 

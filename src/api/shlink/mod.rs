@@ -18,6 +18,7 @@ use super::caller_of;
 use crate::app::App;
 use crate::auth::{token_credential, Caller};
 use crate::error::ApiError;
+use crate::ratelimit::WINDOW_SECS;
 use crate::shlink::problem::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::shlink::route::ShlinkRoute;
 use crate::shlink::SHLINK_VERSION;
@@ -130,6 +131,11 @@ fn problem_for(e: &ApiError) -> Problem {
         ApiError::InvalidMaxClicks(_) => field("maxVisits"),
         ApiError::InvalidJson(_) => Problem::invalid(&[], e.public_message()),
         ApiError::NotFound => Problem::NotFound,
+        ApiError::RateLimited { .. } => Problem::Other {
+            status: 429,
+            code: "rate-limited",
+            detail: e.public_message(),
+        },
         ApiError::PayloadTooLarge { .. } => Problem::Other {
             status: 413,
             code: "payload-too-large",
@@ -173,7 +179,11 @@ fn problem_response(p: &Problem) -> Response {
     let built = Response::builder()
         .with_status(p.status())
         .with_header(ALLOW_ORIGIN.0, ALLOW_ORIGIN.1)
-        .and_then(|b| b.with_header("Content-Type", PROBLEM_CONTENT_TYPE));
+        .and_then(|b| b.with_header("Content-Type", PROBLEM_CONTENT_TYPE))
+        .and_then(|b| match p.status() {
+            429 => b.with_header("Retry-After", &WINDOW_SECS.to_string()),
+            _ => Ok(b),
+        });
     match built {
         Ok(b) => b.fixed(p.body().into_bytes()),
         Err(_) => Response::builder().with_status(p.status()).empty(),
