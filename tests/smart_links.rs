@@ -458,7 +458,7 @@ fn the_options_travel_through_export_and_import() {
         if format == "csv" {
             let header = resp.body.lines().next().unwrap_or("");
             assert!(
-                header.ends_with(",clicks,targets,variants,preview"),
+                header.ends_with(",clicks,targets,variants,preview,password_hash"),
                 "{header}"
             );
         } else {

@@ -70,6 +70,7 @@ struct LinkBody {
     variants: Option<Value>,
     #[serde(default, deserialize_with = "raw")]
     preview: Option<Value>,
+    #[serde(default, deserialize_with = "raw")]
     password: Option<Value>,
 }
 

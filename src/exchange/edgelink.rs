@@ -443,6 +443,7 @@ struct RecordLine {
     variants: Option<Value>,
     #[serde(default)]
     preview: Option<Value>,
+    #[serde(default)]
     password_hash: Option<String>,
     #[serde(default)]
     owner_id: Option<String>,
