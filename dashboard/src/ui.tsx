@@ -31,9 +31,10 @@ export function Field({ label, name, value, onInput, errors, hint, type, ...rest
   const err = errors?.[name];
   const id = `f-${name}`;
   const described = err ? `${id}-err` : hint ? `${id}-hint` : undefined;
+  // Label and control are siblings (not nested), so the control's name is the label alone.
   return (
-    <label for={id}>
-      {label}
+    <div class="field">
+      <label for={id}>{label}</label>
       <input
         id={id}
         name={name}
@@ -51,7 +52,7 @@ export function Field({ label, name, value, onInput, errors, hint, type, ...rest
       ) : hint ? (
         <small id={`${id}-hint`}>{hint}</small>
       ) : null}
-    </label>
+    </div>
   );
 }
 
@@ -73,8 +74,8 @@ export function Select({
   const err = errors?.[name];
   const id = `f-${name}`;
   return (
-    <label for={id}>
-      {label}
+    <div class="field">
+      <label for={id}>{label}</label>
       <select
         id={id}
         name={name}
@@ -94,7 +95,7 @@ export function Select({
           {err}
         </small>
       )}
-    </label>
+    </div>
   );
 }
 

@@ -31,9 +31,7 @@ export function Keys({ session }: { session: Session }) {
     <section>
       <h1 tabIndex={-1}>API keys of {session.user?.email}</h1>
       <form onSubmit={create}>
-        <fieldset role="group">
-          <Field label="New key's name" name="name" value={name} onInput={setName} errors={errors} />
-        </fieldset>
+        <Field label="New key's name" name="name" value={name} onInput={setName} errors={errors} />
         <FormError errors={errors} />
         <button type="submit">Create key</button>
       </form>
