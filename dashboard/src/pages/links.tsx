@@ -100,7 +100,7 @@ export function LinksBrowser({ admin }: { admin: boolean }) {
       </hgroup>
       <form
         class="filters"
-        role="search"
+        aria-label="Search and filters"
         onSubmit={(e) => {
           e.preventDefault();
           apply({ q: draft.q.trim(), owner: draft.owner.trim() });
@@ -208,28 +208,28 @@ export function LinksBrowser({ admin }: { admin: boolean }) {
           <tbody>
             {page.data?.links.map((l) => (
               <tr key={l.slug} data-slug={l.slug}>
-                <td>
+                <td data-label="Slug">
                   <a href={`#/links/${enc(l.slug)}`}>{l.slug}</a>
                   {l.title && <div class="muted">{l.title}</div>}
                 </td>
-                <td class="url">
+                <td class="url" data-label="Destination">
                   <span title={l.url}>{l.url}</span>
                 </td>
-                {admin && <td>{l.owner_email ?? l.owner}</td>}
-                <td>
+                {admin && <td data-label="Owner">{l.owner_email ?? l.owner}</td>}
+                <td data-label="Tags">
                   {(l.tags ?? []).map((t) => (
                     <span class="tag" key={t}>
                       {t}
                     </span>
                   ))}
                 </td>
-                <td>
+                <td data-label="State">
                   {l.expired ? "expired" : l.state}
                   {l.archived ? ", archived" : ""}
                 </td>
-                <td class="num">{l.clicks ?? "—"}</td>
-                <td>{fmtDate(l.created_at)}</td>
-                <td class="actions">
+                <td class="num" data-label="Clicks">{l.clicks ?? "—"}</td>
+                <td data-label="Created">{fmtDate(l.created_at)}</td>
+                <td class="actions" data-label="Actions">
                   {admin ? (
                     <FlagControl link={l} onDone={(what) => act(what, async () => {})} onError={setActionError} />
                   ) : (
