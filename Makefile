@@ -127,4 +127,4 @@ fmt:
 	cargo fmt
 
 clean:
-	rm -rf build assets target .wrangler $(TOOLS)
+	rm -rf build assets/dashboard assets/_headers target .wrangler $(TOOLS)
