@@ -25,7 +25,8 @@ function useHash(): string {
 }
 
 function route(hash: string, session: Session) {
-  const path = hash.replace(/^#/, "") || "/links";
+  const [path, query] = (hash.replace(/^#/, "") || "/links").split("?");
+  const params = new URLSearchParams(query ?? "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const admin = session.role === "admin";
   switch (parts[0]) {
@@ -42,7 +43,7 @@ function route(hash: string, session: Session) {
     case "admin":
       if (!admin) break;
       if (parts[1] === "users") return <AdminUsers />;
-      if (parts[1] === "links") return <AdminLinks />;
+      if (parts[1] === "links") return <AdminLinks key={params.get("owner") ?? ""} owner={params.get("owner") ?? ""} />;
       if (parts[1] === "blocklist") return <Blocklist />;
       if (parts[1] === "consistency") return <Consistency />;
       break;

@@ -84,7 +84,7 @@ export function AdminUsers() {
                 <td>{u.role}</td>
                 <td>{u.disabled ? "disabled" : "enabled"}</td>
                 <td class="num">
-                  <a href={`#/admin/links`} title="All links (filter by this owner)">
+                  <a href={`#/admin/links?owner=${enc(u.id)}`} aria-label={`${u.link_count ?? "?"} links of ${u.email}`}>
                     {u.link_count ?? "—"}
                   </a>
                 </td>
@@ -130,8 +130,8 @@ export function AdminUsers() {
   );
 }
 
-export function AdminLinks() {
-  return <LinksBrowser admin={true} />;
+export function AdminLinks({ owner }: { owner: string }) {
+  return <LinksBrowser admin={true} owner={owner} />;
 }
 
 export function Blocklist() {

@@ -34,9 +34,9 @@ export function LinkList() {
   return <LinksBrowser admin={false} />;
 }
 
-export function LinksBrowser({ admin }: { admin: boolean }) {
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [draft, setDraft] = useState({ q: "", owner: "" });
+export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: string }) {
+  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner });
+  const [draft, setDraft] = useState({ q: "", owner });
   // Keyset paging: the cursors of the pages before this one, for "Previous".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [message, setMessage] = useState("");
