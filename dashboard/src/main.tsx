@@ -96,7 +96,7 @@ function Nav({ session, hash, onSignOut }: { session: Session; hash: string; onS
           </>
         )}
         <li>
-          <a href="openapi.html">API</a>
+          <a href="openapi">API</a>
         </li>
         <li>
           <button type="button" class="secondary outline" onClick={onSignOut}>

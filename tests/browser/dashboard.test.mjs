@@ -166,7 +166,7 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await page.getByLabel("Max clicks (optional)").fill("50");
   await shot(page, "link-new");
   await page.getByRole("button", { name: "Create link" }).click();
-  await page.getByRole("heading", { level: 1, name: slug }).waitFor();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
   assert.match(await page.locator("dl.fields").innerText(), /alpha, beta[\s\S]*307[\s\S]*at most 50 clicks/);
 
   // The API's error lands next to the field it concerns.
@@ -187,7 +187,7 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await page.getByLabel("Tags").fill("alpha gamma");
   await shot(page, "link-edit");
   await page.getByRole("button", { name: "Save" }).click();
-  await page.getByRole("heading", { level: 1, name: slug }).waitFor();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
   await page.locator("dl.fields", { hasText: `Edited ${token}` }).waitFor();
   const got = await api("GET", `/api/links/${slug}`, user.api_key);
   assert.equal(got.json.title, `Edited ${token}`);
@@ -525,7 +525,7 @@ test("it works at 360 px, with the keyboard alone, and in dark mode", async () =
 
 test("the API page renders /api/openapi.json", async () => {
   const page = await newPage();
-  await page.goto(`${DASH}openapi.html`);
+  await page.goto(`${DASH}openapi`);
   await page.locator(".swagger-ui .info .title").waitFor({ timeout: DEADLINE_MS });
   await page.locator(".opblock-summary-path", { hasText: "/api/links" }).first().waitFor();
   await shot(page, "openapi");

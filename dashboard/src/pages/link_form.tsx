@@ -117,11 +117,25 @@ export function LinkForm({ slug }: { slug?: string }) {
     }
   };
 
-  if (slug && loadError) return <LoadError error={loadError} />;
+  const heading = <h1 tabIndex={-1}>{slug ? `Edit ${slug}` : "New link"}</h1>;
+  if (slug && loadError)
+    return (
+      <section>
+        {heading}
+        <LoadError error={loadError} />
+      </section>
+    );
+  // No fields before the link is loaded: typing into them would be overwritten by the load.
+  if (slug && version === null)
+    return (
+      <section aria-busy="true">
+        {heading}
+      </section>
+    );
   return (
     <section>
-      <h1 tabIndex={-1}>{slug ? `Edit ${slug}` : "New link"}</h1>
-      <form onSubmit={submit} aria-busy={slug !== undefined && version === null}>
+      {heading}
+      <form onSubmit={submit}>
         <Field
           label="Destination URL"
           name="url"
