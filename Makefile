@@ -23,6 +23,8 @@ dev: build .dev.vars
 	wrangler d1 migrations apply DB --local
 	@echo
 	@echo "edgelink on http://localhost:8787  (admin token in .dev.vars)"
+	@echo "  dashboard: http://localhost:8787/dashboard/  (sign in with the admin token: $$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars))"
+	@echo "  a first user and its API key:"
 	@echo "  curl -s -X POST localhost:8787/api/admin/users -H \"Authorization: Bearer $$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)\" -d '{\"email\":\"me@example.com\"}'"
 	@echo
 	wrangler dev --port 8787 --test-scheduled
