@@ -29,14 +29,18 @@ fn the_dashboard_works_in_chromium() {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     assert!(!scripts.is_empty(), "no tests/browser/*.test.mjs");
-    let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
-        .args(&scripts)
-        .env("EDGELINK_BASE", &app.base_url)
-        .env("ADMIN_TOKEN", app.admin_token())
-        .current_dir(root())
-        .output()
-        .expect("node runs (make test installs the npm packages)");
+    // The browser's requests count as in flight, so the harness's nudger keeps wrangler's dev
+    // proxy from parking one of them (tests/common, PROXY_NUDGE_EVERY).
+    let out = app.nudged(|| {
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1"])
+            .args(&scripts)
+            .env("EDGELINK_BASE", &app.base_url)
+            .env("ADMIN_TOKEN", app.admin_token())
+            .current_dir(root())
+            .output()
+            .expect("node runs (make test installs the npm packages)")
+    });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -46,7 +50,9 @@ fn the_dashboard_works_in_chromium() {
     );
     // Every test in the scripts ran (none skipped or filtered out).
     assert!(
-        stdout.contains("# fail 0") && stdout.contains("# skipped 0") && stdout.contains("# todo 0"),
+        stdout.contains("# fail 0")
+            && stdout.contains("# skipped 0")
+            && stdout.contains("# todo 0"),
         "{stdout}"
     );
 }

@@ -121,6 +121,14 @@ async function signIn(page, key) {
   await page.getByRole("button", { name: /^Sign out/ }).waitFor();
 }
 
+/// Waits for the page's notice `text`; fails at once with the page's error when one shows instead.
+async function notice(page, text) {
+  const ok = page.getByRole("status").filter({ hasText: text });
+  const err = page.locator(".form-error");
+  await ok.or(err).first().waitFor();
+  if (!(await ok.count())) assert.fail(`waiting for "${text}", the page shows: ${await err.allInnerTexts()}`);
+}
+
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 const rowOf = (page, slug) => page.locator(`tr[data-slug="${slug}"]`);
@@ -236,12 +244,12 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await page.getByRole("searchbox").fill(slug);
   await page.getByRole("button", { name: "Search" }).click();
   await rowOf(page, slug).getByRole("button", { name: "Archive" }).click();
-  await page.getByText(`Archived ${slug}.`).waitFor();
+  await notice(page, `Archived ${slug}.`);
   await refreshUntil(page, "the archived link leaves the list", async () => (await rowOf(page, slug).count()) === 0);
   await page.getByLabel("Archive", { exact: true }).selectOption("true");
   await refreshUntil(page, "the archive filter shows it", async () => (await rowOf(page, slug).count()) === 1);
   await rowOf(page, slug).getByRole("button", { name: "Unarchive" }).click();
-  await page.getByText(`Unarchived ${slug}.`).waitFor();
+  await notice(page, `Unarchived ${slug}.`);
   assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).json.archived, false);
 
   // Delete with its confirmation.
@@ -250,7 +258,7 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await rowOf(page, slug).getByRole("button", { name: "Delete" }).click();
   await rowOf(page, slug).getByRole("button", { name: "Cancel" }).waitFor();
   await rowOf(page, slug).getByRole("button", { name: "Yes, delete" }).click();
-  await page.getByText(`Deleted ${slug}.`).waitFor();
+  await notice(page, `Deleted ${slug}.`);
   assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
   await page.context().close();
 });
@@ -404,11 +412,11 @@ test("the admin manages users, flags links, edits the blocklist and runs a recon
   assert.match(await rowOf(page, slug).innerText(), new RegExp(owner.email.replace(/[.]/g, "\\.")));
   await rowOf(page, slug).getByLabel(`Reason to flag ${slug}`).selectOption("phishing");
   await rowOf(page, slug).getByRole("button", { name: "Flag" }).click();
-  await page.getByText(`Flagged ${slug}.`).waitFor();
+  await notice(page, `Flagged ${slug}.`);
   assert.equal((await fetch(`${BASE}/${slug}`, { redirect: "manual" })).status, 410);
   await shot(page, "admin-links");
   await rowOf(page, slug).getByRole("button", { name: /^Unflag/ }).click();
-  await page.getByText(`Unflagged ${slug}.`).waitFor();
+  await notice(page, `Unflagged ${slug}.`);
   assert.equal((await fetch(`${BASE}/${slug}`, { redirect: "manual" })).status, 302);
 
   // Blocklist: a bad host is refused at its field; a good one is added and removed.
