@@ -1,6 +1,6 @@
 // The link lists: a user's own (`GET /api/links`) and, for the admin, everybody's
 // (`GET /api/admin/links`), with search, tag, state and archive filters, sort and keyset pages.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
 import { ConfirmButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
 
@@ -64,8 +64,11 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
       ),
     [filters, cursor],
   );
+  // Only a first page carries `total`; later pages keep showing it.
   const [total, setTotal] = useState<number | undefined>();
-  if (page.data?.total !== undefined && page.data.total !== total) setTotal(page.data.total);
+  useEffect(() => {
+    if (page.data?.total !== undefined) setTotal(page.data.total);
+  }, [page.data]);
 
   const apply = (change: Partial<Filters>) => {
     setFilters((f) => ({ ...f, ...change }));
