@@ -21,8 +21,8 @@
 //!    patch, the redirect's decision), [`version`], [`invalid`], [`claim`] (who may change a
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
 //!    [`moderation`], [`session`] (dashboard sign-ins: the cookie, expiry, the CSRF rule),
-//!    [`qr`] (QR codes of short URLs), [`history`], [`analytics`], [`exchange`] (import and
-//!    export formats),
+//!    [`qr`] (QR codes of short URLs), [`png`] (their PNG encoding), [`history`],
+//!    [`analytics`], [`exchange`] (import and export formats),
 //!    [`shlink`] (the Shlink API's parameters, errors and shapes),
 //!    [`config`], [`route`], [`time`],
 //!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
@@ -46,6 +46,7 @@ pub mod moderation;
 pub mod objects;
 #[cfg(test)]
 mod openapi;
+pub mod png;
 pub mod qr;
 pub mod random;
 pub mod reconcile;

@@ -1,12 +1,15 @@
 //! QR codes of short URLs: the request's parameters ([`QrParams`], each bounded), the code's
 //! modules (by `qrcodegen`, Project Nayuki's reference encoder: no dependencies, no `unsafe`),
-//! drawn as SVG ([`svg`]) or PNG ([`png`]), and the `ETag` of a drawing ([`etag`],
+//! drawn as SVG ([`svg`]) or PNG ([`png`], through [`crate::png`]), and the `ETag` of a
+//! drawing ([`etag`],
 //! [`if_none_match_hits`]).
 //!
 //! Pure: the short URL comes from the shell, which checks who may see the link.
 
 use qrcodegen::{QrCode, QrCodeEcc};
 use sha2::{Digest, Sha256};
+
+use crate::png::grey1;
 
 pub const DEFAULT_SIZE: u32 = 256;
 /// Pixels (PNG) or user units (SVG) a side. A phone reads a code far smaller than 64 px
@@ -187,7 +190,7 @@ pub fn png_scale(side: u32, size: u32, margin: u32) -> u32 {
     (size / (side + 2 * margin)).max(1)
 }
 
-/// The code as a 1-bit greyscale PNG: each module [`png_scale`] pixels, so the image is at
+/// The code as a 1-bit greyscale PNG (uncompressed, see [`crate::png`]): each module [`png_scale`] pixels, so the image is at
 /// most `size` pixels a side (smaller by under one module's width), and exactly as many
 /// modules wide as the SVG.
 pub fn png(m: &Modules, size: u32, margin: u32) -> Result<Vec<u8>, String> {
@@ -206,16 +209,7 @@ pub fn png(m: &Modules, size: u32, margin: u32) -> Result<Vec<u8>, String> {
             }
         }
     }
-    let mut out = Vec::new();
-    let mut encoder = ::png::Encoder::new(&mut out, width, width);
-    encoder.set_color(::png::ColorType::Grayscale);
-    encoder.set_depth(::png::BitDepth::One);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer
-        .write_image_data(&pixels)
-        .map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
-    Ok(out)
+    grey1(width, width, &pixels).ok_or_else(|| "pixel rows of the wrong length".to_owned())
 }
 
 /// The strong `ETag` of the drawing of `url` with `p`: the drawing depends on nothing else
