@@ -2,27 +2,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { enc, get, qs, request } from "../api";
 import { errorsFrom, type Errors, FormError, Select } from "../ui";
-
-interface Job {
-  id: string;
-  status: "queued" | "running" | "done";
-  total: number;
-  created: number;
-  skipped: number;
-  failed: number;
-  overwritten?: number;
-  renamed?: number;
-  dry_run: boolean;
-  report: string;
-}
+import { type Job, jobPercent } from "../logic";
 
 const POLL_MS = 700;
-
-export function jobPercent(j: Job): number {
-  if (j.status === "done") return 100;
-  if (!j.total) return 0;
-  return Math.min(99, Math.floor(((j.created + j.skipped + j.failed) * 100) / j.total));
-}
 
 function ImportForm({ admin }: { admin: boolean }) {
   const [file, setFile] = useState<File | null>(null);

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
 import { ConfirmButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
 import { FlagControl } from "./links";
+import { daySeries } from "../logic";
 
 interface Stats {
   slug: string;
@@ -25,23 +26,6 @@ const BREAKDOWNS: [string, string][] = [
   ["browser", "Browser"],
   ["os", "OS"],
 ];
-
-function utcDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-/// Every day from `from` to `to` (inclusive), with the stats' clicks or 0.
-export function daySeries(from: string, to: string, groups: { key: string; clicks: number }[]) {
-  const by = new Map(groups.map((g) => [g.key, g.clicks]));
-  const days: string[] = [];
-  const clicks: number[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    const d = utcDay(new Date(t));
-    days.push(d);
-    clicks.push(by.get(d) ?? 0);
-  }
-  return { days, clicks };
-}
 
 function ClicksChart({ stats }: { stats: Stats }) {
   const box = useRef<HTMLDivElement>(null);

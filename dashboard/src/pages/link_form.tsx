@@ -1,87 +1,8 @@
 // Create and edit one link. The API's error code puts its message under the field concerned.
 import { useEffect, useState } from "preact/hooks";
 import { api, enc, get, type Link } from "../api";
+import { bodyOf, type Draft, draftOf, EMPTY } from "../logic";
 import { errorsFrom, type Errors, Field, FormError, LoadError, navigate, Select } from "../ui";
-
-interface Draft {
-  url: string;
-  slug: string;
-  title: string;
-  tags: string;
-  expires_at: string;
-  redirect_type: string;
-  max_clicks: string;
-  forward_query: boolean;
-  state: string;
-  archived: boolean;
-}
-
-const EMPTY: Draft = {
-  url: "",
-  slug: "",
-  title: "",
-  tags: "",
-  expires_at: "",
-  redirect_type: "302",
-  max_clicks: "",
-  forward_query: true,
-  state: "active",
-  archived: false,
-};
-
-/// `datetime-local` works in local time without a zone; the API takes RFC 3339.
-function toLocalInput(iso: string | null): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-function draftOf(l: Link): Draft {
-  return {
-    url: l.url,
-    slug: l.slug,
-    title: l.title ?? "",
-    tags: (l.tags ?? []).join(", "),
-    expires_at: toLocalInput(l.expires_at),
-    redirect_type: String(l.redirect_type),
-    max_clicks: l.max_clicks == null ? "" : String(l.max_clicks),
-    forward_query: l.forward_query,
-    state: l.state,
-    archived: l.archived,
-  };
-}
-
-/// The request body: on create every field given, on edit only what changed from `was`.
-function bodyOf(d: Draft, was: Draft | null): Record<string, unknown> {
-  const full: Record<string, unknown> = {
-    url: d.url.trim(),
-    title: d.title.trim() === "" ? null : d.title.trim(),
-    tags: d.tags.split(/[\s,]+/).filter(Boolean),
-    expires_at: d.expires_at === "" ? null : new Date(d.expires_at).toISOString(),
-    redirect_type: Number(d.redirect_type),
-    max_clicks: d.max_clicks.trim() === "" ? null : Number(d.max_clicks),
-    forward_query: d.forward_query,
-  };
-  if (!was) {
-    if (d.slug.trim()) full.slug = d.slug.trim();
-    if (full.title === null) delete full.title;
-    if (full.expires_at === null) delete full.expires_at;
-    if (full.max_clicks === null) delete full.max_clicks;
-    return full;
-  }
-  full.state = d.state;
-  full.archived = d.archived;
-  const before = bodyOf({ ...was }, null);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(full)) {
-    const old = k === "state" ? was.state : k === "archived" ? was.archived : before[k] ?? null;
-    if (JSON.stringify(v) !== JSON.stringify(old)) out[k] = v;
-  }
-  // The stored expiry has seconds the input drops: keep it unless the user changed the field.
-  if (d.expires_at === was.expires_at) delete out.expires_at;
-  return out;
-}
 
 export function LinkForm({ slug }: { slug?: string }) {
   const [draft, setDraft] = useState<Draft>(EMPTY);
