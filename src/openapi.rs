@@ -144,8 +144,11 @@ fn document() -> Value {
     serde_json::from_str(DOCUMENT).expect("assets/api/openapi.json is JSON")
 }
 
-/// Every `(method, path)` operation of the document, and those marked as static assets.
-fn operations(doc: &Value) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+/// `(method, path)` operations, e.g. `("get", "/api/links/{slug}")`.
+type Operations = BTreeSet<(String, String)>;
+
+/// Every operation of the document, and apart those marked as static assets.
+fn operations(doc: &Value) -> (Operations, Operations) {
     let mut ops = BTreeSet::new();
     let mut assets = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -190,7 +193,7 @@ fn every_route_is_listed_once() {
 fn the_document_describes_exactly_the_routes() {
     let doc = document();
     let (ops, assets) = operations(&doc);
-    let routed: BTreeSet<(String, String)> = ROUTES
+    let routed: Operations = ROUTES
         .iter()
         .chain(SHLINK_ROUTES)
         .map(|(v, p)| (v.to_string(), p.to_string()))
