@@ -8,23 +8,28 @@ WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.
 WORKER_BUILD_VERSION := 0.8.7
 TOOLS := .tools
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+DASHBOARD_SOURCES := $(shell find dashboard -type f)
+# Debian's chromium, driven by playwright-core in the browser tests (a browser download cannot work here).
+CHROMIUM := /usr/bin/chromium
 
 # Offline-safe build: worker-build would otherwise download these from GitHub.
 export WASM_BINDGEN_BIN = $(HOME)/.cargo/bin/wasm-bindgen
 export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN = $(CURDIR)/node_modules/.bin/esbuild
 
-.PHONY: dev test unit js e2e build tools lint fmt clean bench bench-profiles bench-reconcile
+.PHONY: dev test unit js e2e build dashboard chromium tools lint fmt clean bench bench-profiles bench-reconcile
 
 dev: build .dev.vars
 	wrangler d1 migrations apply DB --local
 	@echo
 	@echo "edgelink on http://localhost:8787  (admin token in .dev.vars)"
+	@echo "  dashboard: http://localhost:8787/dashboard/  (sign in with the admin token: $$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars))"
+	@echo "  a first user and its API key:"
 	@echo "  curl -s -X POST localhost:8787/api/admin/users -H \"Authorization: Bearer $$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)\" -d '{\"email\":\"me@example.com\"}'"
 	@echo
 	wrangler dev --port 8787 --test-scheduled
 
-test: build
+test: build $(CHROMIUM)
 	cargo test --lib
 	node --test tests/js/*.test.mjs
 	cargo test --test '*'
@@ -37,7 +42,7 @@ js:
 	node --test tests/js/*.test.mjs
 
 # Runs the e2e suites against a build that is assumed current.
-e2e: build
+e2e: build $(CHROMIUM)
 	cargo test --test '*'
 
 # Redirect speed against a ceiling and a JS peer, work per redirect, bundle size and start-up, API
@@ -45,6 +50,7 @@ e2e: build
 # for being slow. Installs wrk (apt), oha and twiggy (crates.io) and Node 24 (npm, for the wasm
 # start-up time) when missing.
 bench: build $(TOOLS)/twiggy $(TOOLS)/oha
+	node bench/dashboard.mjs
 	node bench/run.mjs
 
 # Bundle size and redirect speed of [profile.release] / wasm-opt variants, built in target/bench/.
@@ -67,7 +73,19 @@ $(TOOLS)/oha:
 bench-reconcile: build
 	cargo bench --bench reconcile
 
-build: build/index.js
+build: build/index.js assets/dashboard/index.html
+
+# The dashboard (TypeScript in dashboard/) into assets/dashboard/, served by Workers static assets.
+dashboard: assets/dashboard/index.html
+
+assets/dashboard/index.html: $(DASHBOARD_SOURCES) node_modules/.package-lock.json
+	node dashboard/build.mjs
+
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq
+	$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 build/index.js: $(SOURCES) $(TOOLS)/wasm-bindgen-$(WASM_BINDGEN_VERSION) $(TOOLS)/worker-build-$(WORKER_BUILD_VERSION) $(TOOLS)/wasm32 node_modules/.package-lock.json
 	worker-build --release
@@ -101,7 +119,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@echo "ANALYTICS_SALT=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >> $@
 	@echo "wrote .dev.vars with a new local ADMIN_TOKEN and ANALYTICS_SALT"
 
-lint:
+lint: node_modules/.package-lock.json
+	tsc -p dashboard
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
@@ -110,4 +129,4 @@ fmt:
 	cargo fmt
 
 clean:
-	rm -rf build target .wrangler $(TOOLS)
+	rm -rf build assets/dashboard assets/_headers target .wrangler $(TOOLS)

@@ -11,6 +11,7 @@ use crate::claim::{DAY_MILLIS, DEFAULT_QUARANTINE_DAYS};
 use crate::history;
 use crate::lifecycle::{DEFAULT_EXPIRED_GRACE_DAYS, DEFAULT_PERMANENT_MAX_AGE_SECS};
 use crate::ratelimit::ApiLimit;
+use crate::session::session_days;
 
 /// Secret bearer token of the built-in admin.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -45,6 +46,12 @@ pub const FAULT_INJECTION: &str = "FAULT_INJECTION";
 pub const ADOPT_OWNER: &str = "ADOPT_OWNER";
 /// API requests a minute per key or admin token (`ratelimit::ApiLimit`); the binding enforces.
 pub const API_RATE_LIMIT: &str = "API_RATE_LIMIT";
+/// Days a dashboard sign-in lasts (`session::session_days` bounds it).
+pub const SESSION_DAYS: &str = "SESSION_DAYS";
+/// Where `GET /` sends visitors; unset: the dashboard (`/dashboard/`).
+pub const HOME_URL: &str = "HOME_URL";
+/// `GET /`'s target when `HOME_URL` is unset.
+pub const DEFAULT_HOME: &str = "/dashboard/";
 
 /// Where the Analytics Engine SQL API is, when an account and a token are configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +94,10 @@ pub struct Config {
     pub adopt_owner: Option<UserId>,
     /// The API's rate limit (`API_RATE_LIMIT`; see `ratelimit`).
     pub api_rate_limit: ApiLimit,
+    /// How long a dashboard session lasts (`SESSION_DAYS`).
+    pub session_days: u64,
+    /// Where `GET /` redirects (`HOME_URL`, else [`DEFAULT_HOME`]).
+    pub home_url: String,
 }
 
 impl Config {
@@ -125,8 +136,24 @@ impl Config {
             reconcile_retry: RetryPolicy::from_vars(&get),
             adopt_owner: text(ADOPT_OWNER).and_then(|v| user_id(&v)),
             api_rate_limit: ApiLimit::parse(get(API_RATE_LIMIT).as_deref()),
+            session_days: session_days(get(SESSION_DAYS).as_deref()),
+            home_url: text(HOME_URL)
+                .and_then(|v| home_url(&v))
+                .unwrap_or_else(|| DEFAULT_HOME.to_owned()),
         }
     }
+}
+
+/// `HOME_URL` when it can be a `Location`: an absolute http(s) URL or a path on this host,
+/// without spaces or control characters (a header value must not hold them). Anything else
+/// keeps the default, so a typo cannot break `/`.
+fn home_url(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let shaped = raw.starts_with("https://")
+        || raw.starts_with("http://")
+        || (raw.starts_with('/') && !raw.starts_with("//"));
+    let clean = raw.bytes().all(|b| b.is_ascii_graphic());
+    (shaped && clean).then(|| raw.to_owned())
 }
 
 /// A user id as edgelink makes them (`u_` and letters or digits, or `admin`); anything else is
@@ -271,6 +298,26 @@ mod tests {
         assert_eq!(c.reconcile_budget, Budget::DEFAULT);
         assert_eq!(c.reconcile_retry, RetryPolicy::DEFAULT);
         assert_eq!(c.adopt_owner, None);
+        assert_eq!(c.session_days, 14);
+        assert_eq!(c.home_url, "/dashboard/");
+    }
+
+    #[test]
+    fn sessions_and_home() {
+        assert_eq!(config(&[(SESSION_DAYS, "3")]).session_days, 3);
+        assert_eq!(config(&[(SESSION_DAYS, "0")]).session_days, 14);
+        let home = |v: &str| config(&[(HOME_URL, v)]).home_url;
+        assert_eq!(home("https://example.com/"), "https://example.com/");
+        assert_eq!(home(" /welcome "), "/welcome");
+        for bad in [
+            "",
+            "example.com",
+            "//evil.example",
+            "https://a b",
+            "javascript:x",
+        ] {
+            assert_eq!(home(bad), "/dashboard/", "{bad:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this needs the admin role")]
     Forbidden,
+    /// A state-changing request signed in by the session cookie without `X-Edgelink-Csrf: 1`.
+    #[error("requests signed in by the session cookie must send the header X-Edgelink-Csrf: 1")]
+    CsrfRequired,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -105,7 +108,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::Unauthorized => 401,
-            ApiError::Forbidden => 403,
+            ApiError::Forbidden | ApiError::CsrfRequired => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::InvalidJson(_)
@@ -145,6 +148,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::CsrfRequired => "csrf_required",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::InvalidJson(_) => "invalid_json",

@@ -20,7 +20,9 @@
 //! 6. **Domain**, pure (no `worker`, no clock): [`link`] (slug, URL, title, the record, the
 //!    patch, the redirect's decision, the smart options and which destination a visit gets), [`version`], [`invalid`], [`claim`] (who may change a
 //!    link and how: the one writer's decision), [`account`], [`auth`], [`lifecycle`],
-//!    [`moderation`], [`history`], [`analytics`], [`exchange`] (import and export formats),
+//!    [`moderation`], [`session`] (dashboard sign-ins: the cookie, expiry, the CSRF rule),
+//!    [`qr`] (QR codes of short URLs), [`png`] (their PNG encoding), [`history`],
+//!    [`analytics`], [`exchange`] (import and export formats),
 //!    [`shlink`] (the Shlink API's parameters, errors and shapes),
 //!    [`config`], [`route`], [`time`], [`ratelimit`] (what the rate limits count),
 //!    [`random`], and [`web_url`] (URLs parsed by the runtime's own `URL`).
@@ -42,11 +44,16 @@ pub mod lifecycle;
 pub mod link;
 pub mod moderation;
 pub mod objects;
+#[cfg(test)]
+mod openapi;
+pub mod png;
+pub mod qr;
 pub mod random;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod route;
 pub mod service;
+pub mod session;
 pub mod shlink;
 pub mod store;
 pub mod sync;
@@ -64,8 +71,8 @@ use worker::{
 };
 
 use crate::api::{
-    admin, bulk, error_response, export, health, imports, keys, links, redirect, respond, stats,
-    tags,
+    admin, bulk, error_response, export, health, home, imports, keys, links, redirect, respond,
+    sessions, stats, tags,
 };
 use crate::app::App;
 use crate::error::ApiError;
@@ -117,6 +124,10 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         // Answered in `fetch`; the route table cannot produce it twice.
         Route::Redirect(_) => error_response(&ApiError::NotFound),
         Route::Health => respond(health::get()),
+        Route::Home => respond(home::get(app)),
+        Route::CreateSession => respond(sessions::create(req, app, ctx).await),
+        Route::GetSession => respond(sessions::get(req, app, ctx).await),
+        Route::DeleteSession => respond(sessions::delete(req, app, ctx).await),
         Route::CreateUser => respond(admin::users::create(req, app, ctx).await),
         Route::ListUsers => respond(admin::users::list(req, app, ctx).await),
         Route::UpdateUser(id) => respond(admin::users::update(req, app, ctx, id).await),
@@ -141,6 +152,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::DeleteLink(slug) => respond(links::delete(req, app, ctx, slug).await),
         Route::LinkHistory(slug) => respond(links::history(req, app, ctx, slug).await),
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
+        Route::LinkQr(slug) => respond(api::qr::link_qr(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::Tags => respond(tags::list(req, app, ctx).await),
         Route::CreateImport => respond(imports::create(req, app, ctx).await),

@@ -16,6 +16,7 @@
 //!
 //! Pure: no `worker`.
 
+use crate::account::KeyHash;
 use crate::auth::Credential;
 
 /// `Retry-After` of a 429: one window.
@@ -55,9 +56,17 @@ impl ApiLimit {
 /// turns out unknown is counted too, so guessing keys is limited as well.
 pub fn api_key(credential: &Credential) -> (String, &'static str) {
     match credential {
-        Credential::Admin => ("admin".to_owned(), "admin token"),
-        Credential::Key(key) => {
-            let hash = key.hash();
+        Credential::Admin => counted_as(None),
+        Credential::Key(key) => counted_as(Some(&key.hash())),
+    }
+}
+
+/// [`api_key`] by the key's hash, `None` being the admin token: a dashboard session counts
+/// against the key (or token) it was signed in with, so a cookie is no way around the limit.
+pub fn counted_as(key: Option<&KeyHash>) -> (String, &'static str) {
+    match key {
+        None => ("admin".to_owned(), "admin token"),
+        Some(hash) => {
             let prefix: String = hash.as_str().chars().take(32).collect();
             (format!("key:{prefix}"), "API key")
         }

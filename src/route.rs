@@ -63,7 +63,15 @@ pub fn path_of(url: &str) -> &str {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route<'a> {
+    /// `GET /`: a redirect to the dashboard, or to `HOME_URL`.
+    Home,
     Health,
+    /// `POST /api/session`: sign in with a key, get the session cookie.
+    CreateSession,
+    /// `GET /api/session`: who the session cookie stands for.
+    GetSession,
+    /// `DELETE /api/session`: sign out.
+    DeleteSession,
     CreateUser,
     ListUsers,
     UpdateUser(&'a str),
@@ -91,6 +99,8 @@ pub enum Route<'a> {
     DeleteLink(&'a str),
     LinkHistory(&'a str),
     LinkStats(&'a str),
+    /// `GET /api/links/{slug}/qr`: the short URL as a QR code.
+    LinkQr(&'a str),
     TopLinks,
     /// `GET /api/tags`: the caller's tags with link and click counts.
     Tags,
@@ -131,6 +141,16 @@ impl<'a> Route<'a> {
         }
         let segments: Vec<&str> = rest.split('/').collect();
         match segments.as_slice() {
+            [""] => match method {
+                Get | Head => Route::Home,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "session"] => match method {
+                Post => Route::CreateSession,
+                Get => Route::GetSession,
+                Delete => Route::DeleteSession,
+                _ => Route::MethodNotAllowed,
+            },
             ["healthz"] => match method {
                 Get | Head => Route::Health,
                 _ => Route::MethodNotAllowed,
@@ -189,6 +209,10 @@ impl<'a> Route<'a> {
             },
             ["api", "links", slug, "stats"] if !slug.is_empty() => match method {
                 Get => Route::LinkStats(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "links", slug, "qr"] if !slug.is_empty() => match method {
+                Get => Route::LinkQr(slug),
                 _ => Route::MethodNotAllowed,
             },
             ["api", "stats", "top"] => match method {
@@ -381,6 +405,21 @@ mod tests {
     }
 
     #[test]
+    fn home_session_and_qr_routes() {
+        assert_eq!(Route::parse(Get, "/"), Route::Home);
+        assert_eq!(Route::parse(Head, "/"), Route::Home);
+        assert_eq!(Route::parse(Post, "/api/session"), Route::CreateSession);
+        assert_eq!(Route::parse(Get, "/api/session"), Route::GetSession);
+        assert_eq!(Route::parse(Delete, "/api/session"), Route::DeleteSession);
+        assert_eq!(Route::parse(Patch, "/api/session"), Route::MethodNotAllowed);
+        assert_eq!(Route::parse(Get, "/api/links/abc/qr"), Route::LinkQr("abc"));
+        assert_eq!(
+            Route::parse(Post, "/api/links/abc/qr"),
+            Route::MethodNotAllowed
+        );
+    }
+
+    #[test]
     fn single_segments_are_redirects() {
         assert_eq!(Route::parse(Get, "/abc"), Route::Redirect("abc"));
         assert_eq!(Route::parse(Head, "/Abc"), Route::Redirect("Abc"));
@@ -398,7 +437,7 @@ mod tests {
             Route::parse(Delete, "/api/admin/users"),
             Route::MethodNotAllowed
         );
-        assert_eq!(Route::parse(Get, "/"), Route::NotFound);
+        assert_eq!(Route::parse(Post, "/"), Route::MethodNotAllowed);
         assert_eq!(Route::parse(Get, "/api"), Route::NotFound);
         assert_eq!(Route::parse(Get, "/api/nope"), Route::NotFound);
         assert_eq!(Route::parse(Get, "/api/links/a/b"), Route::NotFound);

@@ -62,6 +62,9 @@ export async function startRuntime({
   only,
   extraBuilds = {},
   inspector = false,
+  // Workers served behind wrangler.toml's [assets] (the `assets/` folder, miniflare's asset
+  // router in front), as deployed: a request a file answers never reaches the worker.
+  withAssets = [],
 } = {}) {
   const date = compatibilityDate();
   // Click analytics as shipped: an Analytics Engine dataset and the click queue (consumed by the
@@ -253,6 +256,15 @@ export async function startRuntime({
     .map((w) => ({
       ...common,
       ...w,
+      ...(withAssets.includes(w.name)
+        ? {
+            assets: {
+              directory: path.join(ROOT, "assets"),
+              binding: "ASSETS",
+              routerConfig: { has_user_worker: true },
+            },
+          }
+        : {}),
       bindings: w.name.startsWith("ceiling") ? { LOCATION: location } : vars,
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     }));

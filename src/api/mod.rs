@@ -9,14 +9,17 @@ pub mod admin;
 pub mod bulk;
 pub mod export;
 pub mod health;
+pub mod home;
 pub mod imports;
 pub mod keys;
 pub mod links;
 pub mod list_query;
 pub mod params;
 pub mod password;
+pub mod qr;
 pub mod ratelimit;
 pub mod redirect;
+pub mod sessions;
 pub mod shlink;
 pub mod stats;
 pub mod tags;
@@ -32,7 +35,7 @@ use worker::wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, web_sys, Context, Request, Response};
 
-use crate::account::{should_record_use, KeyId, Role};
+use crate::account::{should_record_use, ApiKeyRecord, KeyHash, KeyId, Role, User};
 use crate::app::App;
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
@@ -46,10 +49,17 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
 pub type ApiResult = Result<Response, ApiError>;
 
-/// Who is calling: the built-in admin, or a user by API key (looked up in KV, never D1).
-/// A disabled user's keys fail like unknown ones.
+/// Who is calling: the built-in admin, or a user by API key (looked up in KV, never D1), from
+/// the bearer token; without one, from the dashboard's session cookie ([`sessions`]), whose
+/// state-changing requests must carry the CSRF header. A bearer token always wins, and a bad
+/// one is 401 whatever cookie comes with it. A disabled user's keys fail like unknown ones.
 pub async fn authenticate(req: &Request, app: &App, ctx: &Context) -> Result<Caller, ApiError> {
     let header = req.headers().get("Authorization").ok().flatten();
+    if header.is_none() {
+        if let Some(caller) = sessions::cookie_caller(req, app, ctx).await {
+            return caller;
+        }
+    }
     let given = credential(header.as_deref(), app.config.admin_token.as_deref());
     caller_of(given, app, ctx).await
 }
@@ -60,28 +70,16 @@ pub async fn caller_of(
     app: &App,
     ctx: &Context,
 ) -> Result<Caller, ApiError> {
-    let kv = &app.kv;
     if let Some(credential) = &given {
         // Before the key's KV read: a flood of guessed keys costs KV nothing.
-        ratelimit::count_api_request(&app.api_limiter, app.config.api_rate_limit, credential)
-            .await?;
+        let subject = crate::ratelimit::api_key(credential);
+        ratelimit::count_api_request(&app.api_limiter, app.config.api_rate_limit, subject).await?;
     }
     match given {
         None => Err(ApiError::Unauthorized),
         Some(Credential::Admin) => Ok(Caller::admin()),
         Some(Credential::Key(key)) => {
-            let hash = key.hash();
-            let record = kv.api_key(&hash).await?.ok_or(ApiError::Unauthorized)?;
-            if !record.hash.matches(&hash) {
-                return Err(ApiError::Unauthorized);
-            }
-            let user = kv
-                .user(&record.user_id)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            if user.disabled {
-                return Err(ApiError::Unauthorized);
-            }
+            let (user, record) = key_holder(&key.hash(), app).await?;
             note_key_use(app, ctx, &record.id);
             Ok(Caller {
                 id: user.id,
@@ -91,13 +89,31 @@ pub async fn caller_of(
     }
 }
 
+/// The enabled user holding the key of this hash, and the key's record; 401 when the key is
+/// unknown (or revoked) or its user is missing or disabled.
+pub async fn key_holder(hash: &KeyHash, app: &App) -> Result<(User, ApiKeyRecord), ApiError> {
+    let kv = &app.kv;
+    let record = kv.api_key(hash).await?.ok_or(ApiError::Unauthorized)?;
+    if !record.hash.matches(hash) {
+        return Err(ApiError::Unauthorized);
+    }
+    let user = kv
+        .user(&record.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if user.disabled {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok((user, record))
+}
+
 thread_local! {
     /// When this isolate last recorded each key's use: most requests then cost no KV write.
     static LAST_RECORDED: RefCell<HashMap<KeyId, Timestamp>> = RefCell::new(HashMap::new());
 }
 
 /// Records the key's use in the background, at most hourly per key and isolate.
-fn note_key_use(app: &App, ctx: &Context, id: &KeyId) {
+pub fn note_key_use(app: &App, ctx: &Context, id: &KeyId) {
     let at = app.now();
     let due = LAST_RECORDED.with(|seen| {
         let mut seen = seen.borrow_mut();

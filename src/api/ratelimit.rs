@@ -14,9 +14,8 @@ use worker::wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::app::API_LIMITER_BINDING;
-use crate::auth::Credential;
 use crate::error::ApiError;
-use crate::ratelimit::{api_key, ApiLimit};
+use crate::ratelimit::ApiLimit;
 
 #[wasm_bindgen(module = "/src/ratelimit.js")]
 extern "C" {
@@ -24,17 +23,18 @@ extern "C" {
     fn limiter_over(limiter: &JsValue, name: &str, key: &str) -> Result<Promise, JsValue>;
 }
 
-/// Counts one API request of `credential`; 429 when it is over the limit. The binding failing
-/// lets the request through (logged): an outage of the limiter must not stop the API.
+/// Counts one API request of `subject` (`crate::ratelimit::api_key`, `counted_as`); 429 when
+/// it is over the limit. The binding failing lets the request through (logged): an outage of
+/// the limiter must not stop the API.
 pub async fn count_api_request(
     limiter: &JsValue,
     limit: ApiLimit,
-    credential: &Credential,
+    subject: (String, &'static str),
 ) -> Result<(), ApiError> {
     let ApiLimit::PerMinute(n) = limit else {
         return Ok(());
     };
-    let (key, per) = api_key(credential);
+    let (key, per) = subject;
     let counted = match limiter_over(limiter, API_LIMITER_BINDING, &key) {
         Ok(promise) => JsFuture::from(promise).await,
         Err(e) => Err(e),

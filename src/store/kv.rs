@@ -9,6 +9,7 @@
 //! | `apikey:<sha256 hex>` | [`ApiKeyRecord`] JSON | |
 //! | `keys:<user id>:<key id>` | empty | [`KeyListing`]: one user's keys, listed with one call |
 //! | `keyused:<key id>` | time of last use (hourly) | |
+//! | `session:<sha256 hex of id>` | [`SessionRecord`] JSON (expires with the session) | |
 //! | `block:<host>` | empty | a blocked destination host |
 //! | `sync:pending:<ms>:link:<slug>:<version>` | the write's [`HistoryEntry`] JSON, or empty | a failed D1 write waiting for the cron, due at `<ms>`; [`MarkerRetry`] once a repair failed |
 //! | `sync:pending:<ms>:user:<id>` | empty | as above |
@@ -32,6 +33,7 @@ use crate::account::{ApiKeyRecord, Email, KeyHash, KeyId, KeyName, KeySummary, U
 use crate::exchange::import::ImportRow;
 use crate::history::HistoryEntry;
 use crate::link::{Link, LinkMeta, Slug, Version};
+use crate::session::SessionRecord;
 use crate::time::Timestamp;
 
 pub const LINK_PREFIX: &str = "link:";
@@ -40,6 +42,7 @@ const EMAIL_PREFIX: &str = "email:";
 const API_KEY_PREFIX: &str = "apikey:";
 const KEYS_PREFIX: &str = "keys:";
 const KEY_USED_PREFIX: &str = "keyused:";
+const SESSION_PREFIX: &str = "session:";
 const BLOCK_PREFIX: &str = "block:";
 pub const PENDING_PREFIX: &str = "sync:pending:";
 pub const PARKED_PREFIX: &str = "sync:parked:";
@@ -588,6 +591,34 @@ impl Kv {
             .await?;
         self.kv.delete(&keys_key(user, id)).await?;
         self.kv.delete(&format!("{KEY_USED_PREFIX}{id}")).await?;
+        Ok(())
+    }
+
+    // --- dashboard sessions ------------------------------------------------------------------
+
+    /// The session stored under `hash` (the SHA-256 of its id).
+    pub async fn session(&self, hash: &KeyHash) -> Result<Option<SessionRecord>, StoreError> {
+        let key = format!("{SESSION_PREFIX}{}", hash.as_str());
+        self.get_json(&key).await
+    }
+
+    /// Stores a session; KV drops it by itself when it expires.
+    pub async fn put_session(
+        &self,
+        hash: &KeyHash,
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        self.put_json(&format!("{SESSION_PREFIX}{}", hash.as_str()), record)?
+            .expiration(record.kv_expiration())
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, hash: &KeyHash) -> Result<(), StoreError> {
+        self.kv
+            .delete(&format!("{SESSION_PREFIX}{}", hash.as_str()))
+            .await?;
         Ok(())
     }
 

@@ -1,0 +1,76 @@
+// A user's own API keys: list, create (the key is shown once), revoke.
+import { useState } from "preact/hooks";
+import { api, enc, get, messageOf, type Session } from "../api";
+import { ConfirmButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, useLoad } from "../ui";
+
+interface Key {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export function Keys({ session }: { session: Session }) {
+  const keys = useLoad(() => get<{ keys: Key[] }>("/api/keys"), []);
+  const [name, setName] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const [made, setMade] = useState<string>("");
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    try {
+      const k = await api<{ api_key: string }>("POST", "/api/keys", name.trim() ? { name: name.trim() } : {});
+      setMade(k.api_key);
+      setName("");
+      keys.reload();
+    } catch (err) {
+      setErrors(errorsFrom(err));
+    }
+  };
+  return (
+    <section>
+      <h1 tabIndex={-1}>API keys of {session.user?.email}</h1>
+      <form onSubmit={create}>
+        <Field label="New key's name" name="name" value={name} onInput={setName} errors={errors} />
+        <FormError errors={errors} />
+        <button type="submit">Create key</button>
+      </form>
+      {made && (
+        <p class="notice" role="status">
+          New key (shown only now, copy it): <code class="secret">{made}</code>
+        </p>
+      )}
+      <LoadError error={keys.error} />
+      <div class="overflow-auto">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data?.keys.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>{fmtDate(k.created_at)}</td>
+                <td>{fmtDate(k.last_used_at)}</td>
+                <td>
+                  <ConfirmButton
+                    label="Revoke"
+                    question={`Revoke ${k.name}?`}
+                    onConfirm={() =>
+                      api("DELETE", `/api/keys/${enc(k.id)}`).then(keys.reload, (e) => setErrors({ _form: messageOf(e) }))
+                    }
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,259 @@
+// One link: its fields, QR code, clicks by day (chart) with the stats breakdowns, and history.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, enc, get, type Link, messageOf, qs } from "../api";
+import { ConfirmButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
+import { FlagControl } from "./links";
+import { daySeries } from "../logic";
+
+interface Stats {
+  slug: string;
+  from: string;
+  to: string;
+  total: number;
+  unique_visitors: number;
+  groups: { key: string; clicks: number }[];
+}
+
+interface HistoryPage {
+  history: { version: number; op: string; actor: string; at: string; link: Link | null }[];
+  next_cursor: string | null;
+}
+
+const BREAKDOWNS: [string, string][] = [
+  ["country", "Country"],
+  ["referrer", "Referrer"],
+  ["device", "Device"],
+  ["browser", "Browser"],
+  ["os", "OS"],
+];
+
+function ClicksChart({ stats }: { stats: Stats }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [failed, setFailed] = useState("");
+  const { days, clicks } = daySeries(stats.from, stats.to, stats.groups);
+  useEffect(() => {
+    let cleanup: (() => void) | undefined;
+    let live = true;
+    import("../chart").then(
+      (m) => {
+        if (live && box.current) cleanup = m.drawClicks(box.current, days, clicks);
+      },
+      (e) => setFailed(String(e)),
+    );
+    return () => {
+      live = false;
+      cleanup?.();
+    };
+  }, [stats]);
+  return (
+    <figure class="chart" data-total={stats.total}>
+      <figcaption>
+        {stats.total} click{stats.total === 1 ? "" : "s"} ({stats.unique_visitors} unique visitors) from {stats.from} to{" "}
+        {stats.to}, by UTC day
+      </figcaption>
+      <div ref={box} class="chart-box" role="img" aria-label={`Clicks per day: ${stats.total} in total`} />
+      {failed && <p class="form-error">{failed}</p>}
+      <details>
+        <summary>Clicks per day as a table</summary>
+        <table class="days">
+          <tbody>
+            {days.map((d, i) =>
+              clicks[i] ? (
+                <tr key={d} data-day={d}>
+                  <th scope="row">{d}</th>
+                  <td class="num">{clicks[i]}</td>
+                </tr>
+              ) : null,
+            )}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}
+
+function Breakdown({ slug, group, label }: { slug: string; group: string; label: string }) {
+  const s = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group })}`), [slug, group]);
+  const max = Math.max(1, ...(s.data?.groups ?? []).map((g) => g.clicks));
+  return (
+    <article class="breakdown" data-group={group}>
+      <h3>{label}</h3>
+      <LoadError error={s.error} />
+      {s.data && s.data.groups.length === 0 && <p class="muted">No clicks yet.</p>}
+      <table>
+        <tbody>
+          {s.data?.groups.slice(0, 10).map((g) => (
+            <tr key={g.key}>
+              <th scope="row">{g.key || "(none)"}</th>
+              <td class="bar">
+                <meter min={0} max={max} value={g.clicks} aria-label={`${g.key}: ${g.clicks}`} />
+              </td>
+              <td class="num">{g.clicks}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </article>
+  );
+}
+
+function History({ slug }: { slug: string }) {
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [rows, setRows] = useState<HistoryPage["history"]>([]);
+  const page = useLoad(() => get<HistoryPage>(`/api/links/${enc(slug)}/history${qs({ limit: "20", cursor })}`), [slug, cursor]);
+  useEffect(() => {
+    if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.history] : page.data!.history));
+  }, [page.data]);
+  return (
+    <section>
+      <h2>History</h2>
+      <LoadError error={page.error} />
+      <div class="overflow-auto">
+        <table class="history">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Change</th>
+              <th scope="col">By</th>
+              <th scope="col">Destination</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((h) => (
+              <tr key={h.version}>
+                <td>{fmtDate(h.at)}</td>
+                <td>{h.op}</td>
+                <td>{h.actor}</td>
+                <td class="url">{h.link?.url ?? "—"}</td>
+                <td>{h.link ? `${h.link.state ?? (h.link.is_active ? "active" : "disabled")}${h.link.archived ? ", archived" : ""}` : "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {page.data?.next_cursor && (
+        <button type="button" class="secondary" onClick={() => setCursor(page.data!.next_cursor)}>
+          Older changes
+        </button>
+      )}
+    </section>
+  );
+}
+
+function Qr({ slug }: { slug: string }) {
+  const base = `/api/links/${enc(slug)}/qr`;
+  return (
+    <article class="qr">
+      <h2>QR code</h2>
+      <img src={`${base}${qs({ format: "svg", size: "240", margin: "2" })}`} width={240} height={240} alt={`QR code of the short link ${slug}`} />
+      <p class="buttons">
+        <a href={`${base}${qs({ format: "svg", size: "512" })}`} download={`${slug}.svg`} role="button" class="secondary">
+          Download SVG
+        </a>
+        <a href={`${base}${qs({ format: "png", size: "512" })}`} download={`${slug}.png`} role="button" class="secondary">
+          Download PNG
+        </a>
+      </p>
+    </article>
+  );
+}
+
+export function LinkPage({ slug, admin }: { slug: string; admin: boolean }) {
+  const link = useLoad(() => get<Link>(`/api/links/${enc(slug)}`), [slug]);
+  const stats = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group: "day" })}`), [slug]);
+  const [message, setMessage] = useState("");
+  const [error, setError] = useState("");
+  const act = async (what: string, f: () => Promise<unknown>, then?: () => void) => {
+    setError("");
+    try {
+      await f();
+      setMessage(what);
+      then ? then() : link.reload();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+  const l = link.data;
+  return (
+    <section>
+      <h1 tabIndex={-1}>{slug}</h1>
+      <LoadError error={link.error} />
+      {message && <Notice>{message}</Notice>}
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {l && (
+        <>
+          <dl class="fields">
+            <dt>Short link</dt>
+            <dd>
+              <a href={l.short_url} class="short">
+                {l.short_url}
+              </a>
+            </dd>
+            <dt>Destination</dt>
+            <dd class="url">{l.url}</dd>
+            <dt>Title</dt>
+            <dd>{l.title ?? "—"}</dd>
+            <dt>Tags</dt>
+            <dd>{(l.tags ?? []).join(", ") || "—"}</dd>
+            <dt>State</dt>
+            <dd>
+              {l.expired ? "expired" : l.state}
+              {l.flag_reason ? ` (${l.flag_reason})` : ""}
+              {l.archived ? ", archived" : ""}
+            </dd>
+            <dt>Redirect</dt>
+            <dd>
+              {l.redirect_type}, query {l.forward_query ? "forwarded" : "not forwarded"}
+              {l.max_clicks ? `, at most ${l.max_clicks} clicks` : ""}
+            </dd>
+            <dt>Expires</dt>
+            <dd>{fmtDate(l.expires_at)}</dd>
+            <dt>Clicks</dt>
+            <dd>{l.clicks ?? "—"}</dd>
+            <dt>Created / updated</dt>
+            <dd>
+              {fmtDate(l.created_at)} / {fmtDate(l.updated_at)}
+            </dd>
+          </dl>
+          <p class="buttons">
+            <a href={`#/links/${enc(slug)}/edit`} role="button">
+              Edit
+            </a>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() =>
+                act(l.archived ? "Unarchived." : "Archived.", () => api("PATCH", `/api/links/${enc(slug)}`, { archived: !l.archived }))
+              }
+            >
+              {l.archived ? "Unarchive" : "Archive"}
+            </button>
+            <ConfirmButton
+              label="Delete"
+              question={`Delete ${slug}?`}
+              onConfirm={() => act("Deleted.", () => api("DELETE", `/api/links/${enc(slug)}`), () => navigate("#/links"))}
+            />
+            {admin && <FlagControl link={l} onDone={(m) => { setMessage(m); link.reload(); }} onError={setError} />}
+          </p>
+          <Qr slug={slug} />
+        </>
+      )}
+      <section>
+        <h2>Clicks</h2>
+        <LoadError error={stats.error} />
+        {stats.data && <ClicksChart stats={stats.data} />}
+        <div class="breakdowns">
+          {BREAKDOWNS.map(([g, label]) => (
+            <Breakdown key={g} slug={slug} group={g} label={label} />
+          ))}
+        </div>
+      </section>
+      <History slug={slug} />
+    </section>
+  );
+}

@@ -1,0 +1,336 @@
+// The link lists: a user's own (`GET /api/links`) and, for the admin, everybody's
+// (`GET /api/admin/links`), with search, tag, state and archive filters, sort and keyset pages.
+import { useEffect, useState } from "preact/hooks";
+import { api, enc, get, type Link, messageOf, qs } from "../api";
+import { ConfirmButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
+
+interface Page {
+  links: Link[];
+  next_cursor: string | null;
+  total?: number;
+}
+
+interface Filters {
+  q: string;
+  tag: string;
+  state: string;
+  archived: string;
+  owner: string;
+  sort: string;
+  order: string;
+}
+
+const NO_FILTERS: Filters = {
+  q: "",
+  tag: "",
+  state: "",
+  archived: "",
+  owner: "",
+  sort: "created",
+  order: "desc",
+};
+
+export function LinkList() {
+  return <LinksBrowser admin={false} />;
+}
+
+export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: string }) {
+  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner });
+  const [draft, setDraft] = useState({ q: "", owner });
+  // Keyset paging: the cursors of the pages before this one, for "Previous".
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [message, setMessage] = useState("");
+  const [actionError, setActionError] = useState("");
+  const cursor = cursors[cursors.length - 1];
+  const tags = useLoad(
+    () => (admin ? Promise.resolve({ tags: [] }) : get<{ tags: { tag: string }[] }>("/api/tags")),
+    [admin],
+  );
+  const page = useLoad(
+    () =>
+      get<Page>(
+        (admin ? "/api/admin/links" : "/api/links") +
+          qs({
+            q: filters.q,
+            tag: filters.tag,
+            state: filters.state,
+            archived: admin ? undefined : filters.archived,
+            owner: admin ? filters.owner : undefined,
+            sort: filters.sort,
+            order: filters.order,
+            limit: "20",
+            cursor: cursor ?? undefined,
+          }),
+      ),
+    [filters, cursor],
+  );
+  // Only a first page carries `total`; later pages keep showing it.
+  const [total, setTotal] = useState<number | undefined>();
+  useEffect(() => {
+    if (page.data?.total !== undefined) setTotal(page.data.total);
+  }, [page.data]);
+
+  const apply = (change: Partial<Filters>) => {
+    setFilters((f) => ({ ...f, ...change }));
+    setCursors([null]);
+  };
+  const act = async (what: string, f: () => Promise<unknown>) => {
+    setActionError("");
+    try {
+      await f();
+      setMessage(what);
+      page.reload();
+    } catch (e) {
+      setActionError(messageOf(e));
+    }
+  };
+
+  return (
+    <section>
+      <hgroup>
+        <h1 tabIndex={-1}>{admin ? "All links" : "Your links"}</h1>
+        <p>
+          {total === undefined ? "" : `${total} link${total === 1 ? "" : "s"} match`}
+          {!admin && (
+            <>
+              {" · "}
+              <a href="#/links/new" role="button" class="inline">
+                New link
+              </a>
+            </>
+          )}
+        </p>
+      </hgroup>
+      <form
+        class="filters"
+        aria-label="Search and filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply({ q: draft.q.trim(), owner: draft.owner.trim() });
+        }}
+      >
+        <fieldset role="group">
+          <input
+            type="search"
+            name="q"
+            aria-label="Search slug, URL, title or tag"
+            placeholder="Search slug, URL, title or tag"
+            value={draft.q}
+            onInput={(e) => setDraft({ ...draft, q: (e.target as HTMLInputElement).value })}
+          />
+          <button type="submit">Search</button>
+        </fieldset>
+        <div class="grid filters-grid">
+          {admin ? (
+            <label for="f-owner">
+              Owner (id or e-mail)
+              <input
+                id="f-owner"
+                name="owner"
+                value={draft.owner}
+                onInput={(e) => setDraft({ ...draft, owner: (e.target as HTMLInputElement).value })}
+                onChange={(e) => apply({ owner: (e.target as HTMLInputElement).value.trim() })}
+              />
+            </label>
+          ) : (
+            <Select
+              label="Tag"
+              name="tag"
+              value={filters.tag}
+              onChange={(tag) => apply({ tag })}
+              options={[["", "Any tag"], ...(tags.data?.tags ?? []).map((t): [string, string] => [t.tag, t.tag])]}
+            />
+          )}
+          <Select
+            label="State"
+            name="state"
+            value={filters.state}
+            onChange={(state) => apply({ state })}
+            options={[
+              ["", "Any state"],
+              ["active", "Active"],
+              ["disabled", "Disabled"],
+              ["flagged", "Flagged"],
+            ]}
+          />
+          {!admin && (
+            <Select
+              label="Archive"
+              name="archived"
+              value={filters.archived}
+              onChange={(archived) => apply({ archived })}
+              options={[
+                ["", "Not archived"],
+                ["true", "Archived"],
+              ]}
+            />
+          )}
+          <Select
+            label="Sort by"
+            name="sort"
+            value={`${filters.sort}:${filters.order}`}
+            onChange={(v) => {
+              const [sort, order] = v.split(":");
+              apply({ sort, order });
+            }}
+            options={[
+              ["created:desc", "Newest first"],
+              ["created:asc", "Oldest first"],
+              ["updated:desc", "Recently updated"],
+              ["slug:asc", "Slug A–Z"],
+              ["slug:desc", "Slug Z–A"],
+              ["clicks:desc", "Most clicks"],
+              ["clicks:asc", "Fewest clicks"],
+            ]}
+          />
+        </div>
+      </form>
+      {message && <Notice>{message}</Notice>}
+      {actionError && (
+        <p class="form-error" role="alert">
+          {actionError}
+        </p>
+      )}
+      <LoadError error={page.error} />
+      <div class="overflow-auto" aria-busy={page.loading}>
+        <table class="links">
+          <thead>
+            <tr>
+              <th scope="col">Slug</th>
+              <th scope="col">Destination</th>
+              {admin && <th scope="col">Owner</th>}
+              <th scope="col">Tags</th>
+              <th scope="col">State</th>
+              <th scope="col" class="num">
+                Clicks
+              </th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data?.links.map((l) => (
+              <tr key={l.slug} data-slug={l.slug}>
+                <td data-label="Slug">
+                  <a href={`#/links/${enc(l.slug)}`}>{l.slug}</a>
+                  {l.title && <div class="muted">{l.title}</div>}
+                </td>
+                <td class="url" data-label="Destination">
+                  <span title={l.url}>{l.url}</span>
+                </td>
+                {admin && <td data-label="Owner">{l.owner_email ?? l.owner}</td>}
+                <td data-label="Tags">
+                  {(l.tags ?? []).map((t) => (
+                    <span class="tag" key={t}>
+                      {t}
+                    </span>
+                  ))}
+                </td>
+                <td data-label="State">
+                  {l.expired ? "expired" : l.state}
+                  {l.archived ? ", archived" : ""}
+                </td>
+                <td class="num" data-label="Clicks">{l.clicks ?? "—"}</td>
+                <td data-label="Created">{fmtDate(l.created_at)}</td>
+                <td class="actions" data-label="Actions">
+                  {admin ? (
+                    <FlagControl link={l} onDone={(what) => act(what, async () => {})} onError={setActionError} />
+                  ) : (
+                    <>
+                      <a href={`#/links/${enc(l.slug)}/edit`} role="button" class="secondary outline">
+                        Edit
+                      </a>{" "}
+                      <button
+                        type="button"
+                        class="secondary outline"
+                        onClick={() =>
+                          act(l.archived ? `Unarchived ${l.slug}.` : `Archived ${l.slug}.`, () =>
+                            api("PATCH", `/api/links/${enc(l.slug)}`, { archived: !l.archived }),
+                          )
+                        }
+                      >
+                        {l.archived ? "Unarchive" : "Archive"}
+                      </button>{" "}
+                      <ConfirmButton
+                        label="Delete"
+                        question={`Delete ${l.slug}?`}
+                        onConfirm={() =>
+                          act(`Deleted ${l.slug}.`, () => api("DELETE", `/api/links/${enc(l.slug)}`))
+                        }
+                      />
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {page.data && page.data.links.length === 0 && <p>No links match.</p>}
+      </div>
+      <nav class="pager" aria-label="Pages">
+        <button
+          type="button"
+          class="secondary"
+          disabled={cursors.length < 2}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          Previous page
+        </button>
+        <span>Page {cursors.length}</span>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!page.data?.next_cursor}
+          onClick={() => page.data?.next_cursor && setCursors((c) => [...c, page.data!.next_cursor])}
+        >
+          Next page
+        </button>
+      </nav>
+    </section>
+  );
+}
+
+const REASONS = ["spam", "phishing", "malware", "abuse", "illegal", "other"];
+
+export function FlagControl({
+  link,
+  onDone,
+  onError,
+}: {
+  link: Link;
+  onDone: (what: string) => void;
+  onError: (m: string) => void;
+}) {
+  const [reason, setReason] = useState("spam");
+  const path = `/api/admin/links/${enc(link.slug)}/flag`;
+  const run = async (what: string, f: () => Promise<unknown>) => {
+    try {
+      await f();
+      onDone(what);
+    } catch (e) {
+      onError(messageOf(e));
+    }
+  };
+  if (link.state === "flagged")
+    return (
+      <button type="button" class="secondary" onClick={() => run(`Unflagged ${link.slug}.`, () => api("DELETE", path))}>
+        Unflag ({link.flag_reason})
+      </button>
+    );
+  return (
+    <span class="flag" role="group" aria-label={`Flag ${link.slug}`}>
+      <select
+        aria-label={`Reason to flag ${link.slug}`}
+        value={reason}
+        onChange={(e) => setReason((e.target as HTMLSelectElement).value)}
+      >
+        {REASONS.map((r) => (
+          <option key={r}>{r}</option>
+        ))}
+      </select>
+      <button type="button" class="danger" onClick={() => run(`Flagged ${link.slug}.`, () => api("POST", path, { reason }))}>
+        Flag
+      </button>
+    </span>
+  );
+}

@@ -1,0 +1,199 @@
+// Small shared pieces: form fields that show the API error next to the field it concerns, an
+// inline two-step confirmation, and a loader hook. No inline style attributes anywhere (CSP).
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { fieldOf, messageOf } from "./api";
+
+export type Errors = Record<string, string>;
+
+/// An API error as form errors: under its field when the code names one, else for the form.
+export function errorsFrom(err: unknown): Errors {
+  return { [fieldOf(err) ?? "_form"]: messageOf(err) };
+}
+
+type InputProps = {
+  type?: "text" | "url" | "email" | "password" | "number" | "datetime-local" | "search";
+  required?: boolean;
+  placeholder?: string;
+  autocomplete?: string;
+  min?: string;
+  step?: string;
+  inputMode?: "numeric" | "text";
+  label: string;
+  name: string;
+  value: string;
+  onInput: (v: string) => void;
+  errors?: Errors;
+  hint?: string;
+};
+
+export function Field({ label, name, value, onInput, errors, hint, type, ...rest }: InputProps) {
+  const err = errors?.[name];
+  const id = `f-${name}`;
+  const described = err ? `${id}-err` : hint ? `${id}-hint` : undefined;
+  // Label and control are siblings (not nested), so the control's name is the label alone.
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        type={(type ?? "text") as "text"}
+        value={value}
+        onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+        aria-invalid={err ? "true" : undefined}
+        aria-describedby={described}
+        {...rest}
+      />
+      {err ? (
+        <small id={`${id}-err`} class="field-error" role="alert">
+          {err}
+        </small>
+      ) : hint ? (
+        <small id={`${id}-hint`}>{hint}</small>
+      ) : null}
+    </div>
+  );
+}
+
+export function Select({
+  label,
+  name,
+  value,
+  onChange,
+  options,
+  errors,
+}: {
+  label: string;
+  name: string;
+  value: string;
+  onChange: (v: string) => void;
+  options: [string, string][];
+  errors?: Errors;
+}) {
+  const err = errors?.[name];
+  const id = `f-${name}`;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        name={name}
+        value={value}
+        onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+        aria-invalid={err ? "true" : undefined}
+        aria-describedby={err ? `${id}-err` : undefined}
+      >
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+      {err && (
+        <small id={`${id}-err`} class="field-error" role="alert">
+          {err}
+        </small>
+      )}
+    </div>
+  );
+}
+
+export function FormError({ errors }: { errors: Errors }) {
+  return errors._form ? (
+    <p class="form-error" role="alert">
+      {errors._form}
+    </p>
+  ) : null;
+}
+
+export function Notice({ children }: { children: ComponentChildren }) {
+  return (
+    <p class="notice" role="status">
+      {children}
+    </p>
+  );
+}
+
+/// A destructive action in two steps, both reachable by keyboard: the first press asks, the
+/// second does it; the question takes the focus so a screen reader announces it.
+export function ConfirmButton({
+  label,
+  question,
+  onConfirm,
+  class: cls,
+}: {
+  label: string;
+  question: string;
+  onConfirm: () => Promise<void> | void;
+  class?: string;
+}) {
+  const [asking, setAsking] = useState(false);
+  const yes = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) yes.current?.focus();
+  }, [asking]);
+  if (!asking)
+    return (
+      <button type="button" class={cls ?? "secondary"} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  return (
+    <span class="confirm" role="group" aria-label={question}>
+      <span>{question}</span>{" "}
+      <button type="button" class="danger" ref={yes} onClick={() => void onConfirm()}>
+        Yes, {label.toLowerCase()}
+      </button>{" "}
+      <button type="button" class="secondary" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/// Loads `fn()` whenever `deps` change; a late answer for older deps is dropped.
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    fn().then(
+      (data) => live && setState({ data, loading: false }),
+      (error) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+export function LoadError({ error }: { error: unknown }) {
+  return error ? (
+    <p class="form-error" role="alert">
+      {messageOf(error)}
+    </p>
+  ) : null;
+}
+
+export function fmtDate(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+export function navigate(hash: string) {
+  location.hash = hash;
+}

@@ -1,0 +1,543 @@
+// The dashboard in a real browser: Debian's chromium driven by playwright-core against the real
+// Worker under `wrangler dev`. Run by tests/dashboard.rs, which starts the server and passes
+// EDGELINK_BASE and ADMIN_TOKEN. Each test makes its own users and random slugs; background work
+// (the D1 index, the click roll-up, the import queue) is polled for to a deadline, never slept on.
+// A screenshot of each main page goes to target/screenshots/.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.EDGELINK_BASE;
+const ADMIN = process.env.ADMIN_TOKEN;
+assert.ok(BASE && ADMIN, "EDGELINK_BASE and ADMIN_TOKEN are set by tests/dashboard.rs");
+const DASH = `${BASE}/dashboard/`;
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const SHOTS = path.join(ROOT, "target", "screenshots");
+const DEADLINE_MS = 45_000;
+const CHROME_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36";
+
+let browser;
+// A second origin on another site (localhost, where the Worker is 127.0.0.1): the destination of
+// short links, and the cross-site page that posts a form to the API.
+let other;
+let OTHER;
+const cspViolations = [];
+
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  other = http.createServer((req, res) => {
+    const u = new URL(req.url, "http://x");
+    if (u.pathname === "/evil") {
+      // text/plain sends `name=value`: the name ends inside the title, so the body is a valid
+      // create ({…,"title":"=x"}). It is a "simple" request: no preflight, nothing but the
+      // API's own checks (SameSite cookie, CSRF header) stops it.
+      const body = JSON.stringify({ url: "https://evil.example/", slug: u.searchParams.get("slug"), title: "" });
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end(`<!doctype html><title>evil</title>
+        <form method="post" action="${BASE}/api/links" enctype="text/plain">
+          <input type="hidden" name='${body.slice(0, -2)}' value='x"}'>
+          <button id="go">Win a prize</button>
+        </form>`);
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end(`<!doctype html><title>landed</title><h1 id="landed">${u.pathname}${u.search}</h1>`);
+  });
+  await new Promise((r) => other.listen(0, "127.0.0.1", r));
+  OTHER = `http://localhost:${other.address().port}`;
+});
+
+after(async () => {
+  await browser?.close();
+  other?.close();
+  assert.deepEqual(cspViolations, [], "no page broke its Content-Security-Policy");
+});
+
+const rand = (n = 8) => Math.random().toString(36).slice(2, 2 + n).padEnd(n, "x");
+
+async function api(method, p, token, body) {
+  const r = await fetch(`${BASE}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+}
+
+async function newUser(prefix = "dash") {
+  const email = `${prefix}-${rand(10)}@example.test`;
+  const r = await api("POST", "/api/admin/users", ADMIN, { email });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return { ...r.json, email };
+}
+
+async function poll(what, check, deadline = DEADLINE_MS) {
+  const until = Date.now() + deadline;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) assert.fail(`${what}: not within ${deadline} ms (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function newPage(opts = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...opts });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => cspViolations.push(`${page.url()}: page error ${e.message}`));
+  return page;
+}
+
+async function signIn(page, key) {
+  await page.goto(DASH);
+  await page.getByLabel("API key or admin token").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: /^Sign out/ }).waitFor();
+}
+
+/// Waits for the page's notice `text`; fails at once with the page's error when one shows instead.
+async function notice(page, text) {
+  const ok = page.getByRole("status").filter({ hasText: text });
+  const err = page.locator(".form-error");
+  await ok.or(err).first().waitFor();
+  if (!(await ok.count())) assert.fail(`waiting for "${text}", the page shows: ${await err.allInnerTexts()}`);
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+const rowOf = (page, slug) => page.locator(`tr[data-slug="${slug}"]`);
+
+/// The list reads the D1 index, written just after a change's answer: search again until `cond`.
+async function refreshUntil(page, what, cond) {
+  await poll(what, async () => {
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForLoadState("networkidle");
+    return cond();
+  });
+}
+
+test("the dashboard's pages carry a strict CSP, and / leads to the dashboard", async () => {
+  const r = await fetch(`${BASE}/dashboard/`);
+  assert.equal(r.status, 200);
+  const csp = r.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.match(csp, /style-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  const root = await fetch(`${BASE}/`, { redirect: "manual" });
+  assert.equal(root.status, 302);
+  assert.match(root.headers.get("location") ?? "", /\/dashboard\/$/);
+});
+
+test("a user signs in, creates, edits, tags, searches, pages, archives and deletes links", async () => {
+  const user = await newUser();
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  // The key is not kept by the page: no web storage, and the session cookie is HttpOnly.
+  const stored = await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]);
+  assert.deepEqual(stored, [0, 0, ""]);
+
+  // Create through the form.
+  const token = rand(6);
+  const slug = `d-${token}`;
+  await page.getByRole("button", { name: "New link" }).click();
+  await page.getByLabel("Destination URL").fill(`https://example.com/${token}`);
+  await page.getByLabel("Slug (optional)").fill(slug);
+  await page.getByLabel("Title").fill(`Launch ${token}`);
+  await page.getByLabel("Tags").fill("alpha, Beta");
+  await page.getByLabel("Redirect type").selectOption("307");
+  await page.getByLabel("Max clicks (optional)").fill("50");
+  await shot(page, "link-new");
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  assert.match(await page.locator("dl.fields").innerText(), /alpha, beta[\s\S]*307[\s\S]*at most 50 clicks/);
+
+  // The API's error lands next to the field it concerns.
+  await page.goto(`${DASH}#/links/new`);
+  await page.getByLabel("Destination URL").fill("https://example.com/again");
+  await page.getByLabel("Slug (optional)").fill(slug);
+  await page.getByRole("button", { name: "Create link" }).click();
+  await assert.doesNotReject(page.locator("#f-slug-err").filter({ hasText: "slug_taken" }).waitFor());
+  await page.getByLabel("Slug (optional)").fill("");
+  await page.getByLabel("Destination URL").fill("ftp://example.com/file");
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.locator("#f-url-err").filter({ hasText: "invalid_url" }).waitFor();
+  await shot(page, "link-new-errors");
+
+  // Edit: title and tags.
+  await page.goto(`${DASH}#/links/${slug}/edit`);
+  await page.getByLabel("Title").fill(`Edited ${token}`);
+  await page.getByLabel("Tags").fill("alpha gamma");
+  await shot(page, "link-edit");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  await page.locator("dl.fields", { hasText: `Edited ${token}` }).waitFor();
+  const got = await api("GET", `/api/links/${slug}`, user.api_key);
+  assert.equal(got.json.title, `Edited ${token}`);
+  assert.deepEqual(got.json.tags, ["alpha", "gamma"]);
+  assert.equal(got.json.redirect_type, 307);
+
+  // 24 more links through the API, tagged `page-<token>`, to search and page through.
+  const bulk = Array.from({ length: 24 }, (_, i) => ({
+    url: `https://example.com/${token}/${i}`,
+    slug: `p-${token}-${String(i).padStart(2, "0")}`,
+    tags: [`page-${token}`],
+  }));
+  const made = await api("POST", "/api/links/bulk", user.api_key, bulk);
+  assert.ok(made.json.results.every((r) => r.status === 201), JSON.stringify(made.json));
+  await poll("the index lists all 25 links", async () => {
+    const l = await api("GET", "/api/links?limit=100", user.api_key);
+    return l.json.links.length === 25;
+  });
+
+  await page.goto(`${DASH}#/links`);
+  await page.getByRole("heading", { name: "Your links" }).waitFor();
+  await page.getByText("25 links match").waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 20);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByText("Page 2").waitFor();
+  await poll("page 2 shows the last 5", async () => (await page.locator("tbody tr").count()) === 5);
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await poll("page 1 again", async () => (await page.locator("tbody tr").count()) === 20);
+  await shot(page, "links");
+
+  // Tag filter, then search.
+  await page.goto(`${DASH}#/links`);
+  await page.getByLabel("Tag", { exact: true }).selectOption("gamma");
+  await page.getByText("1 link match").waitFor();
+  await rowOf(page, slug).waitFor();
+  await page.getByLabel("Tag", { exact: true }).selectOption("");
+  await page.getByRole("searchbox").fill(`${token}/1`);
+  await page.getByRole("button", { name: "Search" }).click();
+  // `<token>/1` is in the URLs of links 1 and 10–19.
+  await page.getByText("11 links match").waitFor();
+  await page.getByLabel("Sort by").selectOption("slug:desc");
+  await poll("sorted by slug, descending", async () => (await page.locator("tbody tr").first().getAttribute("data-slug")) === `p-${token}-19`);
+
+  // Archive: gone from the default list, shown by the archive filter; unarchive brings it back.
+  await page.goto(`${DASH}#/links`);
+  await page.getByRole("searchbox").fill(slug);
+  await page.getByRole("button", { name: "Search" }).click();
+  await rowOf(page, slug).getByRole("button", { name: "Archive" }).click();
+  await notice(page, `Archived ${slug}.`);
+  await refreshUntil(page, "the archived link leaves the list", async () => (await rowOf(page, slug).count()) === 0);
+  await page.getByLabel("Archive", { exact: true }).selectOption("true");
+  await refreshUntil(page, "the archive filter shows it", async () => (await rowOf(page, slug).count()) === 1);
+  await rowOf(page, slug).getByRole("button", { name: "Unarchive" }).click();
+  await notice(page, `Unarchived ${slug}.`);
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).json.archived, false);
+
+  // Delete with its confirmation.
+  await page.getByLabel("Archive", { exact: true }).selectOption("");
+  await refreshUntil(page, "the unarchived link is back", async () => (await rowOf(page, slug).count()) === 1);
+  await rowOf(page, slug).getByRole("button", { name: "Delete" }).click();
+  await rowOf(page, slug).getByRole("button", { name: "Cancel" }).waitFor();
+  await rowOf(page, slug).getByRole("button", { name: "Yes, delete" }).click();
+  await notice(page, `Deleted ${slug}.`);
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
+  await page.context().close();
+});
+
+test("a short link opened in the browser lands on its destination, and the chart shows the clicks", async () => {
+  const user = await newUser();
+  const slug = `nav-${rand()}`;
+  const dest = `${OTHER}/landing?from=edgelink`;
+  assert.equal((await api("POST", "/api/links", user.api_key, { url: dest, slug })).status, 201);
+
+  // Real navigations, with the browser's own headers (a browser user agent: not a bot).
+  // The user agent is set because headless chromium names itself HeadlessChrome, which the
+  // analytics rightly count as a bot.
+  const visitor = await newPage({ userAgent: CHROME_UA });
+  for (let i = 0; i < 3; i++) {
+    const resp = await visitor.goto(`${BASE}/${slug}?n=${i}`);
+    assert.equal(visitor.url(), `${dest}&n=${i}`);
+    assert.equal(resp.status(), 200);
+    assert.equal(await visitor.locator("#landed").innerText(), `/landing?from=edgelink&n=${i}`);
+  }
+  await visitor.context().close();
+
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/links/${slug}`);
+  // The day series and the breakdowns are separate queries of the roll-up: wait for both.
+  const browsers = page.locator('article.breakdown[data-group="browser"]');
+  await poll("the chart and the browser breakdown count the 3 clicks", async () => {
+    await page.reload();
+    const fig = page.locator("figure.chart");
+    await fig.waitFor();
+    await page.waitForLoadState("networkidle");
+    return (await fig.getAttribute("data-total")) === "3" && (await browsers.locator("tr", { hasText: "Chrome" }).count()) === 1;
+  });
+  await page.locator("figure.chart canvas").waitFor();
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByText("Clicks per day as a table").click();
+  assert.equal(await page.locator(`tr[data-day="${today}"] td`).innerText(), "3");
+  assert.match(await browsers.locator("tr", { hasText: "Chrome" }).innerText(), /Chrome\s+3/);
+  await shot(page, "link-page");
+  await page.context().close();
+});
+
+test("a link's QR code downloads as SVG and PNG", async () => {
+  const user = await newUser();
+  const slug = `qr-${rand()}`;
+  assert.equal((await api("POST", "/api/links", user.api_key, { url: "https://example.com/qr", slug })).status, 201);
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/links/${slug}`);
+  await poll("the QR image loads", async () =>
+    page.locator(".qr img").evaluate((img) => img.complete && img.naturalWidth > 0),
+  );
+  for (const [name, check] of [
+    ["Download SVG", (b) => /<svg[\s>]/.test(b.toString("utf8"))],
+    ["Download PNG", (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))],
+  ]) {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
+    const file = await download.path();
+    assert.ok(check(fs.readFileSync(file)), `${name}: ${download.suggestedFilename()}`);
+  }
+  await page.context().close();
+});
+
+test("an import's progress reaches 100 % and an export downloads", async () => {
+  const user = await newUser();
+  const token = rand(6);
+  const rows = Array.from({ length: 30 }, (_, i) => `https://example.com/imp/${i},imp-${token}-${i},Imported ${i},imported`);
+  const csv = ["url,slug,title,tags", ...rows].join("\n");
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.getByRole("link", { name: "Import/export" }).click();
+  await page.getByLabel(/^File/).setInputFiles({ name: "links.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Import" }).click();
+  await page.locator("progress#import-progress").waitFor();
+  await page.locator('section.job[data-status="done"]').waitFor({ timeout: DEADLINE_MS });
+  assert.equal(await page.locator("section.job .pct").innerText(), "100 %");
+  assert.equal(await page.locator("progress#import-progress").getAttribute("value"), "100");
+  assert.match(await page.locator("section.job").innerText(), /30 rows: 30 created/);
+  await shot(page, "import-export");
+
+  await poll("the index has the imported links", async () => {
+    const l = await api("GET", "/api/links?limit=100", user.api_key);
+    return l.json.links.length === 30;
+  });
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download export" }).click()]);
+  assert.match(download.suggestedFilename(), /^edgelink-links-.*\.csv$/);
+  const text = fs.readFileSync(await download.path(), "utf8");
+  for (let i = 0; i < 30; i++) assert.ok(text.includes(`imp-${token}-${i},`), `row ${i} in the export`);
+  await page.context().close();
+});
+
+test("another user's links never appear", async () => {
+  const a = await newUser("owner");
+  const b = await newUser("other");
+  const token = rand(8);
+  const slug = `mine-${token}`;
+  assert.equal((await api("POST", "/api/links", a.api_key, { url: `https://example.com/${token}`, slug, tags: [`t${token}`] })).status, 201);
+  await poll("A's link is indexed", async () => (await api("GET", `/api/links?q=${token}`, a.api_key)).json.links.length === 1);
+
+  const page = await newPage();
+  await signIn(page, b.api_key);
+  await page.getByText("0 links match").waitFor();
+  await page.getByRole("searchbox").fill(token);
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByText("No links match.").waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 0);
+  const tags = await page.getByLabel("Tag", { exact: true }).locator("option").allInnerTexts();
+  assert.ok(!tags.includes(`t${token}`), tags.join(","));
+  await page.goto(`${DASH}#/links/${slug}`);
+  await page.getByRole("alert").filter({ hasText: "not_found" }).first().waitFor();
+  assert.equal(await page.locator("dl.fields").count(), 0);
+  assert.ok(!(await page.content()).includes(`https://example.com/${token}`));
+  await page.context().close();
+});
+
+test("the admin manages users, flags links, edits the blocklist and runs a reconcile pass", async () => {
+  const owner = await newUser("flagged");
+  const slug = `adm-${rand()}`;
+  assert.equal((await api("POST", "/api/links", owner.api_key, { url: "https://example.com/adm", slug })).status, 201);
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  await page.getByRole("button", { name: "Sign out (admin)" }).waitFor();
+
+  // Users: create (the key shown once), promote, disable.
+  await page.getByRole("link", { name: "Users" }).click();
+  const email = `made-${rand(10)}@example.test`;
+  await page.getByLabel("New user's e-mail").fill(email);
+  await page.getByRole("button", { name: "Create user" }).click();
+  const key = (await page.locator("code.secret").innerText()).trim();
+  assert.match(key, /^el_[A-Za-z0-9]{32}$/);
+  await page.getByLabel("New user's e-mail").fill(email);
+  await page.getByRole("button", { name: "Create user" }).click();
+  await page.locator("#f-email-err").filter({ hasText: "email_taken" }).waitFor();
+  const row = page.locator(`tr[data-user="${email}"]`);
+  await poll("the new user is listed", async () => {
+    if ((await row.count()) === 1) return true;
+    await page.reload();
+    return false;
+  });
+  await row.getByRole("button", { name: "Promote" }).click();
+  await row.getByRole("cell", { name: "admin", exact: true }).waitFor();
+  await row.getByRole("button", { name: "Disable" }).click();
+  await row.getByRole("button", { name: "Yes, disable" }).click();
+  await row.getByRole("cell", { name: "disabled", exact: true }).waitFor();
+  assert.equal((await api("GET", "/api/links", key)).status, 401);
+  await shot(page, "admin-users");
+
+  // All links, with owners: flag, then unflag.
+  await page.getByRole("link", { name: "All links" }).click();
+  await page.getByRole("searchbox").fill(slug);
+  await refreshUntil(page, "the owner's link is listed", async () => (await rowOf(page, slug).count()) === 1);
+  assert.match(await rowOf(page, slug).innerText(), new RegExp(owner.email.replace(/[.]/g, "\\.")));
+  await rowOf(page, slug).getByLabel(`Reason to flag ${slug}`).selectOption("phishing");
+  await rowOf(page, slug).getByRole("button", { name: "Flag" }).click();
+  await notice(page, `Flagged ${slug}.`);
+  assert.equal((await fetch(`${BASE}/${slug}`, { redirect: "manual" })).status, 410);
+  await shot(page, "admin-links");
+  await rowOf(page, slug).getByRole("button", { name: /^Unflag/ }).click();
+  await notice(page, `Unflagged ${slug}.`);
+  assert.equal((await fetch(`${BASE}/${slug}`, { redirect: "manual" })).status, 302);
+
+  // Blocklist: a bad host is refused at its field; a good one is added and removed.
+  await page.getByRole("link", { name: "Blocklist" }).click();
+  const host = `${rand()}.blocked.example`;
+  await page.getByLabel("Host to block").fill("not a host");
+  await page.getByRole("button", { name: "Block" }).click();
+  await page.locator("#f-host-err").filter({ hasText: "invalid_host" }).waitFor();
+  await page.getByLabel("Host to block").fill(host);
+  await page.getByRole("button", { name: "Block" }).click();
+  await page.locator("ul.hosts li", { hasText: host }).waitFor();
+  assert.equal((await api("POST", "/api/links", owner.api_key, { url: `https://${host}/x` })).json.error.code, "blocked_destination");
+  await shot(page, "admin-blocklist");
+  await page.locator("ul.hosts li", { hasText: host }).getByRole("button", { name: "Unblock" }).click();
+  await page.locator("ul.hosts li", { hasText: host }).getByRole("button", { name: "Yes, unblock" }).click();
+  await poll("the host leaves the list", async () => (await page.locator("ul.hosts li", { hasText: host }).count()) === 0);
+
+  // Consistency: the report, and a reconcile pass on demand.
+  await page.getByRole("link", { name: "Consistency" }).click();
+  await page.getByRole("heading", { name: "Report" }).waitFor();
+  await page.getByRole("button", { name: "Run a reconcile pass" }).click();
+  await page.getByRole("heading", { name: "The pass's summary" }).waitFor({ timeout: DEADLINE_MS });
+  await shot(page, "admin-consistency");
+  await page.context().close();
+});
+
+test("signing out ends the session on the server", async () => {
+  const user = await newUser();
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  const cookies = await page.context().cookies(BASE);
+  assert.equal(cookies.length, 1, JSON.stringify(cookies));
+  const [c] = cookies;
+  assert.ok(c.httpOnly && c.sameSite === "Strict", JSON.stringify(c));
+  const withCookie = () => fetch(`${BASE}/api/session`, { headers: { Cookie: `${c.name}=${c.value}` } });
+  assert.equal((await withCookie()).status, 200);
+  await page.getByRole("button", { name: /^Sign out/ }).click();
+  await page.getByLabel("API key or admin token").waitFor();
+  // The old cookie is dead on the server, not merely dropped by the browser.
+  assert.equal((await withCookie()).status, 401);
+  await page.reload();
+  await page.getByLabel("API key or admin token").waitFor();
+  await shot(page, "sign-in");
+  await page.context().close();
+});
+
+test("a cross-site form post with the session cookie is refused", async () => {
+  const user = await newUser();
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  const slug = `csrf-${rand()}`;
+  await page.goto(`${OTHER}/evil?slug=${slug}`);
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url() === `${BASE}/api/links` && r.request().method() === "POST"),
+    page.click("#go"),
+  ]);
+  assert.ok([401, 403].includes(resp.status()), `cross-site POST answered ${resp.status()}`);
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
+  assert.equal((await api("GET", `/api/links/${slug}`, ADMIN)).status, 404);
+  // Even with the cookie attached (a browser that ignores SameSite), no CSRF header means 403.
+  const [c] = await page.context().cookies(BASE);
+  const forged = await fetch(`${BASE}/api/links`, {
+    method: "POST",
+    headers: { Cookie: `${c.name}=${c.value}`, "Content-Type": "text/plain", Origin: OTHER },
+    body: JSON.stringify({ url: "https://evil.example/", slug }),
+  });
+  assert.equal(forged.status, 403);
+  assert.equal((await forged.json()).error.code, "csrf_required");
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
+  // The same browser, same-site, still works: the refusal was the cross-site request's.
+  await page.goto(`${DASH}#/links`);
+  await page.getByRole("heading", { name: "Your links" }).waitFor();
+  await page.context().close();
+});
+
+test("it works at 360 px, with the keyboard alone, and in dark mode", async () => {
+  const user = await newUser();
+  await api("POST", "/api/links", user.api_key, { url: "https://example.com/a-rather-long-destination/path?with=query&and=more", slug: `m-${rand()}`, tags: ["mobile"] });
+  const page = await newPage({ viewport: { width: 360, height: 740 }, colorScheme: "dark", isMobile: true, hasTouch: true });
+  // Keyboard only: the key field has the focus after one Tab... or is reached by Tab.
+  await page.goto(DASH);
+  await page.getByLabel("API key or admin token").waitFor();
+  for (let i = 0; i < 5 && !(await page.evaluate(() => document.activeElement?.id === "f-key")); i++) await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "f-key");
+  await page.keyboard.type(user.api_key);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Your links" }).waitFor();
+  // Tab to "New link" and open it with Enter.
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await page.keyboard.press("Tab");
+    found = await page.evaluate(() => document.activeElement?.textContent?.trim() === "New link");
+  }
+  assert.ok(found, "New link is reachable with Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "New link" }).waitFor();
+  await page.keyboard.press("Tab");
+  // Nothing sticks out sideways at 360 px.
+  for (const h of ["#/links", "#/links/new", "#/import"]) {
+    await page.goto(`${DASH}${h}`);
+    await page.locator("main h1").waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${h} is ${overflow}px wider than the screen`);
+  }
+  // Dark mode: the page's background is dark.
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const [r, g, b] = bg.match(/\d+/g).map(Number);
+  assert.ok(r + g + b < 200, `background ${bg} is not dark`);
+  await page.goto(`${DASH}#/links`);
+  await page.locator("tbody tr").first().waitFor();
+  await shot(page, "links-360-dark");
+  await page.context().close();
+});
+
+test("the API page renders /api/openapi.json", async () => {
+  const page = await newPage();
+  await page.goto(`${DASH}openapi`);
+  await page.locator(".swagger-ui .info .title").waitFor({ timeout: DEADLINE_MS });
+  await page.locator(".opblock-summary-path", { hasText: "/api/links" }).first().waitFor();
+  await shot(page, "openapi");
+  await page.context().close();
+});
