@@ -7,9 +7,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{app, poll_until, random_slug, Resp, User, BACKGROUND_DEADLINE};
+use common::{
+    app, early_in_a_rate_window, poll_until, random_slug, Resp, User, BACKGROUND_DEADLINE,
+};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse 1";
@@ -258,26 +260,6 @@ fn a_post_to_a_link_without_a_password_is_405() {
         .assert_error(405, "method_not_allowed");
 }
 
-/// Waits, if need be, until the rate limiter's current one-minute window (wall-clock minutes,
-/// as the local binding counts them) has at least 25 seconds left, so that a test's guesses
-/// all fall into one window. At most one wait of under 40 s.
-fn early_in_a_window() {
-    let deadline = Instant::now() + Duration::from_secs(50);
-    loop {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() % 60);
-        if secs < 35 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the clock did not reach a new minute"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 #[test]
 fn the_eleventh_guess_in_a_minute_is_429_whatever_the_password() {
     let user = app().new_user();
@@ -285,7 +267,7 @@ fn the_eleventh_guess_in_a_minute_is_429_whatever_the_password() {
     let (other_slug, _) = password_link(&user, PASSWORD);
     let path = format!("/{slug}");
     let (guesser, someone_else) = (client(), client());
-    early_in_a_window();
+    early_in_a_rate_window(25);
     for i in 0..10 {
         let wrong = if i % 2 == 0 {
             with_header(&path, &format!("wrong guess {i}"), &guesser)

@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use common::{app, random_slug, Resp};
+use common::{app, early_in_a_rate_window, random_slug, Resp};
 
 const LIMIT: usize = 600;
 
@@ -22,24 +22,6 @@ fn unknown_key() -> String {
         random.push_str(&random_slug()[1..]);
     }
     format!("el_{}", &random[..32])
-}
-
-/// Waits until the current wall-clock minute has at least 45 s left.
-fn early_in_a_window() {
-    let deadline = Instant::now() + Duration::from_secs(50);
-    loop {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() % 60);
-        if secs < 15 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the clock did not reach a new minute"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// Sends `send` until the first 429 (or `LIMIT + 1` requests); how many went before it, and it.
@@ -57,7 +39,7 @@ fn until_limited(send: impl Fn() -> Resp) -> (usize, Resp) {
 fn the_601st_api_request_of_a_key_within_a_minute_is_429_with_retry_after() {
     let key = unknown_key();
     let user = app().new_user();
-    early_in_a_window();
+    early_in_a_rate_window(45);
     let started = Instant::now();
     let (before, limited) = until_limited(|| app().get("/api/links?limit=1", Some(&key)));
     assert!(
@@ -80,7 +62,7 @@ fn the_601st_api_request_of_a_key_within_a_minute_is_429_with_retry_after() {
 #[test]
 fn the_shlink_api_counts_against_the_same_limit() {
     let key = unknown_key();
-    early_in_a_window();
+    early_in_a_rate_window(45);
     let (before, limited) = until_limited(|| {
         app().request_with_headers("GET", "/rest/v3/short-urls", &[("X-Api-Key", &key)], None)
     });

@@ -1520,3 +1520,23 @@ pub fn shift_date(date: &str, days: i64) -> String {
     };
     date_of_days(days_from_civil(part(0..4), part(5..7), part(8..10)) + days)
 }
+
+/// Waits, if need be, until the wall-clock minute (the windows the local rate limiting binding
+/// counts in) has at least `left` seconds to run, so that a test's requests all fall into one
+/// window. At most one wait of under a minute.
+pub fn early_in_a_rate_window(left: u64) {
+    let deadline = Instant::now() + Duration::from_secs(62);
+    loop {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() % 60);
+        if secs + left <= 60 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the clock did not reach a new minute"
+        );
+        thread::sleep(Duration::from_millis(250));
+    }
+}
