@@ -21,6 +21,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("head", "/healthz"),
     ("get", "/{slug}"),
     ("head", "/{slug}"),
+    // A password link's form (any other link answers it 405).
+    ("post", "/{slug}"),
     ("post", "/api/session"),
     ("get", "/api/session"),
     ("delete", "/api/session"),
