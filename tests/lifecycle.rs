@@ -845,7 +845,7 @@ fn d1_row_and_kv_value_carry_the_new_fields() {
     // The KV value holds the stored fields, nulls included, and no derived ones.
     let raw = app().kv_get(&format!("link:{slug}")).expect("link in KV");
     let kv: Value = serde_json::from_str(&raw).expect("KV value is JSON");
-    for derived in ["short_url", "state", "expired"] {
+    for derived in ["short_url", "state", "expired", "has_password"] {
         assert!(
             kv.get(derived).is_none(),
             "`{derived}` is stored in KV: {kv}"

@@ -11,9 +11,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{app, early_in_a_rate_window, random_slug, Resp};
+use common::{app_with_vars, early_in_a_rate_window, random_slug, Resp, TestApp};
 
 const LIMIT: usize = 600;
+
+/// The Worker with the API limit as shipped (tests/common turns it off for the other suites).
+fn app() -> &'static TestApp {
+    app_with_vars(&[("API_RATE_LIMIT", "600")])
+}
 
 /// A key of the right shape that no user holds: counted (before its lookup) like any other.
 fn unknown_key() -> String {
