@@ -205,26 +205,15 @@ const PAGE_CSP =
 // limit, with when to try again (the limit's windows are one minute long).
 let pageHeaders;
 export function html_response(status, body, kind) {
-  pageHeaders ??= [
-    new Headers({
+  if (pageHeaders === undefined) {
+    const page = {
       "Content-Type": "text/html; charset=utf-8",
       "X-Robots-Tag": "noindex",
       "Content-Security-Policy": PAGE_CSP,
-    }),
-    new Headers({
-      "Content-Type": "text/html; charset=utf-8",
-      "X-Robots-Tag": "noindex",
-      "Content-Security-Policy": PAGE_CSP,
-      "Cache-Control": "no-store",
-    }),
-    new Headers({
-      "Content-Type": "text/html; charset=utf-8",
-      "X-Robots-Tag": "noindex",
-      "Content-Security-Policy": PAGE_CSP,
-      "Cache-Control": "no-store",
-      "Retry-After": "60",
-    }),
-  ];
+    };
+    const form = { ...page, "Cache-Control": "no-store" };
+    pageHeaders = [new Headers(page), new Headers(form), new Headers({ ...form, "Retry-After": "60" })];
+  }
   return new Response(body, { status, headers: pageHeaders[kind] });
 }
 export function request_facts(req) {

@@ -17,12 +17,7 @@ use crate::store::kv::Kv;
 /// 400 `invalid_url` when the host is longer than DNS allows (the URL Standard accepts such
 /// hosts; no resolver could reach one, and it would make the candidate list unbounded).
 pub async fn ensure_allowed(kv: &Kv, url: &TargetUrl) -> Result<(), ApiError> {
-    let candidates =
-        blocking_candidates(&url.host()).map_err(|InvalidHost(why)| ApiError::InvalidUrl(why))?;
-    if kv.any_blocked(&candidates).await? {
-        return Err(ApiError::BlockedDestination);
-    }
-    Ok(())
+    ensure_all_allowed(kv, [url]).await
 }
 
 /// [`ensure_allowed`] for every destination of a link at once (its `url`, targets and
