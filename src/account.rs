@@ -20,6 +20,8 @@ pub const API_KEY_PREFIX: &str = "el_";
 /// Random part of a key: 32 alphanumerics ≈ 190 bits.
 pub const API_KEY_RANDOM_LEN: usize = 32;
 pub const EMAIL_MAX_LEN: usize = 254;
+/// Longer than any id edgelink makes (`u_` and 12), short of KV's 512-byte keys.
+pub const USER_ID_MAX_LEN: usize = 64;
 
 /// A user's id: `u_` and 12 random alphanumerics, or `admin` for the built-in admin.
 /// TEXT everywhere (never a JS number).
@@ -34,6 +36,16 @@ impl UserId {
 
     pub fn from_random(random: &str) -> Self {
         Self(format!("u_{random}"))
+    }
+
+    /// A user id as given in a path or a form: what [`UserId::from_random`] and
+    /// [`UserId::admin`] make is accepted; anything else names no user (and would be a
+    /// KV key no one wrote, or too long to be one).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.len() <= USER_ID_MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        ok.then(|| Self(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -398,6 +410,16 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn user_id_parses_what_edgelink_makes_and_nothing_odd() {
+        let made = UserId::from_random("AbC123xyz789");
+        assert_eq!(UserId::parse(made.as_str()), Some(made));
+        assert_eq!(UserId::parse("admin"), Some(UserId::admin()));
+        for bad in ["", "u_a/b", "u_a%20b", "user:u_1", &"u".repeat(65)] {
+            assert_eq!(UserId::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

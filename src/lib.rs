@@ -131,6 +131,11 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::CreateUser => respond(admin::users::create(req, app, ctx).await),
         Route::ListUsers => respond(admin::users::list(req, app, ctx).await),
         Route::UpdateUser(id) => respond(admin::users::update(req, app, ctx, id).await),
+        Route::UserKeys(id) => respond(admin::user_keys::list(req, app, ctx, id).await),
+        Route::CreateUserKey(id) => respond(admin::user_keys::create(req, app, ctx, id).await),
+        Route::RevokeUserKey(id, key) => {
+            respond(admin::user_keys::revoke(req, app, ctx, id, key).await)
+        }
         Route::AdminLinks => respond(admin::links::list(req, app, ctx).await),
         Route::FlagLink(slug) => respond(admin::links::flag(req, app, ctx, slug).await),
         Route::UnflagLink(slug) => respond(admin::links::unflag(req, app, ctx, slug).await),

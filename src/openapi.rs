@@ -29,6 +29,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/admin/users"),
     ("get", "/api/admin/users"),
     ("patch", "/api/admin/users/{id}"),
+    ("get", "/api/admin/users/{id}/keys"),
+    ("post", "/api/admin/users/{id}/keys"),
+    ("delete", "/api/admin/users/{id}/keys/{key}"),
     ("get", "/api/admin/links"),
     ("post", "/api/admin/links/{slug}/flag"),
     ("delete", "/api/admin/links/{slug}/flag"),
@@ -119,10 +122,13 @@ fn index(route: &Route) -> Option<usize> {
         Route::ImportReport(_) => 34,
         Route::Shlink => 35,
         Route::Redirect(_) => 36,
+        Route::UserKeys(_) => 37,
+        Route::CreateUserKey(_) => 38,
+        Route::RevokeUserKey(_, _) => 39,
         Route::NotFound | Route::MethodNotAllowed => return None,
     })
 }
-const VARIANTS: usize = 37;
+const VARIANTS: usize = 40;
 
 /// A concrete path for a template: every `{param}` becomes a plausible value.
 fn fill(template: &str) -> String {
@@ -130,7 +136,7 @@ fn fill(template: &str) -> String {
         .split('/')
         .map(|segment| match segment {
             "{slug}" | "{shortCode}" => "abc",
-            "{id}" => "k_1",
+            "{id}" | "{key}" => "k_1",
             "{host}" => "evil.example",
             other => other,
         })

@@ -75,6 +75,11 @@ pub enum Route<'a> {
     CreateUser,
     ListUsers,
     UpdateUser(&'a str),
+    /// `GET|POST /api/admin/users/{id}/keys`: a user's keys, for the admin.
+    UserKeys(&'a str),
+    CreateUserKey(&'a str),
+    /// `DELETE /api/admin/users/{id}/keys/{key}`.
+    RevokeUserKey(&'a str, &'a str),
     AdminLinks,
     FlagLink(&'a str),
     UnflagLink(&'a str),
@@ -164,6 +169,17 @@ impl<'a> Route<'a> {
                 Patch => Route::UpdateUser(id),
                 _ => Route::MethodNotAllowed,
             },
+            ["api", "admin", "users", id, "keys"] if !id.is_empty() => match method {
+                Get => Route::UserKeys(id),
+                Post => Route::CreateUserKey(id),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "admin", "users", id, "keys", key] if !id.is_empty() && !key.is_empty() => {
+                match method {
+                    Delete => Route::RevokeUserKey(id, key),
+                    _ => Route::MethodNotAllowed,
+                }
+            }
             ["api", "admin", "links"] => match method {
                 Get => Route::AdminLinks,
                 _ => Route::MethodNotAllowed,
@@ -376,6 +392,23 @@ mod tests {
             Route::parse(Patch, "/api/admin/users/u_1"),
             Route::UpdateUser("u_1")
         );
+        assert_eq!(
+            Route::parse(Get, "/api/admin/users/u_1/keys"),
+            Route::UserKeys("u_1")
+        );
+        assert_eq!(
+            Route::parse(Post, "/api/admin/users/u_1/keys"),
+            Route::CreateUserKey("u_1")
+        );
+        assert_eq!(
+            Route::parse(Delete, "/api/admin/users/u_1/keys/k_1"),
+            Route::RevokeUserKey("u_1", "k_1")
+        );
+        assert_eq!(
+            Route::parse(Delete, "/api/admin/users/u_1/keys"),
+            Route::MethodNotAllowed
+        );
+        assert_eq!(Route::parse(Get, "/api/admin/users//keys"), Route::NotFound);
         assert_eq!(Route::parse(Get, "/api/admin/links"), Route::AdminLinks);
         assert_eq!(
             Route::parse(Post, "/api/admin/links/abc/flag"),

@@ -482,6 +482,125 @@ fn revoking_an_unknown_key_id_is_404() {
     assert!(key_works(&user.api_key));
 }
 
+// ---- admin: a user's keys -----------------------------------------------------------------------
+
+fn user_keys_path(user_id: &str) -> String {
+    format!("/api/admin/users/{}/keys", url_encode(user_id))
+}
+
+#[test]
+fn the_admin_lists_issues_and_revokes_a_users_keys() {
+    let (_, user) = create_user();
+    let own = issue_key(&user.api_key, &json!({ "name": "laptop" }).to_string());
+
+    // The admin sees what the user sees: the same keys, never a secret or a hash.
+    let resp = app().get(&user_keys_path(&user.id), admin());
+    resp.assert_status(200);
+    assert!(!resp.body.contains(&own.api_key) && !has_hex_run_of_64(&resp.body));
+    let listed = resp.json()["keys"].as_array().expect("keys").clone();
+    assert_eq!(ids_of(&listed), ids_of(&list_keys(&user.api_key)));
+
+    // A new key for a user who lost theirs: shown once, to the admin, and it is the user's.
+    let resp = app().post(
+        &user_keys_path(&user.id),
+        admin(),
+        &json!({ "name": "replacement" }).to_string(),
+    );
+    resp.assert_status(201);
+    let issued = resp.json();
+    assert_eq!(issued["name"], "replacement", "{issued}");
+    let (issued_id, issued_key) = (
+        issued["id"].as_str().expect("id").to_owned(),
+        issued["api_key"].as_str().expect("api_key").to_owned(),
+    );
+    assert!(is_key_id(&issued_id) && is_api_key(&issued_key), "{issued}");
+    let mine = app().create_link_ok(
+        &User {
+            api_key: issued_key.clone(),
+            ..user.clone()
+        },
+        &json!({ "url": "https://example.com/replacement" }),
+    );
+    let slug = mine["slug"].as_str().expect("slug");
+    app()
+        .get(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_status(200);
+    assert!(ids_of(&list_keys(&user.api_key)).contains(&issued_id));
+
+    // Revoked by the admin: it fails at once, the user's other keys go on.
+    app()
+        .delete(&format!("{}/{}", user_keys_path(&user.id), own.id), admin())
+        .assert_status(204);
+    assert!(
+        !key_works(&own.api_key),
+        "a key the admin revoked still works"
+    );
+    assert!(key_works(&user.api_key) && key_works(&issued_key));
+    assert!(!ids_of(&list_keys(&user.api_key)).contains(&own.id));
+}
+
+#[test]
+fn a_users_keys_are_the_admins_alone_and_only_under_their_owner() {
+    let (_, alice) = create_user();
+    let (_, bob) = create_user();
+    let bobs = issue_key(&bob.api_key, "");
+
+    // A user, even of these very keys, is not the admin.
+    for token in [&alice.api_key, &bob.api_key] {
+        app()
+            .get(&user_keys_path(&bob.id), Some(token))
+            .assert_error(403, "forbidden");
+        app()
+            .post(&user_keys_path(&bob.id), Some(token), "")
+            .assert_error(403, "forbidden");
+        app()
+            .delete(
+                &format!("{}/{}", user_keys_path(&bob.id), bobs.id),
+                Some(token),
+            )
+            .assert_error(403, "forbidden");
+    }
+    app()
+        .get(&user_keys_path(&bob.id), None)
+        .assert_error(401, "unauthorized");
+
+    // Bob's key under Alice's path is no key of hers.
+    app()
+        .delete(
+            &format!("{}/{}", user_keys_path(&alice.id), bobs.id),
+            admin(),
+        )
+        .assert_error(404, "not_found");
+    assert!(key_works(&bobs.api_key));
+
+    // No such user (the built-in admin has a token, not keys); a bad name; a bad body.
+    let unknown = format!("u_{}", random_alnum(12));
+    for id in [unknown.as_str(), "admin", "u_a%2Fb", &"u".repeat(80)] {
+        app()
+            .get(&user_keys_path(id), admin())
+            .assert_error(404, "not_found");
+        app()
+            .post(&user_keys_path(id), admin(), "")
+            .assert_error(404, "not_found");
+    }
+    let before = ids_of(&list_keys(&bob.api_key));
+    app()
+        .post(&user_keys_path(&bob.id), admin(), r#"{"name": 7}"#)
+        .assert_error(400, "invalid_json");
+    app()
+        .post(
+            &user_keys_path(&bob.id),
+            admin(),
+            &json!({ "name": "x".repeat(65) }).to_string(),
+        )
+        .assert_error(400, "invalid_name");
+    assert_eq!(
+        ids_of(&list_keys(&bob.api_key)),
+        before,
+        "a refused create wrote a key"
+    );
+}
+
 // ---- admin: disable, re-enable, promote ------------------------------------------------------------
 
 #[test]

@@ -11,7 +11,7 @@ import { LinkList } from "./pages/links";
 import { LinkForm } from "./pages/link_form";
 import { LinkPage } from "./pages/link";
 import { ImportExport } from "./pages/imports";
-import { Keys } from "./pages/keys";
+import { Keys, UserKeys } from "./pages/keys";
 import { AdminUsers, AdminLinks, Blocklist, Consistency } from "./pages/admin";
 
 function useHash(): string {
@@ -42,7 +42,10 @@ function route(hash: string, session: Session) {
       return <Keys session={session} />;
     case "admin":
       if (!admin) break;
-      if (parts[1] === "users") return <AdminUsers />;
+      if (parts[1] === "users" && parts.length === 2) return <AdminUsers />;
+      if (parts[1] === "users" && parts[3] === "keys" && parts.length === 4) {
+        return <UserKeys key={parts[2]} id={parts[2]} email={params.get("email") ?? ""} />;
+      }
       if (parts[1] === "links") return <AdminLinks key={params.get("owner") ?? ""} owner={params.get("owner") ?? ""} />;
       if (parts[1] === "blocklist") return <Blocklist />;
       if (parts[1] === "consistency") return <Consistency />;

@@ -121,7 +121,7 @@ async fn owner_of(app: &App, caller: &Caller, raw: Option<&str>) -> Result<UserI
             .await?
             .ok_or_else(unknown)?
     } else {
-        serde_json::from_value::<UserId>(raw.into()).map_err(|_| unknown())?
+        UserId::parse(raw).ok_or_else(unknown)?
     };
     match app.kv.user(&id).await? {
         Some(user) => Ok(user.id),

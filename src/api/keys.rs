@@ -1,5 +1,7 @@
 //! A user's API keys: `POST /api/keys` issues one (the secret is shown once), `GET /api/keys`
-//! lists them (never a secret or hash), `DELETE /api/keys/{id}` revokes one.
+//! lists them (never a secret or hash), `DELETE /api/keys/{id}` revokes one. The admin does
+//! the same for any user under `/api/admin/users/{id}/keys` ([`super::admin::user_keys`]),
+//! through the same three functions of an owner: [`issue_for`], [`list_of`], [`revoke_of`].
 //!
 //! Keys live in KV only (auth must not need D1). Revocation deletes the credential first: it
 //! fails at once in this location and everywhere within KV's propagation window (about 60 s).
@@ -56,14 +58,18 @@ struct CreatedKey<'a> {
 /// `POST /api/keys` `{"name"?}` → 201 `{"id","name","created_at","api_key"}`.
 /// The built-in admin has no keys of its own: it authenticates with `ADMIN_TOKEN`.
 pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
-    let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
     if caller.id == UserId::admin() {
         return Err(ApiError::Forbidden);
     }
-    let body: CreateKeyBody = json_body_or_default(&mut req).await?;
+    issue_for(&mut req, app, &caller.id).await
+}
+
+/// Issues `owner` a key named by the body and answers with its secret, shown this once.
+pub async fn issue_for(req: &mut Request, app: &App, owner: &UserId) -> ApiResult {
+    let body: CreateKeyBody = json_body_or_default(req).await?;
     let name = body.name.as_deref().map(KeyName::parse).transpose()?;
-    let (key, record) = issue(kv, &caller.id, name, app.now()).await?;
+    let (key, record) = issue(&app.kv, owner, name, app.now()).await?;
     json(
         201,
         &CreatedKey {
@@ -83,21 +89,31 @@ struct KeyList {
 /// `GET /api/keys` → 200 `{"keys":[{"id","name","created_at","last_used_at"}]}`.
 /// `last_used_at` is recorded at most hourly.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
-    let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
-    let keys = kv.user_keys(&caller.id).await?;
+    list_of(app, &caller.id).await
+}
+
+/// `owner`'s keys, oldest first: never a secret or a hash.
+pub async fn list_of(app: &App, owner: &UserId) -> ApiResult {
+    let keys = app.kv.user_keys(owner).await?;
     json(200, &KeyList { keys })
 }
 
 /// `DELETE /api/keys/{id}` → 204. Only the key's owner may revoke it; others get 404.
 pub async fn revoke(req: Request, app: &App, ctx: &Context, raw_id: &str) -> ApiResult {
-    let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
+    revoke_of(app, &caller.id, raw_id).await
+}
+
+/// Revokes `owner`'s key `raw_id` (404 when `owner` has no such key). Sessions signed in with
+/// it end with it: a session is good only while its key is.
+pub async fn revoke_of(app: &App, owner: &UserId, raw_id: &str) -> ApiResult {
+    let kv = &app.kv;
     let id = KeyId::parse(raw_id).ok_or(ApiError::NotFound)?;
     let hash = kv
-        .user_key_hash(&caller.id, &id)
+        .user_key_hash(owner, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    kv.revoke_api_key(&caller.id, &id, &hash).await?;
+    kv.revoke_api_key(owner, &id, &hash).await?;
     no_content()
 }

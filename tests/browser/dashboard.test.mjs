@@ -401,10 +401,29 @@ test("the admin manages users, flags links, edits the blocklist and runs a recon
   });
   await row.getByRole("button", { name: "Promote" }).click();
   await row.getByRole("cell", { name: "admin", exact: true }).waitFor();
+
+  // Their keys: a replacement issued (shown once, to hand over), the first one revoked.
+  await row.getByRole("link", { name: `Keys of ${email}` }).click();
+  await page.getByRole("heading", { name: `API keys of ${email}` }).waitFor();
+  const first = page.locator("tbody tr", { hasText: "default" });
+  await first.waitFor();
+  await page.getByLabel("New key's name").fill("replacement");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const replacement = (await page.locator("code.secret").innerText()).trim();
+  assert.match(replacement, /^el_[A-Za-z0-9]{32}$/);
+  await page.locator("tbody tr", { hasText: "replacement" }).waitFor();
+  assert.equal((await api("GET", "/api/links", replacement)).status, 200);
+  await shot(page, "admin-user-keys");
+  await first.getByRole("button", { name: "Revoke" }).click();
+  await first.getByRole("button", { name: "Yes, revoke" }).click();
+  await poll("the revoked key leaves the list", async () => (await first.count()) === 0);
+  assert.equal((await api("GET", "/api/links", key)).status, 401);
+  await page.getByRole("link", { name: "Back to the users" }).click();
+
   await row.getByRole("button", { name: "Disable" }).click();
   await row.getByRole("button", { name: "Yes, disable" }).click();
   await row.getByRole("cell", { name: "disabled", exact: true }).waitFor();
-  assert.equal((await api("GET", "/api/links", key)).status, 401);
+  assert.equal((await api("GET", "/api/links", replacement)).status, 401);
   await shot(page, "admin-users");
 
   // All links, with owners: flag, then unflag.

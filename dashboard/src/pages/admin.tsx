@@ -89,6 +89,9 @@ export function AdminUsers() {
                   </a>
                 </td>
                 <td class="actions">
+                  <a href={`#/admin/users/${enc(u.id)}/keys?email=${enc(u.email)}`} aria-label={`Keys of ${u.email}`}>
+                    Keys
+                  </a>{" "}
                   <button
                     type="button"
                     class="secondary outline"

@@ -1,4 +1,6 @@
-// A user's own API keys: list, create (the key is shown once), revoke.
+// API keys: a user's own (`/api/keys`), or, for the admin, any user's
+// (`/api/admin/users/{id}/keys`): list, create (the key is shown once), revoke.
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { api, enc, get, messageOf, type Session } from "../api";
 import { ConfirmButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, useLoad } from "../ui";
@@ -11,7 +13,31 @@ interface Key {
 }
 
 export function Keys({ session }: { session: Session }) {
-  const keys = useLoad(() => get<{ keys: Key[] }>("/api/keys"), []);
+  return <KeyManager base="/api/keys" owner={session.user?.email ?? ""} />;
+}
+
+export function UserKeys({ id, email }: { id: string; email: string }) {
+  return (
+    <KeyManager base={`/api/admin/users/${enc(id)}/keys`} owner={email || id} handOver>
+      <p>
+        <a href="#/admin/users">Back to the users</a>
+      </p>
+    </KeyManager>
+  );
+}
+
+function KeyManager({
+  base,
+  owner,
+  handOver = false,
+  children,
+}: {
+  base: string;
+  owner: string;
+  handOver?: boolean;
+  children?: ComponentChildren;
+}) {
+  const keys = useLoad(() => get<{ keys: Key[] }>(base), [base]);
   const [name, setName] = useState("");
   const [errors, setErrors] = useState<Errors>({});
   const [made, setMade] = useState<string>("");
@@ -19,7 +45,7 @@ export function Keys({ session }: { session: Session }) {
     e.preventDefault();
     setErrors({});
     try {
-      const k = await api<{ api_key: string }>("POST", "/api/keys", name.trim() ? { name: name.trim() } : {});
+      const k = await api<{ api_key: string }>("POST", base, name.trim() ? { name: name.trim() } : {});
       setMade(k.api_key);
       setName("");
       keys.reload();
@@ -29,7 +55,8 @@ export function Keys({ session }: { session: Session }) {
   };
   return (
     <section>
-      <h1 tabIndex={-1}>API keys of {session.user?.email}</h1>
+      <h1 tabIndex={-1}>API keys of {owner}</h1>
+      {children}
       <form onSubmit={create}>
         <Field label="New key's name" name="name" value={name} onInput={setName} errors={errors} />
         <FormError errors={errors} />
@@ -37,7 +64,7 @@ export function Keys({ session }: { session: Session }) {
       </form>
       {made && (
         <p class="notice" role="status">
-          New key (shown only now, copy it): <code class="secret">{made}</code>
+          New key (shown only now, {handOver ? "hand it over" : "copy it"}): <code class="secret">{made}</code>
         </p>
       )}
       <LoadError error={keys.error} />
@@ -53,7 +80,7 @@ export function Keys({ session }: { session: Session }) {
           </thead>
           <tbody>
             {keys.data?.keys.map((k) => (
-              <tr key={k.id}>
+              <tr key={k.id} data-key-id={k.id}>
                 <td>{k.name}</td>
                 <td>{fmtDate(k.created_at)}</td>
                 <td>{fmtDate(k.last_used_at)}</td>
@@ -62,7 +89,7 @@ export function Keys({ session }: { session: Session }) {
                     label="Revoke"
                     question={`Revoke ${k.name}?`}
                     onConfirm={() =>
-                      api("DELETE", `/api/keys/${enc(k.id)}`).then(keys.reload, (e) => setErrors({ _form: messageOf(e) }))
+                      api("DELETE", `${base}/${enc(k.id)}`).then(keys.reload, (e) => setErrors({ _form: messageOf(e) }))
                     }
                   />
                 </td>

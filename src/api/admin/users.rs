@@ -151,7 +151,7 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
 pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_id: &str) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
     let patch: UserPatch = json_body(&mut req).await?;
-    let id: UserId = serde_json::from_value(raw_id.into()).map_err(|_| ApiError::NotFound)?;
+    let id = UserId::parse(raw_id).ok_or(ApiError::NotFound)?;
     let user = app.kv.user(&id).await?.ok_or(ApiError::NotFound)?;
     let Some(updated) = user.patched(&patch, app.now()) else {
         return json(200, &UserView::from(&user));
