@@ -226,6 +226,20 @@ fn sink_export_keeps_dates_and_expiry_and_refuses_expired_and_broken_links() {
     assert_eq!(gh["updated_at"], "2023-11-14T22:16:40.000Z");
     let exp = link(&user, &format!("{p}-exp"));
     assert_eq!(exp["expires_at"], "2100-01-01T00:00:00.000Z");
+    // Sink's device redirects and social card: targets and a preview; a title alone is none.
+    assert_eq!(
+        exp["targets"],
+        json!({"ios": "https://apps.apple.com/app/id1",
+               "android": "https://play.google.com/store/apps/details?id=x"})
+    );
+    assert_eq!(
+        exp["preview"],
+        json!({"image": "https://example.com/card.png"})
+    );
+    assert_eq!(
+        (&gh["targets"], &gh["preview"]),
+        (&Value::Null, &Value::Null)
+    );
     let rows = report(&user.api_key, &id);
     assert_eq!(report_line(&rows, 1)[2], "superseded");
     assert_eq!(report_line(&rows, 4)[3], "invalid_expiry");

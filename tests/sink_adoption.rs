@@ -434,6 +434,8 @@ fn a_sink_namespace_is_adopted_in_place_and_redirects_throughout() {
         assert_eq!(l["owner"], owner.id, "{s}");
         assert_eq!(l["title"], x["title"], "{s}");
         assert_eq!(l["tags"], x["tags"], "{s}");
+        assert_eq!(l["targets"], x["targets"], "{s}");
+        assert_eq!(l["preview"], x["preview"], "{s}");
         assert_eq!(l["redirect_type"], 301, "{s}");
         assert_eq!(l["forward_query"], x["forward_query"], "{s}");
         assert_eq!(l["max_clicks"], Value::Null, "{s}");

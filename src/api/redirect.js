@@ -98,15 +98,36 @@ const SINK_SECONDS_MAX = 253402300799;
 // to. Sink's defaults: 301, the visitor's query dropped unless `redirectWithQuery`; Sink's
 // password hash (`sink-pwd:v1:…`) makes a password link, in edgelink's form as
 // `PasswordHash::parse` (src/link/password.rs) keeps it, and any other password (plain text,
-// from Sink's versions before hashing) stops the link; `expiration` is in Unix seconds. No
+// from Sink's versions before hashing) stops the link; `expiration` is in Unix seconds; its
+// device redirects (`apple`, `google`) are device targets and its social card a preview. No
 // owner yet (its clicks carry none) and no click limit. Only reached for values that are not
 // edgelink's.
 export function sink_view(link, key) {
   if (link === null || typeof link !== "object" || Array.isArray(link)) return null;
   if (typeof link.url !== "string" || EDGELINK_KEYS.some((k) => k in link)) return null;
+  const url = sink_url(link.url);
+  if (url === null) return null;
+  const secs = sink_seconds(link.expiration);
+  const { password } = link;
+  const protected_ = typeof password === "string" && password.trim() !== "";
+  const password_hash = protected_ ? sink_password_hash(password.trim()) : null;
+  return {
+    url, slug: key.slice(5), owner: "", created_at: "",
+    is_active: !protected_ || password_hash !== null,
+    flag_reason: null,
+    expires_at: secs === null ? null : new Date(secs * 1000).toISOString(),
+    redirect_type: 301, forward_query: link.redirectWithQuery === true, max_clicks: null,
+    targets: sink_targets(link), preview: sink_preview(link),
+    password_hash,
+  };
+}
+// A URL as `TargetUrl::parse` (src/link/url.rs) takes one: at most 2048 bytes, absolute http(s)
+// with a host and no credentials; its `href`, or `null`.
+function sink_url(raw) {
+  if (typeof raw !== "string" || new TextEncoder().encode(raw).length > 2048) return null;
   let url;
   try {
-    url = new URL(link.url.trim());
+    url = new URL(raw.trim());
   } catch {
     return null;
   }
@@ -114,18 +135,37 @@ export function sink_view(link, key) {
     url.username !== "" || url.password !== "") {
     return null;
   }
-  const secs = sink_seconds(link.expiration);
-  const { password } = link;
-  const protected_ = typeof password === "string" && password.trim() !== "";
-  const password_hash = protected_ ? sink_password_hash(password.trim()) : null;
-  return {
-    url: url.href, slug: key.slice(5), owner: "", created_at: "",
-    is_active: !protected_ || password_hash !== null,
-    flag_reason: null,
-    expires_at: secs === null ? null : new Date(secs * 1000).toISOString(),
-    redirect_type: 301, forward_query: link.redirectWithQuery === true, max_clicks: null,
-    password_hash,
-  };
+  return url.href;
+}
+// Sink's `apple` and `google` as device targets, as `SinkLink::targets`.
+function sink_targets(link) {
+  const ios = sink_url(link.apple), android = sink_url(link.google);
+  if (ios === null && android === null) return null;
+  const targets = {};
+  if (ios !== null) targets.ios = ios;
+  if (android !== null) targets.android = android;
+  return targets;
+}
+// Sink's social card as a preview when it says more than the title, as `SinkLink::preview`.
+function sink_preview(link) {
+  const description = cleaned_text(link.description, 500);
+  let image = sink_url(link.image);
+  if (image !== null && !image.startsWith("https://")) image = null;
+  if (description === null && image === null) return null;
+  const preview = {};
+  const title = cleaned_text(link.title, 200);
+  if (title !== null) preview.title = title;
+  if (description !== null) preview.description = description;
+  if (image !== null) preview.image = image;
+  return preview;
+}
+// As `cleaned` in src/exchange/sink.rs: trimmed, control characters made spaces, at most `max`
+// characters (code points, as Rust counts them), trimmed again; `null` when nothing is left.
+function cleaned_text(raw, max) {
+  if (typeof raw !== "string") return null;
+  const chars = Array.from(raw.trim(), (c) => (/\p{Cc}/u.test(c) ? " " : c));
+  const text = chars.slice(0, max).join("").trimEnd();
+  return text === "" ? null : text;
 }
 // Sink's `sink-pwd:v1:{iterations}:{salt}:{hash}:{tail}` as edgelink's
 // `pbkdf2-sha256:{iterations}:{salt}:{hash}` (the same PBKDF2-SHA256; the tail, the password's

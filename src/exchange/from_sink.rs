@@ -1,7 +1,9 @@
 //! Reading Sink's export file (`{"version","links":[…]}`, each element a [`SinkLink`]) into
 //! import rows: slug, URL, title, tags, the expiry (`expiration`, Unix seconds) and the dates
-//! (`createdAt`/`updatedAt`, Unix seconds), which the import keeps. `description` and `comment`
-//! have no place in an edgelink link and are not kept. Pure: no `worker`.
+//! (`createdAt`/`updatedAt`, Unix seconds), which the import keeps; the device redirects
+//! (`apple`, `google`) and the social card (`description`, `image`) as adoption maps them
+//! ([`SinkLink::targets`], [`SinkLink::preview`]), checked by the create's rules like every
+//! row's. `comment` has no place in an edgelink link and is not kept. Pure: no `worker`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,6 +26,9 @@ fn seconds(s: u64) -> String {
 pub fn row(line: u64, link: SinkLink) -> ImportRow {
     let password_hash = link.password_hash().map(String::from);
     let state = link.is_stopped().then(|| "disabled".to_owned());
+    // Both serialise to JSON objects whatever they hold; `ok()` only spares an unwrap.
+    let targets = link.targets().and_then(|t| serde_json::to_value(t).ok());
+    let preview = link.preview().and_then(|p| serde_json::to_value(p).ok());
     ImportRow {
         line,
         slug: link.slug.filter(|s| !s.trim().is_empty()),
@@ -35,6 +40,8 @@ pub fn row(line: u64, link: SinkLink) -> ImportRow {
         updated_at: link.updated_at.map(seconds),
         password_hash,
         state,
+        targets,
+        preview,
         ..ImportRow::default()
     }
 }
@@ -106,6 +113,32 @@ mod tests {
             (p.password_hash.as_deref(), p.state.as_deref()),
             (None, Some("disabled"))
         );
+    }
+
+    #[test]
+    fn sinks_device_redirects_and_social_card_become_targets_and_a_preview() {
+        let text = r#"{"links":[
+            {"slug":"app","url":"https://example.com/app","title":"App","description":"Get it","image":"https://example.com/card.png","apple":"https://apps.apple.com/app/id1","google":"https://play.google.com/store/apps/details?id=x"},
+            {"slug":"plain","url":"https://example.com","title":"Only a title","apple":"not a url","image":"http://example.com/i.png"}
+        ]}"#;
+        let rows = parse(text).unwrap();
+        let a = rows[0].as_ref().unwrap();
+        assert_eq!(
+            a.targets,
+            Some(serde_json::json!({
+                "ios": "https://apps.apple.com/app/id1",
+                "android": "https://play.google.com/store/apps/details?id=x"
+            }))
+        );
+        assert_eq!(
+            a.preview,
+            Some(serde_json::json!({
+                "title": "App", "description": "Get it", "image": "https://example.com/card.png"
+            }))
+        );
+        let b = rows[1].as_ref().unwrap();
+        assert_eq!((&b.targets, &b.preview), (&None, &None));
+        assert_eq!(b.title.as_deref(), Some("Only a title"));
     }
 
     #[test]

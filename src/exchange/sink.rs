@@ -26,7 +26,8 @@ use crate::account::UserId;
 use crate::invalid::InvalidLink;
 use crate::lifecycle::RedirectType;
 use crate::link::{
-    parse_tag, Link, PasswordHash, Slug, Tags, TargetUrl, Title, Version, TAGS_MAX, TITLE_MAX_CHARS,
+    parse_tag, Link, PasswordHash, Preview, Slug, Tags, TargetUrl, Targets, Title, Version,
+    PREVIEW_DESCRIPTION_MAX_CHARS, PREVIEW_TITLE_MAX_CHARS, TAGS_MAX, TITLE_MAX_CHARS,
 };
 use crate::time::Timestamp;
 
@@ -152,6 +153,47 @@ impl SinkLink {
         self.expiration.map(seconds_to_timestamp)
     }
 
+    /// Sink's device redirects (0.3: `apple` for iPhone and iPad visitors, `google` for
+    /// Android ones) as edgelink's device targets. A URL edgelink cannot redirect to is
+    /// dropped, not the link; `None` when neither is left.
+    pub fn targets(&self) -> Option<Targets> {
+        let url = |raw: &Option<String>| raw.as_deref().and_then(|u| TargetUrl::parse(u).ok());
+        let targets = Targets {
+            ios: url(&self.apple),
+            android: url(&self.google),
+            ..Targets::default()
+        };
+        (targets != Targets::default()).then_some(targets)
+    }
+
+    /// Sink's social card (`title`, `description`, `image`, what Sink shows social crawlers)
+    /// as edgelink's preview, when it says more than the title alone: every Sink link may
+    /// have a title (its dashboard fills one in), and a title alone stays the link's title
+    /// rather than turning every crawler's visit into a preview page. Texts are cleaned and
+    /// cut as titles are; an image that is not an https URL is dropped.
+    pub fn preview(&self) -> Option<Preview> {
+        let description = self
+            .description
+            .as_deref()
+            .and_then(|d| cleaned(d, PREVIEW_DESCRIPTION_MAX_CHARS));
+        let image = self
+            .image
+            .as_deref()
+            .and_then(|i| TargetUrl::parse(i).ok())
+            .filter(|i| i.as_str().starts_with("https://"));
+        if description.is_none() && image.is_none() {
+            return None;
+        }
+        Some(Preview {
+            title: self
+                .title
+                .as_deref()
+                .and_then(|t| cleaned(t, PREVIEW_TITLE_MAX_CHARS)),
+            description,
+            image,
+        })
+    }
+
     /// Whether the visitor's query string is appended (Sink's per-link `redirectWithQuery`,
     /// off by default as Sink's `NUXT_REDIRECT_WITH_QUERY` is).
     pub fn forward_query(&self) -> bool {
@@ -197,9 +239,9 @@ impl SinkLink {
             max_clicks: None,
             tags,
             valid_since: None,
-            targets: None,
+            targets: self.targets(),
             variants: None,
-            preview: None,
+            preview: self.preview(),
             password_hash: self.password_hash(),
         };
         Ok(Adoption { link, dropped_tags })
@@ -233,13 +275,21 @@ fn seconds_to_timestamp(secs: u64) -> Timestamp {
 /// Sink's title as an edgelink [`Title`]: control characters become spaces and it is cut to
 /// [`TITLE_MAX_CHARS`] (Sink allows 256, older versions 2048); blank reads as none.
 fn sink_title(raw: &str) -> Option<Title> {
-    let cleaned: String = raw
+    Title::parse(&cleaned(raw, TITLE_MAX_CHARS)?).ok()
+}
+
+/// A Sink text as edgelink keeps one: trimmed, control characters made spaces, at most `max`
+/// characters, trimmed again; `None` when nothing is left. (`cleaned_text` in
+/// src/api/redirect.js does the same for the redirect's reading of a Sink value.)
+fn cleaned(raw: &str, max: usize) -> Option<String> {
+    let text: String = raw
         .trim()
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(TITLE_MAX_CHARS)
+        .take(max)
         .collect();
-    Title::parse(&cleaned).ok()
+    let text = text.trim_end();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Sink's tags under edgelink's rules ([`parse_tag`]), each on its own: a refused tag is dropped
@@ -354,11 +404,76 @@ mod tests {
             vec!["has space", "a,b", "x23456789012345678901234567890123"]
         );
         assert!(a.link.forward_query && a.link.is_active);
-        // Nothing of cloaking, proxy, unsafe, the app links or geo reaches the stored link.
+        // The device redirects are device targets.
+        let targets = a.link.targets.as_ref().expect("targets");
+        assert_eq!(
+            (
+                targets.ios.as_ref().map(TargetUrl::as_str),
+                targets.android.as_ref().map(TargetUrl::as_str)
+            ),
+            (
+                Some("https://apps.apple.com/x"),
+                Some("https://play.google.com/x")
+            )
+        );
+        assert!(targets.desktop.is_none() && targets.countries.is_empty());
+        // Nothing of cloaking, proxy, unsafe or geo reaches the stored link.
         let stored = serde_json::to_string(&a.link).unwrap();
-        for gone in ["apple", "play.google", "example.de", "cloaking", "unsafe"] {
+        for gone in ["example.de", "cloaking", "unsafe", "proxy"] {
             assert!(!stored.contains(gone), "{gone} in {stored}");
         }
+    }
+
+    #[test]
+    fn sinks_social_card_is_a_preview_when_it_says_more_than_the_title() {
+        // SINK_02 has a description and an https image: a preview, the title in it too.
+        let p = adopt(SINK_02).link.preview.expect("a preview");
+        assert_eq!(
+            (
+                p.title.as_deref(),
+                p.description.as_deref(),
+                p.image.as_ref().map(TargetUrl::as_str)
+            ),
+            (
+                Some("Hello"),
+                Some("desc"),
+                Some("https://example.com/i.png")
+            )
+        );
+        // A title alone stays the title; an http image is no card.
+        let titled = adopt(
+            r#"{"url":"https://example.com/","title":"T","image":"http://example.com/i.png"}"#,
+        );
+        assert_eq!(titled.link.preview, None);
+        assert_eq!(titled.link.title.as_ref().map(Title::as_str), Some("T"));
+        // Texts cleaned and cut as the API would take them; a blank one is none.
+        let long = "d".repeat(PREVIEW_DESCRIPTION_MAX_CHARS + 10);
+        let json = serde_json::json!({
+            "url": "https://example.com/", "title": "  ", "description": format!(" a\u{7}b{long}")
+        });
+        let p = adopt(&json.to_string()).link.preview.expect("a preview");
+        assert_eq!(p.title, None);
+        let d = p.description.expect("description");
+        assert!(d.starts_with("a b") && d.chars().count() == PREVIEW_DESCRIPTION_MAX_CHARS);
+        // What the adoption keeps, the API would take: the stored preview parses as one.
+        let again = Preview::parse(&serde_json::to_value(adopt(SINK_02).link.preview).unwrap());
+        assert!(again.is_ok(), "{again:?}");
+    }
+
+    #[test]
+    fn a_device_redirect_edgelink_cannot_follow_is_dropped_and_the_link_kept() {
+        let a = adopt(
+            r#"{"url":"https://example.com/","apple":"javascript:alert(1)","google":"https://play.google.com/x"}"#,
+        );
+        let t = a.link.targets.expect("targets");
+        assert_eq!(t.ios, None);
+        assert!(t.android.is_some());
+        assert_eq!(
+            adopt(r#"{"url":"https://example.com/","apple":5,"google":""}"#)
+                .link
+                .targets,
+            None
+        );
     }
 
     #[test]

@@ -206,6 +206,32 @@ test("a Sink link's expiration, query forwarding and password are honoured", () 
   assert.equal(link_shape(sinkView({ ...sink02, password: " " })) & ACTIVE, ACTIVE);
 });
 
+test("a Sink link's device redirects and social card read as targets and a preview", () => {
+  const app = sinkView({
+    ...sink02, description: " Get\u0007it ", image: "https://example.com/card.png",
+    apple: "https://apps.apple.com/app/id1", google: "javascript:alert(1)",
+  });
+  // As `SinkLink::targets` / `preview` (src/exchange/sink.rs): a bad URL dropped, not the link.
+  assert.deepEqual(app.targets, { ios: "https://apps.apple.com/app/id1" });
+  assert.deepEqual(app.preview, {
+    title: "Hello", description: "Get it", image: "https://example.com/card.png",
+  });
+  assert.equal(link_shape(app), LINK | ACTIVE | (301 << 8) | (1 << 24));
+  assert.deepEqual(JSON.parse(link_options(app, "DE")).targets, { ios: "https://apps.apple.com/app/id1" });
+  // A title alone, an http image, blank or non-string fields: no card, no targets.
+  const plain = sinkView({ ...sink02, image: "http://example.com/i.png", description: "  ", apple: 5 });
+  assert.equal(plain.targets, null);
+  assert.equal(plain.preview, null);
+  assert.equal(link_shape(plain), LINK | ACTIVE | (301 << 8));
+  // Cut by code points, as Rust counts characters.
+  const long = "\u{1F600}".repeat(600);
+  assert.equal(Array.from(sinkView({ ...sink02, description: long }).preview.description).length, 500);
+  // A URL past 2048 bytes is none, for `url` as for the targets.
+  const huge = `https://example.com/${"a".repeat(2040)}`;
+  assert.equal(sinkView({ ...sink02, url: huge }), null);
+  assert.equal(sinkView({ ...sink02, google: huge }).targets, null);
+});
+
 test("values that are neither edgelink's nor a Sink link edgelink can follow are none", () => {
   for (const notSink of [
     "null", "[]", '"https://example.com/"', "{}", "7", '{"url":5}',
