@@ -56,7 +56,10 @@ function Rows<R>({
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (focus === null) return;
-    const el = focus === "add" ? box.current?.querySelector<HTMLElement>("button.add") : box.current?.querySelectorAll<HTMLElement>(".row")[Number(focus)]?.querySelector("input");
+    const el =
+      focus === "add"
+        ? box.current?.querySelector<HTMLElement>("button.add")
+        : box.current?.querySelectorAll(".row")[Number(focus)]?.querySelector("input");
     el?.focus();
     setFocus(null);
   }, [focus]);
@@ -107,19 +110,9 @@ function MoreOptions({
   }, [errors]);
   const set = (k: keyof Draft) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
   const replacing = editing && draft.has_password;
-  return (
-    <details class="more" ref={box} open={open}>
-      <summary>More options</summary>
-      <Field
-        label="Starts at (optional)"
-        name="valid_since"
-        type="datetime-local"
-        value={draft.valid_since}
-        onInput={set("valid_since")}
-        errors={errors}
-        hint="Before then the link answers 404, as if it did not exist."
-      />
-      <Group legend="Password" name="password_group">
+  // A new link's password is one field; an edit says whether one is set and can remove it.
+  const passwordControls = (
+    <>
         {replacing && (
           <p class="muted" id="f-password-state">
             Visitors must give a password. It is never shown: type a new one to replace it.
@@ -148,7 +141,27 @@ function MoreOptions({
             Remove the password
           </label>
         )}
-      </Group>
+    </>
+  );
+  return (
+    <details class="more" ref={box} open={open}>
+      <summary>More options</summary>
+      <Field
+        label="Starts at (optional)"
+        name="valid_since"
+        type="datetime-local"
+        value={draft.valid_since}
+        onInput={set("valid_since")}
+        errors={errors}
+        hint="Before then the link answers 404, as if it did not exist."
+      />
+      {editing ? (
+        <Group legend="Password" name="password_group">
+          {passwordControls}
+        </Group>
+      ) : (
+        passwordControls
+      )}
       <Group
         legend="Targets by device"
         name="targets"
@@ -175,7 +188,7 @@ function MoreOptions({
             <div class="row" key={i}>
               <Field
                 class="short"
-                label={`Country ${i + 1}`}
+                label={`Country ${i + 1} code`}
                 name={`country_code_${i}`}
                 maxLength={2}
                 placeholder="DE"
@@ -183,7 +196,7 @@ function MoreOptions({
                 onInput={(code) => setRow({ code })}
               />
               <Field
-                label={`URL for country ${i + 1}`}
+                label={`Country ${i + 1} URL`}
                 name={`country_url_${i}`}
                 type="url"
                 value={row.url}
@@ -200,7 +213,10 @@ function MoreOptions({
         legend="A/B variants"
         name="variants"
         errors={errors}
-        hint={`${VARIANTS_MIN} to ${VARIANTS_MAX} destinations that replace the destination; each visitor gets one by weight (1–100) and keeps it for the day.`}
+        hint={
+          `${VARIANTS_MIN} to ${VARIANTS_MAX} destinations that replace the destination; ` +
+          "each visitor gets one by weight (1–100) and keeps it for the day."
+        }
       >
         <Rows<VariantRow>
           rows={draft.variants}
@@ -240,7 +256,13 @@ function MoreOptions({
         errors={errors}
         hint="What chat apps and social sites show for the link; people still go straight to the destination."
       >
-        <Field label="Preview title" name="preview_title" value={draft.preview_title} onInput={set("preview_title")} errors={errors} />
+        <Field
+          label="Preview title"
+          name="preview_title"
+          value={draft.preview_title}
+          onInput={set("preview_title")}
+          errors={errors}
+        />
         <Field
           label="Preview description"
           name="preview_description"
