@@ -30,6 +30,12 @@ export interface Link {
   state: "active" | "disabled" | "flagged";
   expired: boolean;
   clicks?: number | null;
+  // On the link's own reads and writes only, not in the lists (read from the D1 index).
+  valid_since?: string;
+  has_password?: boolean;
+  targets?: { ios?: string; android?: string; desktop?: string; countries?: Record<string, string> };
+  variants?: { url: string; weight: number }[];
+  preview?: { title?: string; description?: string; image?: string };
 }
 
 export class ApiError extends Error {
@@ -103,6 +109,10 @@ const FIELD_OF: Record<string, string> = {
   invalid_redirect_type: "redirect_type",
   invalid_max_clicks: "max_clicks",
   invalid_state: "state",
+  invalid_password: "password",
+  invalid_targets: "targets",
+  invalid_variants: "variants",
+  invalid_preview: "preview",
   invalid_email: "email",
   email_taken: "email",
   invalid_host: "host",
@@ -114,8 +124,34 @@ const FIELD_OF: Record<string, string> = {
   payload_too_large: "file",
 };
 
-export function fieldOf(err: unknown): string | undefined {
-  return err instanceof ApiError ? FIELD_OF[err.code] : undefined;
+/// A finer field where the API's message names one: `valid_since` shares `invalid_expiry` with
+/// `expires_at`, and the smart options' messages start with the part at fault
+/// (`targets.ios: …`, `targets.countries: …`, `preview.image …`).
+const FIELD_OF_MESSAGE: [string, RegExp, string][] = [
+  ["invalid_expiry", /^valid_since\b/, "valid_since"],
+  ["invalid_targets", /^targets\.ios\b/, "ios"],
+  ["invalid_targets", /^targets\.android\b/, "android"],
+  ["invalid_targets", /^targets\.desktop\b/, "desktop"],
+  ["invalid_targets", /^targets\.countries\b/, "countries"],
+  ["invalid_preview", /^preview\.title\b/, "preview_title"],
+  ["invalid_preview", /^preview\.description\b/, "preview_description"],
+  ["invalid_preview", /^preview\.image\b/, "preview_image"],
+];
+
+/// Destinations a link body can carry; `blocked_destination` does not say which one was blocked.
+const DESTINATIONS = ["url", "targets", "variants"];
+
+/// `sent` is the body that got the error: a blocked destination is put under the one destination
+/// field it carried, and left to the form as a whole when it carried several (better no field
+/// than the wrong one).
+export function fieldOf(err: unknown, sent?: Record<string, unknown>): string | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  for (const [code, re, field] of FIELD_OF_MESSAGE) if (err.code === code && re.test(err.message)) return field;
+  if (err.code === "blocked_destination" && sent) {
+    const carried = DESTINATIONS.filter((k) => sent[k] != null);
+    return carried.length === 1 ? carried[0] : undefined;
+  }
+  return FIELD_OF[err.code];
 }
 
 export function messageOf(err: unknown): string {

@@ -2,6 +2,22 @@
 // (tests/js/dashboard.test.mjs): what a form sends, the chart's day series, an import's percent.
 import type { Link } from "./api";
 
+/// The API's bounds on the smart options (docs/api.md, "Smart links"): the form stops adding rows
+/// at the maximum; everything else is the API's to check, so the two cannot disagree.
+export const COUNTRIES_MAX = 50;
+export const VARIANTS_MIN = 2;
+export const VARIANTS_MAX = 5;
+
+export interface CountryRow {
+  code: string;
+  url: string;
+}
+
+export interface VariantRow {
+  url: string;
+  weight: string;
+}
+
 export interface Draft {
   url: string;
   slug: string;
@@ -13,6 +29,21 @@ export interface Draft {
   forward_query: boolean;
   state: string;
   archived: boolean;
+  // "More options": the smart and password options.
+  valid_since: string;
+  /// A new password, typed; never the stored one, which the API never shows.
+  password: string;
+  /// What the link had when loaded (the API's `has_password`).
+  has_password: boolean;
+  remove_password: boolean;
+  ios: string;
+  android: string;
+  desktop: string;
+  countries: CountryRow[];
+  variants: VariantRow[];
+  preview_title: string;
+  preview_description: string;
+  preview_image: string;
 }
 
 export const EMPTY: Draft = {
@@ -26,7 +57,22 @@ export const EMPTY: Draft = {
   forward_query: true,
   state: "active",
   archived: false,
+  valid_since: "",
+  password: "",
+  has_password: false,
+  remove_password: false,
+  ios: "",
+  android: "",
+  desktop: "",
+  countries: [],
+  variants: [],
+  preview_title: "",
+  preview_description: "",
+  preview_image: "",
 };
+
+/// A new variant row: equal weights are the usual A/B test, so each starts at 50.
+export const NEW_VARIANT: VariantRow = { url: "", weight: "50" };
 
 /// `datetime-local` works in local time without a zone; the API takes RFC 3339.
 export function toLocalInput(iso: string | null): string {
@@ -48,25 +94,90 @@ export function draftOf(l: Link): Draft {
     forward_query: l.forward_query,
     state: l.state,
     archived: l.archived,
+    valid_since: toLocalInput(l.valid_since ?? null),
+    password: "",
+    has_password: l.has_password ?? false,
+    remove_password: false,
+    ios: l.targets?.ios ?? "",
+    android: l.targets?.android ?? "",
+    desktop: l.targets?.desktop ?? "",
+    countries: Object.entries(l.targets?.countries ?? {}).map(([code, url]) => ({ code, url })),
+    variants: (l.variants ?? []).map((v) => ({ url: v.url, weight: String(v.weight) })),
+    preview_title: l.preview?.title ?? "",
+    preview_description: l.preview?.description ?? "",
+    preview_image: l.preview?.image ?? "",
   };
 }
 
-/// The request body: on create every field given, on edit only what changed from `was`.
+/// Whether the draft uses any of "More options" (which then start open).
+export function usesMoreOptions(d: Draft): boolean {
+  return (
+    d.valid_since !== "" ||
+    d.has_password ||
+    d.password !== "" ||
+    targetsOf(d) !== null ||
+    d.variants.length > 0 ||
+    previewOf(d) !== null
+  );
+}
+
+/// The fields of an object whose trimmed value is not empty; `null` when none is.
+function given(fields: Record<string, string>): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v.trim() !== "") out[k] = v.trim();
+  return Object.keys(out).length ? out : null;
+}
+
+/// The API's `targets`, or `null` for none. A country row left wholly empty is ignored; a half
+/// filled one is sent as it is, so the API names what is wrong with it.
+export function targetsOf(d: Draft): Record<string, unknown> | null {
+  const devices = given({ ios: d.ios, android: d.android, desktop: d.desktop }) ?? {};
+  const rows = d.countries.filter((r) => r.code.trim() !== "" || r.url.trim() !== "");
+  const out: Record<string, unknown> = { ...devices };
+  if (rows.length) out.countries = Object.fromEntries(rows.map((r) => [r.code.trim(), r.url.trim()]));
+  return Object.keys(out).length ? out : null;
+}
+
+/// The API's `variants`, or `null` for none. A weight that is not a number is sent as `null`,
+/// which the API refuses with its own message (`invalid_variants`), next to the variants.
+export function variantsOf(d: Draft): { url: string; weight: number | null }[] | null {
+  const rows = d.variants.filter((r) => r.url.trim() !== "" || r.weight.trim() !== "");
+  if (!rows.length) return null;
+  return rows.map((r) => {
+    const w = r.weight.trim() === "" ? NaN : Number(r.weight);
+    return { url: r.url.trim(), weight: Number.isFinite(w) ? w : null };
+  });
+}
+
+export function previewOf(d: Draft): Record<string, string> | null {
+  return given({ title: d.preview_title, description: d.preview_description, image: d.preview_image });
+}
+
+const isoOf = (local: string) => (local === "" ? null : new Date(local).toISOString());
+
+/// The request body: on create every field given, on edit only what changed from `was`; a
+/// cleared option is `null`, which the API takes as "remove it". The password is never compared
+/// (the form never holds the stored one): it is sent when typed, `null` when removed.
 export function bodyOf(d: Draft, was: Draft | null): Record<string, unknown> {
   const full: Record<string, unknown> = {
     url: d.url.trim(),
     title: d.title.trim() === "" ? null : d.title.trim(),
     tags: d.tags.split(/[\s,]+/).filter(Boolean),
-    expires_at: d.expires_at === "" ? null : new Date(d.expires_at).toISOString(),
+    expires_at: isoOf(d.expires_at),
     redirect_type: Number(d.redirect_type),
     max_clicks: d.max_clicks.trim() === "" ? null : Number(d.max_clicks),
     forward_query: d.forward_query,
+    valid_since: isoOf(d.valid_since),
+    targets: targetsOf(d),
+    variants: variantsOf(d),
+    preview: previewOf(d),
   };
   if (!was) {
     if (d.slug.trim()) full.slug = d.slug.trim();
-    if (full.title === null) delete full.title;
-    if (full.expires_at === null) delete full.expires_at;
-    if (full.max_clicks === null) delete full.max_clicks;
+    for (const k of ["title", "expires_at", "max_clicks", "valid_since", "targets", "variants", "preview"])
+      if (full[k] === null) delete full[k];
+    // Not trimmed: spaces are as much part of a password as any other character.
+    if (d.password !== "") full.password = d.password;
     return full;
   }
   full.state = d.state;
@@ -77,8 +188,11 @@ export function bodyOf(d: Draft, was: Draft | null): Record<string, unknown> {
     const old = k === "state" ? was.state : k === "archived" ? was.archived : before[k] ?? null;
     if (JSON.stringify(v) !== JSON.stringify(old)) out[k] = v;
   }
-  // The stored expiry has seconds the input drops: keep it unless the user changed the field.
+  // The stored instants have seconds the input drops: keep them unless the user changed the field.
   if (d.expires_at === was.expires_at) delete out.expires_at;
+  if (d.valid_since === was.valid_since) delete out.valid_since;
+  if (d.remove_password && was.has_password) out.password = null;
+  else if (d.password !== "") out.password = d.password;
   return out;
 }
 

@@ -7,8 +7,9 @@ import { fieldOf, messageOf } from "./api";
 export type Errors = Record<string, string>;
 
 /// An API error as form errors: under its field when the code names one, else for the form.
-export function errorsFrom(err: unknown): Errors {
-  return { [fieldOf(err) ?? "_form"]: messageOf(err) };
+/// `sent`, the request's body, tells which destination a `blocked_destination` concerns.
+export function errorsFrom(err: unknown, sent?: Record<string, unknown>): Errors {
+  return { [fieldOf(err, sent) ?? "_form"]: messageOf(err) };
 }
 
 type InputProps = {
@@ -19,6 +20,10 @@ type InputProps = {
   min?: string;
   step?: string;
   inputMode?: "numeric" | "text";
+  maxLength?: number;
+  disabled?: boolean;
+  /// Added to the wrapper's `field` class (the rows of "More options" size their fields by it).
+  class?: string;
   label: string;
   name: string;
   value: string;
@@ -27,13 +32,13 @@ type InputProps = {
   hint?: string;
 };
 
-export function Field({ label, name, value, onInput, errors, hint, type, ...rest }: InputProps) {
+export function Field({ label, name, value, onInput, errors, hint, type, class: cls, ...rest }: InputProps) {
   const err = errors?.[name];
   const id = `f-${name}`;
   const described = err ? `${id}-err` : hint ? `${id}-hint` : undefined;
   // Label and control are siblings (not nested), so the control's name is the label alone.
   return (
-    <div class="field">
+    <div class={cls ? `field ${cls}` : "field"}>
       <label for={id}>{label}</label>
       <input
         id={id}
@@ -96,6 +101,42 @@ export function Select({
         </small>
       )}
     </div>
+  );
+}
+
+/// Related controls under one legend, with the API's error for the group (its `name`) below
+/// them; the error also describes the group, so a screen reader reads it on entering.
+export function Group({
+  legend,
+  name,
+  errors,
+  hint,
+  children,
+}: {
+  legend: string;
+  name: string;
+  errors?: Errors;
+  hint?: string;
+  children: ComponentChildren;
+}) {
+  const err = errors?.[name];
+  const id = `f-${name}`;
+  return (
+    <fieldset
+      id={id}
+      class="group"
+      aria-invalid={err ? "true" : undefined}
+      aria-describedby={err ? `${id}-err` : hint ? `${id}-hint` : undefined}
+    >
+      <legend>{legend}</legend>
+      {hint && <small id={`${id}-hint`}>{hint}</small>}
+      {children}
+      {err && (
+        <small id={`${id}-err`} class="field-error" role="alert">
+          {err}
+        </small>
+      )}
+    </fieldset>
   );
 }
 

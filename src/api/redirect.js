@@ -236,10 +236,12 @@ export function redirect_response(status, location, cacheControl) {
   redirectHeaders.set("Location", location);
   return new Response(null, { status, headers: redirectHeaders });
 }
-// Pages hold no script or style and may not be framed; the password form posts only to this
-// origin; images are a social preview's own (https only).
+// Pages hold no script or style and may not be framed; images are a social preview's own (https
+// only). The password form posts to this origin, but browsers apply form-action to the redirect
+// that follows too (Chromium does), and the right password's 303 goes to the link's destination,
+// any http(s) origin: with `'self'` alone the visitor who gave the right password was stopped.
 const PAGE_CSP =
-  "default-src 'none'; img-src https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; img-src https:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'";
 // Per kind of page (`PageKind` in src/api/redirect/pages.rs): 0 the ordinary pages; 1 the
 // password form, never stored by any cache (it answers per visitor); 2 the form over the guess
 // limit, with when to try again (the limit's windows are one minute long).

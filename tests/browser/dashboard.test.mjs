@@ -168,7 +168,7 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await page.getByRole("button", { name: "New link" }).click();
   await page.getByLabel("Destination URL").fill(`https://example.com/${token}`);
   await page.getByLabel("Slug (optional)").fill(slug);
-  await page.getByLabel("Title").fill(`Launch ${token}`);
+  await page.getByLabel("Title", { exact: true }).fill(`Launch ${token}`);
   await page.getByLabel("Tags").fill("alpha, Beta");
   await page.getByLabel("Redirect type").selectOption("307");
   await page.getByLabel("Max clicks (optional)").fill("50");
@@ -191,7 +191,7 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
 
   // Edit: title and tags.
   await page.goto(`${DASH}#/links/${slug}/edit`);
-  await page.getByLabel("Title").fill(`Edited ${token}`);
+  await page.getByLabel("Title", { exact: true }).fill(`Edited ${token}`);
   await page.getByLabel("Tags").fill("alpha gamma");
   await shot(page, "link-edit");
   await page.getByRole("button", { name: "Save" }).click();
@@ -299,6 +299,92 @@ test("a short link opened in the browser lands on its destination, and the chart
   assert.equal(await page.locator(`tr[data-day="${today}"] td`).innerText(), "3");
   assert.match(await browsers.locator("tr", { hasText: "Chrome" }).innerText(), /Chrome\s+3/);
   await shot(page, "link-page");
+  await page.context().close();
+});
+
+test("the form's more options make a password link with a device target, variants and a preview", async () => {
+  const user = await newUser();
+  const slug = `smart-${rand()}`;
+  const password = `open sesame ${rand(4)}`;
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.getByRole("button", { name: "New link" }).click();
+  await page.getByLabel("Destination URL").fill(`${OTHER}/main`);
+  await page.getByLabel("Slug (optional)").fill(slug);
+  // Closed on a new link: a plain link's form stays short.
+  assert.equal(await page.locator("details.more").getAttribute("open"), null);
+  await page.getByText("More options").click();
+  await page.getByLabel("Password (optional)").fill(password);
+  await page.getByLabel("iOS URL").fill(`${OTHER}/ios`);
+  await page.getByRole("button", { name: "Add a variant" }).click();
+  // The new row's first field takes the focus (keyboard users land in it).
+  await page.waitForFunction(() => document.activeElement?.id === "f-variant_url_0");
+  await page.getByLabel("Variant 1 URL").fill(`${OTHER}/a`);
+  await page.getByRole("button", { name: "Add a variant" }).click();
+  await page.getByLabel("Variant 2 URL").fill(`${OTHER}/b`);
+  await page.getByLabel("Variant 2 weight").fill("30");
+  await page.getByLabel("Preview title").fill("Our launch");
+  await page.getByLabel("Preview description").fill("Everything new this week");
+  await page.getByLabel("Preview image URL").fill("https://example.com/card.png");
+  await shot(page, "link-form-smart");
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  const details = await page.locator("dl.fields").innerText();
+  assert.match(details, /Password\s+yes/);
+  assert.match(details, /iOS: http:\/\/localhost:\d+\/ios/);
+  assert.match(details, /\/a \(weight 50, 63 %\)[\s\S]*\/b \(weight 30, 38 %\)/);
+  assert.match(details, /Title: Our launch/);
+
+  // Stored as the form said (the password only as "has_password").
+  const stored = (await api("GET", `/api/links/${slug}`, user.api_key)).json;
+  assert.equal(stored.has_password, true);
+  assert.equal(stored.password, undefined);
+  assert.deepEqual(stored.targets, { ios: `${OTHER}/ios` });
+  assert.deepEqual(stored.variants, [
+    { url: `${OTHER}/a`, weight: 50 },
+    { url: `${OTHER}/b`, weight: 30 },
+  ]);
+  assert.deepEqual(stored.preview, { title: "Our launch", description: "Everything new this week", image: "https://example.com/card.png" });
+
+  // A visitor (a desktop browser: no iOS target) gets the password form, then a variant.
+  const variants = new Set([`${OTHER}/a`, `${OTHER}/b`]);
+  const visitor = await newPage({ userAgent: CHROME_UA });
+  await visitor.goto(`${BASE}/${slug}`);
+  await visitor.getByRole("heading", { name: "Password required" }).waitFor();
+  await visitor.getByLabel("Password").fill(password);
+  await Promise.all([visitor.waitForURL((u) => u.origin === OTHER), visitor.getByRole("button", { name: "Continue" }).click()]);
+  assert.ok(variants.has(visitor.url()), visitor.url());
+  await visitor.locator("#landed").waitFor();
+
+  // Edit: the options are shown open, with the password's state but never the password. A bad
+  // weight is refused beside the variants and nothing is written.
+  await page.goto(`${DASH}#/links/${slug}/edit`);
+  await page.getByRole("heading", { name: `Edit ${slug}` }).waitFor();
+  assert.equal(await page.locator("details.more").getAttribute("open"), "");
+  await page.locator("#f-password-state").waitFor();
+  assert.equal(await page.getByLabel("New password (optional)").inputValue(), "");
+  assert.equal(await page.getByLabel("Variant 2 weight").inputValue(), "30");
+  await page.getByLabel("Remove the password").check();
+  await page.getByLabel("Variant 2 weight").fill("0");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#f-variants-err").filter({ hasText: "invalid_variants" }).waitFor();
+  assert.equal(await page.locator("#f-variants").getAttribute("aria-invalid"), "true");
+  await shot(page, "link-form-smart-error");
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).json.has_password, true);
+
+  // Fixed, saved: the password is gone and the short link redirects at once, to a variant.
+  await page.getByLabel("Variant 2 weight").fill("50");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  // (innerText: the text a reader gets, dt and dd apart; hasText would match textContent.)
+  await poll("the link page says it has no password", async () => /Password\s+no\b/.test(await page.locator("dl.fields").innerText()));
+  const edited = (await api("GET", `/api/links/${slug}`, user.api_key)).json;
+  assert.equal(edited.has_password, false);
+  assert.equal(edited.variants[1].weight, 50);
+  await visitor.goto(`${BASE}/${slug}`);
+  assert.ok(variants.has(visitor.url()), visitor.url());
+  await visitor.locator("#landed").waitFor();
+  await visitor.context().close();
   await page.context().close();
 });
 
@@ -535,13 +621,23 @@ test("it works at 360 px, with the keyboard alone, and in dark mode", async () =
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "New link" }).waitFor();
   await page.keyboard.press("Tab");
-  // Nothing sticks out sideways at 360 px.
+  // Nothing sticks out sideways at 360 px, the link form's "More options" with rows included.
+  const fits = async (what) => {
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
+  };
   for (const h of ["#/links", "#/links/new", "#/import"]) {
     await page.goto(`${DASH}${h}`);
     await page.locator("main h1").waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${h} is ${overflow}px wider than the screen`);
+    await fits(h);
   }
+  await page.goto(`${DASH}#/links/new`);
+  await page.getByText("More options").click();
+  await page.getByRole("button", { name: "Add a country" }).click();
+  await page.getByRole("button", { name: "Add a variant" }).click();
+  await page.getByLabel("Country 1 code").waitFor();
+  await fits("the link form's More options");
+  await shot(page, "link-form-smart-360");
   // Dark mode: the page's background is dark.
   const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   const [r, g, b] = bg.match(/\d+/g).map(Number);

@@ -47,6 +47,85 @@ test("an edit sends only what changed; an untouched expiry keeps its seconds", (
   assert.deepEqual(cleared, { expires_at: null });
 });
 
+const smart = {
+  ...link,
+  valid_since: "2030-01-01T00:00:30.500Z",
+  has_password: true,
+  targets: { ios: "https://apps.apple.com/app/id1", countries: { DE: "https://example.de/" } },
+  variants: [
+    { url: "https://example.com/a", weight: 70 },
+    { url: "https://example.com/b", weight: 30 },
+  ],
+  preview: { title: "Card" },
+};
+
+test("a create sends the smart options given, and leaves out the sections left empty", () => {
+  const d = {
+    ...logic.EMPTY,
+    url: "https://example.com/",
+    valid_since: "2030-01-01T00:00",
+    password: " pass word ",
+    ios: " https://apps.apple.com/app/id1 ",
+    countries: [{ code: "de", url: "https://example.de/" }, { code: "", url: " " }],
+    variants: [{ url: "https://example.com/a", weight: "70" }, { url: "https://example.com/b", weight: "30" }],
+    preview_image: "https://example.com/card.png",
+  };
+  assert.deepEqual(logic.bodyOf(d, null), {
+    url: "https://example.com/",
+    tags: [],
+    redirect_type: 302,
+    forward_query: true,
+    valid_since: new Date("2030-01-01T00:00").toISOString(),
+    // The password as typed, spaces included; the API decides what a good one is.
+    password: " pass word ",
+    targets: { ios: "https://apps.apple.com/app/id1", countries: { de: "https://example.de/" } },
+    variants: [{ url: "https://example.com/a", weight: 70 }, { url: "https://example.com/b", weight: 30 }],
+    preview: { image: "https://example.com/card.png" },
+  });
+  const plain = logic.bodyOf({ ...logic.EMPTY, url: "https://example.com/", countries: [{ code: "", url: "" }], variants: [{ url: "", weight: "" }] }, null);
+  assert.deepEqual(Object.keys(plain).sort(), ["forward_query", "redirect_type", "tags", "url"]);
+});
+
+test("a weight that is not a number is sent as null, for the API to refuse beside the variants", () => {
+  const d = { ...logic.EMPTY, variants: [{ url: "https://example.com/a", weight: "x" }, { url: "https://example.com/b", weight: "" }] };
+  assert.deepEqual(logic.variantsOf(d), [{ url: "https://example.com/a", weight: null }, { url: "https://example.com/b", weight: null }]);
+});
+
+test("an edit of a smart link sends only the options changed, and null for one cleared", () => {
+  const was = logic.draftOf(smart);
+  assert.equal(was.password, "", "the form never holds the stored password");
+  assert.equal(was.has_password, true);
+  assert.deepEqual(was.countries, [{ code: "DE", url: "https://example.de/" }]);
+  assert.deepEqual(was.variants[0], { url: "https://example.com/a", weight: "70" });
+  assert.ok(logic.usesMoreOptions(was));
+  assert.ok(!logic.usesMoreOptions(logic.draftOf(link)));
+  // Untouched: nothing, and the start keeps its seconds.
+  assert.deepEqual(logic.bodyOf(was, was), {});
+  // One country removed, the other targets kept: the whole targets object, as PATCH replaces it.
+  assert.deepEqual(logic.bodyOf({ ...was, countries: [] }, was), { targets: { ios: "https://apps.apple.com/app/id1" } });
+  // Every target cleared, the variants and the preview too: null removes each.
+  assert.deepEqual(logic.bodyOf({ ...was, ios: "", countries: [], variants: [], preview_title: "" }, was), {
+    targets: null,
+    variants: null,
+    preview: null,
+  });
+  assert.deepEqual(logic.bodyOf({ ...was, variants: [was.variants[0], { ...was.variants[1], weight: "0" }] }, was), {
+    variants: [{ url: "https://example.com/a", weight: 70 }, { url: "https://example.com/b", weight: 0 }],
+  });
+  assert.deepEqual(logic.bodyOf({ ...was, valid_since: "" }, was), { valid_since: null });
+});
+
+test("an edit replaces the password when one is typed, removes it when asked, else leaves it", () => {
+  const was = logic.draftOf(smart);
+  assert.deepEqual(logic.bodyOf({ ...was, password: "new secret" }, was), { password: "new secret" });
+  assert.deepEqual(logic.bodyOf({ ...was, remove_password: true }, was), { password: null });
+  // Removing wins over a new one typed before the box was ticked (the field is then disabled).
+  assert.deepEqual(logic.bodyOf({ ...was, password: "new secret", remove_password: true }, was), { password: null });
+  const none = logic.draftOf(link);
+  assert.deepEqual(logic.bodyOf({ ...none, remove_password: true }, none), {});
+  assert.deepEqual(logic.bodyOf({ ...none, password: "first one" }, none), { password: "first one" });
+});
+
 test("the day series covers every day from `from` to `to`, zero where nothing was clicked", () => {
   const s = logic.daySeries("2026-02-27", "2026-03-02", [{ key: "2026-03-01", clicks: 4 }]);
   assert.deepEqual(s.days, ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]);
@@ -66,5 +145,22 @@ test("API errors land on the field they concern", () => {
   assert.equal(api.fieldOf(err("blocked_destination")), "url");
   assert.equal(api.fieldOf(err("invalid_expiry")), "expires_at");
   assert.equal(api.fieldOf(err("internal")), undefined);
+  assert.equal(api.fieldOf(err("invalid_password")), "password");
+  assert.equal(api.fieldOf(err("invalid_variants")), "variants");
+  assert.equal(api.fieldOf(err("invalid_targets")), "targets");
+  assert.equal(api.fieldOf(err("invalid_preview")), "preview");
+  // Finer fields where the message names the part at fault.
+  const said = (code, message) => new api.ApiError(400, code, message);
+  assert.equal(api.fieldOf(said("invalid_expiry", "valid_since must be an RFC 3339 timestamp")), "valid_since");
+  assert.equal(api.fieldOf(said("invalid_expiry", "expires_at is in the past")), "expires_at");
+  assert.equal(api.fieldOf(said("invalid_targets", "targets.ios: not a URL")), "ios");
+  assert.equal(api.fieldOf(said("invalid_targets", "targets.countries: 'XX' is not a code")), "countries");
+  assert.equal(api.fieldOf(said("invalid_preview", "preview.image must be an https URL")), "preview_image");
+  assert.equal(api.fieldOf(said("invalid_variants", "variants[2].weight must be a whole number")), "variants");
+  // A blocked destination: under the one destination the request carried, else the form's.
+  const blocked = err("blocked_destination");
+  assert.equal(api.fieldOf(blocked, { url: "https://x.example/" }), "url");
+  assert.equal(api.fieldOf(blocked, { variants: [] }), "variants");
+  assert.equal(api.fieldOf(blocked, { url: "https://x.example/", targets: { ios: "https://y.example/" } }), undefined);
   assert.equal(api.qs({ q: "a b", tag: ["x", "y"], cursor: null, state: "" }), "?q=a+b&tag=x&tag=y");
 });

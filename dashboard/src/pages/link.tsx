@@ -159,6 +159,81 @@ function Qr({ slug }: { slug: string }) {
   );
 }
 
+/// The smart and password options a link has, as rows of its details; nothing for the unset
+/// ones but the password, whose absence is worth saying.
+function SmartFields({ l }: { l: Link }) {
+  const t = l.targets;
+  const devices: [string, string | undefined][] = [
+    ["iOS", t?.ios],
+    ["Android", t?.android],
+    ["Desktop", t?.desktop],
+  ];
+  const total = (l.variants ?? []).reduce((n, v) => n + v.weight, 0);
+  return (
+    <>
+      <dt>Password</dt>
+      <dd>{l.has_password ? "yes: visitors must give it" : "no"}</dd>
+      {l.valid_since && (
+        <>
+          <dt>Starts</dt>
+          <dd>{fmtDate(l.valid_since)}</dd>
+        </>
+      )}
+      {t && (
+        <>
+          <dt>Targets</dt>
+          <dd>
+            <ul class="options">
+              {devices.map(([name, url]) =>
+                url ? (
+                  <li key={name}>
+                    {name}: <span class="url">{url}</span>
+                  </li>
+                ) : null,
+              )}
+              {Object.entries(t.countries ?? {}).map(([code, url]) => (
+                <li key={code}>
+                  {code}: <span class="url">{url}</span>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      )}
+      {l.variants && (
+        <>
+          <dt>Variants</dt>
+          <dd>
+            <ol class="options">
+              {l.variants.map((v, i) => (
+                <li key={i}>
+                  <span class="url">{v.url}</span> (weight {v.weight}, {Math.round((v.weight * 100) / total)} %)
+                </li>
+              ))}
+            </ol>
+          </dd>
+        </>
+      )}
+      {l.preview && (
+        <>
+          <dt>Social preview</dt>
+          <dd>
+            <ul class="options">
+              {l.preview.title && <li>Title: {l.preview.title}</li>}
+              {l.preview.description && <li>Description: {l.preview.description}</li>}
+              {l.preview.image && (
+                <li>
+                  Image: <span class="url">{l.preview.image}</span>
+                </li>
+              )}
+            </ul>
+          </dd>
+        </>
+      )}
+    </>
+  );
+}
+
 export function LinkPage({ slug, admin }: { slug: string; admin: boolean }) {
   const link = useLoad(() => get<Link>(`/api/links/${enc(slug)}`), [slug]);
   const stats = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group: "day" })}`), [slug]);
@@ -213,6 +288,7 @@ export function LinkPage({ slug, admin }: { slug: string; admin: boolean }) {
             </dd>
             <dt>Expires</dt>
             <dd>{fmtDate(l.expires_at)}</dd>
+            <SmartFields l={l} />
             <dt>Clicks</dt>
             <dd>{l.clicks ?? "—"}</dd>
             <dt>Created / updated</dt>
