@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 WORKER_BUILD_VERSION := 0.8.7
 TOOLS := .tools
-SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+SOURCES := $(shell find src -name '*.rs' -o -name '*.js' -o -name '*.mjs') Cargo.toml Cargo.lock
 DASHBOARD_SOURCES := $(shell find dashboard -type f)
 # Debian's chromium, driven by playwright-core in the browser tests (a browser download cannot work here).
 CHROMIUM := /usr/bin/chromium
