@@ -215,6 +215,11 @@ pub async fn body_bytes_within(req: &mut Request, limit: usize) -> Result<Vec<u8
 
 /// Parses a JSON body; every failure is 400 `invalid_json` with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_str(object_text(bytes)?).map_err(invalid_json)
+}
+
+/// The checks of [`parse_json`] that do not depend on `T`, kept out of its per-type copies.
+fn object_text(bytes: &[u8]) -> Result<&str, ApiError> {
     // serde's derived structs also accept arrays (fields by position): only objects count.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::InvalidJson(
@@ -223,9 +228,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // Read as `str`, like every other JSON edgelink parses: `from_slice` would be a second
     // copy of serde_json's parser in the wasm.
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::InvalidJson("request body is not UTF-8".into()))?;
-    serde_json::from_str(text).map_err(|e| ApiError::InvalidJson(format!("invalid JSON body: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::InvalidJson("request body is not UTF-8".into()))
+}
+
+fn invalid_json(e: serde_json::Error) -> ApiError {
+    ApiError::InvalidJson(format!("invalid JSON body: {e}"))
 }
 
 /// The scheme and host the request came in on, e.g. `https://sho.rt`: short URLs are built

@@ -45,17 +45,24 @@ pub trait Rows {
 
 impl Rows for D1PreparedStatement {
     async fn rows<T: DeserializeOwned>(self) -> Result<Vec<T>, StoreError> {
-        // Read as JSON values first (numbers beyond 2^53 arrive as floats), then one by one.
-        let raw = self
-            .all()
-            .await
-            .map_err(error)?
-            .results::<serde_json::Value>()
-            .map_err(error)?;
-        Ok(readable_rows(raw, |slug, e| {
-            console_error!("skipping an unreadable D1 row (slug {slug}): {e}")
-        }))
+        let raw = raw_rows(self).await?;
+        Ok(readable_rows(raw, skipped_row))
     }
+}
+
+/// The rows as JSON values (numbers beyond 2^53 arrive as floats), before each is read as its
+/// type: the query's future and the conversion exist once in the wasm, not once per row type.
+async fn raw_rows(statement: D1PreparedStatement) -> Result<Vec<serde_json::Value>, StoreError> {
+    statement
+        .all()
+        .await
+        .map_err(error)?
+        .results::<serde_json::Value>()
+        .map_err(error)
+}
+
+fn skipped_row(slug: &str, e: serde_json::Error) {
+    console_error!("skipping an unreadable D1 row (slug {slug}): {e}")
 }
 
 /// The rows that read as `T`; `skipped(slug, error)` is told of each one that does not.
@@ -65,16 +72,20 @@ pub fn readable_rows<T: DeserializeOwned>(
 ) -> Vec<T> {
     raw.into_iter()
         .filter_map(|row| {
-            let slug = row
-                .get("slug")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("?")
-                .to_owned();
+            let slug = slug_of(&row);
             serde_json::from_value(row)
                 .map_err(|e| skipped(&slug, e))
                 .ok()
         })
         .collect()
+}
+
+/// The row's slug, for the log line of a row that does not read.
+fn slug_of(row: &serde_json::Value) -> String {
+    row.get("slug")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("?")
+        .to_owned()
 }
 
 #[cfg(test)]

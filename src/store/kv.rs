@@ -315,12 +315,18 @@ impl Kv {
         &self,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        match self.kv.get(key).text().await? {
+        match self.get_text(key).await? {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text)
                 .map(Some)
                 .map_err(|e| corrupt(key, e)),
         }
+    }
+
+    /// The read itself, apart from [`Kv::get_json`]'s parse: one copy of the KV future in the
+    /// wasm rather than one per type read.
+    async fn get_text(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.kv.get(key).text().await?)
     }
 
     /// A write of `value` as it is. Through `put_bytes`, because workers-rs's `put` converts
