@@ -1,11 +1,13 @@
 //! The Shlink REST API (v3) as edgelink speaks it, pure: what its parameters mean
-//! ([`params`]: `orderBy`, paging, ISO-8601 dates, the list filters edgelink leaves out),
+//! ([`params`]: `orderBy`, paging, ISO-8601 dates (the forms besides RFC 3339 read by
+//! [`iso8601`]), the list filters edgelink leaves out),
 //! its error bodies ([`problem`]: `application/problem+json`), and the shapes it answers
 //! ([`shape`]: short URLs, visits, pagination, the stand-in user agent). The handlers in
 //! `api::shlink` parse with this, call the link service, and render with this. Never touches
 //! a store or the clock.
 
 pub mod body;
+pub mod iso8601;
 pub mod params;
 pub mod problem;
 pub mod route;

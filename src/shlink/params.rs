@@ -4,9 +4,10 @@
 //! list filters edgelink leaves out ([`left_out_filters`]), which are refused by name rather
 //! than ignored. Errors are the names of the invalid elements, for `invalid-data`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::DateTime;
 use serde::Serialize;
 
+use super::iso8601;
 use crate::time::Timestamp;
 
 /// Short URLs a list page holds when the client does not say.
@@ -175,16 +176,10 @@ pub fn parse_date(raw: &str) -> Option<Timestamp> {
     let raw = raw.trim();
     let millis = if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         t.timestamp_millis()
-    } else if let Ok(t) = DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f%z") {
-        t.timestamp_millis()
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f") {
-        t.and_utc().timestamp_millis()
     } else {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .ok()?
-            .and_hms_opt(0, 0, 0)?
-            .and_utc()
-            .timestamp_millis()
+        iso8601::date_time_offset(raw)
+            .or_else(|| iso8601::date_time_utc(raw))
+            .or_else(|| iso8601::date_utc(raw))?
     };
     u64::try_from(millis).ok().map(Timestamp::from_millis)
 }
