@@ -254,10 +254,27 @@ pub fn origin(req: &Request) -> Result<Origin, ApiError> {
 }
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
-    Response::builder()
+    match serde_json::to_string(body) {
+        Ok(text) => json_text(status, text),
+        // As workers-rs's `from_json` reports it.
+        Err(_) => Err(unserialisable(worker::Error::Json((
+            "Failed to encode data to json".into(),
+            500,
+        )))),
+    }
+}
+
+/// The response part of [`json`], kept out of its per-type copies.
+fn json_text(status: u16, text: String) -> ApiResult {
+    let builder = Response::builder()
         .with_status(status)
-        .from_json(body)
-        .map_err(|e| ApiError::Internal(format!("serialising response: {e}")))
+        .with_header("Content-Type", "application/json")
+        .map_err(unserialisable)?;
+    Ok(builder.fixed(text.into_bytes()))
+}
+
+fn unserialisable(e: worker::Error) -> ApiError {
+    ApiError::Internal(format!("serialising response: {e}"))
 }
 
 pub fn no_content() -> ApiResult {

@@ -35,7 +35,18 @@ pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
     request: &Q,
 ) -> Result<A, String> {
     let body = serde_json::to_string(request).map_err(|e| e.to_string())?;
-    let req = post(url, &[], &body).map_err(|e| worker::Error::from(e).to_string())?;
+    let text = exchange(namespace, name, url, &body).await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// The round trip of [`ask_object`], apart from its per-type JSON: one copy in the wasm.
+async fn exchange(
+    namespace: &ObjectNamespace,
+    name: &str,
+    url: &str,
+    body: &str,
+) -> Result<String, String> {
+    let req = post(url, &[], body).map_err(|e| worker::Error::from(e).to_string())?;
     let stub = namespace
         .id_from_name(name)
         .and_then(|id| id.get_stub())
@@ -48,5 +59,5 @@ pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
     if resp.status_code() != 200 {
         return Err(format!("status {}: {text}", resp.status_code()));
     }
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    Ok(text)
 }
