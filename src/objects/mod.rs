@@ -11,6 +11,7 @@ pub mod email_claim;
 pub mod slug_claim;
 
 use std::future::Future;
+use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -45,11 +46,35 @@ where
         return Response::error(format!("bad {what} request"), 400);
     };
     let work = work(request);
+    // The answer as JSON text (`None`: it does not serialise), so that what follows is one
+    // copy in the wasm whatever the object, not one per request type.
+    exclusive(
+        state,
+        what,
+        Box::pin(async move {
+            let answer = work.await?;
+            Ok(serde_json::to_string(&answer).ok())
+        }),
+    )
+    .await
+}
+
+type Work = Pin<Box<dyn Future<Output = Result<Option<String>, StoreError>>>>;
+
+/// [`one_at_a_time`] from the request on: `work` inside `blockConcurrencyWhile`, its JSON
+/// answered as workers-rs's `Response::from_json` would answer it.
+async fn exclusive(state: &State, what: &str, work: Work) -> worker::Result<Response> {
     let outcome = state
         .block_concurrency_while(async move { Ok(work.await) })
         .await?;
     match outcome {
-        Ok(answer) => Response::from_json(&answer),
+        Ok(Some(json)) => Ok(Response::builder()
+            .with_header("Content-Type", "application/json")?
+            .fixed(json.into_bytes())),
+        Ok(None) => Err(worker::Error::Json((
+            "Failed to encode data to json".into(),
+            500,
+        ))),
         Err(e) => {
             console_error!("{what} failed: {e}");
             Response::error(format!("{what} failed"), 500)
