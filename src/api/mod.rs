@@ -40,6 +40,7 @@ use crate::app::App;
 use crate::auth::{credential, Caller, Credential};
 use crate::error::ApiError;
 use crate::ratelimit::WINDOW_SECS;
+use crate::store::http;
 use crate::store::index::ListCursor;
 use crate::time::Timestamp;
 use crate::web_url::{self, WebUrl};
@@ -254,23 +255,13 @@ pub fn origin(req: &Request) -> Result<Origin, ApiError> {
 }
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
-    match serde_json::to_string(body) {
-        Ok(text) => json_text(status, text),
-        // As workers-rs's `from_json` reports it.
-        Err(_) => Err(unserialisable(worker::Error::Json((
-            "Failed to encode data to json".into(),
-            500,
-        )))),
-    }
+    let text = serde_json::to_string(body).map_err(|_| unserialisable(http::unencodable()))?;
+    json_text(status, text)
 }
 
 /// The response part of [`json`], kept out of its per-type copies.
 fn json_text(status: u16, text: String) -> ApiResult {
-    let builder = Response::builder()
-        .with_status(status)
-        .with_header("Content-Type", "application/json")
-        .map_err(unserialisable)?;
-    Ok(builder.fixed(text.into_bytes()))
+    http::json_response(status, text).map_err(unserialisable)
 }
 
 fn unserialisable(e: worker::Error) -> ApiError {

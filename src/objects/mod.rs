@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{console_error, Request, Response, State};
 
-use crate::store::StoreError;
+use crate::store::{http, StoreError};
 
 /// The request's JSON body; `None` when it is not there or does not parse. Read as text and
 /// parsed by serde_json, the one JSON reader in the wasm (`Request::json` would parse in JS
@@ -68,13 +68,8 @@ async fn exclusive(state: &State, what: &str, work: Work) -> worker::Result<Resp
         .block_concurrency_while(async move { Ok(work.await) })
         .await?;
     match outcome {
-        Ok(Some(json)) => Ok(Response::builder()
-            .with_header("Content-Type", "application/json")?
-            .fixed(json.into_bytes())),
-        Ok(None) => Err(worker::Error::Json((
-            "Failed to encode data to json".into(),
-            500,
-        ))),
+        Ok(Some(json)) => http::json_response(200, json),
+        Ok(None) => Err(http::unencodable()),
         Err(e) => {
             console_error!("{what} failed: {e}");
             Response::error(format!("{what} failed"), 500)

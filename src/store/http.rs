@@ -1,5 +1,6 @@
 //! The outgoing requests the stores make (to the Durable Objects, to the Analytics Engine SQL
-//! API): a POST of a text body, and a JSON request to a named object with its JSON answer.
+//! API): a POST of a text body, and a JSON request to a named object with its JSON answer;
+//! and the one way a JSON answer is made from its text, for the API and the objects alike.
 //!
 //! Built on `web_sys` rather than `worker::RequestInit`: workers-rs converts its `RequestInit`
 //! field by field, including every `cf` option (image resizing, minification…), 7 KB of wasm
@@ -8,7 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{web_sys, ObjectNamespace, Request};
+use worker::{web_sys, ObjectNamespace, Request, Response};
 
 /// `POST url` with `body` and `headers` (name, value).
 pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Result<Request, JsValue> {
@@ -23,6 +24,20 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> Result<Request, 
     }
     init.set_body(&JsValue::from_str(body));
     Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
+}
+
+/// A JSON answer of `status` from already serialised `text`, as workers-rs's
+/// `Response::from_json` makes one, without its copy per serialised type in the wasm.
+pub fn json_response(status: u16, text: String) -> worker::Result<Response> {
+    Ok(Response::builder()
+        .with_status(status)
+        .with_header("Content-Type", "application/json")?
+        .fixed(text.into_bytes()))
+}
+
+/// What workers-rs's `from_json` reports for a value that does not serialise.
+pub fn unencodable() -> worker::Error {
+    worker::Error::Json(("Failed to encode data to json".into(), 500))
 }
 
 /// Sends `request` as JSON to the object `name` of `namespace` at `url` (only a carrier: a

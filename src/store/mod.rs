@@ -20,7 +20,7 @@ pub mod claims;
 mod d1;
 pub mod day_salt;
 pub mod email_claims;
-mod http;
+pub mod http;
 pub mod index;
 pub mod kv;
 pub mod rollup;
