@@ -1,5 +1,6 @@
 // Small shared pieces: form fields that show the API error next to the field it concerns, an
-// inline two-step confirmation, and a loader hook. No inline style attributes anywhere (CSP).
+// inline two-step confirmation, a copy button, and a loader hook. No inline style attributes
+// anywhere (CSP).
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { fieldOf, messageOf } from "./api";
@@ -189,6 +190,57 @@ export function ConfirmButton({
       <button type="button" class="secondary" onClick={() => setAsking(false)}>
         Cancel
       </button>
+    </span>
+  );
+}
+
+/// Puts `text` on the clipboard; false where the page may not: `navigator.clipboard` exists only
+/// in a secure context (https, or localhost), and the browser may refuse the permission.
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (!navigator.clipboard?.writeText) return false;
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/// A "Copy" button for one value (a short link, a new key). "Copied" shows beside it in a live
+/// region, so a screen reader says it too; where the clipboard cannot be used, the value appears
+/// in a field, focused and selected, to be copied by hand.
+export function CopyButton({ text, name }: { text: string; name: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const field = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (state === "failed") {
+      field.current?.focus();
+      field.current?.select();
+    }
+    if (state !== "copied") return;
+    const t = setTimeout(() => setState("idle"), 4000);
+    return () => clearTimeout(t);
+  }, [state]);
+  const copy = async () => {
+    // Empty first, so a second copy is announced again.
+    setState("idle");
+    setState((await copyText(text)) ? "copied" : "failed");
+  };
+  return (
+    <span class="copy">
+      <button type="button" class="secondary outline" aria-label={`Copy ${name}`} onClick={copy}>
+        Copy
+      </button>
+      <span role="status" class={state === "failed" ? "copy-status field-error" : "copy-status"}>
+        {state === "copied"
+          ? "Copied"
+          : state === "failed"
+            ? "This browser does not let the page copy (it needs https): copy it from the field below."
+            : ""}
+      </span>
+      {state === "failed" && (
+        <input class="copy-by-hand" readOnly value={text} ref={field} aria-label={`${name}, to copy`} />
+      )}
     </span>
   );
 }
