@@ -80,7 +80,12 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
   useEffect(() => {
     if (page.data) setSelected((s) => keepShown(s, shown));
   }, [page.data]);
-  const bulk = useBulk(page.reload);
+  // A bulk action's summary replaces the last single action's notice.
+  const bulk = useBulk(() => {
+    setMessage("");
+    setActionError("");
+    page.reload();
+  });
   const all = pageSelection(selected, shown);
   const allBox = useRef<HTMLInputElement>(null);
   useEffect(() => {
