@@ -194,26 +194,34 @@ export function ConfirmButton({
   );
 }
 
-/// Puts `text` on the clipboard; false where the page may not: `navigator.clipboard` exists only
-/// in a secure context (https, or localhost), and the browser may refuse the permission.
-export async function copyText(text: string): Promise<boolean> {
+/// Puts `text` on the clipboard, or says why it could not: `navigator.clipboard` exists only in
+/// a secure context (https, or localhost), and the browser may refuse the permission.
+export async function copyText(text: string): Promise<"copied" | "no_clipboard" | "refused"> {
+  if (!navigator.clipboard?.writeText) return "no_clipboard";
   try {
-    if (!navigator.clipboard?.writeText) return false;
     await navigator.clipboard.writeText(text);
-    return true;
+    return "copied";
   } catch {
-    return false;
+    return "refused";
   }
 }
+
+const COPY_SAID = {
+  idle: "",
+  copied: "Copied",
+  no_clipboard: "This page cannot use the clipboard (it needs https): copy it from the field below.",
+  refused: "The browser refused to copy: copy it from the field below.",
+};
 
 /// A "Copy" button for one value (a short link, a new key). "Copied" shows beside it in a live
 /// region, so a screen reader says it too; where the clipboard cannot be used, the value appears
 /// in a field, focused and selected, to be copied by hand.
 export function CopyButton({ text, name }: { text: string; name: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const [state, setState] = useState<keyof typeof COPY_SAID>("idle");
   const field = useRef<HTMLInputElement>(null);
+  const failed = state === "no_clipboard" || state === "refused";
   useEffect(() => {
-    if (state === "failed") {
+    if (failed) {
       field.current?.focus();
       field.current?.select();
     }
@@ -224,23 +232,17 @@ export function CopyButton({ text, name }: { text: string; name: string }) {
   const copy = async () => {
     // Empty first, so a second copy is announced again.
     setState("idle");
-    setState((await copyText(text)) ? "copied" : "failed");
+    setState(await copyText(text));
   };
   return (
     <span class="copy">
       <button type="button" class="secondary outline" aria-label={`Copy ${name}`} onClick={copy}>
         Copy
       </button>
-      <span role="status" class={state === "failed" ? "copy-status field-error" : "copy-status"}>
-        {state === "copied"
-          ? "Copied"
-          : state === "failed"
-            ? "This browser does not let the page copy (it needs https): copy it from the field below."
-            : ""}
+      <span role="status" class={failed ? "copy-status field-error" : "copy-status"}>
+        {COPY_SAID[state]}
       </span>
-      {state === "failed" && (
-        <input class="copy-by-hand" readOnly value={text} ref={field} aria-label={`${name}, to copy`} />
-      )}
+      {failed && <input class="copy-by-hand" readOnly value={text} ref={field} aria-label={`${name}, to copy`} />}
     </span>
   );
 }

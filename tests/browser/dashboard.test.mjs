@@ -454,6 +454,7 @@ test("Copy puts the short link on the clipboard: on a new link's page, in the li
   const created = page.locator(".notice.created");
   await created.getByRole("button", { name: "Copy the new short link" }).click();
   await copied(created);
+  await shot(page, "link-created");
   assert.equal(await clipboard(), `${BASE}/${slug}`);
   assert.equal(await created.getByRole("link").getAttribute("href"), `${BASE}/${slug}`);
   await page.evaluate(() => navigator.clipboard.writeText(""));
@@ -482,7 +483,7 @@ test("Copy puts the short link on the clipboard: on a new link's page, in the li
   await page.context().close();
 });
 
-test("without a clipboard, Copy says so and offers the short link selected to copy by hand", async () => {
+test("without a clipboard, or refused it, Copy says so and offers the short link selected to copy by hand", async () => {
   const user = await newUser("nocopy");
   const slug = `n-${rand()}`;
   assert.equal((await api("POST", "/api/links", user.api_key, { url: "https://example.com/n", slug })).status, 201);
@@ -492,7 +493,7 @@ test("without a clipboard, Copy says so and offers the short link selected to co
   await signIn(page, user.api_key);
   await page.goto(`${DASH}#/links/${slug}`);
   await page.getByRole("button", { name: "Copy the short link" }).click();
-  await page.getByRole("status").filter({ hasText: "does not let the page copy" }).waitFor();
+  await page.getByRole("status").filter({ hasText: "cannot use the clipboard" }).waitFor();
   const field = page.getByLabel("the short link, to copy");
   assert.equal(await field.inputValue(), `${BASE}/${slug}`);
   const [focused, selected] = await page.evaluate(() => [
@@ -502,6 +503,18 @@ test("without a clipboard, Copy says so and offers the short link selected to co
   assert.equal(focused, "copy-by-hand");
   assert.equal(selected, `${BASE}/${slug}`.length);
   await page.context().close();
+
+  // A clipboard that refuses (the permission denied): said as such, the same field offered.
+  const refused = await newPage();
+  await refused.addInitScript(() => {
+    navigator.clipboard.writeText = () => Promise.reject(new DOMException("Write permission denied.", "NotAllowedError"));
+  });
+  await signIn(refused, user.api_key);
+  await refused.goto(`${DASH}#/links/${slug}`);
+  await refused.getByRole("button", { name: "Copy the short link" }).click();
+  await refused.getByRole("status").filter({ hasText: "The browser refused to copy" }).waitFor();
+  assert.equal(await refused.getByLabel("the short link, to copy").inputValue(), `${BASE}/${slug}`);
+  await refused.context().close();
 });
 
 test("several links are tagged, archived, unarchived and deleted at once; a failed one is named and the rest done", async () => {
