@@ -61,8 +61,9 @@ export async function request(
   path: string,
   body?: unknown,
   raw?: BodyInit,
+  extra?: Record<string, string>,
 ): Promise<Response> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extra };
   if (method !== "GET" && method !== "HEAD") headers[CSRF_HEADER] = "1";
   let payload: BodyInit | undefined = raw;
   if (body !== undefined) {
@@ -89,8 +90,9 @@ export async function request(
   throw new ApiError(resp.status, code, message);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const resp = await request(method, path, body);
+/// `headers`: more request headers, such as `If-Match`.
+export async function api<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  const resp = await request(method, path, body, undefined, headers);
   if (resp.status === 204) return undefined as T;
   return (await resp.json()) as T;
 }

@@ -1,5 +1,6 @@
 // The dashboard's pure decisions, apart from the pages so they are unit-tested in Node
-// (tests/js/dashboard.test.mjs): what a form sends, the chart's day series, an import's percent.
+// (tests/js/dashboard.test.mjs): what a form sends, the chart's day series, an import's percent,
+// and the link list's bulk actions (what each selected link needs, the summary of the results).
 import type { Link } from "./api";
 
 /// The API's bounds on the smart options (docs/api.md, "Smart links"): the form stops adding rows
@@ -162,7 +163,7 @@ export function bodyOf(d: Draft, was: Draft | null): Record<string, unknown> {
   const full: Record<string, unknown> = {
     url: d.url.trim(),
     title: d.title.trim() === "" ? null : d.title.trim(),
-    tags: d.tags.split(/[\s,]+/).filter(Boolean),
+    tags: splitTags(d.tags),
     expires_at: isoOf(d.expires_at),
     redirect_type: Number(d.redirect_type),
     max_clicks: d.max_clicks.trim() === "" ? null : Number(d.max_clicks),
@@ -230,4 +231,175 @@ export function jobPercent(j: Job): number {
   if (j.status === "done") return 100;
   if (!j.total) return 0;
   return Math.min(99, Math.floor(((j.created + j.skipped + j.failed) * 100) / j.total));
+}
+
+/// The API's bounds on a link's tags (docs/api.md, "Validation").
+export const TAGS_MAX = 10;
+export const TAG_MAX_CHARS = 32;
+
+/// Tags as the link form reads them: separated by commas or whitespace.
+export function splitTags(s: string): string[] {
+  return s.split(/[\s,]+/).filter(Boolean);
+}
+
+/// The tags typed for the list's "Add tag": split as the form splits them, checked by the API's
+/// rules and lower-cased as the API stores them, so that a bad tag is refused once here rather
+/// than once per selected link, and a link that already carries it is recognised.
+export function parseTags(input: string): { tags: string[] } | { error: string } {
+  const tags: string[] = [];
+  for (const t of splitTags(input)) {
+    if (/\p{Cc}/u.test(t)) return { error: `"${t}": a tag must not contain control characters.` };
+    // Lower-casing can lengthen a tag (İ); the API bounds what it stores.
+    const lower = t.toLowerCase();
+    if ([...lower].length > TAG_MAX_CHARS) return { error: `"${t}": a tag must be at most ${TAG_MAX_CHARS} characters.` };
+    if (!tags.includes(lower)) tags.push(lower);
+  }
+  if (!tags.length) return { error: "Type a tag to add." };
+  if (tags.length > TAGS_MAX) return { error: `At most ${TAGS_MAX} tags at a time (a link may have ${TAGS_MAX}).` };
+  return { tags };
+}
+
+// Bulk actions on the link list. There is no bulk endpoint for changes: each selected link gets
+// the single-link request (PATCH or DELETE /api/links/{slug}), so each is decided by its slug's
+// Durable Object and can fail on its own (deleted meanwhile, flagged, rate limited).
+
+export type BulkAction = "archive" | "unarchive" | "delete" | "tag";
+
+/// Requests in flight at once: enough to finish a page of 20 quickly, few enough to leave the
+/// browser's six connections to the origin free for the page, and far under the API's limit.
+export const BULK_CONCURRENCY = 4;
+
+/// What a bulk decision reads of a listed link.
+export interface Listed {
+  slug: string;
+  archived: boolean;
+  tags?: string[];
+  version: number;
+}
+
+/// The one request a selected link needs, or why it needs none.
+export type BulkStep =
+  | {
+      kind: "send";
+      slug: string;
+      method: "PATCH" | "DELETE";
+      body?: Record<string, unknown>;
+      /// `If-Match`: the change was computed from this version of the link.
+      ifMatch?: string;
+    }
+  | { kind: "skip"; slug: string; reason: string };
+
+/// The "Add tag" request for one link. PATCH replaces a link's tags, so the body is the tags
+/// it has plus the new ones, sent with `If-Match` on the version they were read from: a change
+/// made in between is answered 412 instead of being overwritten.
+export function tagStep(l: Listed, add: string[]): BulkStep {
+  const have = l.tags ?? [];
+  const fresh = add.filter((t) => !have.includes(t));
+  if (!fresh.length) return { kind: "skip", slug: l.slug, reason: "already tagged" };
+  return {
+    kind: "send",
+    slug: l.slug,
+    method: "PATCH",
+    body: { tags: [...have, ...fresh] },
+    ifMatch: `"${l.version}"`,
+  };
+}
+
+/// The step of each selected link, in the list's order. A link already in the state asked for
+/// is skipped: the request would change nothing but its version.
+export function bulkSteps(action: BulkAction, links: Listed[], tags: string[] = []): BulkStep[] {
+  return links.map((l): BulkStep => {
+    const path = { slug: l.slug };
+    switch (action) {
+      case "archive":
+        return l.archived
+          ? { kind: "skip", ...path, reason: "already archived" }
+          : { kind: "send", ...path, method: "PATCH", body: { archived: true } };
+      case "unarchive":
+        return l.archived
+          ? { kind: "send", ...path, method: "PATCH", body: { archived: false } }
+          : { kind: "skip", ...path, reason: "not archived" };
+      case "delete":
+        return { kind: "send", ...path, method: "DELETE" };
+      case "tag":
+        return tagStep(l, tags);
+    }
+  });
+}
+
+export type BulkOutcome =
+  | { slug: string; status: "done" }
+  | { slug: string; status: "skipped"; reason: string }
+  | { slug: string; status: "failed"; error: string };
+
+export interface BulkSummary {
+  /// One sentence: how many of how many, and how many failed or were skipped.
+  text: string;
+  failed: { slug: string; error: string }[];
+  skipped: { slug: string; reason: string }[];
+}
+
+const DONE: Record<BulkAction, string> = {
+  archive: "Archived",
+  unarchive: "Unarchived",
+  delete: "Deleted",
+  tag: "Tagged",
+};
+
+const links = (n: number) => `${n} link${n === 1 ? "" : "s"}`;
+
+/// What a finished bulk action says, the failures with the API's message each.
+export function bulkSummary(action: BulkAction, outcomes: BulkOutcome[], tags: string[] = []): BulkSummary {
+  const failed = outcomes.flatMap((o) => (o.status === "failed" ? [{ slug: o.slug, error: o.error }] : []));
+  const skipped = outcomes.flatMap((o) => (o.status === "skipped" ? [{ slug: o.slug, reason: o.reason }] : []));
+  const done = outcomes.length - failed.length - skipped.length;
+  const what = action === "tag" ? ` with ${tags.join(", ")}` : "";
+  const count = failed.length || skipped.length ? `${done} of ${links(outcomes.length)}` : links(done);
+  let text = `${DONE[action]} ${count}${what}.`;
+  if (skipped.length) text += ` ${skipped.length} skipped (${[...new Set(skipped.map((s) => s.reason))].join(", ")}).`;
+  if (failed.length) text += ` ${failed.length} failed.`;
+  return { text, failed, skipped };
+}
+
+export const progressText = (done: number, total: number) => `${done} of ${total}`;
+
+/// Runs `work` on every item, at most `limit` at once, and calls `settled` with the count done
+/// after each; the results keep the items' order. `work` returns its failure rather than
+/// throwing, so one failure never stops the others.
+export async function runPool<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+  settled?: (done: number) => void,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+      settled?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/// The selection once the list shows other rows: only the slugs still shown stay selected.
+export function keepShown(selected: ReadonlySet<string>, shown: string[]): Set<string> {
+  return new Set(shown.filter((s) => selected.has(s)));
+}
+
+/// The "select all on this page" box: checked, mixed, or not.
+export function pageSelection(selected: ReadonlySet<string>, shown: string[]): "all" | "some" | "none" {
+  const n = shown.filter((s) => selected.has(s)).length;
+  return n === 0 ? "none" : n === shown.length ? "all" : "some";
+}
+
+/// The selection after the "select all" box is pressed: all of the page, or (when all of it
+/// already was) none of it.
+export function toggledPage(selected: ReadonlySet<string>, shown: string[]): Set<string> {
+  if (pageSelection(selected, shown) === "all") return new Set([...selected].filter((s) => !shown.includes(s)));
+  return new Set([...selected, ...shown]);
 }

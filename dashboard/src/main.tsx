@@ -33,7 +33,7 @@ function route(hash: string, session: Session) {
     case "links":
       if (parts.length === 1) return <LinkList key="list" />;
       if (parts[1] === "new" && parts.length === 2) return <LinkForm key="new" />;
-      if (parts.length === 2) return <LinkPage key={parts[1]} slug={parts[1]} admin={admin} />;
+      if (parts.length === 2) return <LinkPage key={parts[1]} slug={parts[1]} admin={admin} created={params.has("created")} />;
       if (parts[2] === "edit") return <LinkForm key={`edit-${parts[1]}`} slug={parts[1]} />;
       break;
     case "import":

@@ -1,5 +1,6 @@
 // Small shared pieces: form fields that show the API error next to the field it concerns, an
-// inline two-step confirmation, and a loader hook. No inline style attributes anywhere (CSP).
+// inline two-step confirmation, a copy button, and a loader hook. No inline style attributes
+// anywhere (CSP).
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { fieldOf, messageOf } from "./api";
@@ -189,6 +190,59 @@ export function ConfirmButton({
       <button type="button" class="secondary" onClick={() => setAsking(false)}>
         Cancel
       </button>
+    </span>
+  );
+}
+
+/// Puts `text` on the clipboard, or says why it could not: `navigator.clipboard` exists only in
+/// a secure context (https, or localhost), and the browser may refuse the permission.
+export async function copyText(text: string): Promise<"copied" | "no_clipboard" | "refused"> {
+  if (!navigator.clipboard?.writeText) return "no_clipboard";
+  try {
+    await navigator.clipboard.writeText(text);
+    return "copied";
+  } catch {
+    return "refused";
+  }
+}
+
+const COPY_SAID = {
+  idle: "",
+  copied: "Copied",
+  no_clipboard: "This page cannot use the clipboard (it needs https): copy it from the field below.",
+  refused: "The browser refused to copy: copy it from the field below.",
+};
+
+/// A "Copy" button for one value (a short link, a new key). "Copied" shows beside it in a live
+/// region, so a screen reader says it too; where the clipboard cannot be used, the value appears
+/// in a field, focused and selected, to be copied by hand.
+export function CopyButton({ text, name }: { text: string; name: string }) {
+  const [state, setState] = useState<keyof typeof COPY_SAID>("idle");
+  const field = useRef<HTMLInputElement>(null);
+  const failed = state === "no_clipboard" || state === "refused";
+  useEffect(() => {
+    if (failed) {
+      field.current?.focus();
+      field.current?.select();
+    }
+    if (state !== "copied") return;
+    const t = setTimeout(() => setState("idle"), 4000);
+    return () => clearTimeout(t);
+  }, [state]);
+  const copy = async () => {
+    // Empty first, so a second copy is announced again.
+    setState("idle");
+    setState(await copyText(text));
+  };
+  return (
+    <span class="copy">
+      <button type="button" class="secondary outline" aria-label={`Copy ${name}`} onClick={copy}>
+        Copy
+      </button>
+      <span role="status" class={failed ? "copy-status field-error" : "copy-status"}>
+        {COPY_SAID[state]}
+      </span>
+      {failed && <input class="copy-by-hand" readOnly value={text} ref={field} aria-label={`${name}, to copy`} />}
     </span>
   );
 }

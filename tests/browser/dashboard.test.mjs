@@ -437,6 +437,189 @@ test("an import's progress reaches 100 % and an export downloads", async () => {
   await page.context().close();
 });
 
+test("Copy puts the short link on the clipboard: on a new link's page, in the list, and a new key", async () => {
+  const user = await newUser("copy");
+  const page = await newPage({ permissions: ["clipboard-read", "clipboard-write"] });
+  await signIn(page, user.api_key);
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  const copied = (scope) => scope.getByRole("status").filter({ hasText: "Copied" }).waitFor();
+
+  // Right after creating a link, its page offers the short link to copy.
+  const slug = `c-${rand()}`;
+  await page.getByRole("button", { name: "New link" }).click();
+  await page.getByLabel("Destination URL").fill("https://example.com/copied");
+  await page.getByLabel("Slug (optional)").fill(slug);
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  const created = page.locator(".notice.created");
+  await created.getByRole("button", { name: "Copy the new short link" }).click();
+  await copied(created);
+  await shot(page, "link-created");
+  assert.equal(await clipboard(), `${BASE}/${slug}`);
+  assert.equal(await created.getByRole("link").getAttribute("href"), `${BASE}/${slug}`);
+  await page.evaluate(() => navigator.clipboard.writeText(""));
+  await page.locator("dl.fields").getByRole("button", { name: "Copy the short link" }).click();
+  await copied(page.locator("dl.fields"));
+  assert.equal(await clipboard(), `${BASE}/${slug}`);
+
+  // In the list, each row's Copy, reached and pressed with the keyboard.
+  await page.goto(`${DASH}#/links`);
+  await refreshUntil(page, "the new link is listed", async () => (await rowOf(page, slug).count()) === 1);
+  await page.evaluate(() => navigator.clipboard.writeText(""));
+  await rowOf(page, slug).getByRole("button", { name: `Copy the short link ${slug}` }).focus();
+  await page.keyboard.press("Enter");
+  await copied(rowOf(page, slug));
+  assert.equal(await clipboard(), `${BASE}/${slug}`);
+
+  // A new API key, shown once, copied as it is shown.
+  await page.getByRole("link", { name: "Keys" }).click();
+  await page.getByLabel("New key's name").fill("copied");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = (await page.locator("code.secret").innerText()).trim();
+  await page.getByRole("button", { name: "Copy the new key" }).click();
+  await copied(page.locator(".notice"));
+  assert.equal(await clipboard(), key);
+  assert.equal((await api("GET", "/api/links", key)).status, 200);
+  await page.context().close();
+});
+
+test("without a clipboard, or refused it, Copy says so and offers the short link selected to copy by hand", async () => {
+  const user = await newUser("nocopy");
+  const slug = `n-${rand()}`;
+  assert.equal((await api("POST", "/api/links", user.api_key, { url: "https://example.com/n", slug })).status, 201);
+  const page = await newPage();
+  // As on a page served over plain http from another host than localhost: no navigator.clipboard.
+  await page.addInitScript(() => Object.defineProperty(navigator, "clipboard", { value: undefined }));
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/links/${slug}`);
+  await page.getByRole("button", { name: "Copy the short link" }).click();
+  await page.getByRole("status").filter({ hasText: "cannot use the clipboard" }).waitFor();
+  const field = page.getByLabel("the short link, to copy");
+  assert.equal(await field.inputValue(), `${BASE}/${slug}`);
+  const [focused, selected] = await page.evaluate(() => [
+    document.activeElement?.className,
+    document.activeElement.selectionEnd - document.activeElement.selectionStart,
+  ]);
+  assert.equal(focused, "copy-by-hand");
+  assert.equal(selected, `${BASE}/${slug}`.length);
+  await page.context().close();
+
+  // A clipboard that refuses (the permission denied): said as such, the same field offered.
+  const refused = await newPage();
+  await refused.addInitScript(() => {
+    navigator.clipboard.writeText = () => Promise.reject(new DOMException("Write permission denied.", "NotAllowedError"));
+  });
+  await signIn(refused, user.api_key);
+  await refused.goto(`${DASH}#/links/${slug}`);
+  await refused.getByRole("button", { name: "Copy the short link" }).click();
+  await refused.getByRole("status").filter({ hasText: "The browser refused to copy" }).waitFor();
+  assert.equal(await refused.getByLabel("the short link, to copy").inputValue(), `${BASE}/${slug}`);
+  await refused.context().close();
+});
+
+test("several links are tagged, archived, unarchived and deleted at once; a failed one is named and the rest done", async () => {
+  const user = await newUser("bulk");
+  const token = rand(6);
+  const slugs = Array.from({ length: 5 }, (_, i) => `b-${token}-${i}`);
+  const made = await api("POST", "/api/links/bulk", user.api_key, slugs.map((slug) => ({ url: `https://example.com/${slug}`, slug, tags: ["first"] })));
+  assert.ok(made.json.results.every((r) => r.status === 201), JSON.stringify(made.json));
+  await poll("the index lists the 5 links", async () => (await api("GET", "/api/links", user.api_key)).json.links.length === 5);
+  const tagsOf = async (slug) => (await api("GET", `/api/links/${slug}`, user.api_key)).json.tags;
+
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.getByText("5 links match").waitFor();
+  const bar = page.getByRole("region", { name: "Actions on the selected links" });
+  const selectAll = page.getByLabel("Select all on this page");
+
+  // Three selected, one of them with the keyboard (Space on its box).
+  await page.getByLabel(`Select ${slugs[0]}`).check();
+  await page.getByLabel(`Select ${slugs[1]}`).check();
+  await page.getByLabel(`Select ${slugs[2]}`).focus();
+  await page.keyboard.press("Space");
+  await bar.getByText("3 links selected").waitFor();
+  assert.equal(await selectAll.evaluate((el) => el.indeterminate), true);
+  await shot(page, "links-bulk");
+
+  // Add tag: each link keeps its other tags (PATCH replaces them); a bad tag is refused here.
+  await bar.getByLabel("Tag to add").fill("x".repeat(33));
+  await bar.getByRole("button", { name: "Add tag" }).click();
+  await bar.locator("#f-bulk-tag-err").filter({ hasText: "at most 32 characters" }).waitFor();
+  // One link gets a tag elsewhere after the page read it: its listed version is then stale, the
+  // PATCH made from it is refused (412), and the link is read again rather than overwritten.
+  assert.equal((await api("PATCH", `/api/links/${slugs[0]}`, user.api_key, { tags: ["first", "elsewhere"] })).status, 200);
+  await bar.getByLabel("Tag to add").fill("Second");
+  await bar.getByRole("button", { name: "Add tag" }).click();
+  await notice(page, "Tagged 3 links with second.");
+  assert.deepEqual(await tagsOf(slugs[0]), ["first", "elsewhere", "second"]);
+  for (const s of slugs.slice(1, 3)) assert.deepEqual(await tagsOf(s), ["first", "second"]);
+  assert.deepEqual(await tagsOf(slugs[3]), ["first"]);
+
+  // Archive: the three leave the default list, and the selection with them.
+  await bar.getByRole("button", { name: "Archive selected", exact: true }).click();
+  await notice(page, "Archived 3 links.");
+  for (const s of slugs.slice(0, 3)) assert.equal((await api("GET", `/api/links/${s}`, user.api_key)).json.archived, true);
+  await refreshUntil(page, "the archived links leave the list", async () => (await page.locator("tbody tr").count()) === 2);
+  assert.equal(await bar.count(), 0, "the selection went with the rows");
+
+  // Under "Archived": all three, selected at once; one is deleted elsewhere before Unarchive.
+  await page.getByLabel("Archive", { exact: true }).selectOption("true");
+  await refreshUntil(page, "the archive filter shows the three", async () => (await page.locator("tbody tr").count()) === 3);
+  await selectAll.check();
+  await bar.getByText("3 links selected").waitFor();
+  assert.equal((await api("DELETE", `/api/links/${slugs[1]}`, user.api_key)).status, 204);
+  await bar.getByRole("button", { name: "Unarchive selected" }).click();
+  await notice(page, "Unarchived 2 of 3 links. 1 failed.");
+  const failure = page.locator(".bulk-failures li");
+  assert.equal(await failure.count(), 1);
+  assert.equal(await failure.getAttribute("data-slug"), slugs[1]);
+  assert.match(await failure.innerText(), /not found \(not_found\)/);
+  for (const s of [slugs[0], slugs[2]]) assert.equal((await api("GET", `/api/links/${s}`, user.api_key)).json.archived, false);
+
+  // Delete, confirmed with the number, by keyboard alone: Enter on "Delete selected", then on
+  // the question's focused "Yes".
+  await page.getByLabel("Archive", { exact: true }).selectOption("");
+  await refreshUntil(page, "the four links are listed", async () => (await page.locator("tbody tr").count()) === 4);
+  await selectAll.check();
+  await bar.getByText("4 links selected").waitFor();
+  await bar.getByRole("button", { name: "Delete selected" }).focus();
+  await page.keyboard.press("Enter");
+  await bar.getByRole("group", { name: "Delete 4 links?" }).waitFor();
+  // The focus moves to "Yes" once the question has rendered.
+  await poll("Yes has the focus", async () => (await page.evaluate(() => document.activeElement?.textContent)) === "Yes, delete selected", 5_000);
+  await page.keyboard.press("Enter");
+  await notice(page, "Deleted 4 links.");
+  for (const s of slugs) assert.equal((await api("GET", `/api/links/${s}`, user.api_key)).status, 404);
+  await refreshUntil(page, "the list is empty", async () => (await page.locator("tbody tr").count()) === 0);
+  await page.context().close();
+});
+
+test("the admin archives and deletes links of several owners at once", async () => {
+  const [a, b] = [await newUser("bulka"), await newUser("bulkb")];
+  const token = rand(6);
+  const links = [
+    [a, `ba-${token}-1`],
+    [b, `ba-${token}-2`],
+  ];
+  for (const [u, slug] of links) assert.equal((await api("POST", "/api/links", u.api_key, { url: "https://example.com/adm", slug })).status, 201);
+  const page = await newPage();
+  await signIn(page, ADMIN);
+  await page.goto(`${DASH}#/admin/links`);
+  await page.getByRole("searchbox").fill(`ba-${token}`);
+  await refreshUntil(page, "both owners' links are listed", async () => (await page.locator("tbody tr").count()) === 2);
+  const bar = page.getByRole("region", { name: "Actions on the selected links" });
+  await page.getByLabel("Select all on this page").check();
+  assert.equal(await bar.getByRole("button", { name: "Add tag" }).count(), 0, "tags are the owners' business");
+  await bar.getByRole("button", { name: "Archive selected", exact: true }).click();
+  await notice(page, "Archived 2 links.");
+  for (const [u, slug] of links) assert.equal((await api("GET", `/api/links/${slug}`, u.api_key)).json.archived, true);
+  await bar.getByRole("button", { name: "Delete selected" }).click();
+  await bar.getByRole("button", { name: "Yes, delete selected" }).click();
+  await notice(page, "Deleted 2 links.");
+  for (const [u, slug] of links) assert.equal((await api("GET", `/api/links/${slug}`, u.api_key)).status, 404);
+  await page.context().close();
+});
+
 test("another user's links never appear", async () => {
   const a = await newUser("owner");
   const b = await newUser("other");
@@ -645,6 +828,12 @@ test("it works at 360 px, with the keyboard alone, and in dark mode", async () =
   await page.goto(`${DASH}#/links`);
   await page.locator("tbody tr").first().waitFor();
   await shot(page, "links-360-dark");
+  // The cards keep "select all on this page" (in words) and the bulk actions fit.
+  await page.getByText("Select all on this page").waitFor({ state: "visible" });
+  await page.getByLabel("Select all on this page").check();
+  await page.getByRole("region", { name: "Actions on the selected links" }).getByText("1 link selected").waitFor();
+  await fits("the list with its bulk actions");
+  await shot(page, "links-bulk-360-dark");
   await page.context().close();
 });
 

@@ -164,3 +164,91 @@ test("API errors land on the field they concern", () => {
   assert.equal(api.fieldOf(blocked, { url: "https://x.example/", targets: { ios: "https://y.example/" } }), undefined);
   assert.equal(api.qs({ q: "a b", tag: ["x", "y"], cursor: null, state: "" }), "?q=a+b&tag=x&tag=y");
 });
+
+// The link list's bulk actions.
+const row = (slug, more = {}) => ({ slug, archived: false, tags: [], version: 7, ...more });
+
+test("tags for Add tag are split as the form splits them, checked and lower-cased as the API stores them", () => {
+  assert.deepEqual(logic.parseTags(" News, café  NEWS "), { tags: ["news", "café"] });
+  assert.deepEqual(logic.splitTags("a, b  c,,"), ["a", "b", "c"]);
+  assert.match(logic.parseTags(" , ").error, /Type a tag/);
+  assert.match(logic.parseTags("x".repeat(33)).error, /at most 32 characters/);
+  assert.deepEqual(logic.parseTags("x".repeat(32)), { tags: ["x".repeat(32)] });
+  assert.match(logic.parseTags("a\u0007b").error, /control characters/);
+  assert.match(logic.parseTags(Array.from({ length: 11 }, (_, i) => `t${i}`).join(" ")).error, /At most 10/);
+});
+
+test("a bulk action sends one request per link that needs it and skips the others", () => {
+  const links = [row("a"), row("b", { archived: true })];
+  assert.deepEqual(logic.bulkSteps("archive", links), [
+    { kind: "send", slug: "a", method: "PATCH", body: { archived: true } },
+    { kind: "skip", slug: "b", reason: "already archived" },
+  ]);
+  assert.deepEqual(logic.bulkSteps("unarchive", links), [
+    { kind: "skip", slug: "a", reason: "not archived" },
+    { kind: "send", slug: "b", method: "PATCH", body: { archived: false } },
+  ]);
+  assert.deepEqual(logic.bulkSteps("delete", links), [
+    { kind: "send", slug: "a", method: "DELETE" },
+    { kind: "send", slug: "b", method: "DELETE" },
+  ]);
+});
+
+test("Add tag keeps each link's other tags (PATCH replaces them) and names the version it read", () => {
+  const links = [row("a", { tags: ["x", "news"], version: 12 }), row("b", { tags: ["x"] }), row("c", { tags: undefined })];
+  assert.deepEqual(logic.bulkSteps("tag", links, ["news", "y"]), [
+    { kind: "send", slug: "a", method: "PATCH", body: { tags: ["x", "news", "y"] }, ifMatch: '"12"' },
+    { kind: "send", slug: "b", method: "PATCH", body: { tags: ["x", "news", "y"] }, ifMatch: '"7"' },
+    { kind: "send", slug: "c", method: "PATCH", body: { tags: ["news", "y"] }, ifMatch: '"7"' },
+  ]);
+  assert.deepEqual(logic.tagStep(row("d", { tags: ["news"] }), ["news"]), { kind: "skip", slug: "d", reason: "already tagged" });
+});
+
+test("the summary counts what was done of how many, and lists each failure with the API's message", () => {
+  const all = logic.bulkSummary("archive", [{ slug: "a", status: "done" }, { slug: "b", status: "done" }]);
+  assert.deepEqual(all, { text: "Archived 2 links.", failed: [], skipped: [] });
+  assert.equal(logic.bulkSummary("delete", [{ slug: "a", status: "done" }]).text, "Deleted 1 link.");
+  const mixed = logic.bulkSummary("tag", [
+    { slug: "a", status: "done" },
+    { slug: "b", status: "failed", error: "not found (not_found)" },
+    { slug: "c", status: "skipped", reason: "already tagged" },
+  ], ["news"]);
+  assert.equal(mixed.text, "Tagged 1 of 3 links with news. 1 skipped (already tagged). 1 failed.");
+  assert.deepEqual(mixed.failed, [{ slug: "b", error: "not found (not_found)" }]);
+  assert.deepEqual(mixed.skipped, [{ slug: "c", reason: "already tagged" }]);
+  assert.equal(logic.progressText(3, 12), "3 of 12");
+});
+
+test("the pool runs every item, never more than its limit at once, and keeps the items' order", async () => {
+  let running = 0;
+  let most = 0;
+  const seen = [];
+  const items = Array.from({ length: 11 }, (_, i) => i);
+  const results = await logic.runPool(
+    items,
+    4,
+    async (i) => {
+      running++;
+      most = Math.max(most, running);
+      // Later items finish first, so the order of results is not the order of finishing.
+      await new Promise((r) => setTimeout(r, (11 - i) * 2));
+      running--;
+      return i * 10;
+    },
+    (done) => seen.push(done),
+  );
+  assert.deepEqual(results, items.map((i) => i * 10));
+  assert.equal(most, 4);
+  assert.deepEqual(seen, items.map((i) => i + 1));
+  assert.deepEqual(await logic.runPool([], 4, async () => 1), []);
+});
+
+test("the selection keeps only the rows shown; select all toggles the page", () => {
+  const sel = new Set(["a", "b", "gone"]);
+  assert.deepEqual([...logic.keepShown(sel, ["a", "b", "c"])], ["a", "b"]);
+  assert.equal(logic.pageSelection(sel, ["a", "b", "c"]), "some");
+  assert.equal(logic.pageSelection(sel, ["a", "b"]), "all");
+  assert.equal(logic.pageSelection(sel, ["c"]), "none");
+  assert.deepEqual([...logic.toggledPage(new Set(["a"]), ["a", "b"])].sort(), ["a", "b"]);
+  assert.deepEqual([...logic.toggledPage(new Set(["a", "b", "x"]), ["a", "b"])], ["x"]);
+});

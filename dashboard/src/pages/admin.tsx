@@ -2,7 +2,7 @@
 import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { api, enc, get, messageOf, qs } from "../api";
-import { ConfirmButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, Notice, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, Notice, useLoad } from "../ui";
 import { LinksBrowser } from "./links";
 
 interface User {
@@ -54,9 +54,12 @@ export function AdminUsers() {
         <button type="submit">Create user</button>
       </form>
       {made && (
-        <p class="notice" role="status">
-          {made.email}'s API key (shown only now, hand it over): <code class="secret">{made.api_key}</code>
-        </p>
+        <div class="notice">
+          <span role="status">
+            {made.email}'s API key (shown only now, hand it over): <code class="secret">{made.api_key}</code>
+          </span>{" "}
+          <CopyButton text={made.api_key} name={`${made.email}'s key`} />
+        </div>
       )}
       {message && <Notice>{message}</Notice>}
       <FormError errors={errors} />

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { api, enc, get, messageOf, type Session } from "../api";
-import { ConfirmButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, errorsFrom, type Errors, Field, fmtDate, FormError, LoadError, useLoad } from "../ui";
 
 interface Key {
   id: string;
@@ -63,9 +63,12 @@ function KeyManager({
         <button type="submit">Create key</button>
       </form>
       {made && (
-        <p class="notice" role="status">
-          New key (shown only now, {handOver ? "hand it over" : "copy it"}): <code class="secret">{made}</code>
-        </p>
+        <div class="notice">
+          <span role="status">
+            New key (shown only now, {handOver ? "hand it over" : "copy it"}): <code class="secret">{made}</code>
+          </span>{" "}
+          <CopyButton text={made} name="the new key" />
+        </div>
       )}
       <LoadError error={keys.error} />
       <div class="overflow-auto">

@@ -1,7 +1,7 @@
 // One link: its fields, QR code, clicks by day (chart) with the stats breakdowns, and history.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
-import { ConfirmButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
 import { FlagControl } from "./links";
 import { daySeries } from "../logic";
 
@@ -234,7 +234,8 @@ function SmartFields({ l }: { l: Link }) {
   );
 }
 
-export function LinkPage({ slug, admin }: { slug: string; admin: boolean }) {
+/// `created`: the page is shown right after the link was made (`#/links/<slug>?created`).
+export function LinkPage({ slug, admin, created = false }: { slug: string; admin: boolean; created?: boolean }) {
   const link = useLoad(() => get<Link>(`/api/links/${enc(slug)}`), [slug]);
   const stats = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group: "day" })}`), [slug]);
   const [message, setMessage] = useState("");
@@ -262,12 +263,18 @@ export function LinkPage({ slug, admin }: { slug: string; admin: boolean }) {
       )}
       {l && (
         <>
+          {created && (
+            <div class="notice created">
+              Created: <a href={l.short_url}>{l.short_url}</a> <CopyButton text={l.short_url} name="the new short link" />
+            </div>
+          )}
           <dl class="fields">
             <dt>Short link</dt>
             <dd>
               <a href={l.short_url} class="short">
                 {l.short_url}
-              </a>
+              </a>{" "}
+              <CopyButton text={l.short_url} name="the short link" />
             </dd>
             <dt>Destination</dt>
             <dd class="url">{l.url}</dd>

@@ -312,7 +312,8 @@ export function LinkForm({ slug }: { slug?: string }) {
       const link = slug
         ? await api<Link>("PATCH", `/api/links/${enc(slug)}`, body)
         : await api<Link>("POST", "/api/links", body);
-      navigate(`#/links/${enc(link.slug)}`);
+      // A new link's page opens with its short link to copy.
+      navigate(`#/links/${enc(link.slug)}${slug ? "" : "?created"}`);
     } catch (err) {
       setErrors(errorsFrom(err, body));
     } finally {

@@ -1,8 +1,11 @@
 // The link lists: a user's own (`GET /api/links`) and, for the admin, everybody's
-// (`GET /api/admin/links`), with search, tag, state and archive filters, sort and keyset pages.
-import { useEffect, useState } from "preact/hooks";
+// (`GET /api/admin/links`), with search, tag, state and archive filters, sort and keyset pages;
+// rows are selected for the bulk actions (bulk.tsx) a page at a time.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
-import { ConfirmButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
+import { keepShown, pageSelection, toggledPage } from "../logic";
+import { ConfirmButton, CopyButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
+import { BulkBar, BulkStatus, useBulk } from "./bulk";
 
 interface Page {
   links: Link[];
@@ -69,6 +72,31 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
   useEffect(() => {
     if (page.data?.total !== undefined) setTotal(page.data.total);
   }, [page.data]);
+  // The selection: slugs of the rows shown. Rows that leave the list (another page, a filter,
+  // archived out of view, deleted) leave the selection, so an action never reaches a link the
+  // user no longer sees.
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const shown = (page.data?.links ?? []).map((l) => l.slug);
+  useEffect(() => {
+    if (page.data) setSelected((s) => keepShown(s, shown));
+  }, [page.data]);
+  // A bulk action's summary replaces the last single action's notice.
+  const bulk = useBulk(() => {
+    setMessage("");
+    setActionError("");
+    page.reload();
+  });
+  const all = pageSelection(selected, shown);
+  const allBox = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (allBox.current) allBox.current.indeterminate = all === "some";
+  }, [all]);
+  const toggle = (slug: string) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (!next.delete(slug)) next.add(slug);
+      return next;
+    });
 
   const apply = (change: Partial<Filters>) => {
     setFilters((f) => ({ ...f, ...change }));
@@ -192,10 +220,32 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
         </p>
       )}
       <LoadError error={page.error} />
+      {selected.size > 0 && (
+        <BulkBar
+          selected={(page.data?.links ?? []).filter((l) => selected.has(l.slug))}
+          admin={admin}
+          bulk={bulk}
+          onClear={() => setSelected(new Set())}
+        />
+      )}
+      <BulkStatus bulk={bulk} />
       <div class="overflow-auto" aria-busy={page.loading}>
         <table class="links">
           <thead>
             <tr>
+              <th scope="col" class="select">
+                <input
+                  id="f-select-page"
+                  type="checkbox"
+                  ref={allBox}
+                  checked={all === "all" && shown.length > 0}
+                  disabled={bulk.running || shown.length === 0}
+                  onChange={() => setSelected((s) => toggledPage(s, shown))}
+                />
+                <label for="f-select-page" class="select-all">
+                  Select all on this page
+                </label>
+              </th>
               <th scope="col">Slug</th>
               <th scope="col">Destination</th>
               {admin && <th scope="col">Owner</th>}
@@ -210,9 +260,18 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
           </thead>
           <tbody>
             {page.data?.links.map((l) => (
-              <tr key={l.slug} data-slug={l.slug}>
+              <tr key={l.slug} data-slug={l.slug} class={selected.has(l.slug) ? "selected" : undefined}>
+                <td class="select">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${l.slug}`}
+                    checked={selected.has(l.slug)}
+                    disabled={bulk.running}
+                    onChange={() => toggle(l.slug)}
+                  />
+                </td>
                 <td data-label="Slug">
-                  <a href={`#/links/${enc(l.slug)}`}>{l.slug}</a>
+                  <a href={`#/links/${enc(l.slug)}`}>{l.slug}</a> <CopyButton text={l.short_url} name={`the short link ${l.slug}`} />
                   {l.title && <div class="muted">{l.title}</div>}
                 </td>
                 <td class="url" data-label="Destination">
