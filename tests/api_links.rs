@@ -1161,6 +1161,109 @@ fn list_reflects_updates_and_deletes_after_the_index_catches_up() {
     );
 }
 
+/// The first item of a list page that is `slug`, once the index has it.
+#[track_caller]
+fn listed(path: &str, token: &str, slug: &str) -> Value {
+    poll_until(
+        BACKGROUND_DEADLINE,
+        &format!("{path} to list {slug}"),
+        || {
+            let resp = app().get(path, Some(token));
+            resp.assert_status(200);
+            resp.json()["links"]
+                .as_array()?
+                .iter()
+                .find(|l| l["slug"] == slug)
+                .cloned()
+        },
+    )
+}
+
+#[test]
+fn lists_show_each_link_as_a_read_of_it_does_with_its_clicks() {
+    let user = app().new_user();
+    let slug = random_slug();
+    let created = app().create_link_ok(
+        &user,
+        &json!({
+            "url": "https://example.com/listed",
+            "slug": slug,
+            "title": "listed",
+            "tags": ["list-view"],
+            "password": "open sesame",
+            "valid_since": "2026-01-01T00:00:00Z",
+            "targets": { "ios": "https://example.com/ios", "countries": { "DE": "https://example.de/" } },
+            "variants": [
+                { "url": "https://example.com/a", "weight": 60 },
+                { "url": "https://example.com/b", "weight": 40 }
+            ],
+            "preview": { "title": "A card" }
+        }),
+    );
+    assert_eq!(created["has_password"], true);
+    let read = get_link(&user.api_key, &slug);
+
+    let path = format!("/api/links?q={slug}");
+    let mut own = listed(&path, &user.api_key, &slug);
+    let clicks = own.as_object_mut().and_then(|l| l.remove("clicks"));
+    assert_eq!(clicks, Some(json!(0)), "the owner's list counts clicks");
+    assert_eq!(own, read, "the owner's list shows the link as GET does");
+    assert!(own.get("password_hash").is_none());
+
+    let path = format!("/api/admin/links?q={slug}");
+    let mut all = listed(&path, app().admin_token(), &slug);
+    let fields = all.as_object_mut().expect("an object");
+    assert_eq!(
+        fields.remove("clicks"),
+        Some(json!(0)),
+        "the admin's list counts clicks"
+    );
+    assert_eq!(fields.remove("owner_email"), Some(json!(user.email)));
+    assert_eq!(all, read, "the admin's list shows the link as GET does");
+}
+
+#[test]
+fn lists_read_links_from_kv_not_a_stale_index_row_and_never_show_anothers_link() {
+    let (alice, bob) = (app().new_user(), app().new_user());
+    let (hers, his) = (random_slug(), random_slug());
+    app().create_link_ok(
+        &alice,
+        &json!({ "url": "https://example.com/hers", "slug": hers }),
+    );
+    app().create_link_ok(
+        &bob,
+        &json!({ "url": "https://example.com/his", "slug": his }),
+    );
+    wait_for_list(&alice.api_key, std::slice::from_ref(&hers));
+    wait_for_list(&bob.api_key, std::slice::from_ref(&his));
+
+    // The index drifts (as it may while a background write is pending): her row holds an old
+    // destination, and his row names her as its owner.
+    app().d1_write(&format!(
+        "UPDATE links SET url = 'https://stale.example/', title = 'stale' WHERE slug = '{hers}'; \
+         UPDATE links SET user_id = '{}' WHERE slug = '{his}';",
+        alice.id
+    ));
+    let page = app().list_links(&alice.api_key, "limit=100");
+    let links = page["links"].as_array().expect("links");
+    let slugs: Vec<&str> = links.iter().filter_map(|l| l["slug"].as_str()).collect();
+    assert_eq!(
+        slugs,
+        [hers.as_str()],
+        "her list never shows his link: {page}"
+    );
+    assert_eq!(links[0]["url"], "https://example.com/hers");
+    assert_eq!(links[0]["title"], Value::Null);
+
+    // Deleting through the API removes both rows (a delete applies to the row's version).
+    for (user, slug) in [(&alice, &hers), (&bob, &his)] {
+        app()
+            .delete(&link_path(slug), Some(&user.api_key))
+            .assert_status(204);
+    }
+    wait_for_list(&alice.api_key, &[]);
+}
+
 #[test]
 fn concurrent_creates_of_one_slug_have_exactly_one_winner() {
     // Several slugs, each raced by 12 creates from two users at once: exactly one 201 per slug,

@@ -129,9 +129,11 @@ fn assert_admin_list_empty(filter: &str) {
 }
 
 /// The admin list's entry for `link` as the API must show it: the link plus its owner's email.
-fn with_email(link: &Value, email: &str) -> Value {
+/// A link as the admin list shows it: with its owner's email and its clicks (none yet).
+fn listed_as(link: &Value, email: &str) -> Value {
     let mut v = link.clone();
     v["owner_email"] = json!(email);
+    v["clicks"] = json!(0);
     v
 }
 
@@ -214,8 +216,8 @@ fn admin_link_list_shows_every_field_and_the_owners_email_newest_first() {
     assert_eq!(
         listed,
         vec![
-            with_email(&second, &user.email),
-            with_email(&first, &user.email)
+            listed_as(&second, &user.email),
+            listed_as(&first, &user.email)
         ],
         "the admin list shows the links as created, newest first, with the owner's email"
     );

@@ -30,7 +30,7 @@ export interface Link {
   state: "active" | "disabled" | "flagged";
   expired: boolean;
   clicks?: number | null;
-  // On the link's own reads and writes only, not in the lists (read from the D1 index).
+  // Absent when unset (in reads and lists alike).
   valid_since?: string;
   has_password?: boolean;
   targets?: { ios?: string; android?: string; desktop?: string; countries?: Record<string, string> };

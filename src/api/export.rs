@@ -15,7 +15,7 @@ use crate::analytics::day_of;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::exchange::edgelink::{csv_header, csv_rows, Columns, Owner, Record};
-use crate::link::{Link, Slug};
+use crate::link::Link;
 use crate::store::index::{
     admin_links_query, owner_links_query, AdminLinkFilter, LinkCursor, LinkOrder, OwnerLinkFilter,
 };
@@ -170,26 +170,17 @@ impl Pager {
     /// A slug whose value is gone (deleted, index not yet caught up), unreadable, or, for an
     /// owner, no longer theirs is left out, as the lists leave it out.
     async fn records(&self, named: Vec<Named>) -> Result<Vec<Record>, ApiError> {
-        let slugs: Vec<Slug> = named
-            .iter()
-            .filter_map(|n| Slug::parse(&n.slug).ok())
+        let slugs: Vec<&str> = named.iter().map(|n| n.slug.as_str()).collect();
+        let owner = match &self.source {
+            Source::Owner(owner, _) => Some(owner),
+            Source::Admin(_) => None,
+        };
+        let found = self.app.kv.links_in_order(&slugs, owner).await?;
+        let links: Vec<(Link, Option<String>)> = found
+            .into_iter()
+            .zip(named)
+            .filter_map(|(link, n)| Some((link?, n.owner_email)))
             .collect();
-        let mut values = self.app.kv.links_bulk(&slugs).await?;
-        let mut links: Vec<(Link, Option<String>)> = Vec::with_capacity(named.len());
-        for n in named {
-            let Ok(slug) = Slug::parse(&n.slug) else {
-                continue;
-            };
-            let Some(Ok(Some(link))) = values.remove(&slug) else {
-                continue;
-            };
-            if let Source::Owner(owner, _) = &self.source {
-                if &link.owner != owner {
-                    continue;
-                }
-            }
-            links.push((link, n.owner_email));
-        }
         // Counted from each link's creation, as the API's `clicks`; a roll-up that fails
         // leaves the column empty ("unknown") rather than ending the file.
         let firsts: Vec<(&str, String)> = links

@@ -1,5 +1,5 @@
 //! The link API: create, read, update, delete (KV first, D1 in the background), the owner's
-//! list (from the D1 index, keyset-paginated, filtered by state and archive) and a link's
+//! list (paged, filtered and sorted by the D1 index, the links read from KV) and a link's
 //! change history (from D1 `link_history`).
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -10,7 +10,7 @@ use super::admin::blocklist::ensure_all_allowed;
 use super::list_query::{first_page_total, owner_list_params, Total};
 use super::params::{if_match, page, parse_limit_within, path_slug};
 use super::password::hash_password;
-use super::view::{link_response, shown_link_json, view};
+use super::view::{link_response, shown_link_json, view, LinkView};
 use super::{
     authenticate, body_bytes, json, json_body, no_content, origin, parse_json, query_param,
     ApiResult,
@@ -21,14 +21,14 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{
-    is_expired, parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
+    parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
 };
 use crate::link::{
     present, Link, LinkOptions, LinkPatch, Password, PasswordHash, Preview, Slug, Tags, TargetUrl,
     Targets, Title, Variants,
 };
 use crate::service::links::{self as service, Written};
-use crate::store::index::{history_query, owner_links_count, owner_links_query, LinkRow};
+use crate::store::index::{history_query, owner_links_count, owner_links_query};
 use crate::sync;
 use crate::time::Timestamp;
 
@@ -406,63 +406,8 @@ pub async fn delete(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> A
 }
 
 #[derive(Serialize)]
-struct ListedLink {
-    slug: String,
-    url: String,
-    short_url: String,
-    title: Option<String>,
-    owner: String,
-    is_active: bool,
-    flag_reason: Option<String>,
-    created_at: String,
-    updated_at: String,
-    version: u64,
-    expires_at: Option<String>,
-    archived: bool,
-    redirect_type: u16,
-    forward_query: bool,
-    state: String,
-    expired: bool,
-    max_clicks: Option<u64>,
-    tags: Vec<String>,
-    clicks: u64,
-}
-
-impl ListedLink {
-    fn from_row(row: LinkRow, origin: &str, now: Timestamp) -> Self {
-        let expires_at = row.expires_at.as_deref().and_then(Timestamp::parse);
-        Self {
-            short_url: format!("{origin}/{}", row.slug),
-            is_active: row.state == "active",
-            expired: is_expired(expires_at, now),
-            expires_at: row.expires_at,
-            archived: row.archived != 0,
-            redirect_type: row.redirect_type,
-            forward_query: row.forward_query != 0,
-            max_clicks: row.max_clicks,
-            // The row mirrors KV's tags as JSON; a row the index could not parse shows none.
-            tags: row
-                .tags
-                .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default(),
-            clicks: 0,
-            state: row.state,
-            slug: row.slug,
-            url: row.url,
-            title: row.title,
-            owner: row.user_id,
-            flag_reason: row.flag_reason,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct LinkList {
-    links: Vec<ListedLink>,
+struct LinkList<'a> {
+    links: Vec<LinkView<'a>>,
     next_cursor: Option<String>,
     /// How many links match, on the first page only (a count costs a pass over the matches).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -470,10 +415,12 @@ struct LinkList {
 }
 
 /// `GET /api/links?q=&tag=&tag_mode=&state=&archived=&sort=&order=&limit=&cursor=` → the
-/// caller's links from D1, newest first unless `sort`/`order` say otherwise (see
+/// caller's links, newest first unless `sort`/`order` say otherwise (see
 /// [`owner_list_params`]), with `total` on the first page. Archived links are listed only with
 /// `archived=true`; `tag` (repeatable) keeps links carrying any (`tag_mode=any`, the default)
-/// or all of the tags; `q` keeps links whose slug, url, title or a tag contains it.
+/// or all of the tags; `q` keeps links whose slug, url, title or a tag contains it. The D1
+/// index picks the page and counts the clicks; each link is shown from KV as a read of it
+/// shows it (one bulk read a page), so a list never shows less, or older, than the link's page.
 pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
     let params = owner_list_params(&req.inner().url())?;
@@ -499,15 +446,17 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let (rows, next_cursor) = page(rows, params.limit, |r| {
         r.cursor(params.order).map(|c| c.encode())
     });
+    let slugs: Vec<&str> = rows.iter().map(|r| r.slug.as_str()).collect();
+    let found = app.kv.links_in_order(&slugs, Some(&caller.id)).await?;
     let at = app.now();
     // `clicks` is the row's: the roll-up keeps it (see store::rollup), so no second query.
     let links = rows
-        .into_iter()
-        .map(|r| {
-            let n = r.clicks;
-            let mut listed = ListedLink::from_row(r, &origin.origin, at);
-            listed.clicks = n;
-            listed
+        .iter()
+        .zip(&found)
+        .filter_map(|(row, link)| {
+            let mut shown = view(link.as_ref()?, &origin.origin, at);
+            shown.clicks = Some(Some(row.clicks));
+            Some(shown)
         })
         .collect();
     json(

@@ -420,6 +420,26 @@ impl Kv {
         Ok(out)
     }
 
+    /// The links of `slugs`, in their order, for a list or an export whose slugs, order and
+    /// page the D1 index chose: `None` where KV no longer has the link (deleted while the
+    /// index lags), cannot read it, or, with `owner`, now holds someone else's (the slug
+    /// re-created by another user after its quarantine, the index not yet caught up).
+    pub async fn links_in_order(
+        &self,
+        slugs: &[&str],
+        owner: Option<&UserId>,
+    ) -> Result<Vec<Option<Link>>, StoreError> {
+        let parsed: Vec<Slug> = slugs.iter().filter_map(|s| Slug::parse(s).ok()).collect();
+        let mut values = self.links_bulk(&parsed).await?;
+        Ok(slugs
+            .iter()
+            .map(|s| {
+                let link = values.remove(&Slug::parse(s).ok()?)?.ok()??;
+                owner.is_none_or(|o| &link.owner == o).then_some(link)
+            })
+            .collect())
+    }
+
     /// The raw value of `link:<slug>`, for callers that tell edgelink's links from Sink's
     /// (`exchange::sink::Stored`).
     pub async fn link_raw(&self, slug: &Slug) -> Result<Option<String>, StoreError> {

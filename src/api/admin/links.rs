@@ -1,8 +1,8 @@
 //! The admin's view of every link (the design's scenario 3) and moderation.
 //! - `GET /api/admin/links?limit=&cursor=&q=&owner=&state=&tag=&tag_mode=&sort=&order=`: the
 //!   list (searched, filtered and sorted as [`admin_list_params`] reads it) and each owner's email
-//!   come from D1 (a JOIN with `users`); the state that lives in KV (is_active, flag_reason,
-//!   title …) comes from KV in one bulk read per page, never one read per row.
+//!   come from D1 (a JOIN with `users`), with each link's clicks; the link itself comes from
+//!   KV in one bulk read per page, never one read per row.
 //! - `POST /api/admin/links/{slug}/flag` `{"reason"}` and `DELETE …/flag`: ordinary versioned
 //!   writes through the slug's Durable Object (applied to the link's newest state), KV first
 //!   and D1 in the background; a flagged link answers 410 at once here. Unflagging a slug whose
@@ -17,7 +17,6 @@ use crate::api::view::{link_response, view, LinkView};
 use crate::api::{authenticate_admin, json, json_body, no_content, origin, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
-use crate::link::{Link, Slug};
 use crate::moderation::FlagReason;
 use crate::service::links::{self as service, Unflagged, Written};
 use crate::store::index::{admin_links_count, admin_links_query};
@@ -63,26 +62,19 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
         r.cursor(params.order).map(|c| c.encode())
     });
 
-    let slugs: Vec<Slug> = rows
-        .iter()
-        .filter_map(|r| Slug::parse(&r.slug).ok())
-        .collect();
-    let mut values = app.kv.links_bulk(&slugs).await?;
-    let mut links: Vec<(Link, Option<String>)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Ok(slug) = Slug::parse(&row.slug) else {
-            continue;
-        };
-        if let Some(Ok(Some(link))) = values.remove(&slug) {
-            links.push((link, row.owner_email));
-        }
-    }
+    let slugs: Vec<&str> = rows.iter().map(|r| r.slug.as_str()).collect();
+    let found = app.kv.links_in_order(&slugs, None).await?;
     let at = app.now();
-    let links = links
+    let links = rows
         .iter()
-        .map(|(link, email)| AdminLink {
-            link: view(link, &origin.origin, at),
-            owner_email: email.clone(),
+        .zip(&found)
+        .filter_map(|(row, link)| {
+            let mut shown = view(link.as_ref()?, &origin.origin, at);
+            shown.clicks = Some(Some(row.clicks));
+            Some(AdminLink {
+                link: shown,
+                owner_email: row.owner_email.clone(),
+            })
         })
         .collect();
     json(

@@ -64,9 +64,9 @@ const DELETE_EXACT: &str = "DELETE FROM links \
      WHERE slug IN (SELECT json_extract(value, '$[0]') FROM json_each(?1)) \
      AND version <= (SELECT json_extract(value, '$[1]') FROM json_each(?1) \
       WHERE json_extract(value, '$[0]') = links.slug)";
-const LINK_ROW_COLUMNS: &str = "slug, url, user_id, title, state, flag_reason, created_at, \
-     updated_at, version, expires_at, archived, redirect_type, forward_query, max_clicks, tags, \
-     clicks";
+/// What the owner's list reads of a row: which link, where it sorts, its clicks. The link
+/// itself comes from KV.
+const LINK_ROW_COLUMNS: &str = "slug, created_at, updated_at, clicks";
 /// The reconciler's view of one KV page's slug range: each row's version, expiry and whether
 /// it drifted at its version (its tag rows do not match it, or it has no `search_text`), and
 /// the slugs with tag rows but no row. BINARY collation = KV's byte
@@ -154,26 +154,12 @@ impl<'a> IndexRow<'a> {
     }
 }
 
-/// A row of `links` as the list endpoint returns it.
+/// A row of the owner's link list: which link and where it sorts (see [`LINK_ROW_COLUMNS`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct LinkRow {
     pub slug: String,
-    pub url: String,
-    pub user_id: String,
-    pub title: Option<String>,
-    pub state: String,
-    pub flag_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    pub version: u64,
-    pub expires_at: Option<String>,
-    pub archived: u8,
-    pub redirect_type: u16,
-    pub forward_query: u8,
-    pub max_clicks: Option<u64>,
-    /// The tags as a JSON array (the link's, mirrored).
-    #[serde(default)]
-    pub tags: Option<String>,
     /// People's clicks since the link's creation.
     #[serde(default)]
     pub clicks: u64,
