@@ -7,6 +7,7 @@
 // passes (and its `--debuginfo`, which keeps the names section, unless the variant drops it).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ROOT } from "./runtime.mjs";
 
@@ -49,10 +50,18 @@ export const VARIANTS = {
   "oz+O (named)": ["oz", ["-O"], true],
 };
 
+// worker-build downloads wasm-bindgen, wasm-opt and esbuild from GitHub unless told where they
+// are (no GitHub here): the Makefile exports these; a bench run without make gets the same.
+const TOOL_BINS = {
+  WASM_BINDGEN_BIN: path.join(os.homedir(), ".cargo/bin/wasm-bindgen"),
+  WASM_OPT_BIN: path.join(ROOT, "node_modules/.bin/wasm-opt"),
+  ESBUILD_BIN: path.join(ROOT, "node_modules/.bin/esbuild"),
+};
+
 const sh = (cmd, args, env = {}) =>
   execFileSync(cmd, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...TOOL_BINS, ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
 

@@ -403,3 +403,18 @@ export function toggledPage(selected: ReadonlySet<string>, shown: string[]): Set
   if (pageSelection(selected, shown) === "all") return new Set([...selected].filter((s) => !shown.includes(s)));
   return new Set([...selected, ...shown]);
 }
+
+/// What the list says of a link beside its state: what a visitor meets that a plain redirect
+/// would not (a password, a start date still ahead, a click limit, routing, a test, a card).
+export function linkNotes(l: Link, now: Date): string[] {
+  const notes: string[] = [];
+  if (l.valid_since && Date.parse(l.valid_since) > now.getTime()) notes.push("scheduled");
+  if (l.has_password) notes.push("password");
+  if (l.max_clicks != null) notes.push(`max ${l.max_clicks} clicks`);
+  const t = l.targets;
+  if (t && (t.ios || t.android || t.desktop)) notes.push("device targets");
+  if (t?.countries && Object.keys(t.countries).length) notes.push("country targets");
+  if (l.variants?.length) notes.push(`A/B ${l.variants.length}`);
+  if (l.preview) notes.push("preview");
+  return notes;
+}

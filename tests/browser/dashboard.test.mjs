@@ -133,7 +133,8 @@ const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.p
 
 const rowOf = (page, slug) => page.locator(`tr[data-slug="${slug}"]`);
 
-/// The list reads the D1 index, written just after a change's answer: search again until `cond`.
+/// The list's page is chosen by the D1 index, written just after a change's answer: search
+/// again until `cond`.
 async function refreshUntil(page, what, cond) {
   await poll(what, async () => {
     await page.getByRole("button", { name: "Search" }).click();
@@ -345,6 +346,15 @@ test("the form's more options make a password link with a device target, variant
     { url: `${OTHER}/b`, weight: 30 },
   ]);
   assert.deepEqual(stored.preview, { title: "Our launch", description: "Everything new this week", image: "https://example.com/card.png" });
+
+  // The list shows the link as its page does (lists read each link from KV), with what a
+  // visitor meets noted beside its state.
+  await page.goto(`${DASH}#/links`);
+  await page.getByRole("searchbox").fill(slug);
+  await refreshUntil(page, "the list shows the new link", async () => (await rowOf(page, slug).count()) === 1);
+  const notes = await rowOf(page, slug).locator(".note").allInnerTexts();
+  assert.deepEqual(notes, ["password", "device targets", "A/B 2", "preview"]);
+  await shot(page, "links-notes");
 
   // A visitor (a desktop browser: no iOS target) gets the password form, then a variant.
   const variants = new Set([`${OTHER}/a`, `${OTHER}/b`]);

@@ -252,3 +252,23 @@ test("the selection keeps only the rows shown; select all toggles the page", () 
   assert.deepEqual([...logic.toggledPage(new Set(["a"]), ["a", "b"])].sort(), ["a", "b"]);
   assert.deepEqual([...logic.toggledPage(new Set(["a", "b", "x"]), ["a", "b"])], ["x"]);
 });
+
+test("the list notes what a visitor meets beyond a plain redirect, and nothing for a plain link", () => {
+  const now = new Date("2026-12-07T12:00:00Z");
+  assert.deepEqual(logic.linkNotes(link, now), []);
+  const smart = {
+    ...link,
+    valid_since: "2026-12-08T00:00:00.000Z",
+    has_password: true,
+    max_clicks: 100,
+    targets: { ios: "https://example.com/ios", countries: { DE: "https://example.de/" } },
+    variants: [
+      { url: "https://example.com/a", weight: 1 },
+      { url: "https://example.com/b", weight: 1 },
+    ],
+    preview: { title: "Card" },
+  };
+  assert.deepEqual(logic.linkNotes(smart, now), ["scheduled", "password", "max 100 clicks", "device targets", "country targets", "A/B 2", "preview"]);
+  // A start already passed is no longer news; an empty country map is no target.
+  assert.deepEqual(logic.linkNotes({ ...link, valid_since: "2026-12-01T00:00:00.000Z", targets: { countries: {} } }, now), []);
+});

@@ -25,7 +25,7 @@ async function send(step: BulkStep & { kind: "send" }): Promise<void> {
 }
 
 /// One link's step, its failure as the API's message. A tag step refused with 412 was computed
-/// from a listed copy older than the link (the list reads the D1 index): it is decided again,
+/// from a listed copy older than the link (changed since the list was read): it is decided again,
 /// once, from the link itself.
 async function perform(step: BulkStep, tags: string[]): Promise<BulkOutcome> {
   const { slug } = step;

@@ -3,7 +3,7 @@
 // rows are selected for the bulk actions (bulk.tsx) a page at a time.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
-import { keepShown, pageSelection, toggledPage } from "../logic";
+import { keepShown, linkNotes, pageSelection, toggledPage } from "../logic";
 import { ConfirmButton, CopyButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
 import { BulkBar, BulkStatus, useBulk } from "./bulk";
 
@@ -77,6 +77,8 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
   // user no longer sees.
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const shown = (page.data?.links ?? []).map((l) => l.slug);
+  // "scheduled" is judged against the time the page was drawn.
+  const now = new Date();
   useEffect(() => {
     if (page.data) setSelected((s) => keepShown(s, shown));
   }, [page.data]);
@@ -288,6 +290,11 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
                 <td data-label="State">
                   {l.expired ? "expired" : l.state}
                   {l.archived ? ", archived" : ""}
+                  {linkNotes(l, now).map((n) => (
+                    <span class="note" key={n}>
+                      {n}
+                    </span>
+                  ))}
                 </td>
                 <td class="num" data-label="Clicks">{l.clicks ?? "—"}</td>
                 <td data-label="Created">{fmtDate(l.created_at)}</td>
