@@ -230,9 +230,10 @@ fn an_unreadable_d1_row_leaves_the_list_readable() {
     let good = create(&user, "https://example.com/good");
     wait_indexed(&slug(&bad), version_of(&bad));
     wait_indexed(&slug(&good), version_of(&good));
-    // A number no reader holds exactly, as older code or a hand edit could leave it.
+    // A number no reader holds exactly, as older code or a hand edit could leave it, in a
+    // column the lists read from the row (the link itself comes from KV).
     app.d1_write(&format!(
-        "UPDATE links SET max_clicks = 18446744073709551615.0 WHERE slug = '{}'",
+        "UPDATE links SET clicks = 18446744073709551615.0 WHERE slug = '{}'",
         slug(&bad)
     ));
     let page = app.list_links(&user.api_key, "");
