@@ -10,7 +10,7 @@ use super::admin::blocklist::ensure_all_allowed;
 use super::list_query::{first_page_total, owner_list_params, Total};
 use super::params::{if_match, page, parse_limit_within, path_slug};
 use super::password::hash_password;
-use super::view::{link_response, shown_link_json, view, LinkView};
+use super::view::{link_response, listed, shown_link_json, view, LinkView};
 use super::{
     authenticate, body_bytes, json, json_body, no_content, origin, parse_json, query_param,
     ApiResult,
@@ -453,11 +453,7 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let links = rows
         .iter()
         .zip(&found)
-        .filter_map(|(row, link)| {
-            let mut shown = view(link.as_ref()?, &origin.origin, at);
-            shown.clicks = Some(Some(row.clicks));
-            Some(shown)
-        })
+        .filter_map(|(row, link)| Some(listed(link.as_ref()?, row.clicks, &origin.origin, at)))
         .collect();
     json(
         200,

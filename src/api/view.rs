@@ -47,6 +47,14 @@ pub fn view<'a>(link: &'a Link, origin: &str, now: Timestamp) -> LinkView<'a> {
     }
 }
 
+/// A link as the lists show it: its [`view`] with the clicks the D1 index counted.
+pub fn listed<'a>(link: &'a Link, clicks: u64, origin: &str, now: Timestamp) -> LinkView<'a> {
+    LinkView {
+        clicks: Some(Some(clicks)),
+        ..view(link, origin, now)
+    }
+}
+
 /// A stored link's JSON (a history entry's) as the API may show it: the hash out, and
 /// `has_password` in, as [`view`] does.
 pub fn shown_link_json(mut link: Value) -> Value {

@@ -13,7 +13,7 @@ use worker::{Context, Request};
 
 use crate::api::list_query::{admin_list_params, first_page_total, Total};
 use crate::api::params::{page, path_slug};
-use crate::api::view::{link_response, view, LinkView};
+use crate::api::view::{link_response, listed, view, LinkView};
 use crate::api::{authenticate_admin, json, json_body, no_content, origin, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
@@ -69,10 +69,8 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
         .iter()
         .zip(&found)
         .filter_map(|(row, link)| {
-            let mut shown = view(link.as_ref()?, &origin.origin, at);
-            shown.clicks = Some(Some(row.clicks));
             Some(AdminLink {
-                link: shown,
+                link: listed(link.as_ref()?, row.clicks, &origin.origin, at),
                 owner_email: row.owner_email.clone(),
             })
         })
