@@ -404,6 +404,26 @@ fn link_clicks(user: &User, slug: &str) -> Value {
     resp.json()["clicks"].clone()
 }
 
+/// Roll-up rows `(day, bot, dimension, value, clicks)` of `slug`, as the consumer writes them.
+fn rollup_insert(slug: &str, rows: &[(&String, u8, &str, &str, u64)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(day, bot, d, v, n)| {
+            format!(
+                "({}, {}, {bot}, {}, {}, {n})",
+                sql_str(slug),
+                sql_str(day),
+                sql_str(d),
+                sql_str(v)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO clicks_daily (slug, day, bot, dimension, value, clicks) VALUES {}",
+        values.join(", ")
+    )
+}
+
 fn create(user: &User, body: Value) -> String {
     let link = app().create_link_ok(user, &body);
     link["slug"].as_str().expect("slug").to_owned()
@@ -1036,34 +1056,23 @@ fn a_redelivered_message_is_counted_once() {
 fn stats_cover_date_ranges_and_check_their_parameters() {
     let owner = app().new_user();
     let slug = new_link(&owner);
+    // A link of 50 days, so every row below is of its life.
+    app().backdate_link(&slug, 50);
     let (d3, d10, d40) = (utc_date(-3), utc_date(-10), utc_date(-40));
     // Roll-up rows of past days, as the consumer would have written them.
-    let rows = [
-        (&d3, 0, "total", "", 5),
-        (&d3, 0, "device", "mobile", 3),
-        (&d3, 0, "device", "desktop", 2),
-        (&d3, 1, "total", "", 2),
-        (&d3, 1, "device", "bot", 2),
-        (&d10, 0, "total", "", 7),
-        (&d10, 0, "device", "desktop", 7),
-        (&d40, 0, "total", "", 11),
-        (&d40, 0, "device", "tablet", 11),
-    ];
-    let values: Vec<String> = rows
-        .iter()
-        .map(|(day, bot, d, v, n)| {
-            format!(
-                "({}, {}, {bot}, {}, {}, {n})",
-                sql_str(&slug),
-                sql_str(day),
-                sql_str(d),
-                sql_str(v)
-            )
-        })
-        .collect();
-    let daily_insert = format!(
-        "INSERT INTO clicks_daily (slug, day, bot, dimension, value, clicks) VALUES {}",
-        values.join(", ")
+    let daily_insert = rollup_insert(
+        &slug,
+        &[
+            (&d3, 0, "total", "", 5),
+            (&d3, 0, "device", "mobile", 3),
+            (&d3, 0, "device", "desktop", 2),
+            (&d3, 1, "total", "", 2),
+            (&d3, 1, "device", "bot", 2),
+            (&d10, 0, "total", "", 7),
+            (&d10, 0, "device", "desktop", 7),
+            (&d40, 0, "total", "", 11),
+            (&d40, 0, "device", "tablet", 11),
+        ],
     );
     let visitors = [
         (&d3, 0, "00000000000000a1"),
@@ -1164,8 +1173,8 @@ fn stats_cover_date_ranges_and_check_their_parameters() {
     );
     assert_eq!(groups(&s).get("bot"), Some(&2), "{s}");
 
-    // `clicks` counts the link's life since it was created today: the past rows are not in it.
-    assert_eq!(link_clicks(&owner, &slug), json!(0));
+    // `clicks` is the people's clicks of the link's whole life, as the stats count them.
+    assert_eq!(link_clicks(&owner, &slug), json!(23));
 
     // The longest window is 366 days, both ends included.
     let s = stats(token, &slug, &format!("from={}&to={today}", utc_date(-365)));
@@ -1209,6 +1218,87 @@ fn stats_cover_date_ranges_and_check_their_parameters() {
         anonymous.status,
         anonymous.body
     );
+}
+
+/// A slug deleted and created again (here by its owner, who may at once; by anyone after the
+/// quarantine) keeps its earlier life's clicks: the stats, like the lists' `clicks`, start on
+/// the new link's creation day, whatever range is asked for.
+#[test]
+fn a_links_stats_start_on_the_day_it_was_created() {
+    let owner = app().new_user();
+    let slug = new_link(&owner);
+    let token = owner.api_key.as_str();
+    let (today, d2, d20) = (utc_date(0), utc_date(-2), utc_date(-20));
+    // The earlier life's clicks (days -20 and -2) and the new link's (today).
+    app().d1_write(&rollup_insert(
+        &slug,
+        &[
+            (&d20, 0, "total", "", 40),
+            (&d20, 0, "country", "FR", 40),
+            (&d2, 0, "total", "", 9),
+            (&d2, 0, "country", "FR", 9),
+            (&today, 0, "total", "", 3),
+            (&today, 0, "country", "DE", 3),
+        ],
+    ));
+    app().d1_write(&format!(
+        "INSERT INTO click_visitors (slug, day, bot, visitor) VALUES ({s}, {}, 0, '00000000000000c1'), \
+         ({s}, {}, 0, '00000000000000c2')",
+        sql_str(&d2),
+        sql_str(&today),
+        s = sql_str(&slug)
+    ));
+
+    let s = stats(token, &slug, "");
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some(&*utc_date(-29)), Some(&*today)),
+        "the range asked for is the range answered: {s}"
+    );
+    assert_eq!(
+        (s["total"].clone(), s["unique_visitors"].clone()),
+        (json!(3), json!(1)),
+        "{s}"
+    );
+    assert_eq!(group_list(&s), vec![(today.clone(), 3)], "{s}");
+    let s = stats(
+        token,
+        &slug,
+        &format!("from={d20}&to={today}&group=country"),
+    );
+    assert_eq!(group_list(&s), vec![("DE".to_owned(), 3)], "{s}");
+    assert_eq!(s["total"], json!(3), "{s}");
+    assert_eq!(
+        link_clicks(&owner, &slug),
+        s["total"],
+        "the link's clicks and its stats agree"
+    );
+    // A range wholly before the link: nothing, and still the range asked for.
+    let s = stats(
+        token,
+        &slug,
+        &format!("from={d20}&to={d2}&include_bots=true"),
+    );
+    assert_eq!(
+        (
+            s["total"].clone(),
+            s["unique_visitors"].clone(),
+            group_list(&s)
+        ),
+        (json!(0), json!(0), vec![]),
+        "{s}"
+    );
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some(&*d20), Some(&*d2))
+    );
+    // The admin sees the same.
+    let s = stats(
+        app().admin_token(),
+        &slug,
+        &format!("from={d20}&to={today}"),
+    );
+    assert_eq!(s["total"], json!(3), "admin: {s}");
 }
 
 // ---- top links ---------------------------------------------------------------------------

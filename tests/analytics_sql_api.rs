@@ -267,21 +267,32 @@ fn bot_filter(include_bots: bool) -> &'static str {
     }
 }
 
-/// The groups query of one link.
-fn groups_sql(column: &str, slug: &str, from: &str, to: &str, include_bots: bool) -> String {
+/// A link of `user`'s: its slug, and its owner as its clicks carry it (`blob7`).
+struct Owned<'a> {
+    slug: &'a str,
+    owner: &'a str,
+}
+
+/// The groups query of one link (its slug's clicks while its owner held it).
+fn groups_sql(column: &str, link: Owned, from: &str, to: &str, include_bots: bool) -> String {
     format!(
         "SELECT {column} AS key, SUM(_sample_interval) AS clicks FROM {DATASET} \
-         WHERE index1 = '{slug}' AND {}{} GROUP BY key ORDER BY clicks DESC FORMAT JSON",
+         WHERE index1 = '{}' AND blob7 = '{}' AND {}{} GROUP BY key ORDER BY clicks DESC \
+         FORMAT JSON",
+        link.slug,
+        link.owner,
         time_filter(from, to),
         bot_filter(include_bots)
     )
 }
 
 /// The unique visitors query of one link.
-fn visitors_sql(slug: &str, from: &str, to: &str, include_bots: bool) -> String {
+fn visitors_sql(link: Owned, from: &str, to: &str, include_bots: bool) -> String {
     format!(
         "SELECT COUNT(DISTINCT blob6) AS visitors FROM {DATASET} \
-         WHERE index1 = '{slug}' AND {}{} AND blob6 != '' FORMAT JSON",
+         WHERE index1 = '{}' AND blob7 = '{}' AND {}{} AND blob6 != '' FORMAT JSON",
+        link.slug,
+        link.owner,
         time_filter(from, to),
         bot_filter(include_bots)
     )
@@ -348,6 +359,13 @@ fn new_link(user: &User) -> String {
     link["slug"].as_str().expect("slug").to_owned()
 }
 
+/// A link three years old: every range these tests ask for lies in its life.
+fn old_link(user: &User) -> String {
+    let slug = new_link(user);
+    app().backdate_link(&slug, 3 * 366);
+    slug
+}
+
 fn stats_resp(token: &str, slug: &str, query: &str) -> Resp {
     app().get(&format!("/api/links/{slug}/stats?{query}"), Some(token))
 }
@@ -402,10 +420,27 @@ fn assert_server_error(resp: &Resp) {
 #[test]
 fn link_stats_are_the_sql_apis_figures() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     let (from, to) = ("2026-02-20", "2026-02-28");
-    let groups = groups_sql("blob1", &slug, from, to, false);
-    let visitors = visitors_sql(&slug, from, to, false);
+    let groups = groups_sql(
+        "blob1",
+        Owned {
+            slug: &slug,
+            owner: &user.id,
+        },
+        from,
+        to,
+        false,
+    );
+    let visitors = visitors_sql(
+        Owned {
+            slug: &slug,
+            owner: &user.id,
+        },
+        from,
+        to,
+        false,
+    );
     // Counts as strings in one answer, numbers in the other.
     stand_in().answer(
         &groups,
@@ -448,10 +483,27 @@ fn link_stats_are_the_sql_apis_figures() {
 #[test]
 fn day_groups_are_dates_in_order_over_the_default_window() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     let (from, to) = (utc_date(-29), utc_date(0));
-    let groups = groups_sql("toStartOfDay(timestamp)", &slug, &from, &to, true);
-    let visitors = visitors_sql(&slug, &from, &to, true);
+    let groups = groups_sql(
+        "toStartOfDay(timestamp)",
+        Owned {
+            slug: &slug,
+            owner: &user.id,
+        },
+        &from,
+        &to,
+        true,
+    );
+    let visitors = visitors_sql(
+        Owned {
+            slug: &slug,
+            owner: &user.id,
+        },
+        &from,
+        &to,
+        true,
+    );
     let (d2, d5) = (utc_date(-2), utc_date(-5));
     let at_midnight = |d: &str| format!("{d} 00:00:00");
     stand_in().answer(
@@ -481,13 +533,63 @@ fn day_groups_are_dates_in_order_over_the_default_window() {
     stand_in().assert_queries(&slug, &[groups, visitors]);
 }
 
+/// A link's stats ask the SQL API only for its own life: from its creation day, and only the
+/// clicks its owner's link made (a slug deleted and created again by someone else keeps the
+/// earlier clicks apart, even on the same day). A range wholly before the link asks nothing.
+#[test]
+fn a_links_stats_ask_only_for_its_own_life() {
+    let user = app().new_user();
+    let slug = new_link(&user);
+    let today = utc_date(0);
+    let link = || Owned {
+        slug: &slug,
+        owner: &user.id,
+    };
+    let groups = groups_sql("blob1", link(), &today, &today, false);
+    let visitors = visitors_sql(link(), &today, &today, false);
+    stand_in().answer(&groups, 200, groups_answer("String", &[("DE", 3)], false));
+    stand_in().answer(&visitors, 200, visitors_answer(2, false));
+
+    let s = stats(&user.api_key, &slug, "group=country");
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some(&*utc_date(-29)), Some(&*today)),
+        "the range asked for is the range answered: {s}"
+    );
+    assert_eq!(
+        (s["total"].clone(), s["unique_visitors"].clone()),
+        (json!(3), json!(2))
+    );
+    // The admin's view asks for the owner's clicks too.
+    let s = stats(app().admin_token(), &slug, "group=country");
+    assert_eq!(s["total"], json!(3), "admin: {s}");
+
+    let (d20, d2) = (utc_date(-20), utc_date(-2));
+    let s = stats(&user.api_key, &slug, &format!("from={d20}&to={d2}"));
+    assert_eq!(
+        (
+            s["total"].clone(),
+            s["unique_visitors"].clone(),
+            group_list(&s)
+        ),
+        (json!(0), json!(0), vec![]),
+        "{s}"
+    );
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some(&*d20), Some(&*d2))
+    );
+    // The owner's and the admin's reads, and none for the range before the link.
+    stand_in().assert_queries(&slug, &[groups, visitors]);
+}
+
 /// `(key, clicks)` rows of a groups answer.
 type GroupRows = &'static [(&'static str, u64)];
 
 #[test]
 fn each_group_reads_its_column() {
     let user = app().new_user();
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     // A leap year's February: the end is 2024-03-01.
     let (from, to) = ("2024-02-01", "2024-02-29");
     let cases: [(&str, &str, GroupRows); 4] = [
@@ -500,11 +602,28 @@ fn each_group_reads_its_column() {
         ("browser", "blob4", &[("Safari", 6), ("Chrome", 6)]),
         ("os", "blob5", &[("iOS", 2)]),
     ];
-    let visitors = visitors_sql(&slug, from, to, false);
+    let visitors = visitors_sql(
+        Owned {
+            slug: &slug,
+            owner: &user.id,
+        },
+        from,
+        to,
+        false,
+    );
     stand_in().answer(&visitors, 200, visitors_answer(2, false));
     let mut want_queries = vec![visitors];
     for (i, (group, column, rows)) in cases.iter().enumerate() {
-        let sql = groups_sql(column, &slug, from, to, false);
+        let sql = groups_sql(
+            column,
+            Owned {
+                slug: &slug,
+                owner: &user.id,
+            },
+            from,
+            to,
+            false,
+        );
         assert!(sql.contains("toDateTime('2024-03-01 00:00:00')"));
         stand_in().answer(&sql, 200, groups_answer("String", rows, i % 2 == 0));
         want_queries.push(sql);
@@ -613,32 +732,67 @@ fn a_failing_sql_api_is_a_5xx_json_error() {
     let query = format!("from={from}&to={to}&group=device");
 
     // The groups query fails.
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql("blob3", &slug, from, to, false),
+        &groups_sql(
+            "blob3",
+            Owned {
+                slug: &slug,
+                owner: &user.id,
+            },
+            from,
+            to,
+            false,
+        ),
         500,
         json!({ "errors": [{ "message": "internal error" }] }).to_string(),
     );
     assert_server_error(&stats_resp(&user.api_key, &slug, &query));
 
     // The visitors query fails after the groups answered.
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql("blob3", &slug, from, to, false),
+        &groups_sql(
+            "blob3",
+            Owned {
+                slug: &slug,
+                owner: &user.id,
+            },
+            from,
+            to,
+            false,
+        ),
         200,
         groups_answer("String", &[("mobile", 1)], true),
     );
     stand_in().answer(
-        &visitors_sql(&slug, from, to, false),
+        &visitors_sql(
+            Owned {
+                slug: &slug,
+                owner: &user.id,
+            },
+            from,
+            to,
+            false,
+        ),
         500,
         "upstream exploded".to_owned(),
     );
     assert_server_error(&stats_resp(&user.api_key, &slug, &query));
 
     // A 200 that is not the API's JSON.
-    let slug = new_link(&user);
+    let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql("blob3", &slug, from, to, false),
+        &groups_sql(
+            "blob3",
+            Owned {
+                slug: &slug,
+                owner: &user.id,
+            },
+            from,
+            to,
+            false,
+        ),
         200,
         "<html>gateway</html>".to_owned(),
     );

@@ -52,6 +52,18 @@ impl DateRange {
         })
     }
 
+    /// The part of the range a link created at `created` can have clicks in: from its creation
+    /// day on, as the lists and the Shlink API count a link's clicks, so a slug deleted and
+    /// created again (by its owner, or by anyone after the quarantine) starts without its
+    /// earlier life's clicks. `None` when the link is newer than the range.
+    pub fn since(&self, created: Timestamp) -> Option<DateRange> {
+        let first = day_of(created);
+        (first <= self.to).then(|| DateRange {
+            from: self.from.clone().max(first),
+            to: self.to.clone(),
+        })
+    }
+
     /// The first instant after the range (for `timestamp < …`).
     pub(crate) fn end_exclusive(&self) -> String {
         let to = parse_day(&self.to).unwrap_or(0) + DAY_MILLIS;
@@ -164,6 +176,33 @@ mod tests {
         ] {
             assert!(DateRange::parse(from, to, now).is_err(), "{from:?} {to:?}");
         }
+    }
+
+    #[test]
+    fn a_links_clicks_count_from_its_creation_day() {
+        let now = Timestamp::parse("2026-11-25T15:00:00Z").unwrap();
+        let range = DateRange::parse(Some("2026-11-01"), Some("2026-11-20"), now).unwrap();
+        let at = |raw: &str| Timestamp::parse(raw).unwrap();
+        let days = |r: DateRange| (r.from, r.to);
+        assert_eq!(
+            range.since(at("2026-10-01T12:00:00Z")).map(days),
+            Some(("2026-11-01".into(), "2026-11-20".into())),
+            "an older link: the whole range"
+        );
+        assert_eq!(
+            range.since(at("2026-11-07T23:59:59Z")).map(days),
+            Some(("2026-11-07".into(), "2026-11-20".into())),
+            "from the creation day, the whole of it"
+        );
+        assert_eq!(
+            range.since(at("2026-11-20T00:00:00Z")).map(days),
+            Some(("2026-11-20".into(), "2026-11-20".into()))
+        );
+        assert_eq!(
+            range.since(at("2026-11-21T00:00:00Z")),
+            None,
+            "newer than the range"
+        );
     }
 
     #[test]

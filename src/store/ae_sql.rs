@@ -123,12 +123,14 @@ impl Group {
 }
 
 /// Analytics Engine SQL for one link's clicks per group (`key`, `clicks`); the total is
-/// their sum, since every click has exactly one key. Values in the text are a parsed [`Slug`]
-/// and dates from [`DateRange`], which hold only `[A-Za-z0-9_-]` and digits, so no request
-/// input reaches the SQL unchecked.
+/// their sum, since every click has exactly one key. Values in the text are a parsed [`Slug`],
+/// the link's owner as this Worker stored it (`admin` or `u_` and letters and digits) and dates
+/// from [`DateRange`], which hold only `[A-Za-z0-9_-]` and digits, so no request input reaches
+/// the SQL unchecked.
 pub fn ae_groups_sql(
     dataset: &AeDataset,
     slug: &Slug,
+    owner: &UserId,
     range: &DateRange,
     group: Group,
     include_bots: bool,
@@ -138,7 +140,7 @@ pub fn ae_groups_sql(
          GROUP BY key ORDER BY clicks DESC FORMAT JSON",
         col = group.ae_column(),
         ds = dataset.as_str(),
-        filter = ae_filter(slug, range, include_bots),
+        filter = ae_filter(slug, owner, range, include_bots),
         // As in the D1 roll-up, a grouping by variant lists only the clicks that went to one.
         variant = if group == Group::Variant {
             " AND blob8 != ''"
@@ -153,6 +155,7 @@ pub fn ae_groups_sql(
 pub fn ae_visitors_sql(
     dataset: &AeDataset,
     slug: &Slug,
+    owner: &UserId,
     range: &DateRange,
     include_bots: bool,
 ) -> String {
@@ -160,20 +163,23 @@ pub fn ae_visitors_sql(
         "SELECT COUNT(DISTINCT blob6) AS visitors FROM {ds} WHERE {filter} AND blob6 != '' \
          FORMAT JSON",
         ds = dataset.as_str(),
-        filter = ae_filter(slug, range, include_bots),
+        filter = ae_filter(slug, owner, range, include_bots),
     )
 }
 
-fn ae_filter(slug: &Slug, range: &DateRange, include_bots: bool) -> String {
+/// One link's clicks: its slug's, made while `owner` held it (a slug deleted and created again by
+/// someone else keeps its earlier clicks apart even within a day).
+fn ae_filter(slug: &Slug, owner: &UserId, range: &DateRange, include_bots: bool) -> String {
     let bots = if include_bots {
         ""
     } else {
         " AND blob3 != 'bot'"
     };
     format!(
-        "index1 = '{slug}' AND timestamp >= toDateTime('{from} 00:00:00') \
+        "index1 = '{slug}' AND blob7 = '{owner}' AND timestamp >= toDateTime('{from} 00:00:00') \
          AND timestamp < toDateTime('{end} 00:00:00'){bots}",
         slug = slug.as_str(),
+        owner = owner.as_str(),
         from = range.from,
         end = range.end_exclusive(),
     )
@@ -245,14 +251,17 @@ mod tests {
             Timestamp::from_millis(0),
         )
         .unwrap();
-        let sql = ae_groups_sql(&ds, &slug, &range, Group::Country, false);
+        let owner = UserId::from_random("Kb3zl23Pbnds");
+        let sql = ae_groups_sql(&ds, &slug, &owner, &range, Group::Country, false);
         assert!(sql.starts_with("SELECT blob1 AS key, SUM(_sample_interval) AS clicks"));
-        assert!(sql.contains("FROM edgelink_clicks WHERE index1 = 'launch'"));
+        assert!(sql
+            .contains("FROM edgelink_clicks WHERE index1 = 'launch' AND blob7 = 'u_Kb3zl23Pbnds'"));
         assert!(sql.contains("timestamp >= toDateTime('2026-11-01 00:00:00')"));
         assert!(sql.contains("timestamp < toDateTime('2026-12-01 00:00:00')"));
         assert!(sql.contains("AND blob3 != 'bot'"));
-        assert!(!ae_groups_sql(&ds, &slug, &range, Group::Day, true).contains("!= 'bot'"));
-        let v = ae_visitors_sql(&ds, &slug, &range, false);
+        assert!(!ae_groups_sql(&ds, &slug, &owner, &range, Group::Day, true).contains("!= 'bot'"));
+        let v = ae_visitors_sql(&ds, &slug, &owner, &range, false);
+        assert!(v.contains("WHERE index1 = 'launch' AND blob7 = 'u_Kb3zl23Pbnds'"));
         assert!(v.starts_with("SELECT COUNT(DISTINCT blob6) AS visitors"));
         assert!(v.contains("AND blob6 != ''"));
         let top = ae_top_sql(&ds, &UserId::admin(), &range, 10);

@@ -707,6 +707,24 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("d1 write failed: {sql}\n{e}"));
     }
 
+    /// Makes `slug`'s link `days` old, as KV (the truth, which reads and the stats go by) and D1
+    /// would hold a link created then: the only way a test gets a link with a past, short of
+    /// waiting.
+    #[track_caller]
+    pub fn backdate_link(&self, slug: &str, days: u64) {
+        let key = format!("link:{slug}");
+        let raw = self.kv_get(&key).expect("the link's KV value");
+        let mut link: Value = serde_json::from_str(&raw).expect("a JSON link");
+        let created = rfc3339_ms(now_ms() - days * 86_400_000);
+        link["created_at"] = json!(created);
+        self.kv_put(&key, &link.to_string());
+        self.d1_write(&format!(
+            "UPDATE links SET created_at = {} WHERE slug = {}",
+            sql_str(&created),
+            sql_str(slug)
+        ));
+    }
+
     /// Runs a statement against local D1 through `wrangler d1 execute --local`, as a user
     /// would (the outage tests rename tables this way). Retried while the database is locked:
     /// the running Worker holds the same file, and a command that meets SQLITE_BUSY has not run.
