@@ -160,6 +160,8 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::LinkQr(slug) => respond(api::qr::link_qr(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
         Route::Tags => respond(tags::list(req, app, ctx).await),
+        Route::DeleteTags => respond(tags::delete(req, app, ctx).await),
+        Route::RenameTag => respond(tags::rename(req, app, ctx).await),
         Route::CreateImport => respond(imports::create(req, app, ctx).await),
         Route::GetImport(id) => respond(imports::get(req, app, ctx, id).await),
         Route::ImportReport(id) => respond(imports::report(req, app, ctx, id).await),

@@ -56,6 +56,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/links/{slug}/qr"),
     ("get", "/api/stats/top"),
     ("get", "/api/tags"),
+    ("delete", "/api/tags"),
+    ("post", "/api/tags/rename"),
     ("post", "/api/imports"),
     ("get", "/api/imports/{id}"),
     ("get", "/api/imports/{id}/report"),
@@ -125,10 +127,12 @@ fn index(route: &Route) -> Option<usize> {
         Route::UserKeys(_) => 37,
         Route::CreateUserKey(_) => 38,
         Route::RevokeUserKey(_, _) => 39,
+        Route::DeleteTags => 40,
+        Route::RenameTag => 41,
         Route::NotFound | Route::MethodNotAllowed => return None,
     })
 }
-const VARIANTS: usize = 40;
+const VARIANTS: usize = 42;
 
 /// A concrete path for a template: every `{param}` becomes a plausible value.
 fn fill(template: &str) -> String {

@@ -109,6 +109,10 @@ pub enum Route<'a> {
     TopLinks,
     /// `GET /api/tags`: the caller's tags with link and click counts.
     Tags,
+    /// `DELETE /api/tags?tag=…`: the tags leave every link of the caller's.
+    DeleteTags,
+    /// `POST /api/tags/rename`: a tag renamed on every link of the caller's.
+    RenameTag,
     /// `POST /api/imports`: upload a file, start an import job.
     CreateImport,
     /// `GET /api/imports/{id}`: a job's progress.
@@ -237,6 +241,11 @@ impl<'a> Route<'a> {
             },
             ["api", "tags"] => match method {
                 Get => Route::Tags,
+                Delete => Route::DeleteTags,
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "tags", "rename"] => match method {
+                Post => Route::RenameTag,
                 _ => Route::MethodNotAllowed,
             },
             ["api", "imports"] => match method {
@@ -361,6 +370,12 @@ mod tests {
         );
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
+        assert_eq!(Route::parse(Delete, "/api/tags"), Route::DeleteTags);
+        assert_eq!(Route::parse(Post, "/api/tags/rename"), Route::RenameTag);
+        assert_eq!(
+            Route::parse(Get, "/api/tags/rename"),
+            Route::MethodNotAllowed
+        );
         assert_eq!(Route::parse(Post, "/api/tags"), Route::MethodNotAllowed);
         assert_eq!(Route::parse(Get, "/rest/v3/short-urls"), Route::Shlink);
         assert_eq!(Route::parse(Other, "/rest/health"), Route::Shlink);

@@ -37,7 +37,7 @@ fn the_shlink_js_sdk_works_against_edgelink() {
     assert!(
         stdout.contains("# fail 0")
             && stdout.contains("# skipped 0")
-            && stdout.contains("# pass 13"),
+            && stdout.contains("# pass 14"),
         "{stdout}"
     );
 }

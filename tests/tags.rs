@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    app, poll_for, poll_until, random_alnum, random_slug, slug_of, sql_str, url_encode,
+    app, poll_for, poll_until, random_alnum, random_slug, slug_of, sql_str, url_encode, version_of,
     BACKGROUND_DEADLINE,
 };
 use serde_json::{json, Value};
@@ -509,4 +509,189 @@ fn an_older_write_arriving_late_does_not_roll_tags_back() {
         v = newer["version"],
         s = sql_str(&slug)
     ));
+}
+
+// ---- renaming and deleting tags ----------------------------------------------------------
+
+fn get_link(token: &str, slug: &str) -> Value {
+    let resp = app().get(&format!("/api/links/{slug}"), Some(token));
+    resp.assert_status(200);
+    resp.json()
+}
+
+/// `GET /api/tags`' names for `token`.
+fn tag_names(token: &str) -> Vec<String> {
+    let resp = app().get("/api/tags", Some(token));
+    resp.assert_status(200);
+    resp.json()["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t["tag"].as_str().expect("tag").to_owned())
+        .collect()
+}
+
+/// A rename and a delete change every link of the owner's carrying the tags, each through its
+/// slug's Durable Object: KV at once with a new version and a history entry, the index in the
+/// background. A link carrying both names keeps one; other tags, other links and another
+/// user's link with the same tag are untouched.
+#[test]
+fn a_tag_is_renamed_merged_and_deleted_on_every_link_of_its_owner() {
+    let user = app().new_user();
+    let other = app().new_user();
+    let key = user.api_key.as_str();
+    let (old, new, keep) = (fresh_tag("old"), fresh_tag("new"), fresh_tag("keep"));
+    let create = |owner: &common::User, body: Value| app().create_link_ok(owner, &body);
+    let l1 = create(
+        &user,
+        json!({"url": "https://example.com/1", "tags": [keep, old, "stay"]}),
+    );
+    let l2 = create(
+        &user,
+        json!({"url": "https://example.com/2", "tags": [old], "archived": true}),
+    );
+    let l3 = create(
+        &user,
+        json!({"url": "https://example.com/3", "tags": [old, new]}),
+    );
+    let l4 = create(
+        &user,
+        json!({"url": "https://example.com/4", "tags": [keep]}),
+    );
+    let theirs = create(
+        &other,
+        json!({"url": "https://example.com/5", "tags": [old]}),
+    );
+    for l in [&l1, &l2, &l3, &l4, &theirs] {
+        wait_indexed(l);
+    }
+    let (s1, s2, s3, s4, s5) = (
+        slug_of(&l1),
+        slug_of(&l2),
+        slug_of(&l3),
+        slug_of(&l4),
+        slug_of(&theirs),
+    );
+
+    let resp = app().post(
+        "/api/tags/rename",
+        Some(key),
+        &json!({"from": old.to_uppercase(), "to": format!(" {new} ")}).to_string(),
+    );
+    resp.assert_status(200);
+    assert_eq!(
+        resp.json(),
+        json!({"from": old, "to": new, "links": 3, "more": false, "failed": []})
+    );
+    // KV, the truth, at once.
+    let after1 = get_link(key, &s1);
+    assert_eq!(tags_of(&after1), vec![keep.as_str(), new.as_str(), "stay"]);
+    assert!(version_of(&after1) > version_of(&l1));
+    let after2 = get_link(key, &s2);
+    assert_eq!(
+        (tags_of(&after2), after2["archived"].clone()),
+        (vec![new.clone()], json!(true))
+    );
+    assert_eq!(tags_of(&get_link(key, &s3)), vec![new.clone()], "merged");
+    assert_eq!(get_link(key, &s4)["version"], l4["version"], "untouched");
+    let theirs_now = get_link(&other.api_key, &s5);
+    assert_eq!(
+        (tags_of(&theirs_now), theirs_now["version"].clone()),
+        (vec![old.clone()], theirs["version"].clone()),
+        "another user's link keeps its tag"
+    );
+    // The history has the change, by the owner.
+    let history = app().history(key, &s1, "").json();
+    let newest = &history["history"][0];
+    assert_eq!(
+        (newest["op"].as_str(), newest["actor"].as_str()),
+        (Some("update"), Some(user.id.as_str())),
+        "{history}"
+    );
+    assert_eq!(tags_of(&newest["link"]), tags_of(&after1));
+    // The index follows in the background.
+    wait_for_d1_tags(&s1, &[&keep, &new, "stay"]);
+    wait_for_d1_tags(&s2, &[&new]);
+    wait_for_d1_tags(&s3, &[&new]);
+    wait_for_d1_tags(&s5, &[&old]);
+    let names = tag_names(key);
+    assert!(names.contains(&new) && !names.contains(&old), "{names:?}");
+    let (mut listed, _) = all_pages(&format!("/api/links?tag={new}"), key, 10);
+    listed.extend(all_pages(&format!("/api/links?tag={new}&archived=true"), key, 10).0);
+    assert_eq!(
+        listed.into_iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([s1.clone(), s2.clone(), s3.clone()])
+    );
+
+    // Nothing carries the old name any more: a second rename changes nothing.
+    let again = app().post(
+        "/api/tags/rename",
+        Some(key),
+        &json!({"from": old, "to": "whatever"}).to_string(),
+    );
+    again.assert_status(200);
+    assert_eq!(again.json()["links"], json!(0));
+
+    // Delete two tags, one of them in another case; `stay` and the links stay.
+    let resp = app().delete(
+        &format!("/api/tags?tag={}&tag={}", new.to_uppercase(), keep),
+        Some(key),
+    );
+    resp.assert_status(200);
+    assert_eq!(
+        resp.json(),
+        json!({"tags": [new, keep], "links": 4, "more": false, "failed": []})
+    );
+    assert_eq!(tags_of(&get_link(key, &s1)), vec!["stay"]);
+    for s in [&s2, &s3, &s4] {
+        assert!(tags_of(&get_link(key, s)).is_empty(), "{s}");
+    }
+    wait_for_d1_tags(&s1, &["stay"]);
+    wait_for_d1_tags(&s4, &[]);
+    assert_eq!(tags_of(&get_link(&other.api_key, &s5)), vec![old.clone()]);
+}
+
+#[test]
+fn a_bad_tag_edit_is_a_400_and_changes_nothing() {
+    let user = app().new_user();
+    let key = user.api_key.as_str();
+    let tag = fresh_tag("bad");
+    let link = app().create_link_ok(
+        &user,
+        &json!({"url": "https://example.com/b", "tags": [tag]}),
+    );
+    wait_indexed(&link);
+    let rename = |body: Value| app().post("/api/tags/rename", Some(key), &body.to_string());
+    rename(json!({"from": tag, "to": "has space"})).assert_error(400, "invalid_tags");
+    rename(json!({"from": tag, "to": "x".repeat(33)})).assert_error(400, "invalid_tags");
+    rename(json!({"from": tag, "to": tag.to_uppercase()})).assert_error(400, "invalid_tags");
+    rename(json!({"from": tag})).assert_error(400, "invalid_json");
+    rename(json!({"from": tag, "to": "ok", "also": 1})).assert_error(400, "invalid_json");
+    rename(json!(["a", "b"])).assert_error(400, "invalid_json");
+    app()
+        .delete("/api/tags", Some(key))
+        .assert_error(400, "invalid_query");
+    let eleven: Vec<String> = (0..11).map(|i| format!("tag={tag}{i}")).collect();
+    app()
+        .delete(&format!("/api/tags?{}", eleven.join("&")), Some(key))
+        .assert_error(400, "invalid_query");
+    app()
+        .delete(&format!("/api/tags?tag={tag}&tag=a%20b"), Some(key))
+        .assert_error(400, "invalid_tags");
+    app()
+        .post(
+            "/api/tags/rename",
+            None,
+            &json!({"from": tag, "to": "y"}).to_string(),
+        )
+        .assert_status(401);
+    app()
+        .delete(&format!("/api/tags?tag={tag}"), None)
+        .assert_status(401);
+    let now = get_link(key, &slug_of(&link));
+    assert_eq!(
+        (now["version"].clone(), tags_of(&now)),
+        (link["version"].clone(), vec![tag.clone()]),
+        "nothing written"
+    );
 }

@@ -16,16 +16,13 @@ use super::{authenticate, body_bytes_within, json, origin, ApiResult};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::service::links::Written;
+use crate::service::links::{Written, WRITES_IN_FLIGHT};
 use crate::sync;
 
 /// The most link bodies one bulk create takes.
 pub const BULK_MAX_LINKS: usize = 100;
 /// A bulk body's limit: 100 bodies of the single create's 8 KiB would be 800 KiB.
 pub const BULK_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Creates in flight at once: each is a few KV reads and one Durable Object round trip, and
-/// the Worker's simultaneous open connections are limited (6 on the platform).
-const CONCURRENCY: usize = 6;
 
 /// `{"links":[…]}`, the other accepted shape of the body.
 #[derive(Deserialize)]
@@ -141,7 +138,7 @@ pub async fn create(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
         let this_round: Vec<usize> = (0..items.len()).filter(|i| round_of[*i] == round).collect();
         let done: Vec<(usize, Result<Written, ApiError>)> = stream::iter(this_round)
             .map(|i| one(items[i], i, &caller, &origin.host, app))
-            .buffer_unordered(CONCURRENCY)
+            .buffer_unordered(WRITES_IN_FLIGHT)
             .collect()
             .await;
         for (i, outcome) in done {

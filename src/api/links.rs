@@ -379,6 +379,7 @@ pub async fn update(mut req: Request, app: &App, ctx: &Context, raw_slug: &str) 
         targets: fields.targets(&origin.host)?,
         variants: fields.variants(&origin.host)?,
         preview: fields.preview()?,
+        tag_edit: None,
     };
     let all = destinations(
         patch.url.as_ref(),

@@ -373,6 +373,7 @@ impl Draft {
             variants: row.variants.as_ref().map(|_| o.variants.clone()),
             preview: row.preview.as_ref().map(|_| o.preview.clone()),
             password_hash: row.password_hash.as_ref().map(|_| o.password_hash.clone()),
+            tag_edit: None,
         }
     }
 }

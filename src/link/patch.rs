@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PasswordHash, Preview, Tags, TargetUrl, Targets, Title, Variants};
+use super::{PasswordHash, Preview, TagEdit, Tags, TargetUrl, Targets, Title, Variants};
 use crate::lifecycle::{OwnerState, RedirectType};
 use crate::time::Timestamp;
 
@@ -79,6 +79,9 @@ pub struct LinkPatch {
         deserialize_with = "present"
     )]
     pub password_hash: Option<Option<PasswordHash>>,
+    /// A rename or removal of tags across the owner's links, applied after `tags`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_edit: Option<TagEdit>,
 }
 
 /// Tells a present field (`Some`, its `null` included as `Some(None)`) from an absent one
@@ -92,5 +95,22 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 impl LinkPatch {
     pub fn is_empty(&self) -> bool {
         *self == LinkPatch::default()
+    }
+
+    /// Whether the patch would change nothing of a link carrying `tags`: it is empty, or only
+    /// a tag edit touching none of them (the links a tag edit picks from the index may have
+    /// moved on; no new version is written for them).
+    pub fn changes_nothing(&self, tags: &Tags) -> bool {
+        match &self.tag_edit {
+            None => self.is_empty(),
+            Some(edit) => {
+                tags.edited(edit) == *tags
+                    && LinkPatch {
+                        tag_edit: None,
+                        ..self.clone()
+                    }
+                    .is_empty()
+            }
+        }
     }
 }

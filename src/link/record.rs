@@ -154,10 +154,11 @@ impl Link {
         }
     }
 
-    /// The link after its owner's `patch`, with a new version; `Ok(None)` when the patch is
-    /// empty. A flagged link's state is the admin's: changing it is refused.
+    /// The link after its owner's `patch`, with a new version; `Ok(None)` when the patch
+    /// changes nothing ([`LinkPatch::changes_nothing`]). A flagged link's state is the admin's:
+    /// changing it is refused.
     pub fn patched(&self, patch: LinkPatch, now: Timestamp) -> Result<Option<Link>, InvalidLink> {
-        if patch.is_empty() {
+        if patch.changes_nothing(&self.tags) {
             return Ok(None);
         }
         if patch.state.is_some() && self.state() == LinkState::Flagged {
@@ -192,6 +193,9 @@ impl Link {
             }
             if let Some(tags) = patch.tags {
                 next.tags = tags;
+            }
+            if let Some(edit) = &patch.tag_edit {
+                next.tags = next.tags.edited(edit);
             }
             if let Some(valid_since) = patch.valid_since {
                 next.valid_since = valid_since;
@@ -266,6 +270,7 @@ pub struct LinkMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::TagEdit;
 
     fn owner() -> UserId {
         UserId::admin()
@@ -307,6 +312,41 @@ mod tests {
             link(1).patched(LinkPatch::default(), Timestamp::from_millis(2)),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn a_tag_edit_is_applied_after_the_tags_and_is_no_write_when_it_touches_none() {
+        let mut l = link(1);
+        l.tags = Tags::parse(&["a", "b"]).unwrap();
+        let edit = |from: &str| LinkPatch {
+            tag_edit: Some(TagEdit::Rename {
+                from: from.into(),
+                to: "c".into(),
+            }),
+            ..LinkPatch::default()
+        };
+        let after = l.patched(edit("a"), Timestamp::from_millis(2)).unwrap();
+        assert_eq!(
+            after.map(|a| Vec::from(a.tags)),
+            Some(vec!["c".into(), "b".into()])
+        );
+        assert_eq!(l.patched(edit("zzz"), Timestamp::from_millis(2)), Ok(None));
+        // With another field the write happens, the edit touching nothing.
+        let with_title = LinkPatch {
+            title: Some(None),
+            ..edit("zzz")
+        };
+        assert!(l
+            .patched(with_title, Timestamp::from_millis(2))
+            .unwrap()
+            .is_some());
+        // The new tags first, then the edit.
+        let both = LinkPatch {
+            tags: Some(Tags::parse(&["x", "zzz"]).unwrap()),
+            ..edit("zzz")
+        };
+        let after = l.patched(both, Timestamp::from_millis(2)).unwrap().unwrap();
+        assert_eq!(Vec::from(after.tags), vec!["x", "c"]);
     }
 
     #[test]

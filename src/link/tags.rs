@@ -46,6 +46,47 @@ impl Tags {
     }
 }
 
+/// A change to tags across an owner's links. Each link's Durable Object applies it to the
+/// newest state of that link ([`Tags::edited`]), so tags another request changed meanwhile are
+/// kept. Its tags are in the normal form ([`parse_tag`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagEdit {
+    /// `from` becomes `to`; a link carrying both keeps one, where the first of them stood.
+    Rename { from: String, to: String },
+    /// These tags leave every link.
+    Remove { tags: Vec<String> },
+}
+
+impl TagEdit {
+    /// The tags whose links the edit changes.
+    pub fn touched(&self) -> &[String] {
+        match self {
+            TagEdit::Rename { from, .. } => std::slice::from_ref(from),
+            TagEdit::Remove { tags } => tags,
+        }
+    }
+}
+
+impl Tags {
+    /// The tags after `edit`; the same tags, in the same order, when it touches none of them.
+    /// Never more tags than before, so the bound holds.
+    pub fn edited(&self, edit: &TagEdit) -> Tags {
+        let mut out: Vec<String> = Vec::with_capacity(self.0.len());
+        for tag in &self.0 {
+            let next = match edit {
+                TagEdit::Rename { from, to } if tag == from => to,
+                TagEdit::Remove { tags } if tags.contains(tag) => continue,
+                _ => tag,
+            };
+            if !out.contains(next) {
+                out.push(next.clone());
+            }
+        }
+        Tags(out)
+    }
+}
+
 /// One tag in its normal form: trimmed, checked, lower-cased.
 pub fn parse_tag(raw: &str) -> Result<String, InvalidLink> {
     let t = raw.trim();
@@ -103,6 +144,36 @@ mod tests {
         );
         assert_eq!(tags(&[]).unwrap(), Vec::<String>::new());
         assert_eq!(tags(&["ÄÖÜ"]).unwrap(), vec!["äöü"]);
+    }
+
+    #[test]
+    fn a_tag_edit_renames_merges_and_removes_in_place() {
+        let t = Tags::parse(&["a", "old", "b", "new"]).unwrap();
+        let rename = |from: &str, to: &str| TagEdit::Rename {
+            from: from.into(),
+            to: to.into(),
+        };
+        assert_eq!(
+            Vec::from(t.edited(&rename("old", "x"))),
+            vec!["a", "x", "b", "new"],
+            "renamed where it stood"
+        );
+        assert_eq!(
+            Vec::from(t.edited(&rename("old", "new"))),
+            vec!["a", "new", "b"],
+            "merged into the tag it was renamed to, once, at the first place"
+        );
+        assert_eq!(
+            Vec::from(t.edited(&rename("new", "a"))),
+            vec!["a", "old", "b"]
+        );
+        assert_eq!(t.edited(&rename("zzz", "y")), t, "untouched");
+        let remove = TagEdit::Remove {
+            tags: vec!["b".into(), "a".into(), "zzz".into()],
+        };
+        assert_eq!(Vec::from(t.edited(&remove)), vec!["old", "new"]);
+        assert_eq!(remove.touched(), ["b", "a", "zzz"]);
+        assert_eq!(rename("old", "x").touched(), ["old"]);
     }
 
     #[test]

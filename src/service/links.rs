@@ -14,6 +14,11 @@ use crate::store::claims::Claims;
 use crate::store::kv::Kv;
 use crate::sync::IndexChange;
 
+/// Link writes one invocation keeps in flight (a bulk create, a tag edit): each is a few KV
+/// reads and one Durable Object round trip, and the runtime allows an invocation six
+/// simultaneous open connections.
+pub const WRITES_IN_FLIGHT: usize = 6;
+
 /// Generated slugs collide with probability ~n/3.5e12; a few retries make a failure negligible.
 const GENERATE_ATTEMPTS: usize = 5;
 

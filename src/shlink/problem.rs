@@ -27,8 +27,15 @@ pub enum Problem {
     ShortUrlNotFound {
         short_code: String,
     },
-    /// Tag rename and delete: edgelink keeps tags on links only.
-    ForbiddenTagOperation,
+    /// A rename's old name: no link in view carries it.
+    TagNotFound {
+        tag: String,
+    },
+    /// A rename's new name: a link in view carries it already.
+    TagConflict {
+        old_name: String,
+        new_name: String,
+    },
     /// Any other `/rest` path.
     NotFound,
     MercureNotConfigured,
@@ -57,8 +64,10 @@ impl Problem {
         match self {
             Problem::MissingAuthentication | Problem::InvalidApiKey => 401,
             Problem::NonUniqueSlug { .. } | Problem::InvalidData { .. } => 400,
-            Problem::ShortUrlNotFound { .. } | Problem::NotFound => 404,
-            Problem::ForbiddenTagOperation => 403,
+            Problem::ShortUrlNotFound { .. } | Problem::TagNotFound { .. } | Problem::NotFound => {
+                404
+            }
+            Problem::TagConflict { .. } => 409,
             Problem::MercureNotConfigured => 501,
             Problem::Other { status, .. } | Problem::Internal { status } => *status,
         }
@@ -71,7 +80,8 @@ impl Problem {
             Problem::NonUniqueSlug { .. } => "non-unique-slug",
             Problem::InvalidData { .. } => "invalid-data",
             Problem::ShortUrlNotFound { .. } => "short-url-not-found",
-            Problem::ForbiddenTagOperation => "forbidden-tag-operation",
+            Problem::TagNotFound { .. } => "tag-not-found",
+            Problem::TagConflict { .. } => "tag-conflict",
             Problem::NotFound => "not-found",
             Problem::MercureNotConfigured => "mercure-not-configured",
             Problem::Other { code, .. } => code,
@@ -86,7 +96,8 @@ impl Problem {
             Problem::NonUniqueSlug { .. } => "Invalid custom slug",
             Problem::InvalidData { .. } => "Invalid data",
             Problem::ShortUrlNotFound { .. } => "Short URL not found",
-            Problem::ForbiddenTagOperation => "Forbidden tag operation",
+            Problem::TagNotFound { .. } => "Tag not found",
+            Problem::TagConflict { .. } => "Tag conflict",
             Problem::NotFound => "Not found",
             Problem::MercureNotConfigured => "Mercure integration not configured",
             Problem::Other { .. } => "Bad request",
@@ -107,9 +118,9 @@ impl Problem {
             Problem::ShortUrlNotFound { short_code } => {
                 format!("No URL found with short code \"{short_code}\"")
             }
-            Problem::ForbiddenTagOperation => {
-                "edgelink keeps tags on links: tags cannot be renamed or deleted apart from them"
-                    .into()
+            Problem::TagNotFound { tag } => format!("Tag with name \"{tag}\" could not be found"),
+            Problem::TagConflict { old_name, new_name } => {
+                format!("You cannot rename tag {old_name} to {new_name}, because it already exists")
             }
             Problem::NotFound => "Requested route does not exist.".into(),
             Problem::MercureNotConfigured => "This Shlink instance is not integrated with a mercure hub.".into(),
@@ -139,6 +150,13 @@ impl Problem {
             Problem::ShortUrlNotFound { short_code } => {
                 body.insert("shortCode".into(), json!(short_code));
             }
+            Problem::TagNotFound { tag } => {
+                body.insert("tag".into(), json!(tag));
+            }
+            Problem::TagConflict { old_name, new_name } => {
+                body.insert("oldName".into(), json!(old_name));
+                body.insert("newName".into(), json!(new_name));
+            }
             _ => {}
         }
         Value::Object(body).to_string()
@@ -163,9 +181,17 @@ mod tests {
             ),
             (Problem::InvalidApiKey, 401, "invalid-api-key"),
             (
-                Problem::ForbiddenTagOperation,
-                403,
-                "forbidden-tag-operation",
+                Problem::TagNotFound { tag: "x".into() },
+                404,
+                "tag-not-found",
+            ),
+            (
+                Problem::TagConflict {
+                    old_name: "a".into(),
+                    new_name: "b".into(),
+                },
+                409,
+                "tag-conflict",
             ),
             (Problem::NotFound, 404, "not-found"),
             (Problem::MercureNotConfigured, 501, "mercure-not-configured"),

@@ -17,8 +17,10 @@ pub enum ShlinkRoute<'a> {
     VisitsOverview,
     Tags,
     TagStats,
-    /// Renaming (`PUT /tags`) or deleting (`DELETE /tags`) tags: refused.
-    TagChange,
+    /// `PUT /tags`: a tag renamed on every link in view.
+    RenameTag,
+    /// `DELETE /tags?tags[]=`: tags removed from every link in view.
+    DeleteTags,
     Domains,
     MercureInfo,
     NotFound,
@@ -53,7 +55,8 @@ impl<'a> ShlinkRoute<'a> {
             ("GET", ["short-urls", code, "visits"]) if !code.is_empty() => ShortUrlVisits(code),
             ("GET", ["visits"]) => VisitsOverview,
             ("GET", ["tags"]) => Tags,
-            ("PUT" | "DELETE", ["tags"]) => TagChange,
+            ("PUT", ["tags"]) => RenameTag,
+            ("DELETE", ["tags"]) => DeleteTags,
             ("GET", ["tags", "stats"]) => TagStats,
             ("GET", ["domains"]) => Domains,
             ("GET", ["mercure-info"]) => MercureInfo,
@@ -85,8 +88,8 @@ mod tests {
             ),
             ("GET", "/rest/v3/visits", VisitsOverview),
             ("GET", "/rest/v3/tags", Tags),
-            ("PUT", "/rest/v3/tags", TagChange),
-            ("DELETE", "/rest/v3/tags", TagChange),
+            ("PUT", "/rest/v3/tags", RenameTag),
+            ("DELETE", "/rest/v3/tags", DeleteTags),
             ("GET", "/rest/v3/tags/stats", TagStats),
             ("GET", "/rest/v3/domains", Domains),
             ("GET", "/rest/v3/mercure-info", MercureInfo),

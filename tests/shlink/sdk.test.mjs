@@ -438,14 +438,57 @@ test("errors: each type, status and extras; nothing written", async () => {
     400, "invalid-data", { invalidElements: ["validUntil"] },
   );
   assert.deepEqual(await api.getShortUrl({ shortCode: taken }), before, "a refused edit changes nothing");
-  await assertProblem(() => api.editTag({ oldName: "a", newName: "b" }), 403, "forbidden-tag-operation");
-  await assertProblem(() => api.deleteTags(["a"]), 403, "forbidden-tag-operation");
+  await assertProblem(() => api.editTag({ oldName: "no-such-tag", newName: "b" }), 404, "tag-not-found", {
+    tag: "no-such-tag",
+  });
   await assertProblem(() => api.mercureInfo(), 501, "mercure-not-configured");
   await assertProblem(() => api.getOrphanVisits(), 404, "not-found");
   await assertProblem(() => api.getShortUrlRedirectRules({ shortCode: taken }), 404, "not-found");
   const v2 = await raw("/rest/v2/short-urls", { key });
   assert.equal(v2.status, 404);
   assert.equal((await v2.json()).type, "https://shlink.io/api/error/not-found");
+});
+
+test("tags are renamed (404 unknown, 409 taken) and deleted on the caller's short URLs only", async () => {
+  const api = sdk(await newUser());
+  const other = sdk(await newUser(), "node");
+  const [from, to, gone, taken] = [`from${rand(6)}`, `to${rand(6)}`, `gone${rand(6)}`, `taken${rand(6)}`];
+  const a = await api.createShortUrl({ longUrl: "https://example.com/ta", tags: [from, "keep"] });
+  const b = await api.createShortUrl({ longUrl: "https://example.com/tb", tags: [gone, from] });
+  await api.createShortUrl({ longUrl: "https://example.com/td", tags: [taken] });
+  const theirs = await other.createShortUrl({ longUrl: "https://example.com/tc", tags: [from, gone] });
+  const tagsOf = async (client, c) => (await client.getShortUrl({ shortCode: c.shortCode })).tags;
+  const listed = async (client) => (await client.listTags()).data;
+  // The tags are found through the index, written in the background after each create.
+  await poll("the tags indexed", async () => {
+    const l = await listed(api);
+    return [from, gone, taken].every((t) => l.includes(t));
+  });
+
+  await assertProblem(() => api.editTag({ oldName: from, newName: taken }), 409, "tag-conflict", {
+    oldName: from,
+    newName: taken,
+  });
+  assert.deepEqual(await tagsOf(api, a), [from, "keep"], "a refused rename changes nothing");
+  await assertProblem(() => api.editTag({ oldName: from, newName: "has space" }), 400, "invalid-data", {
+    invalidElements: ["newName"],
+  });
+
+  await api.editTag({ oldName: from.toUpperCase(), newName: to });
+  // KV holds the truth at once; the other user's link keeps its tag.
+  assert.deepEqual(await tagsOf(api, a), [to, "keep"]);
+  assert.deepEqual(await tagsOf(api, b), [gone, to]);
+  assert.deepEqual(await tagsOf(other, theirs), [from, gone]);
+  await poll("the index follows the rename", async () => {
+    const l = await listed(api);
+    return l.includes(to) && !l.includes(from);
+  });
+  assert.ok((await listed(other)).includes(from));
+
+  await api.deleteTags([gone, "never-used"]);
+  assert.deepEqual(await tagsOf(api, b), [to], "the other tags stay");
+  assert.deepEqual(await tagsOf(other, theirs), [from, gone]);
+  await poll("the index follows the delete", async () => !(await listed(api)).includes(gone));
 });
 
 test("two keys see only their own links; the admin token sees every link", async () => {

@@ -10,6 +10,7 @@
 
 mod short_urls;
 mod stats;
+mod tags;
 
 use serde::Serialize;
 use worker::{console_error, Context, Request, Response};
@@ -72,7 +73,8 @@ async fn dispatch(
         ShlinkRoute::VisitsOverview => stats::overview(app, caller).await,
         ShlinkRoute::Tags => stats::tags(app, caller, false).await,
         ShlinkRoute::TagStats => stats::tags(app, caller, true).await,
-        ShlinkRoute::TagChange => Err(Problem::ForbiddenTagOperation),
+        ShlinkRoute::RenameTag => tags::rename(req, app, ctx, caller).await,
+        ShlinkRoute::DeleteTags => tags::delete(&req, app, ctx, caller).await,
         ShlinkRoute::Domains => domains(&req),
         ShlinkRoute::MercureInfo => Err(Problem::MercureNotConfigured),
         ShlinkRoute::Preflight | ShlinkRoute::Health | ShlinkRoute::NotFound => {

@@ -36,7 +36,9 @@ pub use links::{
     link_upsert_statements, owner_links_count, owner_links_query, AdminLinkFilter, AdminLinkRow,
     IndexedVersion, LinkRow, OwnerLinkFilter,
 };
-pub use tags::{owner_tags_query, TagCount, TagFilter, TagMode, OWNER_TAGS_MAX};
+pub use tags::{
+    owner_tags_query, tagged_slugs_query, SlugRow, TagCount, TagFilter, TagMode, OWNER_TAGS_MAX,
+};
 pub use users::UserRow;
 
 /// Rows per multi-row write. D1 binds at most 100 parameters a statement, so rows travel as
@@ -62,6 +64,7 @@ pub struct Query {
 pub enum Param {
     Text(String),
     Int(u64),
+    Null,
 }
 
 /// D1, typed.
@@ -93,6 +96,7 @@ impl Index {
             .map(|p| match p {
                 Param::Text(t) => JsValue::from_str(t),
                 Param::Int(n) => JsValue::from_f64(*n as f64),
+                Param::Null => JsValue::NULL,
             })
             .collect();
         self.db

@@ -55,6 +55,13 @@ const OWNER_TAGS: &str =
        AND d.day >= substr(o.created_at, 1, 10) GROUP BY d.slug) c ON c.slug = l.slug \
      WHERE l.user_id = ?1 GROUP BY t.tag ORDER BY t.tag LIMIT ?2";
 
+/// The slugs of the links carrying any of the tags `?2` (a JSON array), the owner's (`?1`) or,
+/// for `?1` NULL, everyone's, in slug order, at most `?3`.
+const TAGGED_SLUGS: &str = "SELECT DISTINCT l.slug AS slug FROM links l \
+     JOIN link_tags t ON t.slug = l.slug \
+     WHERE (?1 IS NULL OR l.user_id = ?1) AND t.tag IN (SELECT value FROM json_each(?2)) \
+     ORDER BY l.slug LIMIT ?3";
+
 /// Tags one `GET /api/tags` answers at most (the owner's distinct tags; ten per link).
 pub const OWNER_TAGS_MAX: u32 = 1000;
 
@@ -121,7 +128,32 @@ pub fn owner_tags_query(owner: &UserId, limit: u32) -> Query {
     }
 }
 
+/// A slug the index names.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlugRow {
+    pub slug: String,
+}
+
+/// The links carrying any of `tags`: `owner`'s, or everyone's for `None`; at most `limit`.
+pub fn tagged_slugs_query(owner: Option<&UserId>, tags: &[String], limit: u32) -> Query {
+    // A JSON array of strings cannot fail to serialize.
+    let tags = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
+    Query {
+        sql: TAGGED_SLUGS.to_owned(),
+        params: vec![
+            owner.map_or(Param::Null, |o| Param::Text(o.as_str().to_owned())),
+            Param::Text(tags),
+            Param::Int(u64::from(limit)),
+        ],
+    }
+}
+
 impl Index {
+    /// The slugs of a [`tagged_slugs_query`].
+    pub async fn tagged_slugs(&self, query: &Query) -> Result<Vec<SlugRow>, StoreError> {
+        self.query_rows(query).await
+    }
+
     /// The owner's tags with their link and click counts (see [`owner_tags_query`]).
     pub async fn owner_tags(&self, query: &Query) -> Result<Vec<TagCount>, StoreError> {
         self.query_rows(query).await
@@ -152,6 +184,21 @@ mod tests {
         assert!(sql.ends_with("WHERE tag IN (?2, ?3) GROUP BY slug HAVING COUNT(*) = ?4)"));
         assert_eq!(params.last(), Some(&Param::Int(2)));
         assert_eq!(TagFilter::default().clause("slug", &mut params), None);
+    }
+
+    #[test]
+    fn tagged_slugs_are_the_owners_or_everyones() {
+        let q = tagged_slugs_query(Some(&UserId::admin()), &["a".into(), "b\"c".into()], 9);
+        assert!(q.sql.contains("(?1 IS NULL OR l.user_id = ?1)"));
+        assert_eq!(
+            q.params,
+            vec![
+                Param::Text("admin".into()),
+                Param::Text(r#"["a","b\"c"]"#.into()),
+                Param::Int(9)
+            ]
+        );
+        assert_eq!(tagged_slugs_query(None, &[], 1).params[0], Param::Null);
     }
 
     #[test]
