@@ -159,6 +159,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
         Route::LinkQr(slug) => respond(api::qr::link_qr(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),
+        Route::AccountStats => respond(stats::account_stats(req, app, ctx).await),
         Route::Tags => respond(tags::list(req, app, ctx).await),
         Route::DeleteTags => respond(tags::delete(req, app, ctx).await),
         Route::RenameTag => respond(tags::rename(req, app, ctx).await),

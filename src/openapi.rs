@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/links/{slug}/history"),
     ("get", "/api/links/{slug}/stats"),
     ("get", "/api/links/{slug}/qr"),
+    ("get", "/api/stats"),
     ("get", "/api/stats/top"),
     ("get", "/api/tags"),
     ("delete", "/api/tags"),
@@ -129,10 +130,11 @@ fn index(route: &Route) -> Option<usize> {
         Route::RevokeUserKey(_, _) => 39,
         Route::DeleteTags => 40,
         Route::RenameTag => 41,
+        Route::AccountStats => 42,
         Route::NotFound | Route::MethodNotAllowed => return None,
     })
 }
-const VARIANTS: usize = 42;
+const VARIANTS: usize = 43;
 
 /// A concrete path for a template: every `{param}` becomes a plausible value.
 fn fill(template: &str) -> String {

@@ -107,6 +107,8 @@ pub enum Route<'a> {
     /// `GET /api/links/{slug}/qr`: the short URL as a QR code.
     LinkQr(&'a str),
     TopLinks,
+    /// `GET /api/stats`: the clicks of all the caller's links together.
+    AccountStats,
     /// `GET /api/tags`: the caller's tags with link and click counts.
     Tags,
     /// `DELETE /api/tags?tag=…`: the tags leave every link of the caller's.
@@ -233,6 +235,10 @@ impl<'a> Route<'a> {
             },
             ["api", "links", slug, "qr"] if !slug.is_empty() => match method {
                 Get => Route::LinkQr(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "stats"] => match method {
+                Get => Route::AccountStats,
                 _ => Route::MethodNotAllowed,
             },
             ["api", "stats", "top"] => match method {
@@ -369,6 +375,7 @@ mod tests {
             Route::DeleteLink("export")
         );
         assert_eq!(Route::parse(Get, "/api/stats/top"), Route::TopLinks);
+        assert_eq!(Route::parse(Get, "/api/stats"), Route::AccountStats);
         assert_eq!(Route::parse(Get, "/api/tags"), Route::Tags);
         assert_eq!(Route::parse(Delete, "/api/tags"), Route::DeleteTags);
         assert_eq!(Route::parse(Post, "/api/tags/rename"), Route::RenameTag);

@@ -1301,6 +1301,97 @@ fn a_links_stats_start_on_the_day_it_was_created() {
     assert_eq!(s["total"], json!(3), "admin: {s}");
 }
 
+/// `GET /api/stats`: every link of the caller's together, each from its creation day (an
+/// earlier life's clicks of a re-created slug are not the new link's), a person who opened two
+/// links on a day one visitor-day, another user's links never in it.
+#[test]
+fn account_stats_sum_the_callers_links_each_from_its_creation_day() {
+    let owner = app().new_user();
+    let other = app().new_user();
+    let (a, b, c) = (new_link(&owner), new_link(&owner), new_link(&other));
+    app().backdate_link(&a, 20);
+    let (today, d5, d10) = (utc_date(0), utc_date(-5), utc_date(-10));
+    app().d1_write(&format!(
+        "{};\n{};\n{};\nINSERT INTO click_visitors (slug, day, bot, visitor) VALUES \
+         ({a}, {d10}, 0, '00000000000000d1'), ({a}, {t}, 0, '00000000000000d2'), \
+         ({b}, {t}, 0, '00000000000000d2'), ({c}, {t}, 0, '00000000000000d3')",
+        rollup_insert(
+            &a,
+            &[
+                (&d10, 0, "total", "", 4),
+                (&d10, 0, "country", "DE", 4),
+                (&today, 0, "total", "", 1),
+                (&today, 0, "country", "FR", 1),
+                (&today, 1, "total", "", 3),
+                (&today, 1, "country", "US", 3),
+            ],
+        ),
+        // Day -5 is before `b` was created: an earlier life of its slug.
+        rollup_insert(
+            &b,
+            &[
+                (&d5, 0, "total", "", 7),
+                (&d5, 0, "country", "DE", 7),
+                (&today, 0, "total", "", 2),
+                (&today, 0, "country", "DE", 2),
+            ],
+        ),
+        rollup_insert(
+            &c,
+            &[
+                (&today, 0, "total", "", 100),
+                (&today, 0, "country", "DE", 100)
+            ],
+        ),
+        a = sql_str(&a),
+        b = sql_str(&b),
+        c = sql_str(&c),
+        d10 = sql_str(&d10),
+        t = sql_str(&today),
+    ));
+    let account = |token: &str, query: &str| {
+        let resp = app().get(&format!("/api/stats?{query}"), Some(token));
+        resp.assert_status(200);
+        resp.json()
+    };
+    let key = owner.api_key.as_str();
+    let s = account(key, "");
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str(), s.get("slug")),
+        (Some(&*utc_date(-29)), Some(&*today), None),
+        "{s}"
+    );
+    assert_eq!(
+        (s["total"].clone(), s["unique_visitors"].clone()),
+        (json!(7), json!(2)),
+        "people's clicks of both links, visitor-days: {s}"
+    );
+    assert_eq!(
+        group_list(&s),
+        vec![(d10.clone(), 4), (today.clone(), 3)],
+        "{s}"
+    );
+    let s = account(key, "group=country");
+    assert_eq!(
+        group_list(&s),
+        vec![("DE".to_owned(), 6), ("FR".to_owned(), 1)],
+        "{s}"
+    );
+    let s = account(key, "group=country&include_bots=true");
+    assert_eq!(s["total"], json!(10), "{s}");
+    assert_eq!(groups(&s).get("US"), Some(&3), "{s}");
+    let s = account(key, &format!("from={d10}&to={d10}"));
+    assert_eq!(s["total"], json!(4), "{s}");
+    // Another user's account holds only their own link.
+    assert_eq!(account(&other.api_key, "")["total"], json!(100));
+    for bad in ["group=variant", "from=2026-13-01", "include_bots=maybe"] {
+        app()
+            .get(&format!("/api/stats?{bad}"), Some(key))
+            .assert_error(400, "invalid_query");
+    }
+    app().get("/api/stats", None).assert_status(401);
+}
+
 // ---- top links ---------------------------------------------------------------------------
 
 #[test]

@@ -583,6 +583,54 @@ fn a_links_stats_ask_only_for_its_own_life() {
     stand_in().assert_queries(&slug, &[groups, visitors]);
 }
 
+/// `GET /api/stats` asks for the owner's clicks across their links (`blob7`), nothing else.
+#[test]
+fn account_stats_ask_for_the_owners_clicks() {
+    let user = app().new_user();
+    let (from, to) = (utc_date(-6), utc_date(0));
+    let filter = |bots: bool| {
+        format!(
+            "blob7 = '{}' AND {}{}",
+            user.id,
+            time_filter(&from, &to),
+            bot_filter(bots)
+        )
+    };
+    let groups = format!(
+        "SELECT blob4 AS key, SUM(_sample_interval) AS clicks FROM {DATASET} WHERE {} \
+         GROUP BY key ORDER BY clicks DESC FORMAT JSON",
+        filter(false)
+    );
+    let visitors = format!(
+        "SELECT COUNT(DISTINCT blob6) AS visitors FROM {DATASET} WHERE {} AND blob6 != '' \
+         FORMAT JSON",
+        filter(false)
+    );
+    stand_in().answer(
+        &groups,
+        200,
+        groups_answer("String", &[("Firefox", 8), ("Safari", 3)], true),
+    );
+    stand_in().answer(&visitors, 200, visitors_answer(6, false));
+    let resp = app().get(
+        &format!("/api/stats?from={from}&to={to}&group=browser"),
+        Some(&user.api_key),
+    );
+    resp.assert_status(200);
+    let s = resp.json();
+    assert_eq!(
+        (s["total"].clone(), s["unique_visitors"].clone()),
+        (json!(11), json!(6)),
+        "{s}"
+    );
+    assert_eq!(
+        group_list(&s),
+        pairs(&[("Firefox", 8), ("Safari", 3)]),
+        "{s}"
+    );
+    stand_in().assert_queries(&format!("blob7 = '{}'", user.id), &[groups, visitors]);
+}
+
 /// `(key, clicks)` rows of a groups answer.
 type GroupRows = &'static [(&'static str, u64)];
 

@@ -122,14 +122,15 @@ impl Group {
     }
 }
 
-/// Analytics Engine SQL for one link's clicks per group (`key`, `clicks`); the total is
-/// their sum, since every click has exactly one key. Values in the text are a parsed [`Slug`],
+/// Analytics Engine SQL for one link's clicks per group (`key`, `clicks`), or with `slug`
+/// `None` every link's of the owner; the total is their sum, since every click has exactly
+/// one key. Values in the text are a parsed [`Slug`],
 /// the link's owner as this Worker stored it (`admin` or `u_` and letters and digits) and dates
 /// from [`DateRange`], which hold only `[A-Za-z0-9_-]` and digits, so no request input reaches
 /// the SQL unchecked.
 pub fn ae_groups_sql(
     dataset: &AeDataset,
-    slug: &Slug,
+    slug: Option<&Slug>,
     owner: &UserId,
     range: &DateRange,
     group: Group,
@@ -150,11 +151,11 @@ pub fn ae_groups_sql(
     )
 }
 
-/// Analytics Engine SQL for one link's unique visitors (`visitors`). Visitor ids change daily,
-/// so this counts visitor-days, as the D1 roll-up does.
+/// Analytics Engine SQL for one link's (or, `slug` `None`, the owner's links') unique visitors
+/// (`visitors`). Visitor ids change daily, so this counts visitor-days, as the D1 roll-up does.
 pub fn ae_visitors_sql(
     dataset: &AeDataset,
-    slug: &Slug,
+    slug: Option<&Slug>,
     owner: &UserId,
     range: &DateRange,
     include_bots: bool,
@@ -168,17 +169,17 @@ pub fn ae_visitors_sql(
 }
 
 /// One link's clicks: its slug's, made while `owner` held it (a slug deleted and created again by
-/// someone else keeps its earlier clicks apart even within a day).
-fn ae_filter(slug: &Slug, owner: &UserId, range: &DateRange, include_bots: bool) -> String {
+/// someone else keeps its earlier clicks apart even within a day); `None`: all the owner's.
+fn ae_filter(slug: Option<&Slug>, owner: &UserId, range: &DateRange, include_bots: bool) -> String {
     let bots = if include_bots {
         ""
     } else {
         " AND blob3 != 'bot'"
     };
+    let link = slug.map_or(String::new(), |s| format!("index1 = '{}' AND ", s.as_str()));
     format!(
-        "index1 = '{slug}' AND blob7 = '{owner}' AND timestamp >= toDateTime('{from} 00:00:00') \
+        "{link}blob7 = '{owner}' AND timestamp >= toDateTime('{from} 00:00:00') \
          AND timestamp < toDateTime('{end} 00:00:00'){bots}",
-        slug = slug.as_str(),
         owner = owner.as_str(),
         from = range.from,
         end = range.end_exclusive(),
@@ -252,16 +253,23 @@ mod tests {
         )
         .unwrap();
         let owner = UserId::from_random("Kb3zl23Pbnds");
-        let sql = ae_groups_sql(&ds, &slug, &owner, &range, Group::Country, false);
+        let sql = ae_groups_sql(&ds, Some(&slug), &owner, &range, Group::Country, false);
         assert!(sql.starts_with("SELECT blob1 AS key, SUM(_sample_interval) AS clicks"));
         assert!(sql
             .contains("FROM edgelink_clicks WHERE index1 = 'launch' AND blob7 = 'u_Kb3zl23Pbnds'"));
         assert!(sql.contains("timestamp >= toDateTime('2026-11-01 00:00:00')"));
         assert!(sql.contains("timestamp < toDateTime('2026-12-01 00:00:00')"));
         assert!(sql.contains("AND blob3 != 'bot'"));
-        assert!(!ae_groups_sql(&ds, &slug, &owner, &range, Group::Day, true).contains("!= 'bot'"));
-        let v = ae_visitors_sql(&ds, &slug, &owner, &range, false);
+        assert!(
+            !ae_groups_sql(&ds, Some(&slug), &owner, &range, Group::Day, true).contains("!= 'bot'")
+        );
+        let v = ae_visitors_sql(&ds, Some(&slug), &owner, &range, false);
         assert!(v.contains("WHERE index1 = 'launch' AND blob7 = 'u_Kb3zl23Pbnds'"));
+        let all = ae_groups_sql(&ds, None, &owner, &range, Group::Os, false);
+        assert!(
+            all.contains("WHERE blob7 = 'u_Kb3zl23Pbnds' AND timestamp >= "),
+            "{all}"
+        );
         assert!(v.starts_with("SELECT COUNT(DISTINCT blob6) AS visitors"));
         assert!(v.contains("AND blob6 != ''"));
         let top = ae_top_sql(&ds, &UserId::admin(), &range, 10);

@@ -71,6 +71,25 @@ const GROUP_BY_DIMENSION: &str = "SELECT value AS key, SUM(clicks) AS clicks FRO
 const GROUP_BY_DAY: &str = "SELECT day AS key, SUM(clicks) AS clicks FROM clicks_daily \
      WHERE slug = ?1 AND day BETWEEN ?2 AND ?3 AND bot IN (0, ?4) AND dimension = 'total' \
      GROUP BY day ORDER BY day";
+/// The same four over all of an owner's links (`?1` the owner), each link's clicks from its
+/// creation day as the lists count them: the account's stats. Visitor ids are the day's, not
+/// the link's, so a person who opened three links on a day is one visitor-day.
+const OWNER_TOTAL_CLICKS: &str = "SELECT COALESCE(SUM(c.clicks), 0) AS n FROM clicks_daily c \
+     JOIN links l ON l.slug = c.slug WHERE l.user_id = ?1 AND c.day BETWEEN ?2 AND ?3 \
+      AND c.dimension = 'total' AND c.bot IN (0, ?4) AND c.day >= substr(l.created_at, 1, 10)";
+const OWNER_UNIQUE_VISITORS: &str = "SELECT COUNT(*) AS n FROM (SELECT DISTINCT v.day, v.visitor \
+     FROM click_visitors v JOIN links l ON l.slug = v.slug WHERE l.user_id = ?1 \
+      AND v.day BETWEEN ?2 AND ?3 AND v.bot IN (0, ?4) AND v.day >= substr(l.created_at, 1, 10))";
+const OWNER_GROUP_BY_DIMENSION: &str = "SELECT c.value AS key, SUM(c.clicks) AS clicks \
+     FROM clicks_daily c JOIN links l ON l.slug = c.slug WHERE l.user_id = ?1 \
+      AND c.day BETWEEN ?2 AND ?3 AND c.bot IN (0, ?4) AND c.dimension = ?5 \
+      AND c.day >= substr(l.created_at, 1, 10) \
+     GROUP BY c.value ORDER BY clicks DESC, key";
+const OWNER_GROUP_BY_DAY: &str = "SELECT c.day AS key, SUM(c.clicks) AS clicks \
+     FROM clicks_daily c JOIN links l ON l.slug = c.slug WHERE l.user_id = ?1 \
+      AND c.day BETWEEN ?2 AND ?3 AND c.bot IN (0, ?4) AND c.dimension = 'total' \
+      AND c.day >= substr(l.created_at, 1, 10) \
+     GROUP BY c.day ORDER BY c.day";
 const TOP_LINKS: &str = "SELECT c.slug AS slug, l.url AS url, SUM(c.clicks) AS clicks \
      FROM clicks_daily c JOIN links l ON l.slug = c.slug \
      WHERE l.user_id = ?1 AND c.day BETWEEN ?2 AND ?3 AND c.dimension = 'total' AND c.bot = 0 \
@@ -153,6 +172,44 @@ pub fn rollup_rows<'a>(id: &'a str, click: &'a Click) -> impl Iterator<Item = Ro
     std::iter::once(row(TOTAL, ""))
         .chain(DIMENSIONS.iter().map(move |d| row(d, click.dimension(d))))
         .chain((!click.variant.is_empty()).then(|| row(VARIANT, &click.variant)))
+}
+
+/// Whose clicks a stats query counts.
+#[derive(Debug, Clone, Copy)]
+pub enum ClicksOf<'a> {
+    /// One link's: its slug's, from the day `range` starts (the caller cuts the range to the
+    /// link's life).
+    Link(&'a str),
+    /// Every link of the owner's, each from its creation day.
+    Owner(&'a UserId),
+}
+
+impl ClicksOf<'_> {
+    /// The four statements: total, unique visitors, groups by dimension, groups by day.
+    fn statements(self) -> [&'static str; 4] {
+        match self {
+            ClicksOf::Link(_) => [
+                TOTAL_CLICKS,
+                UNIQUE_VISITORS,
+                GROUP_BY_DIMENSION,
+                GROUP_BY_DAY,
+            ],
+            ClicksOf::Owner(_) => [
+                OWNER_TOTAL_CLICKS,
+                OWNER_UNIQUE_VISITORS,
+                OWNER_GROUP_BY_DIMENSION,
+                OWNER_GROUP_BY_DAY,
+            ],
+        }
+    }
+
+    /// `?1`: the slug or the owner.
+    fn subject(self) -> JsValue {
+        match self {
+            ClicksOf::Link(slug) => JsValue::from_str(slug),
+            ClicksOf::Owner(owner) => JsValue::from_str(owner.as_str()),
+        }
+    }
 }
 
 /// A group of the stats answer.
@@ -285,28 +342,29 @@ impl Rollup {
         run_batch(&self.db, statements).await
     }
 
-    /// `(total, unique visitors, groups)` of one link over a range.
+    /// `(total, unique visitors, groups)` of a link's or an owner's clicks over a range.
     pub async fn stats(
         &self,
-        slug: &str,
+        of: ClicksOf<'_>,
         range: &DateRange,
         group: Group,
         include_bots: bool,
     ) -> Result<(u64, u64, Vec<GroupCount>), StoreError> {
+        let [total_sql, unique_sql, by_dimension, by_day] = of.statements();
         let base = [
-            JsValue::from_str(slug),
+            of.subject(),
             JsValue::from_str(&range.from),
             JsValue::from_str(&range.to),
             JsValue::from_f64(if include_bots { 1.0 } else { 0.0 }),
         ];
-        let total = self.count(TOTAL_CLICKS, &base).await?;
-        let unique = self.count(UNIQUE_VISITORS, &base).await?;
+        let total = self.count(total_sql, &base).await?;
+        let unique = self.count(unique_sql, &base).await?;
         let statement = match group.dimension() {
-            None => self.db.prepare(GROUP_BY_DAY).bind(&base),
+            None => self.db.prepare(by_day).bind(&base),
             Some(dimension) => {
                 let mut params = base.to_vec();
                 params.push(JsValue::from_str(dimension));
-                self.db.prepare(GROUP_BY_DIMENSION).bind(&params)
+                self.db.prepare(by_dimension).bind(&params)
             }
         }
         .map_err(d1)?;
