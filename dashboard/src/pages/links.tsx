@@ -33,12 +33,13 @@ const NO_FILTERS: Filters = {
   order: "desc",
 };
 
-export function LinkList() {
-  return <LinksBrowser admin={false} />;
+/// `tag`: the tag filter to start with (`#/links?tag=…`, the Tags page's links).
+export function LinkList({ tag = "" }: { tag?: string }) {
+  return <LinksBrowser admin={false} tag={tag} />;
 }
 
-export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: string }) {
-  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner });
+export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; owner?: string; tag?: string }) {
+  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner, tag });
   const [draft, setDraft] = useState({ q: "", owner });
   // Keyset paging: the cursors of the pages before this one, for "Previous".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
