@@ -856,17 +856,20 @@ test("the API page renders /api/openapi.json", async () => {
   await page.context().close();
 });
 
-/// Real redirects of `slug` by a desktop browser (a person, not a bot, to the analytics) until
-/// each of `urls` has been reached and at least `min` were made; how many landed on each.
+/// Real redirects of `slug`, each by another desktop browser (a person to the analytics; a
+/// visitor keeps its variant for the day, picked by IP and user agent), until each of `urls` has
+/// been reached and at least `min` were made; how many landed on each.
 async function clickUntilEach(slug, urls, min) {
-  const visitor = await newPage({ userAgent: CHROME_UA });
   const landed = Object.fromEntries(urls.map((u) => [u, 0]));
   for (let i = 0; i < 60 && (i < min || Object.values(landed).some((n) => n === 0)); i++) {
-    await visitor.goto(`${BASE}/${slug}`);
-    assert.ok(visitor.url() in landed, visitor.url());
-    landed[visitor.url()]++;
+    const ua = CHROME_UA.replace("148.0.0.0", `148.0.${i}.0`);
+    const r = await fetch(`${BASE}/${slug}`, { redirect: "manual", headers: { "User-Agent": ua } });
+    assert.equal(r.status, 302);
+    const to = r.headers.get("location");
+    assert.ok(to in landed, to);
+    landed[to]++;
   }
-  await visitor.context().close();
+  assert.ok(Object.values(landed).every((n) => n > 0), JSON.stringify(landed));
   return landed;
 }
 

@@ -197,7 +197,10 @@ function PeriodForm({
   const choose = (v: string) => {
     setErrors({});
     setPreset(v as Preset | "custom");
-    if (v !== "custom") onChange(presetPeriod(v as Preset, today(), period.bots));
+    if (v !== "custom") return onChange(presetPeriod(v as Preset, today(), period.bots));
+    // Custom dates start from the period shown.
+    setFrom(period.from);
+    setTo(period.to);
   };
   const submit = async (e: Event) => {
     e.preventDefault();
