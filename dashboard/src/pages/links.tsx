@@ -34,6 +34,15 @@ const NO_FILTERS: Filters = {
 };
 
 /// `tag`: the tag filter to start with (`#/links?tag=…`, the Tags page's links).
+/// The tag filter's choices: the user's tags, and the one asked for (`#/links?tag=…`) before
+/// they have loaded, so that the select shows it from the first draw (a select's value without
+/// its option shows the first option, and is not set again when the options arrive).
+function tagOptions(tags: { tag: string }[], current: string): [string, string][] {
+  const names = tags.map((t) => t.tag);
+  if (current && !names.includes(current)) names.push(current);
+  return names.map((t) => [t, t]);
+}
+
 export function LinkList({ tag = "" }: { tag?: string }) {
   return <LinksBrowser admin={false} tag={tag} />;
 }
@@ -169,7 +178,7 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
               name="tag"
               value={filters.tag}
               onChange={(tag) => apply({ tag })}
-              options={[["", "Any tag"], ...(tags.data?.tags ?? []).map((t): [string, string] => [t.tag, t.tag])]}
+              options={[["", "Any tag"], ...tagOptions(tags.data?.tags ?? [], filters.tag)]}
             />
           )}
           <Select
