@@ -993,13 +993,24 @@ test("the Tags page renames a tag on every link carrying it (archived too), merg
   await page.getByRole("button", { name: "Cancel" }).click();
 
   // Renamed to a new tag (typed as the API would not store it): all three links, the archived one
-  // too, carry it in the old one's place.
+  // too, carry it in the old one's place. One link is changed elsewhere between the page's read
+  // and its PATCH: refused with 412, read again, renamed from its newest state (its new tag kept).
+  let raced = false;
+  await page.route(`**/api/links/${l2}`, async (route) => {
+    if (route.request().method() === "PATCH" && !raced) {
+      raced = true;
+      assert.equal((await api("PATCH", `/api/links/${l2}`, user.api_key, { tags: ["old", "late"] })).status, 200);
+    }
+    await route.continue();
+  });
   await page.getByRole("button", { name: "Rename old" }).click();
   await page.getByLabel("New name for old").fill("  Fresh ");
   await page.getByRole("button", { name: "Rename", exact: true }).click();
   await notice(page, "Renamed tag old to fresh on 3 links.");
+  await page.unroute(`**/api/links/${l2}`);
+  assert.ok(raced, "the PATCH of l2 was raced");
   assert.deepEqual(await tagsOf(l1), ["fresh", "keep", "extra"]);
-  assert.deepEqual(await tagsOf(l2), ["fresh"]);
+  assert.deepEqual(await tagsOf(l2), ["fresh", "late"]);
   assert.deepEqual(await tagsOf(l3), ["fresh"]);
   await reloadUntil("old is gone and fresh counts 3", async () => (await links("old")) === "none" && (await links("fresh")) === "3");
 
@@ -1009,7 +1020,7 @@ test("the Tags page renames a tag on every link carrying it (archived too), merg
   await page.getByRole("button", { name: "Rename", exact: true }).click();
   await notice(page, "Renamed tag fresh to keep on 3 links.");
   assert.deepEqual(await tagsOf(l1), ["keep", "extra"]);
-  assert.deepEqual(await tagsOf(l2), ["keep"]);
+  assert.deepEqual(await tagsOf(l2), ["keep", "late"]);
   assert.deepEqual(await tagsOf(l3), ["keep"]);
   await reloadUntil("fresh is gone and keep counts 3", async () => (await links("fresh")) === "none" && (await links("keep")) === "3");
 
@@ -1019,7 +1030,7 @@ test("the Tags page renames a tag on every link carrying it (archived too), merg
   await page.getByRole("button", { name: "Yes, delete" }).click();
   await notice(page, "Removed tag keep from 3 links.");
   assert.deepEqual(await tagsOf(l1), ["extra"]);
-  assert.deepEqual(await tagsOf(l2), []);
+  assert.deepEqual(await tagsOf(l2), ["late"]);
   assert.deepEqual(await tagsOf(l3), []);
   assert.deepEqual(await tagsOf(l4), ["other"]);
   await reloadUntil("keep is gone", async () => (await links("keep")) === "none" && (await links("extra")) === "1");
