@@ -1,6 +1,7 @@
 // The dashboard's pure decisions, apart from the pages so they are unit-tested in Node
 // (tests/js/dashboard.test.mjs): what a form sends, the chart's day series, an import's percent,
-// and the link list's bulk actions (what each selected link needs, the summary of the results).
+// the link list's bulk actions (what each selected link needs, the summary of the results), a
+// stats period and the Variants breakdown, and a tag's rename or delete over its links.
 import type { Link } from "./api";
 
 /// The API's bounds on the smart options (docs/api.md, "Smart links"): the form stops adding rows
@@ -350,12 +351,17 @@ const links = (n: number) => `${n} link${n === 1 ? "" : "s"}`;
 
 /// What a finished bulk action says, the failures with the API's message each.
 export function bulkSummary(action: BulkAction, outcomes: BulkOutcome[], tags: string[] = []): BulkSummary {
+  return summarise(DONE[action], outcomes, action === "tag" ? ` with ${tags.join(", ")}` : "");
+}
+
+/// "`lead` 2 of 3 links`tail`. 1 skipped (why). 1 failed." (just "`lead` 3 links`tail`." when all
+/// were done).
+function summarise(lead: string, outcomes: BulkOutcome[], tail: string): BulkSummary {
   const failed = outcomes.flatMap((o) => (o.status === "failed" ? [{ slug: o.slug, error: o.error }] : []));
   const skipped = outcomes.flatMap((o) => (o.status === "skipped" ? [{ slug: o.slug, reason: o.reason }] : []));
   const done = outcomes.length - failed.length - skipped.length;
-  const what = action === "tag" ? ` with ${tags.join(", ")}` : "";
   const count = failed.length || skipped.length ? `${done} of ${links(outcomes.length)}` : links(done);
-  let text = `${DONE[action]} ${count}${what}.`;
+  let text = `${lead} ${count}${tail}.`;
   if (skipped.length) text += ` ${skipped.length} skipped (${[...new Set(skipped.map((s) => s.reason))].join(", ")}).`;
   if (failed.length) text += ` ${failed.length} failed.`;
   return { text, failed, skipped };
@@ -417,4 +423,177 @@ export function linkNotes(l: Link, now: Date): string[] {
   if (l.variants?.length) notes.push(`A/B ${l.variants.length}`);
   if (l.preview) notes.push("preview");
   return notes;
+}
+
+// A link's stats over a period (the link page) and the top links (the Tags page). The period
+// lives in the page's hash query, so a reload or a shared URL keeps it: a preset as
+// `period=7d|30d|90d|12m` (relative: "the last 7 days" stays the last 7 days), a custom one as
+// `from=&to=` (UTC dates, both inclusive, as the stats API takes them), `bots=1` for bots counted.
+
+export type Preset = "7d" | "30d" | "90d" | "12m";
+
+/// The presets, with their span in days (today included) and label.
+export const PRESETS: [Preset, number, string][] = [
+  ["7d", 7, "Last 7 days"],
+  ["30d", 30, "Last 30 days"],
+  ["90d", 90, "Last 90 days"],
+  ["12m", 365, "Last 12 months"],
+];
+
+/// The stats API's default window, so a bare `#/links/<slug>` shows what it always did.
+export const DEFAULT_PRESET: Preset = "30d";
+
+export interface Period {
+  /// A preset, or "custom" for the dates given.
+  preset: Preset | "custom";
+  from: string;
+  to: string;
+  bots: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/// The UTC date `days` before `day` (`YYYY-MM-DD`).
+export function daysBefore(day: string, days: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) - days * DAY_MS));
+}
+
+/// A preset's dates as of `today` (a UTC date).
+export function presetPeriod(preset: Preset, today: string, bots = false): Period {
+  const span = PRESETS.find(([p]) => p === preset)![1];
+  return { preset, from: daysBefore(today, span - 1), to: today, bots };
+}
+
+/// The period a page's hash query asks for. A custom period's dates are kept as written: the
+/// stats API judges them, and its message is shown beside the date at fault.
+export function periodOf(params: URLSearchParams, today: string): Period {
+  const bots = params.get("bots") === "1";
+  const from = params.get("from");
+  const to = params.get("to");
+  if (from !== null || to !== null) return { preset: "custom", from: from ?? "", to: to ?? "", bots };
+  const asked = params.get("period");
+  const preset = PRESETS.some(([p]) => p === asked) ? (asked as Preset) : DEFAULT_PRESET;
+  return presetPeriod(preset, today, bots);
+}
+
+/// The hash query that brings `p` back: empty for the default, so plain URLs stay plain.
+export function periodQuery(p: Period): string {
+  const q = new URLSearchParams();
+  if (p.preset === "custom") {
+    q.set("from", p.from);
+    q.set("to", p.to);
+  } else if (p.preset !== DEFAULT_PRESET) q.set("period", p.preset);
+  if (p.bots) q.set("bots", "1");
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/// Which field of the custom period a refused date concerns: the API names the date it could
+/// not read (`'2026-13-01' is not a date like …`); an order or span error concerns the pair.
+export function periodErrorField(message: string, p: { from: string; to: string }): "from" | "to" | "period" {
+  if (p.from && message.includes(`'${p.from}'`)) return "from";
+  if (p.to && message.includes(`'${p.to}'`)) return "to";
+  return "period";
+}
+
+/// A custom period's dates checked before any request: an empty date would be read by the API as
+/// its default, not refused, so the page says so itself.
+export function customPeriodError(p: { from: string; to: string }): { field: "from" | "to"; error: string } | null {
+  if (!p.from) return { field: "from", error: "Choose the first day." };
+  if (!p.to) return { field: "to", error: "Choose the last day." };
+  return null;
+}
+
+export interface VariantRowStats {
+  key: string;
+  label: string;
+  clicks: number;
+  /// Share of the period's clicks, in whole percent.
+  share: number;
+}
+
+const percent = (n: number, of: number) => (of > 0 ? Math.round((n * 100) / of) : 0);
+
+/// The Variants breakdown: one row per variant of the link (in its order, 0 when not clicked),
+/// labelled with its place, URL and weight; a group the link no longer has (its variants were
+/// changed) keeps its place; then the clicks in no group ("before variants / other": a target
+/// sent them elsewhere, or they came before the link had variants). Shares are of `total`.
+export function variantRows(
+  variants: { url: string; weight: number }[],
+  stats: { total: number; groups: { key: string; clicks: number }[] },
+): VariantRowStats[] {
+  const by = new Map(stats.groups.map((g) => [g.key, g.clicks]));
+  const rows: VariantRowStats[] = variants.map((v, i) => {
+    const key = String(i + 1);
+    const clicks = by.get(key) ?? 0;
+    return { key, label: `${key} · ${v.url} (weight ${v.weight})`, clicks, share: percent(clicks, stats.total) };
+  });
+  const known = new Set(rows.map((r) => r.key));
+  for (const g of stats.groups)
+    if (!known.has(g.key) && g.key !== "")
+      rows.push({ key: g.key, label: `${g.key} · (no longer a variant)`, clicks: g.clicks, share: percent(g.clicks, stats.total) });
+  const grouped = rows.reduce((n, r) => n + r.clicks, 0);
+  const other = Math.max(0, stats.total - grouped);
+  rows.push({ key: "other", label: "before variants / other", clicks: other, share: percent(other, stats.total) });
+  return rows;
+}
+
+// The Tags page: renaming and deleting a tag over every link carrying it. The API has no such
+// endpoint, so each link gets the single-link PATCH of its whole tag list, as Add tag does.
+
+/// One tag normalised by the API's rules (src/link/tags.rs, `parse_tag`): trimmed of Unicode
+/// white space, 1–32 characters, no white space, commas or control characters, lower-cased by
+/// Unicode's rules (and still at most 32 characters once lower-cased).
+export function parseTag(raw: string): { tag: string } | { error: string } {
+  const t = raw.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, "");
+  if (t === "") return { error: "A tag must not be empty." };
+  const long = `A tag must be at most ${TAG_MAX_CHARS} characters.`;
+  if ([...t].length > TAG_MAX_CHARS) return { error: long };
+  if (/[\p{White_Space}\p{Cc},]/u.test(t)) return { error: "A tag must not contain white space, commas or control characters." };
+  const tag = t.toLowerCase();
+  if ([...tag].length > TAG_MAX_CHARS) return { error: long };
+  return { tag };
+}
+
+/// A change of one tag on every link carrying it: renamed to `to` (merged, when a link already
+/// carries `to`), or removed (`to` null).
+export interface TagChange {
+  from: string;
+  to: string | null;
+}
+
+/// A link's tags after `change`: the renamed tag keeps its place, a duplicate it would make is
+/// dropped (the link's first occurrence stays), the others are untouched; `null` when the link
+/// does not carry the tag (nothing to send).
+export function changedTags(tags: string[], change: TagChange): string[] | null {
+  if (!tags.includes(change.from)) return null;
+  const out: string[] = [];
+  for (const t of tags) {
+    const next = t === change.from ? change.to : t;
+    if (next !== null && !out.includes(next)) out.push(next);
+  }
+  return out;
+}
+
+/// The request `change` needs on one link, with `If-Match` on the version its tags were read
+/// from (a link changed meanwhile answers 412 and is decided again from its newest state).
+export function tagChangeStep(l: Listed, change: TagChange): BulkStep {
+  const tags = changedTags(l.tags ?? [], change);
+  if (!tags) return { kind: "skip", slug: l.slug, reason: `no longer tagged ${change.from}` };
+  return { kind: "send", slug: l.slug, method: "PATCH", body: { tags }, ifMatch: `"${l.version}"` };
+}
+
+/// A rename's new name checked before anything is sent: normalised as the API would, and not
+/// the tag's own name.
+export function renameTarget(from: string, raw: string): { to: string } | { error: string } {
+  const parsed = parseTag(raw);
+  if ("error" in parsed) return parsed;
+  if (parsed.tag === from) return { error: `The tag is called ${from} already.` };
+  return { to: parsed.tag };
+}
+
+/// What a finished rename or delete says, in the bulk actions' terms.
+export function tagChangeSummary(change: TagChange, outcomes: BulkOutcome[]): BulkSummary {
+  const what = change.to === null ? `Removed tag ${change.from} from` : `Renamed tag ${change.from} to ${change.to} on`;
+  return summarise(what, outcomes, "");
 }

@@ -13,6 +13,7 @@ import { LinkPage } from "./pages/link";
 import { ImportExport } from "./pages/imports";
 import { Keys, UserKeys } from "./pages/keys";
 import { AdminUsers, AdminLinks, Blocklist, Consistency } from "./pages/admin";
+import { TagsPage } from "./pages/tags";
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -31,10 +32,13 @@ function route(hash: string, session: Session) {
   const admin = session.role === "admin";
   switch (parts[0]) {
     case "links":
-      if (parts.length === 1) return <LinkList key="list" />;
+      if (parts.length === 1) return <LinkList key={`list-${params.get("tag") ?? ""}`} tag={params.get("tag") ?? ""} />;
       if (parts[1] === "new" && parts.length === 2) return <LinkForm key="new" />;
-      if (parts.length === 2) return <LinkPage key={parts[1]} slug={parts[1]} admin={admin} created={params.has("created")} />;
+      if (parts.length === 2) return <LinkPage key={parts[1]} slug={parts[1]} admin={admin} created={params.has("created")} params={params} />;
       if (parts[2] === "edit") return <LinkForm key={`edit-${parts[1]}`} slug={parts[1]} />;
+      break;
+    case "tags":
+      if (parts.length === 1 && session.user) return <TagsPage />;
       break;
     case "import":
       return <ImportExport admin={admin} />;
@@ -74,6 +78,11 @@ function Nav({ session, hash, onSignOut }: { session: Session; hash: string; onS
         <li>
           <a href="#/links" aria-current={here("#/links")}>Links</a>
         </li>
+        {session.user && (
+          <li>
+            <a href="#/tags" aria-current={here("#/tags")}>Tags</a>
+          </li>
+        )}
         <li>
           <a href="#/import" aria-current={here("#/import")}>Import/export</a>
         </li>

@@ -14,7 +14,7 @@ export function errorsFrom(err: unknown, sent?: Record<string, unknown>): Errors
 }
 
 type InputProps = {
-  type?: "text" | "url" | "email" | "password" | "number" | "datetime-local" | "search";
+  type?: "text" | "url" | "email" | "password" | "number" | "datetime-local" | "date" | "search";
   required?: boolean;
   placeholder?: string;
   autocomplete?: string;
@@ -159,16 +159,19 @@ export function Notice({ children }: { children: ComponentChildren }) {
 
 /// A destructive action in two steps, both reachable by keyboard: the first press asks, the
 /// second does it; the question takes the focus so a screen reader announces it.
+/// `name`: the first button's accessible name where its label alone is ambiguous (one per row).
 export function ConfirmButton({
   label,
   question,
   onConfirm,
   class: cls,
+  name,
 }: {
   label: string;
   question: string;
   onConfirm: () => Promise<void> | void;
   class?: string;
+  name?: string;
 }) {
   const [asking, setAsking] = useState(false);
   const yes = useRef<HTMLButtonElement>(null);
@@ -177,7 +180,7 @@ export function ConfirmButton({
   }, [asking]);
   if (!asking)
     return (
-      <button type="button" class={cls ?? "secondary"} onClick={() => setAsking(true)}>
+      <button type="button" class={cls ?? "secondary"} aria-label={name} onClick={() => setAsking(true)}>
         {label}
       </button>
     );

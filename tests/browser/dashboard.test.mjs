@@ -855,3 +855,221 @@ test("the API page renders /api/openapi.json", async () => {
   await shot(page, "openapi");
   await page.context().close();
 });
+
+/// Real redirects of `slug`, each by another desktop browser (a person to the analytics; a
+/// visitor keeps its variant for the day, picked by IP and user agent), until each of `urls` has
+/// been reached and at least `min` were made; how many landed on each.
+async function clickUntilEach(slug, urls, min) {
+  const landed = Object.fromEntries(urls.map((u) => [u, 0]));
+  for (let i = 0; i < 60 && (i < min || Object.values(landed).some((n) => n === 0)); i++) {
+    const ua = CHROME_UA.replace("148.0.0.0", `148.0.${i}.0`);
+    const r = await fetch(`${BASE}/${slug}`, { redirect: "manual", headers: { "User-Agent": ua } });
+    assert.equal(r.status, 302);
+    const to = r.headers.get("location");
+    assert.ok(to in landed, to);
+    landed[to]++;
+  }
+  assert.ok(Object.values(landed).every((n) => n > 0), JSON.stringify(landed));
+  return landed;
+}
+
+/// Redirects of `slug` as a desktop browser's request, `n` times (the top links count people).
+async function clickTimes(slug, n) {
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`${BASE}/${slug}`, { redirect: "manual", headers: { "User-Agent": CHROME_UA } });
+    assert.equal(r.status, 302, slug);
+  }
+}
+
+test("a link's page shows the A/B variants' clicks over a period kept in the URL; an empty period shows 0", async () => {
+  const user = await newUser();
+  const slug = `ab-${rand()}`;
+  const [a, b] = [`${OTHER}/a`, `${OTHER}/b`];
+  const variants = [
+    { url: a, weight: 50 },
+    { url: b, weight: 50 },
+  ];
+  assert.equal((await api("POST", "/api/links", user.api_key, { url: `${OTHER}/main`, slug, variants })).status, 201);
+  const landed = await clickUntilEach(slug, [a, b], 8);
+  const total = landed[a] + landed[b];
+
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/links/${slug}`);
+  const box = page.locator('article.breakdown[data-group="variant"]');
+  const cell = (key, what) => box.locator(`tr[data-variant="${key}"] td.${what}`);
+  await poll("the Variants breakdown counts each variant's clicks", async () => {
+    await page.reload();
+    await page.waitForLoadState("networkidle");
+    return (
+      (await cell("1", "clicks").innerText()) === String(landed[a]) &&
+      (await cell("2", "clicks").innerText()) === String(landed[b]) &&
+      (await page.locator("figure.chart").getAttribute("data-total")) === String(total)
+    );
+  });
+  // Each row names its variant's URL and weight, with its share of the period's clicks.
+  assert.equal(await box.locator('tr[data-variant="1"] th').innerText(), `1 · ${a} (weight 50)`);
+  assert.equal(await box.locator('tr[data-variant="2"] th').innerText(), `2 · ${b} (weight 50)`);
+  assert.equal(await cell("1", "share").innerText(), `${Math.round((landed[a] * 100) / total)} %`);
+  assert.equal(await cell("other", "clicks").innerText(), "0");
+  await page.locator("figure.chart canvas").waitFor();
+  await shot(page, "link-variants");
+
+  // A custom period without clicks: 0 everywhere, the chart redrawn for it, the URL keeps it.
+  await page.getByLabel("Period", { exact: true }).selectOption("custom");
+  await page.getByLabel("From", { exact: true }).fill("2025-01-01");
+  await page.getByLabel("To", { exact: true }).fill("2025-01-31");
+  await page.getByRole("button", { name: "Show" }).click();
+  const chart = page.locator("figure.chart");
+  await page.locator('.chart-box[data-drawn="2025-01-01/2025-01-31"]').waitFor();
+  assert.equal(await chart.getAttribute("data-total"), "0");
+  await poll("the breakdowns follow the period", async () => (await cell("1", "clicks").innerText()) === "0" && (await cell("2", "clicks").innerText()) === "0");
+  assert.match(page.url(), /#\/links\/[^?]+\?from=2025-01-01&to=2025-01-31$/);
+  // It survives a reload (and would a shared URL).
+  await page.reload();
+  await page.locator('.chart-box[data-drawn="2025-01-01/2025-01-31"]').waitFor();
+  assert.equal(await page.getByLabel("Period", { exact: true }).inputValue(), "custom");
+  assert.equal(await page.getByLabel("From", { exact: true }).inputValue(), "2025-01-01");
+
+  // Dates the API refuses: its message beside the dates, and nothing changes.
+  await page.getByLabel("From", { exact: true }).fill("2025-03-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.locator("#f-period-err").filter({ hasText: "from must not be after to" }).waitFor();
+  assert.match(page.url(), /from=2025-01-01&to=2025-01-31$/);
+  assert.equal(await chart.getAttribute("data-from"), "2025-01-01");
+
+  // A preset: relative to today, in the URL as such; bots counted when asked.
+  await page.getByLabel("Period", { exact: true }).selectOption("7d");
+  const today = new Date().toISOString().slice(0, 10);
+  const weekAgo = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+  await page.locator(`.chart-box[data-drawn="${weekAgo}/${today}"]`).waitFor();
+  assert.equal(await chart.getAttribute("data-total"), String(total));
+  assert.match(page.url(), /\?period=7d$/);
+  await page.getByLabel("Include bots").check();
+  await poll("the URL keeps the bots", async () => page.url().endsWith("?period=7d&bots=1"));
+  await page.reload();
+  await page.locator(`.chart-box[data-drawn="${weekAgo}/${today}"]`).waitFor();
+  assert.equal(await page.getByLabel("Include bots").isChecked(), true);
+  await page.context().close();
+});
+
+test("the Tags page renames a tag on every link carrying it (archived too), merges onto another, deletes one", async () => {
+  const user = await newUser();
+  const t = rand(5);
+  const [l1, l2, l3, l4] = [1, 2, 3, 4].map((i) => `tg${i}-${t}`);
+  const make = async (slug, tags, archived = false) =>
+    assert.equal((await api("POST", "/api/links", user.api_key, { url: `https://example.com/${slug}`, slug, tags, archived })).status, 201);
+  await make(l1, ["old", "keep", "extra"]);
+  await make(l2, ["old"]);
+  await make(l3, ["old"], true);
+  await make(l4, ["other"]);
+  const tagsOf = async (slug) => (await api("GET", `/api/links/${slug}`, user.api_key)).json.tags ?? [];
+
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.getByRole("link", { name: "Tags", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Tags" }).waitFor();
+  const row = (tag) => page.locator(`table.tags tr[data-tag="${tag}"]`);
+  /// The tags are counted by the D1 index, just behind the writes: reload until `cond`.
+  const reloadUntil = (what, cond) =>
+    poll(what, async () => {
+      await page.reload();
+      await page.getByRole("heading", { level: 2, name: "Your tags" }).waitFor();
+      await page.waitForLoadState("networkidle");
+      return cond();
+    });
+  const links = async (tag) => ((await row(tag).count()) ? await row(tag).locator("td.links").innerText() : "none");
+  await reloadUntil("the Tags page counts old on 3 links", async () => (await links("old")) === "3" && (await links("other")) === "1");
+  await shot(page, "tags");
+
+  // A bad new name: said beside the field, nothing sent.
+  const versionOf4 = (await api("GET", `/api/links/${l4}`, user.api_key)).json.version;
+  await page.getByRole("button", { name: "Rename other" }).click();
+  await page.getByLabel("New name for other").fill("two words");
+  await page.getByRole("button", { name: "Rename", exact: true }).click();
+  await page.locator("#f-rename-err").filter({ hasText: "white space" }).waitFor();
+  assert.equal(await page.getByLabel("New name for other").getAttribute("aria-invalid"), "true");
+  assert.equal((await api("GET", `/api/links/${l4}`, user.api_key)).json.version, versionOf4);
+  await page.getByRole("button", { name: "Cancel" }).click();
+
+  // Renamed to a new tag (typed as the API would not store it): all three links, the archived one
+  // too, carry it in the old one's place. One link is changed elsewhere between the page's read
+  // and its PATCH: refused with 412, read again, renamed from its newest state (its new tag kept).
+  let raced = false;
+  await page.route(`**/api/links/${l2}`, async (route) => {
+    if (route.request().method() === "PATCH" && !raced) {
+      raced = true;
+      assert.equal((await api("PATCH", `/api/links/${l2}`, user.api_key, { tags: ["old", "late"] })).status, 200);
+    }
+    await route.continue();
+  });
+  await page.getByRole("button", { name: "Rename old" }).click();
+  await page.getByLabel("New name for old").fill("  Fresh ");
+  await page.getByRole("button", { name: "Rename", exact: true }).click();
+  await notice(page, "Renamed tag old to fresh on 3 links.");
+  await page.unroute(`**/api/links/${l2}`);
+  assert.ok(raced, "the PATCH of l2 was raced");
+  assert.deepEqual(await tagsOf(l1), ["fresh", "keep", "extra"]);
+  assert.deepEqual(await tagsOf(l2), ["fresh", "late"]);
+  assert.deepEqual(await tagsOf(l3), ["fresh"]);
+  await reloadUntil("old is gone and fresh counts 3", async () => (await links("old")) === "none" && (await links("fresh")) === "3");
+
+  // Renamed onto an existing tag: merged, never twice on the link that had both.
+  await page.getByRole("button", { name: "Rename fresh" }).click();
+  await page.getByLabel("New name for fresh").fill("keep");
+  await page.getByRole("button", { name: "Rename", exact: true }).click();
+  await notice(page, "Renamed tag fresh to keep on 3 links.");
+  assert.deepEqual(await tagsOf(l1), ["keep", "extra"]);
+  assert.deepEqual(await tagsOf(l2), ["keep", "late"]);
+  assert.deepEqual(await tagsOf(l3), ["keep"]);
+  await reloadUntil("fresh is gone and keep counts 3", async () => (await links("fresh")) === "none" && (await links("keep")) === "3");
+
+  // Deleted: asked first, naming how many links; gone from each, their other tags kept.
+  await page.getByRole("button", { name: "Delete keep" }).click();
+  await page.getByRole("group", { name: "Remove keep from 3 links?" }).waitFor();
+  await page.getByRole("button", { name: "Yes, delete" }).click();
+  await notice(page, "Removed tag keep from 3 links.");
+  assert.deepEqual(await tagsOf(l1), ["extra"]);
+  assert.deepEqual(await tagsOf(l2), ["late"]);
+  assert.deepEqual(await tagsOf(l3), []);
+  assert.deepEqual(await tagsOf(l4), ["other"]);
+  await reloadUntil("keep is gone", async () => (await links("keep")) === "none" && (await links("extra")) === "1");
+
+  // A tag leads to the list filtered by it.
+  await row("other").getByRole("link", { name: "other" }).click();
+  await page.getByRole("heading", { name: "Your links" }).waitFor();
+  assert.equal(await page.getByLabel("Tag", { exact: true }).inputValue(), "other");
+  await rowOf(page, l4).waitFor();
+  assert.equal(await page.locator("table.links tbody tr").count(), 1);
+  await page.context().close();
+});
+
+test("the Tags page's top links list the most clicked first; it fits 360 px in dark mode", async () => {
+  const user = await newUser();
+  const t = rand(5);
+  const counts = { [`top1-${t}`]: 1, [`top3-${t}`]: 3, [`top2-${t}`]: 2 };
+  for (const [slug, n] of Object.entries(counts)) {
+    assert.equal((await api("POST", "/api/links", user.api_key, { url: `https://example.com/${slug}`, slug, tags: ["launch", `n${n}`] })).status, 201);
+    await clickTimes(slug, n);
+  }
+  const page = await newPage({ viewport: { width: 360, height: 740 }, colorScheme: "dark", isMobile: true, hasTouch: true });
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/tags`);
+  const rows = page.locator("table.top tbody tr");
+  await poll("the top links count every click", async () => {
+    await page.reload();
+    await page.getByRole("heading", { level: 2, name: "Top links" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    return (await rows.count()) === 3 && (await rows.last().locator("td.num").innerText()) === "1" && (await page.locator("table.tags tr").count()) === 5;
+  });
+  assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-slug"))), [`top3-${t}`, `top2-${t}`, `top1-${t}`]);
+  assert.deepEqual(await rows.locator("td.num").allInnerTexts(), ["3", "2", "1"]);
+  assert.equal(await rows.first().locator("td.url").innerText(), `https://example.com/top3-${t}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the Tags page is ${overflow}px wider than the screen`);
+  await shot(page, "tags-360-dark");
+  // The slug opens the link's page.
+  await rows.first().getByRole("link", { name: `top3-${t}` }).click();
+  await page.getByRole("heading", { level: 1, name: `top3-${t}` }).waitFor();
+  await page.context().close();
+});

@@ -272,3 +272,105 @@ test("the list notes what a visitor meets beyond a plain redirect, and nothing f
   // A start already passed is no longer news; an empty country map is no target.
   assert.deepEqual(logic.linkNotes({ ...link, valid_since: "2026-12-01T00:00:00.000Z", targets: { countries: {} } }, now), []);
 });
+
+test("a period comes from the hash query: presets relative to today, custom dates as written, the default 30 days", () => {
+  const today = "2026-03-01";
+  const q = (s) => logic.periodOf(new URLSearchParams(s), today);
+  assert.deepEqual(q(""), { preset: "30d", from: "2026-01-31", to: today, bots: false });
+  assert.deepEqual(q("period=7d&bots=1"), { preset: "7d", from: "2026-02-23", to: today, bots: true });
+  assert.equal(q("period=90d").from, "2025-12-02");
+  assert.deepEqual(q("period=12m"), { preset: "12m", from: "2025-03-02", to: today, bots: false });
+  assert.equal(q("period=nonsense").preset, "30d");
+  assert.deepEqual(q("from=2025-01-01&to=2025-01-31"), { preset: "custom", from: "2025-01-01", to: "2025-01-31", bots: false });
+  assert.deepEqual(q("from=2025-13-01"), { preset: "custom", from: "2025-13-01", to: "", bots: false });
+  // …and goes back into it: the default leaves the URL plain.
+  for (const s of ["", "?period=7d&bots=1", "?period=12m", "?from=2025-01-01&to=2025-01-31", "?from=2025-01-01&to=2025-01-31&bots=1"]) {
+    assert.equal(logic.periodQuery(q(s.slice(1))), s);
+  }
+  assert.equal(logic.periodQuery(logic.presetPeriod("30d", today, true)), "?bots=1");
+});
+
+test("a custom period's error goes beside the date the API names, else beside the pair; empty dates are caught first", () => {
+  const p = { from: "2025-13-01", to: "2025-01-31" };
+  assert.equal(logic.periodErrorField("'2025-13-01' is not a date like 2026-11-25", p), "from");
+  assert.equal(logic.periodErrorField("'2025-01-31x' is not a date like 2026-11-25", { from: "2025-01-01", to: "2025-01-31x" }), "to");
+  assert.equal(logic.periodErrorField("from must not be after to", p), "period");
+  assert.equal(logic.periodErrorField("a range spans at most 366 days", p), "period");
+  assert.deepEqual(logic.customPeriodError({ from: "", to: "2025-01-01" }).field, "from");
+  assert.deepEqual(logic.customPeriodError({ from: "2025-01-01", to: "" }).field, "to");
+  assert.equal(logic.customPeriodError({ from: "2025-01-01", to: "2025-01-02" }), null);
+});
+
+test("the Variants breakdown labels each variant, counts the unclicked as 0 and the ungrouped as other", () => {
+  const variants = [
+    { url: "https://a.example", weight: 70 },
+    { url: "https://b.example", weight: 30 },
+  ];
+  assert.deepEqual(logic.variantRows(variants, { total: 10, groups: [{ key: "2", clicks: 3 }, { key: "1", clicks: 6 }] }), [
+    { key: "1", label: "1 · https://a.example (weight 70)", clicks: 6, share: 60 },
+    { key: "2", label: "2 · https://b.example (weight 30)", clicks: 3, share: 30 },
+    { key: "other", label: "before variants / other", clicks: 1, share: 10 },
+  ]);
+  // No clicks: every variant at 0, no division by zero; a place the link no longer has is kept.
+  assert.deepEqual(
+    logic.variantRows(variants, { total: 0, groups: [] }).map((r) => [r.key, r.clicks, r.share]),
+    [["1", 0, 0], ["2", 0, 0], ["other", 0, 0]],
+  );
+  const gone = logic.variantRows(variants, { total: 4, groups: [{ key: "3", clicks: 4 }] });
+  assert.deepEqual(gone.map((r) => [r.label, r.clicks, r.share]), [
+    ["1 · https://a.example (weight 70)", 0, 0],
+    ["2 · https://b.example (weight 30)", 0, 0],
+    ["3 · (no longer a variant)", 4, 100],
+    ["before variants / other", 0, 0],
+  ]);
+});
+
+test("a tag is normalised by the API's rules before anything is sent", () => {
+  assert.deepEqual(logic.parseTag("  Café "), { tag: "café" });
+  assert.deepEqual(logic.parseTag("ÄÖÜ"), { tag: "äöü" });
+  assert.deepEqual(logic.parseTag("é".repeat(32)), { tag: "é".repeat(32) });
+  assert.deepEqual(logic.parseTag(`\u3000${"x".repeat(32)}\u00a0`), { tag: "x".repeat(32) });
+  for (const bad of ["", "   ", "a b", "a,b", "a\tb", "a\u0000b", "a\u00a0b", "x\u007f", "é".repeat(33)]) {
+    assert.ok("error" in logic.parseTag(bad), JSON.stringify(bad));
+  }
+  // Lower-casing may lengthen a tag: the bound holds for what is stored.
+  assert.ok("error" in logic.parseTag("İ".repeat(32)));
+  assert.deepEqual(logic.renameTarget("old", " NEW "), { to: "new" });
+  assert.ok("error" in logic.renameTarget("old", "OLD"));
+  assert.ok("error" in logic.renameTarget("old", "two words"));
+});
+
+test("a rename keeps the tag's place and merges into a tag the link has; a delete keeps the other tags", () => {
+  assert.deepEqual(logic.changedTags(["a", "old", "b"], { from: "old", to: "new" }), ["a", "new", "b"]);
+  assert.deepEqual(logic.changedTags(["old", "a", "new"], { from: "old", to: "new" }), ["new", "a"]);
+  assert.deepEqual(logic.changedTags(["new", "old"], { from: "old", to: "new" }), ["new"]);
+  assert.deepEqual(logic.changedTags(["a", "old", "b"], { from: "old", to: null }), ["a", "b"]);
+  assert.deepEqual(logic.changedTags(["old"], { from: "old", to: null }), []);
+  assert.equal(logic.changedTags(["a"], { from: "old", to: "new" }), null);
+  assert.deepEqual(logic.tagChangeStep({ slug: "s", archived: true, tags: ["old", "x"], version: 7 }, { from: "old", to: "new" }), {
+    kind: "send",
+    slug: "s",
+    method: "PATCH",
+    body: { tags: ["new", "x"] },
+    ifMatch: '"7"',
+  });
+  assert.deepEqual(logic.tagChangeStep({ slug: "s", archived: false, tags: ["x"], version: 7 }, { from: "old", to: null }), {
+    kind: "skip",
+    slug: "s",
+    reason: "no longer tagged old",
+  });
+});
+
+test("a rename's or delete's summary says what was done on how many links, and each failure", () => {
+  const done = (slug) => ({ slug, status: "done" });
+  assert.equal(logic.tagChangeSummary({ from: "a", to: "b" }, [done("x"), done("y"), done("z")]).text, "Renamed tag a to b on 3 links.");
+  const s = logic.tagChangeSummary({ from: "a", to: null }, [
+    done("x"),
+    { slug: "y", status: "failed", error: "not found (not_found)" },
+    { slug: "z", status: "skipped", reason: "no longer tagged a" },
+  ]);
+  assert.equal(s.text, "Removed tag a from 1 of 3 links. 1 skipped (no longer tagged a). 1 failed.");
+  assert.deepEqual(s.failed, [{ slug: "y", error: "not found (not_found)" }]);
+  // The bulk actions' summary reads as before.
+  assert.equal(logic.bulkSummary("tag", [done("x")], ["t"]).text, "Tagged 1 link with t.");
+});

@@ -1,6 +1,6 @@
-// The link list's bulk actions: the selected links archived, unarchived, deleted or tagged, each
-// by its own single-link request (PATCH or DELETE /api/links/{slug}; the API has no bulk change),
-// BULK_CONCURRENCY at a time, with the progress and, per link, what failed and why. Which request
+// The link list's bulk actions: the selected links archived, unarchived, deleted or tagged (and
+// the Tags page's rename and delete of a tag over its links), each by its own single-link
+// request (PATCH or DELETE /api/links/{slug}; the API has no bulk change), BULK_CONCURRENCY at a time, with the progress and, per link, what failed and why. Which request
 // each link needs and what the result says are decided in logic.ts; this file only sends them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, enc, get, type Link, messageOf } from "../api";
@@ -24,10 +24,10 @@ async function send(step: BulkStep & { kind: "send" }): Promise<void> {
   await api(step.method, `/api/links/${enc(step.slug)}`, step.body, headers);
 }
 
-/// One link's step, its failure as the API's message. A tag step refused with 412 was computed
-/// from a listed copy older than the link (changed since the list was read): it is decided again,
-/// once, from the link itself.
-async function perform(step: BulkStep, tags: string[]): Promise<BulkOutcome> {
+/// One link's step, its failure as the API's message. A step sent with `If-Match` and refused
+/// with 412 was computed from a listed copy older than the link (changed since the list was
+/// read): it is decided again, once, by `again` from the link itself.
+async function perform(step: BulkStep, again: (l: Link) => BulkStep): Promise<BulkOutcome> {
   const { slug } = step;
   if (step.kind === "skip") return { slug, status: "skipped", reason: step.reason };
   try {
@@ -35,9 +35,9 @@ async function perform(step: BulkStep, tags: string[]): Promise<BulkOutcome> {
       await send(step);
     } catch (e) {
       if (!(step.ifMatch && e instanceof ApiError && e.status === 412)) throw e;
-      const again = tagStep(await get<Link>(`/api/links/${enc(slug)}`), tags);
-      if (again.kind === "skip") return { slug, status: "skipped", reason: again.reason };
-      await send(again);
+      const next = again(await get<Link>(`/api/links/${enc(slug)}`));
+      if (next.kind === "skip") return { slug, status: "skipped", reason: next.reason };
+      await send(next);
     }
     return { slug, status: "done" };
   } catch (e) {
@@ -51,29 +51,34 @@ export interface BulkRun {
   summary: BulkSummary | null;
   running: boolean;
   run: (action: BulkAction, links: Link[], tags?: string[]) => Promise<void>;
+  /// Any list of steps (the Tags page's rename and delete): `again` decides a step anew from
+  /// the link's newest state after a 412, `summarise` says what the outcomes come to.
+  runSteps: (steps: BulkStep[], again: (l: Link) => BulkStep, summarise: (o: BulkOutcome[]) => BulkSummary) => Promise<void>;
 }
 
-/// The state of the list's bulk action; `finished` runs after each (the list reloads).
+/// The state of a bulk action; `finished` runs after each (the list reloads).
 export function useBulk(finished: () => void): BulkRun {
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [summary, setSummary] = useState<BulkSummary | null>(null);
-  const run = async (action: BulkAction, links: Link[], tags: string[] = []) => {
-    const steps = bulkSteps(action, links, tags);
+  const runSteps = async (steps: BulkStep[], again: (l: Link) => BulkStep, summarise: (o: BulkOutcome[]) => BulkSummary) => {
     setSummary(null);
     setProgress({ done: 0, total: steps.length });
-    const outcomes = await runPool(steps, BULK_CONCURRENCY, (s) => perform(s, tags), (done) =>
+    const outcomes = await runPool(steps, BULK_CONCURRENCY, (s) => perform(s, again), (done) =>
       setProgress({ done, total: steps.length }),
     );
     setProgress(null);
-    setSummary(bulkSummary(action, outcomes, tags));
+    setSummary(summarise(outcomes));
     finished();
   };
-  return { progress, summary, running: progress !== null, run };
+  const run = (action: BulkAction, links: Link[], tags: string[] = []) =>
+    runSteps(bulkSteps(action, links, tags), (l) => tagStep(l, tags), (o) => bulkSummary(action, o, tags));
+  return { progress, summary, running: progress !== null, run, runSteps };
 }
 
 /// The bulk action's progress and then its result, in one live region; the result takes the
 /// focus, as the controls that started it may have gone with the links they acted on.
-export function BulkStatus({ bulk }: { bulk: BulkRun }) {
+/// `working` names what is being done while it runs.
+export function BulkStatus({ bulk, working = "Working on the selected links" }: { bulk: BulkRun; working?: string }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (bulk.summary) box.current?.focus();
@@ -83,7 +88,7 @@ export function BulkStatus({ bulk }: { bulk: BulkRun }) {
     <div class="bulk-status" role="status" tabIndex={-1} ref={box}>
       {progress && (
         <p>
-          <progress value={progress.done} max={progress.total} aria-hidden="true" /> Working on the selected links:{" "}
+          <progress value={progress.done} max={progress.total} aria-hidden="true" /> {working}:{" "}
           {progressText(progress.done, progress.total)}
         </p>
       )}

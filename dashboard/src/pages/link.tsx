@@ -1,16 +1,30 @@
-// One link: its fields, QR code, clicks by day (chart) with the stats breakdowns, and history.
+// One link: its fields, QR code, clicks by day (chart) with the stats breakdowns (and the A/B
+// variants' results) over a period kept in the hash query, and history.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, enc, get, type Link, messageOf, qs } from "../api";
-import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
+import { api, ApiError, enc, get, type Link, messageOf, qs } from "../api";
+import { ConfirmButton, CopyButton, type Errors, Field, fmtDate, Group, LoadError, navigate, Notice, Select, useLoad } from "../ui";
 import { FlagControl } from "./links";
-import { daySeries } from "../logic";
+import {
+  customPeriodError,
+  daySeries,
+  type Period,
+  periodErrorField,
+  periodOf,
+  periodQuery,
+  type Preset,
+  presetPeriod,
+  PRESETS,
+  utcDay,
+  variantRows,
+} from "../logic";
 
 interface Stats {
   slug: string;
   from: string;
   to: string;
   total: number;
-  unique_visitors: number;
+  /// `null`: clicks counted, none with a visitor id (unknown, not zero).
+  unique_visitors: number | null;
   groups: { key: string; clicks: number }[];
 }
 
@@ -18,6 +32,14 @@ interface HistoryPage {
   history: { version: number; op: string; actor: string; at: string; link: Link | null }[];
   next_cursor: string | null;
 }
+
+/// The stats API's query for `p` and `group`.
+function statsPath(slug: string, p: Period, group: string): string {
+  return `/api/links/${enc(slug)}/stats${qs({ from: p.from, to: p.to, group, include_bots: p.bots ? "true" : undefined })}`;
+}
+
+/// What identifies a period's answers (the loads' dependency).
+const periodKey = (p: Period) => `${p.from}/${p.to}/${p.bots}`;
 
 const BREAKDOWNS: [string, string][] = [
   ["country", "Country"],
@@ -36,7 +58,10 @@ function ClicksChart({ stats }: { stats: Stats }) {
     let live = true;
     import("../chart").then(
       (m) => {
-        if (live && box.current) cleanup = m.drawClicks(box.current, days, clicks);
+        if (!live || !box.current) return;
+        cleanup = m.drawClicks(box.current, days, clicks);
+        // Which period the canvas shows: the browser tests wait for a redraw by it.
+        box.current.dataset.drawn = `${stats.from}/${stats.to}`;
       },
       (e) => setFailed(String(e)),
     );
@@ -46,9 +71,9 @@ function ClicksChart({ stats }: { stats: Stats }) {
     };
   }, [stats]);
   return (
-    <figure class="chart" data-total={stats.total}>
+    <figure class="chart" data-total={stats.total} data-from={stats.from} data-to={stats.to}>
       <figcaption>
-        {stats.total} click{stats.total === 1 ? "" : "s"} ({stats.unique_visitors} unique visitors) from {stats.from} to{" "}
+        {stats.total} click{stats.total === 1 ? "" : "s"} ({stats.unique_visitors ?? "unknown"} unique visitors) from {stats.from} to{" "}
         {stats.to}, by UTC day
       </figcaption>
       <div ref={box} class="chart-box" role="img" aria-label={`Clicks per day: ${stats.total} in total`} />
@@ -72,14 +97,14 @@ function ClicksChart({ stats }: { stats: Stats }) {
   );
 }
 
-function Breakdown({ slug, group, label }: { slug: string; group: string; label: string }) {
-  const s = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group })}`), [slug, group]);
+function Breakdown({ slug, group, label, period }: { slug: string; group: string; label: string; period: Period }) {
+  const s = useLoad(() => get<Stats>(statsPath(slug, period, group)), [slug, group, periodKey(period)]);
   const max = Math.max(1, ...(s.data?.groups ?? []).map((g) => g.clicks));
   return (
     <article class="breakdown" data-group={group}>
       <h3>{label}</h3>
       <LoadError error={s.error} />
-      {s.data && s.data.groups.length === 0 && <p class="muted">No clicks yet.</p>}
+      {s.data && s.data.groups.length === 0 && <p class="muted">No clicks in this period.</p>}
       <table>
         <tbody>
           {s.data?.groups.slice(0, 10).map((g) => (
@@ -94,6 +119,127 @@ function Breakdown({ slug, group, label }: { slug: string; group: string; label:
         </tbody>
       </table>
     </article>
+  );
+}
+
+/// The A/B result: each variant's clicks and share of the period's clicks, labelled with its URL
+/// and weight (the stats' `variant` groups are the variants' places in the link's list).
+function VariantsBreakdown({ slug, variants, period }: { slug: string; variants: { url: string; weight: number }[]; period: Period }) {
+  const s = useLoad(() => get<Stats>(statsPath(slug, period, "variant")), [slug, periodKey(period)]);
+  const rows = s.data ? variantRows(variants, s.data) : [];
+  const max = Math.max(1, ...rows.map((r) => r.clicks));
+  return (
+    <article class="breakdown variants" data-group="variant">
+      <h3>Variants</h3>
+      <LoadError error={s.error} />
+      <div class="overflow-auto">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Variant</th>
+              <th scope="col">
+                <span class="visually-hidden">Share as a bar</span>
+              </th>
+              <th scope="col" class="num">
+                Clicks
+              </th>
+              <th scope="col" class="num">
+                Share
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key} data-variant={r.key}>
+                <th scope="row" class="url">
+                  {r.label}
+                </th>
+                <td class="bar">
+                  <meter min={0} max={max} value={r.clicks} aria-label={`${r.label}: ${r.clicks}`} />
+                </td>
+                <td class="num clicks">{r.clicks}</td>
+                <td class="num share">{r.share} %</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </article>
+  );
+}
+
+const PERIOD_OPTIONS: [string, string][] = [...PRESETS.map(([p, , label]): [string, string] => [p, label]), ["custom", "Custom dates"]];
+
+/// The period the stats cover: a preset applies at once; custom dates when "Show" is pressed,
+/// after the API has accepted them (its refusal goes beside the date at fault, nothing changes).
+/// `loadError`: the shown period's own refusal (a hand-edited or old URL), put there too.
+function PeriodForm({
+  period,
+  onChange,
+  check,
+  loadError,
+}: {
+  period: Period;
+  onChange: (p: Period) => void;
+  check: (p: Period) => Promise<void>;
+  loadError: unknown;
+}) {
+  const [preset, setPreset] = useState<Preset | "custom">(period.preset);
+  const [from, setFrom] = useState(period.from);
+  const [to, setTo] = useState(period.to);
+  const [errors, setErrors] = useState<Errors>({});
+  const [busy, setBusy] = useState(false);
+  const shown: Errors =
+    Object.keys(errors).length || !(loadError instanceof ApiError && period.preset === "custom")
+      ? errors
+      : { [periodErrorField(loadError.message, period)]: messageOf(loadError) };
+  const today = () => utcDay(new Date());
+  const choose = (v: string) => {
+    setErrors({});
+    setPreset(v as Preset | "custom");
+    if (v !== "custom") return onChange(presetPeriod(v as Preset, today(), period.bots));
+    // Custom dates start from the period shown.
+    setFrom(period.from);
+    setTo(period.to);
+  };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const wanted: Period = { preset: "custom", from, to, bots: period.bots };
+    const bad = customPeriodError(wanted);
+    if (bad) {
+      setErrors({ [bad.field]: bad.error });
+      return;
+    }
+    setBusy(true);
+    try {
+      await check(wanted);
+      setErrors({});
+      onChange(wanted);
+    } catch (err) {
+      setErrors({ [err instanceof ApiError && err.status === 400 ? periodErrorField(err.message, wanted) : "period"]: messageOf(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="period" onSubmit={submit} aria-label="Period of the stats">
+      <Select label="Period" name="preset" value={preset} onChange={choose} options={PERIOD_OPTIONS} />
+      {preset === "custom" && (
+        <Group legend="Custom dates (UTC, both included)" name="period" errors={shown}>
+          <div class="dates">
+            <Field type="date" label="From" name="from" value={from} onInput={setFrom} errors={shown} />
+            <Field type="date" label="To" name="to" value={to} onInput={setTo} errors={shown} />
+            <button type="submit" aria-busy={busy ? "true" : undefined} disabled={busy}>
+              Show
+            </button>
+          </div>
+        </Group>
+      )}
+      <label class="bots">
+        <input type="checkbox" role="switch" checked={period.bots} onChange={(e) => onChange({ ...period, bots: (e.target as HTMLInputElement).checked })} />
+        Include bots
+      </label>
+    </form>
   );
 }
 
@@ -234,10 +380,28 @@ function SmartFields({ l }: { l: Link }) {
   );
 }
 
-/// `created`: the page is shown right after the link was made (`#/links/<slug>?created`).
-export function LinkPage({ slug, admin, created = false }: { slug: string; admin: boolean; created?: boolean }) {
+/// `created`: the page is shown right after the link was made (`#/links/<slug>?created`);
+/// `params`: the hash query, with the stats' period (logic.ts, `periodOf`).
+export function LinkPage({
+  slug,
+  admin,
+  created = false,
+  params = new URLSearchParams(),
+}: {
+  slug: string;
+  admin: boolean;
+  created?: boolean;
+  params?: URLSearchParams;
+}) {
   const link = useLoad(() => get<Link>(`/api/links/${enc(slug)}`), [slug]);
-  const stats = useLoad(() => get<Stats>(`/api/links/${enc(slug)}/stats${qs({ group: "day" })}`), [slug]);
+  const [period, setPeriod] = useState<Period>(() => periodOf(params, utcDay(new Date())));
+  const stats = useLoad(() => get<Stats>(statsPath(slug, period, "day")), [slug, periodKey(period)]);
+  // The period goes into the URL without a hashchange: the page stays (and so does the focus,
+  // on the control just used); a reload or the URL shared shows the same period.
+  const changePeriod = (p: Period) => {
+    setPeriod(p);
+    history.replaceState(history.state, "", `#/links/${enc(slug)}${periodQuery(p)}`);
+  };
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
   const act = async (what: string, f: () => Promise<unknown>, then?: () => void) => {
@@ -328,11 +492,18 @@ export function LinkPage({ slug, admin, created = false }: { slug: string; admin
       )}
       <section>
         <h2>Clicks</h2>
+        <PeriodForm
+          period={period}
+          onChange={changePeriod}
+          check={(p) => get<Stats>(statsPath(slug, p, "day")).then(() => undefined)}
+          loadError={stats.error}
+        />
         <LoadError error={stats.error} />
-        {stats.data && <ClicksChart stats={stats.data} />}
+        <div aria-busy={stats.loading ? "true" : undefined}>{stats.data && <ClicksChart stats={stats.data} />}</div>
         <div class="breakdowns">
+          {l?.variants && <VariantsBreakdown slug={slug} variants={l.variants} period={period} />}
           {BREAKDOWNS.map(([g, label]) => (
-            <Breakdown key={g} slug={slug} group={g} label={label} />
+            <Breakdown key={g} slug={slug} group={g} label={label} period={period} />
           ))}
         </div>
       </section>

@@ -33,12 +33,22 @@ const NO_FILTERS: Filters = {
   order: "desc",
 };
 
-export function LinkList() {
-  return <LinksBrowser admin={false} />;
+/// `tag`: the tag filter to start with (`#/links?tag=…`, the Tags page's links).
+/// The tag filter's choices: the user's tags, and the one asked for (`#/links?tag=…`) before
+/// they have loaded, so that the select shows it from the first draw (a select's value without
+/// its option shows the first option, and is not set again when the options arrive).
+function tagOptions(tags: { tag: string }[], current: string): [string, string][] {
+  const names = tags.map((t) => t.tag);
+  if (current && !names.includes(current)) names.push(current);
+  return names.map((t) => [t, t]);
 }
 
-export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: string }) {
-  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner });
+export function LinkList({ tag = "" }: { tag?: string }) {
+  return <LinksBrowser admin={false} tag={tag} />;
+}
+
+export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; owner?: string; tag?: string }) {
+  const [filters, setFilters] = useState<Filters>({ ...NO_FILTERS, owner, tag });
   const [draft, setDraft] = useState({ q: "", owner });
   // Keyset paging: the cursors of the pages before this one, for "Previous".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -168,7 +178,7 @@ export function LinksBrowser({ admin, owner = "" }: { admin: boolean; owner?: st
               name="tag"
               value={filters.tag}
               onChange={(tag) => apply({ tag })}
-              options={[["", "Any tag"], ...(tags.data?.tags ?? []).map((t): [string, string] => [t.tag, t.tag])]}
+              options={[["", "Any tag"], ...tagOptions(tags.data?.tags ?? [], filters.tag)]}
             />
           )}
           <Select
