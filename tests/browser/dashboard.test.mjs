@@ -1163,4 +1163,13 @@ test("the Overview counts the user's real clicks (totals, chart, breakdowns, top
   await poll("the switch works by keyboard", async () => phone.url().endsWith("?bots=1"));
   await shot(phone, "overview-360-dark");
   await phone.context().close();
+
+  // The admin has the page too, for the links made with the admin token, and says so.
+  const admin = await newPage();
+  await signIn(admin, ADMIN);
+  await admin.getByRole("link", { name: "Overview", exact: true }).click();
+  await admin.getByText("The clicks of the links made with the admin token").waitFor();
+  await admin.locator("figure.chart").waitFor();
+  assert.equal(await admin.locator(".form-error").count(), 0);
+  await admin.context().close();
 });
