@@ -1,5 +1,5 @@
-// The clicks-by-day chart, loaded only by a link's page (dynamic import), so uPlot costs the
-// list page nothing.
+// The clicks-by-day chart, loaded only by the pages that show one (a link's, the Overview) by a
+// dynamic import, so uPlot costs the list page nothing.
 import uPlot from "uplot";
 
 function cssVar(name: string, fallback: string): string {

@@ -538,8 +538,8 @@ export function variantRows(
   return rows;
 }
 
-// The Tags page: renaming and deleting a tag over every link carrying it. The API has no such
-// endpoint, so each link gets the single-link PATCH of its whole tag list, as Add tag does.
+// The Tags page: a tag renamed or deleted over every link carrying it, by the API's tag
+// endpoints; the new name is checked here first, so a bad one is refused beside its field.
 
 /// One tag normalised by the API's rules (src/link/tags.rs, `parse_tag`): trimmed of Unicode
 /// white space, 1–32 characters, no white space, commas or control characters, lower-cased by
@@ -555,32 +555,55 @@ export function parseTag(raw: string): { tag: string } | { error: string } {
   return { tag };
 }
 
-/// A change of one tag on every link carrying it: renamed to `to` (merged, when a link already
-/// carries `to`), or removed (`to` null).
+/// A change of one tag on every link of the caller's carrying it: renamed to `to` (merged into
+/// `to` where a link carries both), or removed (`to` null). The API makes it (docs/api.md,
+/// "Renaming and deleting tags"), each link by its slug's Durable Object on its newest state.
 export interface TagChange {
   from: string;
   to: string | null;
 }
 
-/// A link's tags after `change`: the renamed tag keeps its place, a duplicate it would make is
-/// dropped (the link's first occurrence stays), the others are untouched; `null` when the link
-/// does not carry the tag (nothing to send).
-export function changedTags(tags: string[], change: TagChange): string[] | null {
-  if (!tags.includes(change.from)) return null;
-  const out: string[] = [];
-  for (const t of tags) {
-    const next = t === change.from ? change.to : t;
-    if (next !== null && !out.includes(next)) out.push(next);
-  }
-  return out;
+/// The request a change is: `POST /api/tags/rename` or `DELETE /api/tags?tag=`.
+export function tagChangeRequest(change: TagChange): { method: "POST" | "DELETE"; path: string; body?: { from: string; to: string } } {
+  if (change.to === null) return { method: "DELETE", path: `/api/tags?tag=${encodeURIComponent(change.from)}` };
+  return { method: "POST", path: "/api/tags/rename", body: { from: change.from, to: change.to } };
 }
 
-/// The request `change` needs on one link, with `If-Match` on the version its tags were read
-/// from (a link changed meanwhile answers 412 and is decided again from its newest state).
-export function tagChangeStep(l: Listed, change: TagChange): BulkStep {
-  const tags = changedTags(l.tags ?? [], change);
-  if (!tags) return { kind: "skip", slug: l.slug, reason: `no longer tagged ${change.from}` };
-  return { kind: "send", slug: l.slug, method: "PATCH", body: { tags }, ifMatch: `"${l.version}"` };
+/// One answer of the tag endpoints: at most 1000 links are changed per request, `more` says the
+/// same request again goes on.
+export interface TagRound {
+  links: number;
+  more: boolean;
+  failed: { slug: string; code: string; message: string }[];
+}
+
+/// Rounds sent at most: 50 000 links, far more than an account holds, but never a loop without
+/// end should the API keep saying `more` (links it cannot change stay tagged, and are listed
+/// again by the next round).
+export const TAG_ROUNDS_MAX = 50;
+
+/// Sends `round` until the API says no `more` (or `max` rounds were sent): the links changed are
+/// summed, each failed slug is listed once with its latest error; `more` is true when it stopped
+/// at the bound.
+export async function repeatWhileMore(round: () => Promise<TagRound>, max = TAG_ROUNDS_MAX): Promise<TagRound> {
+  let links = 0;
+  const failed = new Map<string, TagRound["failed"][number]>();
+  for (let i = 0; i < max; i++) {
+    const r = await round();
+    links += r.links;
+    for (const f of r.failed) failed.set(f.slug, f);
+    if (!r.more) return { links, more: false, failed: [...failed.values()] };
+  }
+  return { links, more: true, failed: [...failed.values()] };
+}
+
+/// What a finished rename or delete says: the links changed, each failure with the API's message.
+export function tagChangeSummary(change: TagChange, r: TagRound): { text: string; failed: { slug: string; error: string }[] } {
+  const n = links(r.links);
+  let text = change.to === null ? `Removed ${change.from} from ${n}.` : `Renamed ${change.from} to ${change.to} on ${n}.`;
+  if (r.failed.length) text += ` ${r.failed.length} failed.`;
+  if (r.more) text += " More links still carry it: do it again to go on.";
+  return { text, failed: r.failed.map((f) => ({ slug: f.slug, error: `${f.message} (${f.code})` })) };
 }
 
 /// A rename's new name checked before anything is sent: normalised as the API would, and not
@@ -590,10 +613,4 @@ export function renameTarget(from: string, raw: string): { to: string } | { erro
   if ("error" in parsed) return parsed;
   if (parsed.tag === from) return { error: `The tag is called ${from} already.` };
   return { to: parsed.tag };
-}
-
-/// What a finished rename or delete says, in the bulk actions' terms.
-export function tagChangeSummary(change: TagChange, outcomes: BulkOutcome[]): BulkSummary {
-  const what = change.to === null ? `Removed tag ${change.from} from` : `Renamed tag ${change.from} to ${change.to} on`;
-  return summarise(what, outcomes, "");
 }

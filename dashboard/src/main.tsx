@@ -14,6 +14,7 @@ import { ImportExport } from "./pages/imports";
 import { Keys, UserKeys } from "./pages/keys";
 import { AdminUsers, AdminLinks, Blocklist, Consistency } from "./pages/admin";
 import { TagsPage } from "./pages/tags";
+import { Overview } from "./pages/overview";
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -36,6 +37,9 @@ function route(hash: string, session: Session) {
       if (parts[1] === "new" && parts.length === 2) return <LinkForm key="new" />;
       if (parts.length === 2) return <LinkPage key={parts[1]} slug={parts[1]} admin={admin} created={params.has("created")} params={params} />;
       if (parts[2] === "edit") return <LinkForm key={`edit-${parts[1]}`} slug={parts[1]} />;
+      break;
+    case "overview":
+      if (parts.length === 1) return <Overview params={params} admin={admin} />;
       break;
     case "tags":
       if (parts.length === 1 && session.user) return <TagsPage />;
@@ -77,6 +81,9 @@ function Nav({ session, hash, onSignOut }: { session: Session; hash: string; onS
       <ul class="menu">
         <li>
           <a href="#/links" aria-current={here("#/links")}>Links</a>
+        </li>
+        <li>
+          <a href="#/overview" aria-current={here("#/overview")}>Overview</a>
         </li>
         {session.user && (
           <li>

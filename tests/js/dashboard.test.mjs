@@ -340,37 +340,46 @@ test("a tag is normalised by the API's rules before anything is sent", () => {
   assert.ok("error" in logic.renameTarget("old", "two words"));
 });
 
-test("a rename keeps the tag's place and merges into a tag the link has; a delete keeps the other tags", () => {
-  assert.deepEqual(logic.changedTags(["a", "old", "b"], { from: "old", to: "new" }), ["a", "new", "b"]);
-  assert.deepEqual(logic.changedTags(["old", "a", "new"], { from: "old", to: "new" }), ["new", "a"]);
-  assert.deepEqual(logic.changedTags(["new", "old"], { from: "old", to: "new" }), ["new"]);
-  assert.deepEqual(logic.changedTags(["a", "old", "b"], { from: "old", to: null }), ["a", "b"]);
-  assert.deepEqual(logic.changedTags(["old"], { from: "old", to: null }), []);
-  assert.equal(logic.changedTags(["a"], { from: "old", to: "new" }), null);
-  assert.deepEqual(logic.tagChangeStep({ slug: "s", archived: true, tags: ["old", "x"], version: 7 }, { from: "old", to: "new" }), {
-    kind: "send",
-    slug: "s",
-    method: "PATCH",
-    body: { tags: ["new", "x"] },
-    ifMatch: '"7"',
+test("a rename is one POST of both names; a delete one DELETE naming the tag", () => {
+  assert.deepEqual(logic.tagChangeRequest({ from: "q3", to: "autumn" }), {
+    method: "POST",
+    path: "/api/tags/rename",
+    body: { from: "q3", to: "autumn" },
   });
-  assert.deepEqual(logic.tagChangeStep({ slug: "s", archived: false, tags: ["x"], version: 7 }, { from: "old", to: null }), {
-    kind: "skip",
-    slug: "s",
-    reason: "no longer tagged old",
-  });
+  assert.deepEqual(logic.tagChangeRequest({ from: "été&co", to: null }), { method: "DELETE", path: "/api/tags?tag=%C3%A9t%C3%A9%26co" });
 });
 
-test("a rename's or delete's summary says what was done on how many links, and each failure", () => {
-  const done = (slug) => ({ slug, status: "done" });
-  assert.equal(logic.tagChangeSummary({ from: "a", to: "b" }, [done("x"), done("y"), done("z")]).text, "Renamed tag a to b on 3 links.");
-  const s = logic.tagChangeSummary({ from: "a", to: null }, [
-    done("x"),
-    { slug: "y", status: "failed", error: "not found (not_found)" },
-    { slug: "z", status: "skipped", reason: "no longer tagged a" },
+test("a tag change is sent again while the API says more, and never more than the bound", async () => {
+  const answers = [
+    { links: 1000, more: true, failed: [{ slug: "x", code: "unavailable", message: "try later" }] },
+    { links: 1000, more: true, failed: [] },
+    { links: 3, more: false, failed: [{ slug: "x", code: "not_found", message: "gone" }, { slug: "y", code: "conflict", message: "busy" }] },
+  ];
+  let sent = 0;
+  const r = await logic.repeatWhileMore(async () => answers[sent++]);
+  assert.equal(sent, 3);
+  assert.equal(r.links, 2003);
+  assert.equal(r.more, false);
+  // A slug that failed twice is listed once, with its latest error.
+  assert.deepEqual(r.failed, [
+    { slug: "x", code: "not_found", message: "gone" },
+    { slug: "y", code: "conflict", message: "busy" },
   ]);
-  assert.equal(s.text, "Removed tag a from 1 of 3 links. 1 skipped (no longer tagged a). 1 failed.");
-  assert.deepEqual(s.failed, [{ slug: "y", error: "not found (not_found)" }]);
-  // The bulk actions' summary reads as before.
-  assert.equal(logic.bulkSummary("tag", [done("x")], ["t"]).text, "Tagged 1 link with t.");
+  let rounds = 0;
+  const endless = await logic.repeatWhileMore(async () => (rounds++, { links: 1000, more: true, failed: [] }), 5);
+  assert.equal(rounds, 5);
+  assert.deepEqual(endless, { links: 5000, more: true, failed: [] });
+  assert.equal(logic.TAG_ROUNDS_MAX, 50);
+  // A refusal stops the rounds and reaches the page.
+  await assert.rejects(logic.repeatWhileMore(async () => Promise.reject(new Error("400"))), /400/);
+});
+
+test("a rename's or delete's summary says on how many links, and each failure with the API's message", () => {
+  const ok = (links) => ({ links, more: false, failed: [] });
+  assert.deepEqual(logic.tagChangeSummary({ from: "a", to: "b" }, ok(3)), { text: "Renamed a to b on 3 links.", failed: [] });
+  assert.equal(logic.tagChangeSummary({ from: "a", to: null }, ok(1)).text, "Removed a from 1 link.");
+  assert.equal(logic.tagChangeSummary({ from: "a", to: null }, ok(0)).text, "Removed a from 0 links.");
+  const s = logic.tagChangeSummary({ from: "a", to: null }, { links: 2, more: true, failed: [{ slug: "y", code: "not_found", message: "no link y" }] });
+  assert.equal(s.text, "Removed a from 2 links. 1 failed. More links still carry it: do it again to go on.");
+  assert.deepEqual(s.failed, [{ slug: "y", error: "no link y (not_found)" }]);
 });

@@ -1,6 +1,6 @@
-// The link list's bulk actions: the selected links archived, unarchived, deleted or tagged (and
-// the Tags page's rename and delete of a tag over its links), each by its own single-link
-// request (PATCH or DELETE /api/links/{slug}; the API has no bulk change), BULK_CONCURRENCY at a time, with the progress and, per link, what failed and why. Which request
+// The link list's bulk actions: the selected links archived, unarchived, deleted or tagged, each
+// by its own single-link request (PATCH or DELETE /api/links/{slug}; the API has no bulk change),
+// BULK_CONCURRENCY at a time, with the progress and, per link, what failed and why. Which request
 // each link needs and what the result says are decided in logic.ts; this file only sends them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, enc, get, type Link, messageOf } from "../api";
@@ -51,15 +51,13 @@ export interface BulkRun {
   summary: BulkSummary | null;
   running: boolean;
   run: (action: BulkAction, links: Link[], tags?: string[]) => Promise<void>;
-  /// Any list of steps (the Tags page's rename and delete): `again` decides a step anew from
-  /// the link's newest state after a 412, `summarise` says what the outcomes come to.
-  runSteps: (steps: BulkStep[], again: (l: Link) => BulkStep, summarise: (o: BulkOutcome[]) => BulkSummary) => Promise<void>;
 }
 
 /// The state of a bulk action; `finished` runs after each (the list reloads).
 export function useBulk(finished: () => void): BulkRun {
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [summary, setSummary] = useState<BulkSummary | null>(null);
+  // `again` decides a step anew from the link's newest state after a 412.
   const runSteps = async (steps: BulkStep[], again: (l: Link) => BulkStep, summarise: (o: BulkOutcome[]) => BulkSummary) => {
     setSummary(null);
     setProgress({ done: 0, total: steps.length });
@@ -72,7 +70,7 @@ export function useBulk(finished: () => void): BulkRun {
   };
   const run = (action: BulkAction, links: Link[], tags: string[] = []) =>
     runSteps(bulkSteps(action, links, tags), (l) => tagStep(l, tags), (o) => bulkSummary(action, o, tags));
-  return { progress, summary, running: progress !== null, run, runSteps };
+  return { progress, summary, running: progress !== null, run };
 }
 
 /// The bulk action's progress and then its result, in one live region; the result takes the

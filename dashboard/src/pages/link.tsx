@@ -1,125 +1,20 @@
 // One link: its fields, QR code, clicks by day (chart) with the stats breakdowns (and the A/B
 // variants' results) over a period kept in the hash query, and history.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, enc, get, type Link, messageOf, qs } from "../api";
-import { ConfirmButton, CopyButton, type Errors, Field, fmtDate, Group, LoadError, navigate, Notice, Select, useLoad } from "../ui";
+import { useEffect, useState } from "preact/hooks";
+import { api, enc, get, type Link, messageOf, qs } from "../api";
+import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
 import { FlagControl } from "./links";
-import {
-  customPeriodError,
-  daySeries,
-  type Period,
-  periodErrorField,
-  periodOf,
-  periodQuery,
-  type Preset,
-  presetPeriod,
-  PRESETS,
-  utcDay,
-  variantRows,
-} from "../logic";
-
-interface Stats {
-  slug: string;
-  from: string;
-  to: string;
-  total: number;
-  /// `null`: clicks counted, none with a visitor id (unknown, not zero).
-  unique_visitors: number | null;
-  groups: { key: string; clicks: number }[];
-}
+import { type Period, variantRows } from "../logic";
+import { Breakdown, BREAKDOWNS, ClicksChart, PeriodForm, periodKey, type Stats, statsQuery, usePeriod } from "./stats";
 
 interface HistoryPage {
   history: { version: number; op: string; actor: string; at: string; link: Link | null }[];
   next_cursor: string | null;
 }
 
-/// The stats API's query for `p` and `group`.
+/// The link's stats API query for `p` and `group`.
 function statsPath(slug: string, p: Period, group: string): string {
-  return `/api/links/${enc(slug)}/stats${qs({ from: p.from, to: p.to, group, include_bots: p.bots ? "true" : undefined })}`;
-}
-
-/// What identifies a period's answers (the loads' dependency).
-const periodKey = (p: Period) => `${p.from}/${p.to}/${p.bots}`;
-
-const BREAKDOWNS: [string, string][] = [
-  ["country", "Country"],
-  ["referrer", "Referrer"],
-  ["device", "Device"],
-  ["browser", "Browser"],
-  ["os", "OS"],
-];
-
-function ClicksChart({ stats }: { stats: Stats }) {
-  const box = useRef<HTMLDivElement>(null);
-  const [failed, setFailed] = useState("");
-  const { days, clicks } = daySeries(stats.from, stats.to, stats.groups);
-  useEffect(() => {
-    let cleanup: (() => void) | undefined;
-    let live = true;
-    import("../chart").then(
-      (m) => {
-        if (!live || !box.current) return;
-        cleanup = m.drawClicks(box.current, days, clicks);
-        // Which period the canvas shows: the browser tests wait for a redraw by it.
-        box.current.dataset.drawn = `${stats.from}/${stats.to}`;
-      },
-      (e) => setFailed(String(e)),
-    );
-    return () => {
-      live = false;
-      cleanup?.();
-    };
-  }, [stats]);
-  return (
-    <figure class="chart" data-total={stats.total} data-from={stats.from} data-to={stats.to}>
-      <figcaption>
-        {stats.total} click{stats.total === 1 ? "" : "s"} ({stats.unique_visitors ?? "unknown"} unique visitors) from {stats.from} to{" "}
-        {stats.to}, by UTC day
-      </figcaption>
-      <div ref={box} class="chart-box" role="img" aria-label={`Clicks per day: ${stats.total} in total`} />
-      {failed && <p class="form-error">{failed}</p>}
-      <details>
-        <summary>Clicks per day as a table</summary>
-        <table class="days">
-          <tbody>
-            {days.map((d, i) =>
-              clicks[i] ? (
-                <tr key={d} data-day={d}>
-                  <th scope="row">{d}</th>
-                  <td class="num">{clicks[i]}</td>
-                </tr>
-              ) : null,
-            )}
-          </tbody>
-        </table>
-      </details>
-    </figure>
-  );
-}
-
-function Breakdown({ slug, group, label, period }: { slug: string; group: string; label: string; period: Period }) {
-  const s = useLoad(() => get<Stats>(statsPath(slug, period, group)), [slug, group, periodKey(period)]);
-  const max = Math.max(1, ...(s.data?.groups ?? []).map((g) => g.clicks));
-  return (
-    <article class="breakdown" data-group={group}>
-      <h3>{label}</h3>
-      <LoadError error={s.error} />
-      {s.data && s.data.groups.length === 0 && <p class="muted">No clicks in this period.</p>}
-      <table>
-        <tbody>
-          {s.data?.groups.slice(0, 10).map((g) => (
-            <tr key={g.key}>
-              <th scope="row">{g.key || "(none)"}</th>
-              <td class="bar">
-                <meter min={0} max={max} value={g.clicks} aria-label={`${g.key}: ${g.clicks}`} />
-              </td>
-              <td class="num">{g.clicks}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </article>
-  );
+  return `/api/links/${enc(slug)}/stats${statsQuery(p, group)}`;
 }
 
 /// The A/B result: each variant's clicks and share of the period's clicks, labelled with its URL
@@ -165,81 +60,6 @@ function VariantsBreakdown({ slug, variants, period }: { slug: string; variants:
         </table>
       </div>
     </article>
-  );
-}
-
-const PERIOD_OPTIONS: [string, string][] = [...PRESETS.map(([p, , label]): [string, string] => [p, label]), ["custom", "Custom dates"]];
-
-/// The period the stats cover: a preset applies at once; custom dates when "Show" is pressed,
-/// after the API has accepted them (its refusal goes beside the date at fault, nothing changes).
-/// `loadError`: the shown period's own refusal (a hand-edited or old URL), put there too.
-function PeriodForm({
-  period,
-  onChange,
-  check,
-  loadError,
-}: {
-  period: Period;
-  onChange: (p: Period) => void;
-  check: (p: Period) => Promise<void>;
-  loadError: unknown;
-}) {
-  const [preset, setPreset] = useState<Preset | "custom">(period.preset);
-  const [from, setFrom] = useState(period.from);
-  const [to, setTo] = useState(period.to);
-  const [errors, setErrors] = useState<Errors>({});
-  const [busy, setBusy] = useState(false);
-  const shown: Errors =
-    Object.keys(errors).length || !(loadError instanceof ApiError && period.preset === "custom")
-      ? errors
-      : { [periodErrorField(loadError.message, period)]: messageOf(loadError) };
-  const today = () => utcDay(new Date());
-  const choose = (v: string) => {
-    setErrors({});
-    setPreset(v as Preset | "custom");
-    if (v !== "custom") return onChange(presetPeriod(v as Preset, today(), period.bots));
-    // Custom dates start from the period shown.
-    setFrom(period.from);
-    setTo(period.to);
-  };
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const wanted: Period = { preset: "custom", from, to, bots: period.bots };
-    const bad = customPeriodError(wanted);
-    if (bad) {
-      setErrors({ [bad.field]: bad.error });
-      return;
-    }
-    setBusy(true);
-    try {
-      await check(wanted);
-      setErrors({});
-      onChange(wanted);
-    } catch (err) {
-      setErrors({ [err instanceof ApiError && err.status === 400 ? periodErrorField(err.message, wanted) : "period"]: messageOf(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="period" onSubmit={submit} aria-label="Period of the stats">
-      <Select label="Period" name="preset" value={preset} onChange={choose} options={PERIOD_OPTIONS} />
-      {preset === "custom" && (
-        <Group legend="Custom dates (UTC, both included)" name="period" errors={shown}>
-          <div class="dates">
-            <Field type="date" label="From" name="from" value={from} onInput={setFrom} errors={shown} />
-            <Field type="date" label="To" name="to" value={to} onInput={setTo} errors={shown} />
-            <button type="submit" aria-busy={busy ? "true" : undefined} disabled={busy}>
-              Show
-            </button>
-          </div>
-        </Group>
-      )}
-      <label class="bots">
-        <input type="checkbox" role="switch" checked={period.bots} onChange={(e) => onChange({ ...period, bots: (e.target as HTMLInputElement).checked })} />
-        Include bots
-      </label>
-    </form>
   );
 }
 
@@ -394,14 +214,8 @@ export function LinkPage({
   params?: URLSearchParams;
 }) {
   const link = useLoad(() => get<Link>(`/api/links/${enc(slug)}`), [slug]);
-  const [period, setPeriod] = useState<Period>(() => periodOf(params, utcDay(new Date())));
+  const [period, changePeriod] = usePeriod(`#/links/${enc(slug)}`, params);
   const stats = useLoad(() => get<Stats>(statsPath(slug, period, "day")), [slug, periodKey(period)]);
-  // The period goes into the URL without a hashchange: the page stays (and so does the focus,
-  // on the control just used); a reload or the URL shared shows the same period.
-  const changePeriod = (p: Period) => {
-    setPeriod(p);
-    history.replaceState(history.state, "", `#/links/${enc(slug)}${periodQuery(p)}`);
-  };
   const [message, setMessage] = useState("");
   const [error, setError] = useState("");
   const act = async (what: string, f: () => Promise<unknown>, then?: () => void) => {
@@ -503,7 +317,7 @@ export function LinkPage({
         <div class="breakdowns">
           {l?.variants && <VariantsBreakdown slug={slug} variants={l.variants} period={period} />}
           {BREAKDOWNS.map(([g, label]) => (
-            <Breakdown key={g} slug={slug} group={g} label={label} period={period} />
+            <Breakdown key={g} path={statsPath(slug, period, g)} group={g} label={label} />
           ))}
         </div>
       </section>

@@ -1,14 +1,12 @@
-// The Tags page: the top links of a period, and each tag with its
-// links and clicks, renamed (onto another tag: merged) or deleted over every link carrying it.
-// The API has no tag endpoint for that (nor does the Shlink API's), so the page finds the links
-// (`GET /api/links?tag=`, every page, archived ones too) and PATCHes each one's tags with the bulk
-// actions' machinery (bulk.tsx): If-Match, one retry on 412, four at a time, "n of m", failures
-// with the API's message. What each link gets and what the result says are decided in logic.ts.
+// The Tags page: each tag with its links and clicks, renamed (onto another tag: merged) or
+// deleted over every link carrying it, archived ones included, by the API's tag endpoints
+// (docs/api.md, "Renaming and deleting tags": each link changed by its slug's Durable Object on
+// its newest state, at most 1000 a request, so the request is sent again while the answer says
+// `more`). The new name is checked here first (logic.ts), so a bad one never leaves the page.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { enc, get, type Link, messageOf, qs } from "../api";
-import { presetPeriod, PRESETS, renameTarget, type Preset, type TagChange, tagChangeStep, tagChangeSummary, utcDay } from "../logic";
-import { ConfirmButton, LoadError, Select, useLoad } from "../ui";
-import { BulkStatus, useBulk } from "./bulk";
+import { api, ApiError, enc, get, messageOf, qs } from "../api";
+import { renameTarget, repeatWhileMore, type TagChange, tagChangeRequest, tagChangeSummary, type TagRound } from "../logic";
+import { ConfirmButton, LoadError, useLoad } from "../ui";
 
 interface TagRow {
   tag: string;
@@ -16,80 +14,53 @@ interface TagRow {
   clicks: number;
 }
 
-interface Page {
-  links: Link[];
-  next_cursor: string | null;
+/// Makes `change` on every link carrying the tag, as many rounds as the API asks for.
+function changeTag(change: TagChange): Promise<TagRound> {
+  const req = tagChangeRequest(change);
+  return repeatWhileMore(() => api<TagRound>(req.method, req.path, req.body));
 }
 
-/// Every link of the caller's carrying `tag`: the list hides archived links unless asked for
-/// only them, so both lists are read to their last page.
-async function linksTagged(tag: string): Promise<Link[]> {
-  const found = new Map<string, Link>();
-  for (const archived of [undefined, "true"]) {
-    let cursor: string | null = null;
-    do {
-      const page: Page = await get<Page>(`/api/links${qs({ tag, archived, limit: "100", cursor })}`);
-      for (const l of page.links) found.set(l.slug, l);
-      cursor = page.next_cursor;
-    } while (cursor);
-  }
-  return [...found.values()];
-}
-
-const TOP_LIMIT = "10";
-
-/// The most clicked links of a period (people only, as the stats API counts them).
-function TopLinks() {
-  const [preset, setPreset] = useState<Preset>("30d");
-  const p = presetPeriod(preset, utcDay(new Date()));
-  const top = useLoad(
-    () => get<{ links: { slug: string; url: string; clicks: number }[] }>(`/api/stats/top${qs({ from: p.from, to: p.to, limit: TOP_LIMIT })}`),
-    [preset],
-  );
+/// What the last change came to, in one live region that takes the focus (the row acted on may
+/// be gone): the links changed, and each that failed, linking to its page, with the API's message.
+function TagStatus({ working, summary }: { working: string; summary: ReturnType<typeof tagChangeSummary> | null }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (summary) box.current?.focus();
+  }, [summary]);
   return (
-    <section class="top-links" aria-labelledby="top-links">
-      <h2 id="top-links">Top links</h2>
-      <Select
-        label="Period"
-        name="top-period"
-        value={preset}
-        onChange={(v) => setPreset(v as Preset)}
-        options={PRESETS.map(([v, , label]): [string, string] => [v, label])}
-      />
-      <LoadError error={top.error} />
-      {top.data && top.data.links.length === 0 && <p class="muted">No clicks in this period.</p>}
-      {top.data && top.data.links.length > 0 && (
-        <div class="overflow-auto" aria-busy={top.loading ? "true" : undefined}>
-          <table class="top">
-            <thead>
-              <tr>
-                <th scope="col">Slug</th>
-                <th scope="col">Destination</th>
-                <th scope="col" class="num">
-                  Clicks
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {top.data.links.map((l) => (
-                <tr key={l.slug} data-slug={l.slug}>
-                  <td>
-                    <a href={`#/links/${enc(l.slug)}`}>{l.slug}</a>
-                  </td>
-                  <td class="url">{l.url}</td>
-                  <td class="num">{l.clicks}</td>
-                </tr>
+    <div class="bulk-status" role="status" tabIndex={-1} ref={box}>
+      {working && <p aria-busy="true">{working}…</p>}
+      {summary && (
+        <div class={summary.failed.length ? "bulk-result failed" : "bulk-result"}>
+          <p>{summary.text}</p>
+          {summary.failed.length > 0 && (
+            <ul class="bulk-failures">
+              {summary.failed.map((f) => (
+                <li key={f.slug} data-slug={f.slug}>
+                  <a href={`#/links/${enc(f.slug)}`}>{f.slug}</a>: {f.error}
+                </li>
               ))}
-            </tbody>
-          </table>
+            </ul>
+          )}
         </div>
       )}
-    </section>
+    </div>
   );
 }
 
 /// A tag's new name, typed in its row: checked by the API's rules before anything is sent.
-function RenameForm({ tag, disabled, onRename, onCancel }: { tag: string; disabled: boolean; onRename: (to: string) => void; onCancel: () => void }) {
+/// `onRename` rejects with the API's refusal of the name (400), shown beside the field.
+function RenameForm({
+  tag,
+  disabled,
+  onRename,
+  onCancel,
+}: {
+  tag: string;
+  disabled: boolean;
+  onRename: (to: string) => Promise<void>;
+  onCancel: () => void;
+}) {
   const [name, setName] = useState("");
   const [error, setError] = useState("");
   const field = useRef<HTMLInputElement>(null);
@@ -102,7 +73,7 @@ function RenameForm({ tag, disabled, onRename, onCancel }: { tag: string; disabl
       return;
     }
     setError("");
-    onRename(target.to);
+    onRename(target.to).catch((err) => setError(messageOf(err)));
   };
   return (
     <form class="rename" onSubmit={submit} aria-label={`Rename ${tag}`}>
@@ -137,41 +108,41 @@ function RenameForm({ tag, disabled, onRename, onCancel }: { tag: string; disabl
 
 export function TagsPage() {
   const tags = useLoad(() => get<{ tags: TagRow[] }>("/api/tags"), []);
-  // The tags are counted by the D1 index, which follows the writes within moments.
-  const bulk = useBulk(() => tags.reload());
   const [renaming, setRenaming] = useState<string | null>(null);
   const [working, setWorking] = useState("");
-  const [finding, setFinding] = useState(false);
+  const [summary, setSummary] = useState<ReturnType<typeof tagChangeSummary> | null>(null);
   const [error, setError] = useState("");
-  const busy = finding || bulk.running;
+  const busy = working !== "";
 
+  /// A refusal of the request itself (400: the name) is thrown back to the rename form, to be
+  /// shown beside its field; anything else is the page's error. The table is read again after,
+  /// whatever happened (some links may have changed before a failure).
   const run = async (change: TagChange) => {
     setError("");
-    setRenaming(null);
+    setSummary(null);
     setWorking(change.to === null ? `Removing ${change.from}` : `Renaming ${change.from} to ${change.to}`);
-    setFinding(true);
-    let links: Link[];
     try {
-      links = await linksTagged(change.from);
+      const result = await changeTag(change);
+      setRenaming(null);
+      setSummary(tagChangeSummary(change, result));
     } catch (e) {
+      if (change.to !== null && e instanceof ApiError && e.status === 400) throw e;
       setError(messageOf(e));
-      return;
     } finally {
-      setFinding(false);
+      setWorking("");
+      tags.reload();
     }
-    const step = (l: Link) => tagChangeStep(l, change);
-    await bulk.runSteps(links.map(step), step, (o) => tagChangeSummary(change, o));
   };
 
   const rows = tags.data?.tags ?? [];
   return (
     <section>
       <h1 tabIndex={-1}>Tags</h1>
-      <TopLinks />
       <section aria-labelledby="your-tags">
         <h2 id="your-tags">Your tags</h2>
         <p class="muted">
-          Renaming or deleting a tag changes every link carrying it, archived ones included, one link at a time.
+          Renaming or deleting a tag changes every link of yours carrying it, archived ones included. The clicks of a
+          period, and the most clicked links, are on the <a href="#/overview">Overview</a>.
         </p>
         <LoadError error={tags.error} />
         {error && (
@@ -179,12 +150,7 @@ export function TagsPage() {
             {error}
           </p>
         )}
-        {finding && (
-          <p role="status" aria-busy="true">
-            Finding the links tagged…
-          </p>
-        )}
-        <BulkStatus bulk={bulk} working={working} />
+        <TagStatus working={working} summary={summary} />
         {tags.data && rows.length === 0 && <p class="muted">No tags yet: give a link tags in its form, or with the list's Add tag.</p>}
         {rows.length > 0 && (
           <div class="overflow-auto" aria-busy={tags.loading ? "true" : undefined}>
@@ -231,11 +197,11 @@ export function TagsPage() {
                           label="Delete"
                           name={`Delete ${t.tag}`}
                           question={`Remove ${t.tag} from ${t.links} link${t.links === 1 ? "" : "s"}?`}
-                          onConfirm={() => run({ from: t.tag, to: null })}
+                          onConfirm={() => void run({ from: t.tag, to: null })}
                         />
                       )}
                       {renaming === t.tag && (
-                        <RenameForm tag={t.tag} disabled={busy} onRename={(to) => void run({ from: t.tag, to })} onCancel={() => setRenaming(null)} />
+                        <RenameForm tag={t.tag} disabled={busy} onRename={(to) => run({ from: t.tag, to })} onCancel={() => setRenaming(null)} />
                       )}
                     </td>
                   </tr>
