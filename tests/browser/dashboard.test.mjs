@@ -984,7 +984,7 @@ test("the Tags page renames a tag on every link of the user's (archived too) by 
   const reloadUntil = (what, cond) =>
     poll(what, async () => {
       await page.reload();
-      await page.getByRole("heading", { level: 2, name: "Your tags" }).waitFor();
+      await page.getByRole("heading", { level: 1, name: "Your tags" }).waitFor();
       await page.waitForLoadState("networkidle");
       return cond();
     });

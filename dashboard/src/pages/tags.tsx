@@ -137,9 +137,10 @@ export function TagsPage() {
   const rows = tags.data?.tags ?? [];
   return (
     <section>
-      <h1 tabIndex={-1}>Tags</h1>
+      <h1 tabIndex={-1} id="your-tags">
+        Your tags
+      </h1>
       <section aria-labelledby="your-tags">
-        <h2 id="your-tags">Your tags</h2>
         <p class="muted">
           Renaming or deleting a tag changes every link of yours carrying it, archived ones included. The clicks of a
           period, and the most clicked links, are on the <a href="#/overview">Overview</a>.
