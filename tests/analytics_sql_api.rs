@@ -273,6 +273,15 @@ struct Owned<'a> {
     owner: &'a str,
 }
 
+impl<'a> Owned<'a> {
+    fn of(slug: &'a str, user: &'a User) -> Self {
+        Owned {
+            slug,
+            owner: &user.id,
+        }
+    }
+}
+
 /// The groups query of one link (its slug's clicks while its owner held it).
 fn groups_sql(column: &str, link: Owned, from: &str, to: &str, include_bots: bool) -> String {
     format!(
@@ -422,25 +431,8 @@ fn link_stats_are_the_sql_apis_figures() {
     let user = app().new_user();
     let slug = old_link(&user);
     let (from, to) = ("2026-02-20", "2026-02-28");
-    let groups = groups_sql(
-        "blob1",
-        Owned {
-            slug: &slug,
-            owner: &user.id,
-        },
-        from,
-        to,
-        false,
-    );
-    let visitors = visitors_sql(
-        Owned {
-            slug: &slug,
-            owner: &user.id,
-        },
-        from,
-        to,
-        false,
-    );
+    let groups = groups_sql("blob1", Owned::of(&slug, &user), from, to, false);
+    let visitors = visitors_sql(Owned::of(&slug, &user), from, to, false);
     // Counts as strings in one answer, numbers in the other.
     stand_in().answer(
         &groups,
@@ -487,23 +479,12 @@ fn day_groups_are_dates_in_order_over_the_default_window() {
     let (from, to) = (utc_date(-29), utc_date(0));
     let groups = groups_sql(
         "toStartOfDay(timestamp)",
-        Owned {
-            slug: &slug,
-            owner: &user.id,
-        },
+        Owned::of(&slug, &user),
         &from,
         &to,
         true,
     );
-    let visitors = visitors_sql(
-        Owned {
-            slug: &slug,
-            owner: &user.id,
-        },
-        &from,
-        &to,
-        true,
-    );
+    let visitors = visitors_sql(Owned::of(&slug, &user), &from, &to, true);
     let (d2, d5) = (utc_date(-2), utc_date(-5));
     let at_midnight = |d: &str| format!("{d} 00:00:00");
     stand_in().answer(
@@ -541,10 +522,7 @@ fn a_links_stats_ask_only_for_its_own_life() {
     let user = app().new_user();
     let slug = new_link(&user);
     let today = utc_date(0);
-    let link = || Owned {
-        slug: &slug,
-        owner: &user.id,
-    };
+    let link = || Owned::of(&slug, &user);
     let groups = groups_sql("blob1", link(), &today, &today, false);
     let visitors = visitors_sql(link(), &today, &today, false);
     stand_in().answer(&groups, 200, groups_answer("String", &[("DE", 3)], false));
@@ -650,28 +628,11 @@ fn each_group_reads_its_column() {
         ("browser", "blob4", &[("Safari", 6), ("Chrome", 6)]),
         ("os", "blob5", &[("iOS", 2)]),
     ];
-    let visitors = visitors_sql(
-        Owned {
-            slug: &slug,
-            owner: &user.id,
-        },
-        from,
-        to,
-        false,
-    );
+    let visitors = visitors_sql(Owned::of(&slug, &user), from, to, false);
     stand_in().answer(&visitors, 200, visitors_answer(2, false));
     let mut want_queries = vec![visitors];
     for (i, (group, column, rows)) in cases.iter().enumerate() {
-        let sql = groups_sql(
-            column,
-            Owned {
-                slug: &slug,
-                owner: &user.id,
-            },
-            from,
-            to,
-            false,
-        );
+        let sql = groups_sql(column, Owned::of(&slug, &user), from, to, false);
         assert!(sql.contains("toDateTime('2024-03-01 00:00:00')"));
         stand_in().answer(&sql, 200, groups_answer("String", rows, i % 2 == 0));
         want_queries.push(sql);
@@ -782,16 +743,7 @@ fn a_failing_sql_api_is_a_5xx_json_error() {
     // The groups query fails.
     let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql(
-            "blob3",
-            Owned {
-                slug: &slug,
-                owner: &user.id,
-            },
-            from,
-            to,
-            false,
-        ),
+        &groups_sql("blob3", Owned::of(&slug, &user), from, to, false),
         500,
         json!({ "errors": [{ "message": "internal error" }] }).to_string(),
     );
@@ -800,29 +752,12 @@ fn a_failing_sql_api_is_a_5xx_json_error() {
     // The visitors query fails after the groups answered.
     let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql(
-            "blob3",
-            Owned {
-                slug: &slug,
-                owner: &user.id,
-            },
-            from,
-            to,
-            false,
-        ),
+        &groups_sql("blob3", Owned::of(&slug, &user), from, to, false),
         200,
         groups_answer("String", &[("mobile", 1)], true),
     );
     stand_in().answer(
-        &visitors_sql(
-            Owned {
-                slug: &slug,
-                owner: &user.id,
-            },
-            from,
-            to,
-            false,
-        ),
+        &visitors_sql(Owned::of(&slug, &user), from, to, false),
         500,
         "upstream exploded".to_owned(),
     );
@@ -831,16 +766,7 @@ fn a_failing_sql_api_is_a_5xx_json_error() {
     // A 200 that is not the API's JSON.
     let slug = old_link(&user);
     stand_in().answer(
-        &groups_sql(
-            "blob3",
-            Owned {
-                slug: &slug,
-                owner: &user.id,
-            },
-            from,
-            to,
-            false,
-        ),
+        &groups_sql("blob3", Owned::of(&slug, &user), from, to, false),
         200,
         "<html>gateway</html>".to_owned(),
     );

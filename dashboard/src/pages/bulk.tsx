@@ -90,19 +90,24 @@ export function BulkStatus({ bulk, working = "Working on the selected links" }: 
           {progressText(progress.done, progress.total)}
         </p>
       )}
-      {summary && (
-        <div class={summary.failed.length ? "bulk-result failed" : "bulk-result"}>
-          <p>{summary.text}</p>
-          {summary.failed.length > 0 && (
-            <ul class="bulk-failures">
-              {summary.failed.map((f) => (
-                <li key={f.slug} data-slug={f.slug}>
-                  <strong>{f.slug}</strong>: {f.error}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
+      {summary && <Outcome summary={summary} />}
+    </div>
+  );
+}
+
+/// A finished run's result: its sentence, and each link that failed (to its page) with why.
+export function Outcome({ summary }: { summary: { text: string; failed: { slug: string; error: string }[] } }) {
+  return (
+    <div class={summary.failed.length ? "bulk-result failed" : "bulk-result"}>
+      <p>{summary.text}</p>
+      {summary.failed.length > 0 && (
+        <ul class="bulk-failures">
+          {summary.failed.map((f) => (
+            <li key={f.slug} data-slug={f.slug}>
+              <a href={`#/links/${enc(f.slug)}`}>{f.slug}</a>: {f.error}
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );

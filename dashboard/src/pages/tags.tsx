@@ -4,9 +4,10 @@
 // its newest state, at most 1000 a request, so the request is sent again while the answer says
 // `more`). The new name is checked here first (logic.ts), so a bad one never leaves the page.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, enc, get, messageOf, qs } from "../api";
+import { api, ApiError, get, messageOf, qs } from "../api";
 import { renameTarget, repeatWhileMore, type TagChange, tagChangeRequest, tagChangeSummary, type TagRound } from "../logic";
 import { ConfirmButton, LoadError, useLoad } from "../ui";
+import { Outcome } from "./bulk";
 
 interface TagRow {
   tag: string;
@@ -30,20 +31,7 @@ function TagStatus({ working, summary }: { working: string; summary: ReturnType<
   return (
     <div class="bulk-status" role="status" tabIndex={-1} ref={box}>
       {working && <p aria-busy="true">{working}…</p>}
-      {summary && (
-        <div class={summary.failed.length ? "bulk-result failed" : "bulk-result"}>
-          <p>{summary.text}</p>
-          {summary.failed.length > 0 && (
-            <ul class="bulk-failures">
-              {summary.failed.map((f) => (
-                <li key={f.slug} data-slug={f.slug}>
-                  <a href={`#/links/${enc(f.slug)}`}>{f.slug}</a>: {f.error}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      {summary && <Outcome summary={summary} />}
     </div>
   );
 }
