@@ -4,7 +4,7 @@
 use worker::Request;
 
 use crate::error::ApiError;
-use crate::link::{parse_tag, LinkState, Slug, Version, TAGS_MAX};
+use crate::link::{parse_tags, LinkState, Slug, Version, TAGS_MAX};
 use crate::store::index::{TagFilter, TagMode};
 
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
@@ -94,17 +94,12 @@ pub fn parse_tag_filter<S: AsRef<str>>(
         Some("all") => TagMode::All,
         Some(_) => return Err(ApiError::InvalidQuery("tag_mode must be any or all".into())),
     };
-    let mut out: Vec<String> = Vec::new();
-    for raw in tags
+    let given: Vec<&str> = tags
         .iter()
         .map(AsRef::as_ref)
         .filter(|t| !t.trim().is_empty())
-    {
-        let tag = parse_tag(raw).map_err(|e| ApiError::InvalidQuery(format!("tag: {e}")))?;
-        if !out.contains(&tag) {
-            out.push(tag);
-        }
-    }
+        .collect();
+    let out = parse_tags(&given).map_err(|e| ApiError::InvalidQuery(format!("tag: {e}")))?;
     if out.len() > TAGS_MAX {
         return Err(ApiError::InvalidQuery(format!(
             "at most {TAGS_MAX} tag parameters"

@@ -9,7 +9,7 @@ use worker::{Context, Request};
 use super::{authenticate, json, json_body, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
-use crate::link::{parse_tag, TagEdit, TAGS_MAX};
+use crate::link::{parse_tag, parse_tags, TagEdit, TAGS_MAX};
 use crate::service::tags::{self as service, Edited};
 use crate::store::index::{owner_tags_query, TagCount, OWNER_TAGS_MAX};
 use crate::sync;
@@ -86,14 +86,9 @@ pub async fn delete(req: Request, app: &App, ctx: &Context) -> ApiResult {
             "name 1 to {TAGS_MAX} tags to delete, each as tag="
         )));
     }
-    let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-    for t in &raw {
-        let tag = parse_tag(t)?;
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    let edit = TagEdit::Remove { tags };
+    let edit = TagEdit::Remove {
+        tags: parse_tags(&raw)?,
+    };
     let edited = service::edit(app, &caller, Some(&caller.id), edit.clone()).await?;
     answer(app, ctx, &edit, edited)
 }

@@ -36,7 +36,7 @@ pub use record::{Link, LinkMeta, LinkOptions, LinkState};
 pub use slug::{
     Slug, ALPHANUMERIC, GENERATED_SLUG_LEN, RESERVED_SLUGS, SLUG_MAX_LEN, SLUG_MIN_LEN,
 };
-pub use tags::{parse_tag, TagEdit, Tags, TAGS_MAX, TAG_MAX_CHARS};
+pub use tags::{parse_tag, parse_tags, TagEdit, Tags, TAGS_MAX, TAG_MAX_CHARS};
 pub use targets::{Country, Device, Targets, COUNTRIES_MAX};
 pub use title::{Title, TITLE_MAX_CHARS};
 pub use url::{TargetUrl, URL_MAX_LEN};

@@ -27,14 +27,7 @@ impl Tags {
                 "a link may have at most {TAGS_MAX} tags"
             )));
         }
-        let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-        for t in raw {
-            let tag = parse_tag(t.as_ref())?;
-            if !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
-        Ok(Self(tags))
+        parse_tags(raw).map(Self)
     }
 
     pub fn as_slice(&self) -> &[String] {
@@ -85,6 +78,19 @@ impl Tags {
         }
         Tags(out)
     }
+}
+
+/// Tags in their normal form ([`parse_tag`]), duplicates removed, the given order kept; no
+/// bound on how many (a link's tags are [`Tags`]).
+pub fn parse_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, InvalidLink> {
+    let mut tags: Vec<String> = Vec::with_capacity(raw.len());
+    for t in raw {
+        let tag = parse_tag(t.as_ref())?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(tags)
 }
 
 /// One tag in its normal form: trimmed, checked, lower-cased.

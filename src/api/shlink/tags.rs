@@ -13,7 +13,7 @@ use crate::api::json_body;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::link::{parse_tag, TagEdit};
+use crate::link::{parse_tag, parse_tags, TagEdit};
 use crate::service::tags::{self as service, TAG_EDIT_MAX_LINKS};
 use crate::shlink::problem::Problem;
 use crate::store::index::shlink::tag_stats_query;
@@ -60,14 +60,8 @@ pub async fn delete(req: &Request, app: &App, ctx: &Context, caller: &Caller) ->
     let url = req.inner().url();
     let mut raw = query_params(&url, "tags[]");
     raw.extend(query_params(&url, "tags"));
-    let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-    for t in &raw {
-        let tag = parse_tag(t)
-            .map_err(|e| Problem::invalid(&["tags"], ApiError::from(e).public_message()))?;
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
+    let tags = parse_tags(&raw)
+        .map_err(|e| Problem::invalid(&["tags"], ApiError::from(e).public_message()))?;
     if tags.is_empty() {
         return no_content();
     }
