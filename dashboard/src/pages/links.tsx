@@ -127,20 +127,19 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
 
   return (
     <section>
-      <hgroup>
-        <h1 tabIndex={-1}>{admin ? "All links" : "Your links"}</h1>
-        <p>
-          {total === undefined ? "" : `${total} link${total === 1 ? "" : "s"} match`}
-          {!admin && (
-            <>
-              {" · "}
-              <a href="#/links/new" role="button" class="inline">
-                New link
-              </a>
-            </>
-          )}
-        </p>
-      </hgroup>
+      {/* The button sits apart from the count, which arrives with the list: a control that
+          moves as the page loads takes a click meant for it somewhere else. */}
+      <div class="page-head">
+        <hgroup>
+          <h1 tabIndex={-1}>{admin ? "All links" : "Your links"}</h1>
+          <p aria-live="polite">{total === undefined ? "\u00a0" : `${total} link${total === 1 ? "" : "s"} match`}</p>
+        </hgroup>
+        {!admin && (
+          <a href="#/links/new" role="button">
+            New link
+          </a>
+        )}
+      </div>
       <form
         class="filters"
         aria-label="Search and filters"
