@@ -1427,6 +1427,16 @@ fn top_lists_the_callers_most_clicked_links() {
         json!([want[0].clone(), want[1].clone()])
     );
     assert_eq!(top("limit=100")["links"], want);
+    // With bots, as the stats count them when asked: `c` leads.
+    assert_eq!(
+        top("include_bots=true")["links"],
+        json!([
+            { "slug": c, "url": url(&c), "clicks": 9 },
+            { "slug": a, "url": url(&a), "clicks": 5 },
+            { "slug": b, "url": url(&b), "clicks": 3 },
+        ])
+    );
+    assert_eq!(top("include_bots=false")["links"], want);
     assert_eq!(
         top(&format!("from={}&to={}", utc_date(-9), utc_date(-1)))["links"],
         json!([])
@@ -1436,9 +1446,11 @@ fn top_lists_the_callers_most_clicked_links() {
             .get(&format!("/api/stats/top?{bad}"), Some(&user.api_key))
             .assert_error(400, "invalid_limit");
     }
-    app()
-        .get("/api/stats/top?from=2026-13-01", Some(&user.api_key))
-        .assert_error(400, "invalid_query");
+    for bad in ["from=2026-13-01", "include_bots=yes"] {
+        app()
+            .get(&format!("/api/stats/top?{bad}"), Some(&user.api_key))
+            .assert_error(400, "invalid_query");
+    }
 
     // Someone else's top holds none of these.
     let other = app().new_user();

@@ -308,12 +308,13 @@ fn visitors_sql(link: Owned, from: &str, to: &str, include_bots: bool) -> String
 }
 
 /// The top links query of one owner.
-fn top_sql(owner: &str, from: &str, to: &str, limit: u32) -> String {
+fn top_sql(owner: &str, from: &str, to: &str, limit: u32, include_bots: bool) -> String {
     format!(
         "SELECT index1 AS slug, SUM(_sample_interval) AS clicks FROM {DATASET} \
-         WHERE blob7 = '{owner}' AND blob3 != 'bot' AND {} \
+         WHERE blob7 = '{owner}' AND {}{} \
          GROUP BY slug ORDER BY clicks DESC LIMIT {limit} FORMAT JSON",
-        time_filter(from, to)
+        time_filter(from, to),
+        bot_filter(include_bots)
     )
 }
 
@@ -660,7 +661,7 @@ fn top_maps_slugs_to_urls_from_kv() {
         .delete(&format!("/api/links/{gone}"), Some(&user.api_key))
         .assert_status(204);
     let (from, to) = (utc_date(-29), utc_date(0));
-    let default_top = top_sql(&user.id, &from, &to, 10);
+    let default_top = top_sql(&user.id, &from, &to, 10, false);
     stand_in().answer(
         &default_top,
         200,
@@ -686,7 +687,7 @@ fn top_maps_slugs_to_urls_from_kv() {
     );
 
     let (from2, to2) = ("2025-12-01", "2025-12-31");
-    let limited = top_sql(&user.id, from2, to2, 2);
+    let limited = top_sql(&user.id, from2, to2, 2, false);
     assert!(limited.contains("toDateTime('2026-01-01 00:00:00')"));
     stand_in().answer(
         &limited,
@@ -708,10 +709,32 @@ fn top_maps_slugs_to_urls_from_kv() {
             { "slug": b, "url": url(&b), "clicks": 10 },
         ])
     );
+    // With bots: the query counts them (the Overview's switch).
+    let with_bots = top_sql(&user.id, &from, &to, 10, true);
+    stand_in().answer(
+        &with_bots,
+        200,
+        answer(
+            &[("slug", "String"), ("clicks", "UInt64")],
+            json!([{ "slug": a, "clicks": 30 }, { "slug": b, "clicks": 9 }]),
+        ),
+    );
+    let resp = app().get("/api/stats/top?include_bots=true", Some(&user.api_key));
+    resp.assert_status(200);
+    assert_eq!(
+        resp.json()["links"],
+        json!([
+            { "slug": a, "url": url(&a), "clicks": 30 },
+            { "slug": b, "url": url(&b), "clicks": 9 },
+        ])
+    );
     app()
         .get("/api/stats/top?limit=0", Some(&user.api_key))
         .assert_error(400, "invalid_limit");
-    stand_in().assert_queries(&user.id, &[default_top, limited]);
+    app()
+        .get("/api/stats/top?include_bots=maybe", Some(&user.api_key))
+        .assert_error(400, "invalid_query");
+    stand_in().assert_queries(&user.id, &[default_top, limited, with_bots]);
 }
 
 #[test]
@@ -775,7 +798,7 @@ fn a_failing_sql_api_is_a_5xx_json_error() {
     // Top fails.
     let other = app().new_user();
     stand_in().answer(
-        &top_sql(&other.id, from, to, 10),
+        &top_sql(&other.id, from, to, 10, false),
         500,
         json!({ "errors": [{ "message": "internal error" }] }).to_string(),
     );

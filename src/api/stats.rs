@@ -53,9 +53,12 @@ fn range(req: &Request, now: Timestamp) -> Result<DateRange, ApiError> {
 fn grouping(req: &Request) -> Result<(Group, bool), ApiError> {
     let group =
         Group::parse(query_param(req, "group").as_deref()).map_err(ApiError::InvalidQuery)?;
-    let include_bots = parse_include_bots(query_param(req, "include_bots").as_deref())
-        .map_err(ApiError::InvalidQuery)?;
-    Ok((group, include_bots))
+    Ok((group, bots(req)?))
+}
+
+/// The query's `include_bots`.
+fn bots(req: &Request) -> Result<bool, ApiError> {
+    parse_include_bots(query_param(req, "include_bots").as_deref()).map_err(ApiError::InvalidQuery)
 }
 
 /// `GET /api/links/{slug}/stats?from=&to=&group=&include_bots=`: the link's clicks from its
@@ -178,7 +181,8 @@ async fn counts(
     Ok((groups.iter().map(|g| g.clicks).sum(), unique, groups))
 }
 
-/// `GET /api/stats/top?from=&to=&limit=`: the caller's most clicked links (people only).
+/// `GET /api/stats/top?from=&to=&limit=&include_bots=`: the caller's most clicked links (people
+/// only unless `include_bots`, as the stats count them).
 pub async fn top(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
@@ -188,10 +192,17 @@ pub async fn top(req: Request, app: &App, ctx: &Context) -> ApiResult {
         TOP_DEFAULT_LIMIT,
         TOP_MAX_LIMIT,
     )?;
+    let include_bots = bots(&req)?;
     let links = match app.ae_sql() {
         Some(api) => {
             let rows = api
-                .query(&ae_top_sql(&api.dataset, &caller.id, &range, limit))
+                .query(&ae_top_sql(
+                    &api.dataset,
+                    &caller.id,
+                    &range,
+                    limit,
+                    include_bots,
+                ))
                 .await?;
             let slugs: Vec<Slug> = rows
                 .iter()
@@ -211,7 +222,11 @@ pub async fn top(req: Request, app: &App, ctx: &Context) -> ApiResult {
                 })
                 .collect()
         }
-        None => app.rollup.top(&caller.id, &range, limit).await?,
+        None => {
+            app.rollup
+                .top(&caller.id, &range, limit, include_bots)
+                .await?
+        }
     };
     json(200, &Top { links })
 }

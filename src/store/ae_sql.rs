@@ -186,17 +186,19 @@ fn ae_filter(slug: Option<&Slug>, owner: &UserId, range: &DateRange, include_bot
     )
 }
 
-/// Analytics Engine SQL for an owner's most clicked links (people only).
-pub fn ae_top_sql(dataset: &AeDataset, owner: &UserId, range: &DateRange, limit: u32) -> String {
+/// Analytics Engine SQL for an owner's most clicked links (people only unless `include_bots`).
+pub fn ae_top_sql(
+    dataset: &AeDataset,
+    owner: &UserId,
+    range: &DateRange,
+    limit: u32,
+    include_bots: bool,
+) -> String {
     format!(
-        "SELECT index1 AS slug, SUM(_sample_interval) AS clicks FROM {ds} \
-         WHERE blob7 = '{owner}' AND blob3 != 'bot' \
-         AND timestamp >= toDateTime('{from} 00:00:00') AND timestamp < toDateTime('{end} 00:00:00') \
+        "SELECT index1 AS slug, SUM(_sample_interval) AS clicks FROM {ds} WHERE {filter} \
          GROUP BY slug ORDER BY clicks DESC LIMIT {limit} FORMAT JSON",
         ds = dataset.as_str(),
-        owner = owner.as_str(),
-        from = range.from,
-        end = range.end_exclusive(),
+        filter = ae_filter(None, owner, range, include_bots),
     )
 }
 
@@ -272,8 +274,10 @@ mod tests {
         );
         assert!(v.starts_with("SELECT COUNT(DISTINCT blob6) AS visitors"));
         assert!(v.contains("AND blob6 != ''"));
-        let top = ae_top_sql(&ds, &UserId::admin(), &range, 10);
+        let top = ae_top_sql(&ds, &UserId::admin(), &range, 10, false);
         assert!(top.contains("WHERE blob7 = 'admin'") && top.contains("LIMIT 10"));
+        assert!(top.contains("blob3 != 'bot'"));
+        assert!(!ae_top_sql(&ds, &UserId::admin(), &range, 10, true).contains("'bot'"));
         assert!(AeDataset::parse("x; DROP").is_none());
     }
 }

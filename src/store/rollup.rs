@@ -90,9 +90,10 @@ const OWNER_GROUP_BY_DAY: &str = "SELECT c.day AS key, SUM(c.clicks) AS clicks \
       AND c.day BETWEEN ?2 AND ?3 AND c.bot IN (0, ?4) AND c.dimension = 'total' \
       AND c.day >= substr(l.created_at, 1, 10) \
      GROUP BY c.day ORDER BY c.day";
+/// `?5` as `?4` above (1 with bots).
 const TOP_LINKS: &str = "SELECT c.slug AS slug, l.url AS url, SUM(c.clicks) AS clicks \
      FROM clicks_daily c JOIN links l ON l.slug = c.slug \
-     WHERE l.user_id = ?1 AND c.day BETWEEN ?2 AND ?3 AND c.dimension = 'total' AND c.bot = 0 \
+     WHERE l.user_id = ?1 AND c.day BETWEEN ?2 AND ?3 AND c.dimension = 'total' AND c.bot IN (0, ?5) \
       AND c.day >= substr(l.created_at, 1, 10) \
      GROUP BY c.slug ORDER BY clicks DESC, c.slug LIMIT ?4";
 /// People's clicks of each `[slug, first day]` pair since that day (a re-created slug does not
@@ -372,12 +373,13 @@ impl Rollup {
         Ok((total, unique, groups))
     }
 
-    /// The owner's most clicked links over a range (people only).
+    /// The owner's most clicked links over a range (people only unless `include_bots`).
     pub async fn top(
         &self,
         owner: &UserId,
         range: &DateRange,
         limit: u32,
+        include_bots: bool,
     ) -> Result<Vec<TopLink>, StoreError> {
         self.db
             .prepare(TOP_LINKS)
@@ -386,6 +388,7 @@ impl Rollup {
                 JsValue::from_str(&range.from),
                 JsValue::from_str(&range.to),
                 JsValue::from_f64(f64::from(limit)),
+                JsValue::from_f64(if include_bots { 1.0 } else { 0.0 }),
             ])
             .map_err(d1)?
             .rows::<TopLink>()

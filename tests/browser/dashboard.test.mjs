@@ -874,9 +874,9 @@ async function clickUntilEach(slug, urls, min) {
 }
 
 /// Redirects of `slug` as a desktop browser's request, `n` times (the top links count people).
-async function clickTimes(slug, n) {
+async function clickTimes(slug, n, ua = CHROME_UA) {
   for (let i = 0; i < n; i++) {
-    const r = await fetch(`${BASE}/${slug}`, { redirect: "manual", headers: { "User-Agent": CHROME_UA } });
+    const r = await fetch(`${BASE}/${slug}`, { redirect: "manual", headers: { "User-Agent": ua } });
     assert.equal(r.status, 302, slug);
   }
 }
@@ -1074,6 +1074,8 @@ test("the Overview counts the user's real clicks (totals, chart, breakdowns, top
   }
   await clickTimes(few, 2);
   await clickTimes(many, 3);
+  // A bot's clicks: counted only with Include bots, and then they put `few` first.
+  await clickTimes(few, 4, "curl/8.4.0");
   // Another user's clicks: never in this user's figures.
   await clickTimes(theirs, 4);
 
@@ -1089,7 +1091,12 @@ test("the Overview counts the user's real clicks (totals, chart, breakdowns, top
   const breakdown = (g) => page.locator(`article.breakdown[data-group="${g}"]`);
   const counts = async (g) => (await breakdown(g).locator("td.num").allInnerTexts()).map(Number);
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-  // The day series, the breakdowns and the top are separate queries of the roll-up: wait for all.
+  // The day series, the breakdowns and the top are separate queries of the roll-up: wait for all
+  // (the bots' clicks too, though they do not count here yet).
+  await poll("the bots' clicks are rolled up", async () => {
+    const r = await api("GET", "/api/stats?include_bots=true", user.api_key);
+    return r.json?.total === 9;
+  });
   await poll("the Overview counts the 5 clicks everywhere", async () => {
     await page.reload();
     await chart.waitFor();
@@ -1140,11 +1147,14 @@ test("the Overview counts the user's real clicks (totals, chart, breakdowns, top
   await page.reload();
   await page.locator(`.chart-box[data-drawn="${weekAgo}/${today}"]`).waitFor();
   assert.equal(await page.getByLabel("Include bots").isChecked(), true);
-  assert.equal(await chart.getAttribute("data-total"), "5");
-  await top.nth(1).waitFor();
+  assert.equal(await chart.getAttribute("data-total"), "9");
+  // The top links count the bots too, as the totals do: `few` leads now.
+  await page.locator(".top-links").getByText("Clicks, bots included,").waitFor();
+  await poll("the top links count the bots", async () => (await top.first().getAttribute("data-slug")) === few);
+  assert.deepEqual(await top.locator("td.num").allInnerTexts(), ["6", "3"]);
   // The slug opens the link's page.
-  await top.first().getByRole("link", { name: many }).click();
-  await page.getByRole("heading", { level: 1, name: many }).waitFor();
+  await top.first().getByRole("link", { name: few }).click();
+  await page.getByRole("heading", { level: 1, name: few }).waitFor();
   await page.context().close();
 
   // At 360 px in dark mode, by keyboard: nothing wider than the screen.

@@ -10,19 +10,21 @@ const accountStats = (p: Period, group: string) => `/api/stats${statsQuery(p, gr
 
 const TOP_LIMIT = "10";
 
-/// The period's most clicked links, most first. The top counts people only (as a link's
-/// `clicks` do), whatever "Include bots" says.
+/// The period's most clicked links, most first, counted as the totals above are (bots too when
+/// "Include bots" says so).
 function TopLinks({ period }: { period: Period }) {
   const top = useLoad(
-    () => get<{ links: { slug: string; url: string; clicks: number }[] }>(`/api/stats/top${qs({ from: period.from, to: period.to, limit: TOP_LIMIT })}`),
-    [period.from, period.to],
+    () =>
+      get<{ links: { slug: string; url: string; clicks: number }[] }>(
+        `/api/stats/top${qs({ from: period.from, to: period.to, limit: TOP_LIMIT, include_bots: period.bots ? "true" : undefined })}`,
+      ),
+    [periodKey(period)],
   );
   return (
     <section class="top-links" aria-labelledby="top-links">
       <h2 id="top-links">Top links</h2>
       <p class="muted">
-        People's clicks from {period.from} to {period.to}
-        {period.bots ? " (bots are never counted here)" : ""}.
+        {period.bots ? "Clicks, bots included," : "People's clicks"} from {period.from} to {period.to}.
       </p>
       <LoadError error={top.error} />
       {top.data && top.data.links.length === 0 && <p class="muted">No clicks in this period.</p>}
