@@ -6,13 +6,18 @@
 //! rides in the pending marker's value, so the cron writes every version, not just the newest.
 //! The table's key is `(slug, version)`: replaying an entry never duplicates it.
 //!
+//! Restoring a version ([`restoring`]) sets its settings again on the link, or creates the link
+//! again when it is gone.
+//!
 //! Pure: the shell decides when to write and passes in the time.
 
 use serde::{Deserialize, Serialize};
 
 use crate::account::UserId;
 use crate::claim::DAY_MILLIS;
-use crate::link::{Link, Slug, Version, SAFE_INTEGER_MAX};
+use crate::link::{
+    Link, LinkOptions, LinkPatch, LinkState, Slug, TargetUrl, Version, SAFE_INTEGER_MAX,
+};
 use crate::time::Timestamp;
 
 pub const HISTORY_DEFAULT_LIMIT: u32 = 20;
@@ -90,7 +95,52 @@ pub fn retention_cutoff(retention_days: u64, now: Timestamp) -> Option<Timestamp
 
 /// The history page cursor: the version to continue below (opaque decimal to clients).
 pub fn parse_cursor(raw: &str) -> Option<Version> {
-    let v: u64 = raw.parse().ok()?;
+    parse_version(raw.parse().ok()?)
+}
+
+/// What restoring a version of a link does to its slug as it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Restore {
+    /// The link is there: every setting becomes the version's, its state too unless the link is
+    /// flagged now (a flag is the admin's to clear; the owner's patch cannot touch it).
+    Update(LinkPatch),
+    /// The link is gone (deleted, or dropped after it expired): it is created again as the
+    /// version was, for the version's owner. A new life: its clicks count from now, as any
+    /// create's do.
+    Create {
+        url: TargetUrl,
+        owner: UserId,
+        options: LinkOptions,
+    },
+}
+
+/// Restoring `version` (a link as the history holds it) onto `current`, the link under its slug
+/// now, if any. Who may do it, and whether the version is still the newest state, is the
+/// slug's Durable Object's to decide, as for any write.
+pub fn restoring(version: &Link, current: Option<&Link>) -> Restore {
+    let options = version.options();
+    match current {
+        None => Restore::Create {
+            url: version.url.clone(),
+            owner: version.owner.clone(),
+            options,
+        },
+        Some(now) => {
+            let patch = LinkPatch::setting(version.url.clone(), options);
+            Restore::Update(if now.state() == LinkState::Flagged {
+                LinkPatch {
+                    state: None,
+                    ..patch
+                }
+            } else {
+                patch
+            })
+        }
+    }
+}
+
+/// The version a restore names: a version number as the history lists them.
+pub fn parse_version(v: u64) -> Option<Version> {
     (1..=SAFE_INTEGER_MAX).contains(&v).then(|| Version::new(v))
 }
 
@@ -172,5 +222,104 @@ mod tests {
         ] {
             assert_eq!(parse_cursor(bad), None, "{bad:?}");
         }
+    }
+
+    /// Version 1 of a link with every setting set, then the link as it stands after its owner
+    /// changed them all.
+    fn then_and_now() -> (Link, Link) {
+        use crate::lifecycle::{OwnerState, RedirectType};
+        use crate::link::{PasswordHash, Tags, Title};
+        let options = LinkOptions {
+            title: Some(Title::parse("Launch").unwrap()),
+            expires_at: Some(Timestamp::from_millis(90 * DAY_MILLIS)),
+            archived: true,
+            redirect_type: RedirectType::Permanent,
+            forward_query: false,
+            state: OwnerState::Disabled,
+            max_clicks: Some(50),
+            tags: Tags::parse(&["alpha", "beta"]).unwrap(),
+            valid_since: Some(Timestamp::from_millis(2 * DAY_MILLIS)),
+            targets: None,
+            variants: None,
+            preview: None,
+            password_hash: Some(PasswordHash::parse(
+                "pbkdf2-sha256:10000:c2FsdHNhbHRzYWx0c2FsdA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ).unwrap()),
+        };
+        let then = Link::new(
+            Slug::parse("abc").unwrap(),
+            TargetUrl::parse("https://example.com/then").unwrap(),
+            UserId::admin(),
+            options,
+            Timestamp::from_millis(DAY_MILLIS),
+        );
+        let now = then
+            .patched(
+                LinkPatch::setting(
+                    TargetUrl::parse("https://example.com/now").unwrap(),
+                    LinkOptions::default(),
+                ),
+                Timestamp::from_millis(3 * DAY_MILLIS),
+            )
+            .unwrap()
+            .unwrap();
+        (then, now)
+    }
+
+    #[test]
+    fn restoring_a_version_sets_every_setting_again() {
+        let (then, now) = then_and_now();
+        assert_ne!(now.options(), then.options());
+        let Restore::Update(patch) = restoring(&then, Some(&now)) else {
+            panic!("the link is there: an update");
+        };
+        let at = Timestamp::from_millis(4 * DAY_MILLIS);
+        let restored = now.patched(patch, at).unwrap().unwrap();
+        assert_eq!(restored.options(), then.options());
+        assert_eq!(restored.url, then.url);
+        // Still the same life, one version on.
+        assert_eq!(restored.created_at, then.created_at);
+        assert!(restored.version > now.version);
+    }
+
+    #[test]
+    fn restoring_onto_a_flagged_link_leaves_the_flag() {
+        let (then, now) = then_and_now();
+        let flagged = now.flagged(
+            crate::moderation::FlagReason::Spam,
+            Timestamp::from_millis(5),
+        );
+        let Restore::Update(patch) = restoring(&then, Some(&flagged)) else {
+            panic!("an update");
+        };
+        assert_eq!(patch.state, None);
+        let restored = flagged
+            .patched(patch, Timestamp::from_millis(6))
+            .unwrap()
+            .unwrap();
+        assert_eq!(restored.state(), LinkState::Flagged);
+        assert_eq!(restored.url, then.url);
+    }
+
+    #[test]
+    fn restoring_a_gone_link_creates_it_again_for_its_owner() {
+        let (then, _) = then_and_now();
+        assert_eq!(
+            restoring(&then, None),
+            Restore::Create {
+                url: then.url.clone(),
+                owner: then.owner.clone(),
+                options: then.options(),
+            }
+        );
+        // A version that was flagged comes back as its owner had it: active.
+        let flagged = then.flagged(
+            crate::moderation::FlagReason::Spam,
+            Timestamp::from_millis(5),
+        );
+        let Restore::Create { options, .. } = restoring(&flagged, None) else {
+            panic!("a create");
+        };
+        assert_eq!(options.state, crate::lifecycle::OwnerState::Active);
     }
 }

@@ -52,6 +52,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/links/{slug}"),
     ("delete", "/api/links/{slug}"),
     ("get", "/api/links/{slug}/history"),
+    ("post", "/api/links/{slug}/restore"),
     ("get", "/api/links/{slug}/stats"),
     ("get", "/api/links/{slug}/qr"),
     ("get", "/api/stats"),
@@ -131,10 +132,11 @@ fn index(route: &Route) -> Option<usize> {
         Route::DeleteTags => 40,
         Route::RenameTag => 41,
         Route::AccountStats => 42,
+        Route::RestoreLink(_) => 43,
         Route::NotFound | Route::MethodNotAllowed => return None,
     })
 }
-const VARIANTS: usize = 43;
+const VARIANTS: usize = 44;
 
 /// A concrete path for a template: every `{param}` becomes a plausible value.
 fn fill(template: &str) -> String {

@@ -103,6 +103,8 @@ pub enum Route<'a> {
     UpdateLink(&'a str),
     DeleteLink(&'a str),
     LinkHistory(&'a str),
+    /// `POST /api/links/{slug}/restore`: a version of the link's history made current again.
+    RestoreLink(&'a str),
     LinkStats(&'a str),
     /// `GET /api/links/{slug}/qr`: the short URL as a QR code.
     LinkQr(&'a str),
@@ -227,6 +229,10 @@ impl<'a> Route<'a> {
             },
             ["api", "links", slug, "history"] if !slug.is_empty() => match method {
                 Get => Route::LinkHistory(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "links", slug, "restore"] if !slug.is_empty() => match method {
+                Post => Route::RestoreLink(slug),
                 _ => Route::MethodNotAllowed,
             },
             ["api", "links", slug, "stats"] if !slug.is_empty() => match method {
@@ -358,6 +364,14 @@ mod tests {
         );
         assert_eq!(
             Route::parse(Post, "/api/links/abc/history"),
+            Route::MethodNotAllowed
+        );
+        assert_eq!(
+            Route::parse(Post, "/api/links/abc/restore"),
+            Route::RestoreLink("abc")
+        );
+        assert_eq!(
+            Route::parse(Get, "/api/links/abc/restore"),
             Route::MethodNotAllowed
         );
         assert_eq!(

@@ -17,6 +17,10 @@
 //!   actor and snapshots, paged without duplicates, visible to the (former) owner and the admin
 //!   only, and mirrored one row per version in D1 `link_history`; admin flag and unflag are
 //!   recorded as updates by the admin.
+//! - Restore: a version of the history made current again (every setting, the password too),
+//!   as a new version, or, the link deleted, created again for its owner; `If-Match`; who may;
+//!   bad bodies write nothing; today's blocklist; a flag stays, and a link deleted while
+//!   flagged does not come back.
 
 mod common;
 
@@ -1067,4 +1071,219 @@ fn admin_flag_and_unflag_are_recorded_as_updates_by_the_admin() {
     assert_history_row(&rows[1], version_of(&flagged), "update", "admin", &flagged);
     assert_history_row(&rows[2], version_of(&created), "create", &user.id, &created);
     assert_eq!(rows[1]["link"]["flag_reason"], json!("abuse"));
+}
+
+// ---- restore ---------------------------------------------------------------------------------
+
+/// `POST /api/links/{slug}/restore` with `{"version": version}`.
+fn restore(token: &str, slug: &str, version: u64) -> Resp {
+    app().post(
+        &format!("/api/links/{slug}/restore"),
+        Some(token),
+        &json!({ "version": version }).to_string(),
+    )
+}
+
+/// Waits until the history of `slug`, read with `token`, holds `version` (the index is written
+/// in the background).
+#[track_caller]
+fn wait_for_version(token: &str, slug: &str, version: u64) {
+    poll_until(BACKGROUND_DEADLINE, "the version in the history", || {
+        let (rows, _) = app().history_all(token, slug, 100);
+        rows.iter().any(|r| version_of(r) == version).then_some(())
+    });
+}
+
+#[track_caller]
+fn assert_redirects(slug: &str, status: u16, to: &str) {
+    let resp = app().get(&format!("/{slug}"), None);
+    resp.assert_status(status);
+    assert_eq!(resp.location(), Some(to), "{slug} redirects to");
+}
+
+#[test]
+fn restoring_a_version_brings_back_every_setting_and_undoes_a_delete() {
+    let user = app().new_user();
+    let other = app().new_user();
+    let slug = random_slug();
+    let first = create(
+        &user,
+        json!({ "url": "https://example.com/one", "slug": slug, "title": "One",
+                "tags": ["alpha"], "redirect_type": 307, "max_clicks": 500 }),
+    );
+    let v1 = version_of(&first);
+    let second = app().patch_link_ok(
+        &user,
+        &slug,
+        json!({ "url": "https://example.com/two", "title": "Two", "tags": ["beta"],
+                "redirect_type": 301, "max_clicks": null, "password": "sesame-1234" }),
+    );
+    assert_eq!(second["has_password"], json!(true));
+    wait_for_version(&user.api_key, &slug, v1);
+
+    // Back to version 1: its destination, title, tags, options, and no password.
+    let resp = restore(&user.api_key, &slug, v1);
+    resp.assert_status(200);
+    let restored = resp.json();
+    for field in [
+        "url",
+        "title",
+        "tags",
+        "redirect_type",
+        "max_clicks",
+        "has_password",
+    ] {
+        assert_eq!(restored[field], first[field], "{field} of {restored}");
+    }
+    assert_eq!(restored["created_at"], first["created_at"], "the same life");
+    let v3 = version_of(&restored);
+    assert!(v3 > version_of(&second), "a new version: {v3}");
+    assert_eq!(resp.header("ETag"), Some(format!("\"{v3}\"").as_str()));
+    assert_redirects(&slug, 307, "https://example.com/one");
+    // And forward again, to version 2: the password comes back with it.
+    wait_for_version(&user.api_key, &slug, version_of(&second));
+    let resp = restore(&user.api_key, &slug, version_of(&second));
+    resp.assert_status(200);
+    assert_eq!(resp.json()["has_password"], json!(true));
+    assert_eq!(resp.json()["url"], json!("https://example.com/two"));
+    assert_eq!(
+        app().get(&format!("/{slug}"), None).status,
+        200,
+        "the password form"
+    );
+    let v4 = version_of(&resp.json());
+
+    // The history records each restore as an update by its actor.
+    wait_for_version(&user.api_key, &slug, v4);
+    let (rows, _) = app().history_all(&user.api_key, &slug, 100);
+    let ops: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| (version_of(r), r["op"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            (v4, "update"),
+            (v3, "update"),
+            (version_of(&second), "update"),
+            (v1, "create")
+        ]
+    );
+
+    // If-Match: a stale version is refused and changes nothing.
+    let auth = format!("Bearer {}", user.api_key);
+    let stale = format!("\"{v3}\"");
+    let body = json!({ "version": v1 }).to_string();
+    app()
+        .request_with_headers(
+            "POST",
+            &format!("/api/links/{slug}/restore"),
+            &[
+                ("Authorization", &auth),
+                ("If-Match", &stale),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body),
+        )
+        .assert_error(412, "version_mismatch");
+    assert_eq!(version_of(&get_link(&user, &slug)), v4);
+
+    // Bad bodies and versions: nothing written.
+    for bad in [
+        "{}",
+        r#"{"version":0}"#,
+        r#"{"version":-1}"#,
+        r#"{"version":"1"}"#,
+        r#"{"version":1.5}"#,
+        r#"{"version":9007199254740992}"#,
+        &format!(r#"{{"version":{v1},"url":"https://example.com/x"}}"#),
+        "not json",
+    ] {
+        app()
+            .post(
+                &format!("/api/links/{slug}/restore"),
+                Some(&user.api_key),
+                bad,
+            )
+            .assert_error(400, "invalid_json");
+    }
+    // A version the link never had, and someone else's link: 404.
+    restore(&user.api_key, &slug, v1 + 1).assert_error(404, "not_found");
+    restore(&other.api_key, &slug, v1).assert_error(404, "not_found");
+    restore(&user.api_key, &random_slug(), v1).assert_error(404, "not_found");
+    assert_eq!(version_of(&get_link(&user, &slug)), v4);
+
+    // Deleted: restoring brings the link back for its owner, as a new life.
+    app()
+        .delete(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_status(204);
+    assert_eq!(app().get(&format!("/{slug}"), None).status, 404);
+    let resp = restore(&user.api_key, &slug, v1);
+    resp.assert_status(201);
+    let back = resp.json();
+    assert_eq!(back["owner"], json!(user.id));
+    assert_eq!(back["url"], json!("https://example.com/one"));
+    assert_eq!(back["tags"], json!(["alpha"]));
+    assert!(
+        back["created_at"].as_str() > first["created_at"].as_str(),
+        "{back}"
+    );
+    assert_redirects(&slug, 307, "https://example.com/one");
+    // Once there, another restore is an update again.
+    restore(&user.api_key, &slug, v1).assert_status(200);
+
+    // The admin may restore any version of anyone's link; the owner stays.
+    let resp = restore(app().admin_token(), &slug, version_of(&second));
+    resp.assert_status(200);
+    assert_eq!(resp.json()["owner"], json!(user.id));
+    assert_eq!(resp.json()["url"], json!("https://example.com/two"));
+}
+
+#[test]
+fn a_restore_meets_todays_blocklist_and_never_escapes_a_flag() {
+    let user = app().new_user();
+    let admin = app().admin_token().to_owned();
+    let host = format!("gone-bad-{}.example", random_slug().to_ascii_lowercase());
+    let slug = random_slug();
+    let first = create(
+        &user,
+        json!({ "url": format!("https://{host}/x"), "slug": slug }),
+    );
+    let v1 = version_of(&first);
+    let second = app().patch_link_ok(&user, &slug, json!({ "url": "https://example.com/safe" }));
+    wait_for_version(&user.api_key, &slug, v1);
+
+    // Its first destination was blocked since: refused, nothing changed.
+    app()
+        .post(
+            "/api/admin/blocklist",
+            Some(&admin),
+            &json!({ "host": host }).to_string(),
+        )
+        .assert_status(201);
+    restore(&user.api_key, &slug, v1).assert_error(400, "blocked_destination");
+    assert_eq!(version_of(&get_link(&user, &slug)), version_of(&second));
+    app()
+        .delete(&format!("/api/admin/blocklist/{host}"), Some(&admin))
+        .assert_status(204);
+
+    // Flagged: a restore changes the destination but the flag stays.
+    app()
+        .post(
+            &format!("/api/admin/links/{slug}/flag"),
+            Some(&admin),
+            r#"{"reason":"spam"}"#,
+        )
+        .assert_status(200);
+    let resp = restore(&user.api_key, &slug, v1);
+    resp.assert_status(200);
+    assert_eq!(resp.json()["state"], json!("flagged"), "{}", resp.body);
+    assert_eq!(app().get(&format!("/{slug}"), None).status, 410);
+
+    // Deleted while flagged: restoring does not bring it back.
+    app()
+        .delete(&format!("/api/links/{slug}"), Some(&user.api_key))
+        .assert_status(204);
+    restore(&user.api_key, &slug, v1).assert_error(409, "slug_taken");
+    assert_eq!(app().get(&format!("/{slug}"), None).status, 404);
 }

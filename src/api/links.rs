@@ -1,6 +1,6 @@
-//! The link API: create, read, update, delete (KV first, D1 in the background), the owner's
-//! list (paged, filtered and sorted by the D1 index, the links read from KV) and a link's
-//! change history (from D1 `link_history`).
+//! The link API: create, read, update, delete (KV first, D1 in the background) and the owner's
+//! list (paged, filtered and sorted by the D1 index, the links read from KV). A link's history
+//! is [`super::history`]'s.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -8,18 +8,14 @@ use worker::{Context, Request};
 
 use super::admin::blocklist::ensure_all_allowed;
 use super::list_query::{first_page_total, owner_list_params, Total};
-use super::params::{if_match, page, parse_limit_within, path_slug};
+use super::params::{if_match, page, path_slug};
 use super::password::hash_password;
-use super::view::{link_response, listed, shown_link_json, view, LinkView};
-use super::{
-    authenticate, body_bytes, json, json_body, no_content, origin, parse_json, query_param,
-    ApiResult,
-};
+use super::view::{link_response, listed, view, LinkView};
+use super::{authenticate, body_bytes, json, json_body, no_content, origin, parse_json, ApiResult};
 use crate::analytics::day_of;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::history::{self, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use crate::lifecycle::{
     parse_max_clicks, parse_valid_since, ExpiryChange, OwnerState, RedirectType,
 };
@@ -28,7 +24,7 @@ use crate::link::{
     Targets, Title, Variants,
 };
 use crate::service::links::{self as service, Written};
-use crate::store::index::{history_query, owner_links_count, owner_links_query};
+use crate::store::index::{owner_links_count, owner_links_query};
 use crate::sync;
 use crate::time::Timestamp;
 
@@ -225,7 +221,7 @@ fn nullable<T, E>(
 }
 
 /// Every destination a create or patch sets (`url`, targets, variants), for the blocklist.
-fn destinations<'a>(
+pub(super) fn destinations<'a>(
     url: Option<&'a TargetUrl>,
     targets: Option<&'a Targets>,
     variants: Option<&'a Variants>,
@@ -308,7 +304,7 @@ pub(super) async fn create_one(
 }
 
 /// Answers `status` with the written link and indexes the change in the background.
-fn answer_written(
+pub(super) fn answer_written(
     status: u16,
     written: Written,
     origin: &str,
@@ -462,68 +458,6 @@ pub async fn list(req: Request, app: &App, ctx: &Context) -> ApiResult {
             links,
             next_cursor,
             total,
-        },
-    )
-}
-
-#[derive(Serialize)]
-struct HistoryItem {
-    version: u64,
-    op: String,
-    actor: String,
-    at: String,
-    link: Value,
-}
-
-#[derive(Serialize)]
-struct HistoryPage {
-    history: Vec<HistoryItem>,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/links/{slug}/history?limit=&cursor=` → the link's versions, newest first. The
-/// owner sees the versions they owned (also after a delete), an admin every version; anyone
-/// else, or a slug with neither history nor a link the caller may manage, gets 404.
-pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> ApiResult {
-    let kv = &app.kv;
-    let caller = authenticate(&req, app, ctx).await?;
-    let slug = path_slug(raw_slug)?;
-    let limit = parse_limit_within(
-        query_param(&req, "limit").as_deref(),
-        HISTORY_DEFAULT_LIMIT,
-        HISTORY_MAX_LIMIT,
-    )?;
-    let before = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(history::parse_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
-    };
-    let owner = (!caller.is_admin()).then_some(&caller.id);
-    let query = history_query(&slug, owner, before, limit + 1);
-    let rows = app.index.history(&query).await?;
-    if rows.is_empty() && before.is_none() {
-        // Nothing recorded (history off, or not yet indexed): the link's manager still gets
-        // an empty page; everyone else learns nothing.
-        match kv.link(&slug).await? {
-            Some(link) if caller.may_manage(&link.owner) => {}
-            _ => return Err(ApiError::NotFound),
-        }
-    }
-    let (rows, next_cursor) = page(rows, limit, |r| Some(r.version.to_string()));
-    let history = rows
-        .into_iter()
-        .map(|r| HistoryItem {
-            version: r.version,
-            link: shown_link_json(serde_json::from_str(&r.link).unwrap_or(Value::Null)),
-            op: r.op,
-            actor: r.actor,
-            at: r.at,
-        })
-        .collect();
-    json(
-        200,
-        &HistoryPage {
-            history,
-            next_cursor,
         },
     )
 }

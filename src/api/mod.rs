@@ -9,6 +9,7 @@ pub mod admin;
 pub mod bulk;
 pub mod export;
 pub mod health;
+pub mod history;
 pub mod home;
 pub mod imports;
 pub mod keys;

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PasswordHash, Preview, TagEdit, Tags, TargetUrl, Targets, Title, Variants};
+use super::{
+    LinkOptions, PasswordHash, Preview, TagEdit, Tags, TargetUrl, Targets, Title, Variants,
+};
 use crate::lifecycle::{OwnerState, RedirectType};
 use crate::time::Timestamp;
 
@@ -93,6 +95,43 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 impl LinkPatch {
+    /// The patch that sets every setting: `url` and `options` as a create would. (Destructured,
+    /// so that a new option cannot be left out.)
+    pub fn setting(url: TargetUrl, options: LinkOptions) -> LinkPatch {
+        let LinkOptions {
+            title,
+            expires_at,
+            archived,
+            redirect_type,
+            forward_query,
+            state,
+            max_clicks,
+            tags,
+            valid_since,
+            targets,
+            variants,
+            preview,
+            password_hash,
+        } = options;
+        LinkPatch {
+            url: Some(url),
+            title: Some(title),
+            expires_at: Some(expires_at),
+            archived: Some(archived),
+            redirect_type: Some(redirect_type),
+            forward_query: Some(forward_query),
+            state: Some(state),
+            max_clicks: Some(max_clicks),
+            tags: Some(tags),
+            valid_since: Some(valid_since),
+            targets: Some(targets),
+            variants: Some(variants),
+            preview: Some(preview),
+            password_hash: Some(password_hash),
+            tag_edit: None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == LinkPatch::default()
     }

@@ -154,6 +154,30 @@ impl Link {
         }
     }
 
+    /// The settings the link's owner chose, as a create takes them (what restoring this version
+    /// sets again). A flag is the admin's, not a setting: a flagged link's owner had it active.
+    pub fn options(&self) -> LinkOptions {
+        LinkOptions {
+            title: self.title.clone(),
+            expires_at: self.expires_at,
+            archived: self.archived,
+            redirect_type: self.redirect_type,
+            forward_query: self.forward_query,
+            state: if self.is_active || self.flag_reason.is_some() {
+                OwnerState::Active
+            } else {
+                OwnerState::Disabled
+            },
+            max_clicks: self.max_clicks,
+            tags: self.tags.clone(),
+            valid_since: self.valid_since,
+            targets: self.targets.clone(),
+            variants: self.variants.clone(),
+            preview: self.preview.clone(),
+            password_hash: self.password_hash.clone(),
+        }
+    }
+
     /// The link after its owner's `patch`, with a new version; `Ok(None)` when the patch
     /// changes nothing ([`LinkPatch::changes_nothing`]). A flagged link's state is the admin's:
     /// changing it is refused.

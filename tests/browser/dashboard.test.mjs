@@ -881,6 +881,55 @@ async function clickTimes(slug, n, ua = CHROME_UA) {
   }
 }
 
+test("a link's history restores an earlier version, and brings a deleted link back", async () => {
+  const user = await newUser();
+  const slug = `hist-${rand()}`;
+  const one = `${OTHER}/one`;
+  const created = await api("POST", "/api/links", user.api_key, { url: one, slug, title: "One", tags: ["first"] });
+  assert.equal(created.status, 201);
+  const v1 = created.json.version;
+  const edited = await api("PATCH", `/api/links/${slug}`, user.api_key, { url: `${OTHER}/two`, title: "Two", tags: ["second"] });
+  assert.equal(edited.status, 200);
+  const historyHas = async (version) => {
+    const r = await api("GET", `/api/links/${slug}/history`, user.api_key);
+    return r.json?.history?.some((h) => h.version === version);
+  };
+  await poll("both versions in the history", async () => (await historyHas(v1)) && historyHas(edited.json.version));
+
+  const page = await newPage();
+  await signIn(page, user.api_key);
+  await page.goto(`${DASH}#/links/${slug}`);
+  await page.getByRole("heading", { level: 1, name: slug, exact: true }).waitFor();
+  const row = (v) => page.locator(`table.history tr[data-version="${v}"]`);
+  // The newest version is the link as it stands: nothing to restore there.
+  await row(edited.json.version).getByText("current").waitFor();
+  await row(v1).getByRole("button", { name: /^Restore the version of/ }).click();
+  await page.getByRole("group", { name: new RegExp(`^Make ${slug} as it was on`) }).waitFor();
+  await shot(page, "link-history-restore");
+  await page.getByRole("button", { name: "Yes, restore" }).click();
+  await notice(page, `Restored: ${slug} is as it was on`);
+  await page.locator("dl.fields", { hasText: "One" }).waitFor();
+  assert.match(await page.locator("dl.fields").innerText(), new RegExp(`${one}[\\s\\S]*One[\\s\\S]*first`));
+  const now = await api("GET", `/api/links/${slug}`, user.api_key);
+  assert.deepEqual([now.json.url, now.json.title, now.json.tags], [one, "One", ["first"]]);
+  assert.ok(now.json.version > edited.json.version);
+
+  // Deleted: its page says so and offers the versions; one brings the link back.
+  assert.equal((await api("DELETE", `/api/links/${slug}`, user.api_key)).status, 204);
+  await page.reload();
+  await page.getByText("This link was deleted.").waitFor();
+  assert.equal(await page.locator(".form-error").count(), 0, "no error for a link that has a history");
+  await row(v1).getByRole("button", { name: /^Restore the version of/ }).click();
+  await page.getByRole("group", { name: new RegExp(`^Bring ${slug} back as it was on`) }).waitFor();
+  await page.getByRole("button", { name: "Yes, restore" }).click();
+  await notice(page, `Restored: ${slug} is as it was on`);
+  await page.locator("dl.fields", { hasText: "One" }).waitFor();
+  const back = await fetch(`${BASE}/${slug}`, { redirect: "manual" });
+  assert.equal(back.status, 302);
+  assert.equal(back.headers.get("location"), one);
+  await page.context().close();
+});
+
 test("a link's page shows the A/B variants' clicks over a period kept in the URL; an empty period shows 0", async () => {
   const user = await newUser();
   const slug = `ab-${rand()}`;

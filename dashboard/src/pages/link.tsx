@@ -1,7 +1,7 @@
 // One link: its fields, QR code, clicks by day (chart) with the stats breakdowns (and the A/B
 // variants' results) over a period kept in the hash query, and history.
 import { useEffect, useState } from "preact/hooks";
-import { api, enc, get, type Link, messageOf, qs } from "../api";
+import { api, ApiError, enc, get, type Link, messageOf, qs } from "../api";
 import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
 import { FlagControl } from "./links";
 import { type Period, variantRows } from "../logic";
@@ -63,7 +63,18 @@ function VariantsBreakdown({ slug, variants, period }: { slug: string; variants:
   );
 }
 
-function History({ slug }: { slug: string }) {
+/// The link's versions, newest first, each but the current one restorable. `current`: the
+/// link's version, `null` when the link is gone (then every version can bring it back),
+/// `undefined` while it loads.
+function History({
+  slug,
+  current,
+  onRestore,
+}: {
+  slug: string;
+  current: number | null | undefined;
+  onRestore: (version: number, at: string) => Promise<void>;
+}) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [rows, setRows] = useState<HistoryPage["history"]>([]);
   const page = useLoad(() => get<HistoryPage>(`/api/links/${enc(slug)}/history${qs({ limit: "20", cursor })}`), [slug, cursor]);
@@ -71,8 +82,11 @@ function History({ slug }: { slug: string }) {
     if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.history] : page.data!.history));
   }, [page.data]);
   return (
-    <section>
+    <section class="history">
       <h2>History</h2>
+      {current === null && rows.length > 0 && (
+        <p class="notice">This link was deleted. Restore a version below to bring it back as it was then.</p>
+      )}
       <LoadError error={page.error} />
       <div class="overflow-auto">
         <table class="history">
@@ -83,16 +97,34 @@ function History({ slug }: { slug: string }) {
               <th scope="col">By</th>
               <th scope="col">Destination</th>
               <th scope="col">State</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {rows.map((h) => (
-              <tr key={h.version}>
+              <tr key={h.version} data-version={h.version}>
                 <td>{fmtDate(h.at)}</td>
                 <td>{h.op}</td>
                 <td>{h.actor}</td>
                 <td class="url">{h.link?.url ?? "—"}</td>
                 <td>{h.link ? `${h.link.state ?? (h.link.is_active ? "active" : "disabled")}${h.link.archived ? ", archived" : ""}` : "—"}</td>
+                <td>
+                  {h.version === current ? (
+                    <span class="muted">current</span>
+                  ) : (
+                    current !== undefined &&
+                    h.link && (
+                      <ConfirmButton
+                        label="Restore"
+                        name={`Restore the version of ${fmtDate(h.at)}`}
+                        question={current === null ? `Bring ${slug} back as it was on ${fmtDate(h.at)}?` : `Make ${slug} as it was on ${fmtDate(h.at)}?`}
+                        onConfirm={() => onRestore(h.version, h.at)}
+                      />
+                    )
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -228,11 +260,24 @@ export function LinkPage({
       setError(messageOf(e));
     }
   };
+  // A restore remounts the history, to show its new row.
+  const [historyKey, setHistoryKey] = useState(0);
+  const restore = (version: number, at: string) =>
+    act(
+      `Restored: ${slug} is as it was on ${fmtDate(at)}.`,
+      () => api("POST", `/api/links/${enc(slug)}/restore`, { version }),
+      () => {
+        link.reload();
+        setHistoryKey((k) => k + 1);
+      },
+    );
   const l = link.data;
+  const gone = link.error instanceof ApiError && link.error.status === 404;
   return (
     <section>
       <h1 tabIndex={-1}>{slug}</h1>
-      <LoadError error={link.error} />
+      {/* A link that is gone may still have a history to bring it back from: that says so. */}
+      {!gone && <LoadError error={link.error} />}
       {message && <Notice>{message}</Notice>}
       {error && (
         <p class="form-error" role="alert">
@@ -304,24 +349,26 @@ export function LinkPage({
           <Qr slug={slug} />
         </>
       )}
-      <section>
-        <h2>Clicks</h2>
-        <PeriodForm
-          period={period}
-          onChange={changePeriod}
-          check={(p) => get<Stats>(statsPath(slug, p, "day")).then(() => undefined)}
-          loadError={stats.error}
-        />
-        <LoadError error={stats.error} />
-        <div aria-busy={stats.loading ? "true" : undefined}>{stats.data && <ClicksChart stats={stats.data} />}</div>
-        <div class="breakdowns">
-          {l?.variants && <VariantsBreakdown slug={slug} variants={l.variants} period={period} />}
-          {BREAKDOWNS.map(([g, label]) => (
-            <Breakdown key={g} path={statsPath(slug, period, g)} group={g} label={label} />
-          ))}
-        </div>
-      </section>
-      <History slug={slug} />
+      {!gone && (
+        <section>
+          <h2>Clicks</h2>
+          <PeriodForm
+            period={period}
+            onChange={changePeriod}
+            check={(p) => get<Stats>(statsPath(slug, p, "day")).then(() => undefined)}
+            loadError={stats.error}
+          />
+          <LoadError error={stats.error} />
+          <div aria-busy={stats.loading ? "true" : undefined}>{stats.data && <ClicksChart stats={stats.data} />}</div>
+          <div class="breakdowns">
+            {l?.variants && <VariantsBreakdown slug={slug} variants={l.variants} period={period} />}
+            {BREAKDOWNS.map(([g, label]) => (
+              <Breakdown key={g} path={statsPath(slug, period, g)} group={g} label={label} />
+            ))}
+          </div>
+        </section>
+      )}
+      <History key={historyKey} slug={slug} current={l ? l.version : gone ? null : undefined} onRestore={restore} />
     </section>
   );
 }
