@@ -149,6 +149,25 @@ export function FormError({ errors }: { errors: Errors }) {
   ) : null;
 }
 
+/// A link just deleted, which an Undo brings back (`POST /api/links/{slug}/restore` of the
+/// version it had).
+export interface Deleted {
+  slug: string;
+  version: number;
+}
+
+/// What a page says to the page it goes to (a delete on a link's page, shown by the list it
+/// returns to): set before navigating, taken once by the next page.
+let nextNotice: { text: string; deleted?: Deleted } | null = null;
+export function noticeForNextPage(n: { text: string; deleted?: Deleted }) {
+  nextNotice = n;
+}
+export function takeNotice(): { text: string; deleted?: Deleted } | null {
+  const n = nextNotice;
+  nextNotice = null;
+  return n;
+}
+
 export function Notice({ children }: { children: ComponentChildren }) {
   return (
     <p class="notice" role="status">

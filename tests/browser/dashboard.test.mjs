@@ -261,6 +261,15 @@ test("a user signs in, creates, edits, tags, searches, pages, archives and delet
   await rowOf(page, slug).getByRole("button", { name: "Yes, delete" }).click();
   await notice(page, `Deleted ${slug}.`);
   assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
+  await shot(page, "links-deleted-undo");
+  // Undo brings it back as it was.
+  await page.getByRole("status").getByRole("button", { name: "Undo" }).click();
+  await notice(page, `Restored ${slug}.`);
+  const back = await api("GET", `/api/links/${slug}`, user.api_key);
+  assert.equal(back.status, 200);
+  assert.deepEqual([back.json.title, back.json.tags], [`Edited ${token}`, ["alpha", "gamma"]]);
+  await refreshUntil(page, "the restored link is listed", async () => (await rowOf(page, slug).count()) === 1);
+  assert.equal(await page.getByRole("button", { name: "Undo" }).count(), 0, "no Undo once restored");
   await page.context().close();
 });
 
@@ -927,6 +936,17 @@ test("a link's history restores an earlier version, and brings a deleted link ba
   const back = await fetch(`${BASE}/${slug}`, { redirect: "manual" });
   assert.equal(back.status, 302);
   assert.equal(back.headers.get("location"), one);
+
+  // Deleted from its page: the list it returns to says so, with an Undo.
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("button", { name: "Yes, delete" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your links" }).waitFor();
+  await notice(page, `Deleted ${slug}.`);
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 404);
+  await page.getByRole("status").getByRole("button", { name: "Undo" }).click();
+  await notice(page, `Restored ${slug}.`);
+  const undone = await api("GET", `/api/links/${slug}`, user.api_key);
+  assert.deepEqual([undone.status, undone.json.url, undone.json.title], [200, one, "One"]);
   await page.context().close();
 });
 

@@ -2,7 +2,7 @@
 // variants' results) over a period kept in the hash query, and history.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, enc, get, type Link, messageOf, qs } from "../api";
-import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, fmtDate, LoadError, navigate, Notice, noticeForNextPage, useLoad } from "../ui";
 import { FlagControl } from "./links";
 import { type Period, variantRows } from "../logic";
 import { Breakdown, BREAKDOWNS, ClicksChart, PeriodForm, periodKey, type Stats, statsQuery, usePeriod } from "./stats";
@@ -342,7 +342,12 @@ export function LinkPage({
             <ConfirmButton
               label="Delete"
               question={`Delete ${slug}?`}
-              onConfirm={() => act("Deleted.", () => api("DELETE", `/api/links/${enc(slug)}`), () => navigate("#/links"))}
+              onConfirm={() =>
+                act("Deleted.", () => api("DELETE", `/api/links/${enc(slug)}`), () => {
+                  noticeForNextPage({ text: `Deleted ${slug}.`, deleted: { slug, version: l.version } });
+                  navigate("#/links");
+                })
+              }
             />
             {admin && <FlagControl link={l} onDone={(m) => { setMessage(m); link.reload(); }} onError={setError} />}
           </p>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
 import { keepShown, linkNotes, pageSelection, toggledPage } from "../logic";
-import { ConfirmButton, CopyButton, fmtDate, LoadError, Notice, Select, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, type Deleted, fmtDate, LoadError, Notice, Select, takeNotice, useLoad } from "../ui";
 import { BulkBar, BulkStatus, useBulk } from "./bulk";
 
 interface Page {
@@ -52,7 +52,10 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
   const [draft, setDraft] = useState({ q: "", owner });
   // Keyset paging: the cursors of the pages before this one, for "Previous".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [message, setMessage] = useState("");
+  // A delete made on a link's page arrives here with its Undo.
+  const [arrived] = useState(takeNotice);
+  const [message, setMessage] = useState(arrived?.text ?? "");
+  const [deleted, setDeleted] = useState<Deleted | null>(arrived?.deleted ?? null);
   const [actionError, setActionError] = useState("");
   const cursor = cursors[cursors.length - 1];
   const tags = useLoad(
@@ -114,16 +117,19 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
     setFilters((f) => ({ ...f, ...change }));
     setCursors([null]);
   };
-  const act = async (what: string, f: () => Promise<unknown>) => {
+  const act = async (what: string, f: () => Promise<unknown>, undo: Deleted | null = null) => {
     setActionError("");
     try {
       await f();
       setMessage(what);
+      setDeleted(undo);
       page.reload();
     } catch (e) {
       setActionError(messageOf(e));
     }
   };
+  const undoDelete = (d: Deleted) =>
+    act(`Restored ${d.slug}.`, () => api("POST", `/api/links/${enc(d.slug)}/restore`, { version: d.version }));
 
   return (
     <section>
@@ -224,7 +230,19 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
           />
         </div>
       </form>
-      {message && <Notice>{message}</Notice>}
+      {message && (
+        <Notice>
+          {message}
+          {deleted && (
+            <>
+              {" "}
+              <button type="button" class="secondary inline-action" onClick={() => void undoDelete(deleted)}>
+                Undo
+              </button>
+            </>
+          )}
+        </Notice>
+      )}
       {actionError && (
         <p class="form-error" role="alert">
           {actionError}
@@ -330,7 +348,10 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
                         label="Delete"
                         question={`Delete ${l.slug}?`}
                         onConfirm={() =>
-                          act(`Deleted ${l.slug}.`, () => api("DELETE", `/api/links/${enc(l.slug)}`))
+                          act(`Deleted ${l.slug}.`, () => api("DELETE", `/api/links/${enc(l.slug)}`), {
+                            slug: l.slug,
+                            version: l.version,
+                          })
                         }
                       />
                     </>
