@@ -101,6 +101,8 @@ pub fn parse_cursor(raw: &str) -> Option<Version> {
 /// What restoring a version of a link does to its slug as it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Restore {
+    /// The link already is as the version was: nothing to write (no new version).
+    Unchanged,
     /// The link is there: every setting becomes the version's, its state too unless the link is
     /// flagged now (a flag is the admin's to clear; the owner's patch cannot touch it).
     Update(LinkPatch),
@@ -125,6 +127,7 @@ pub fn restoring(version: &Link, current: Option<&Link>) -> Restore {
             owner: version.owner.clone(),
             options,
         },
+        Some(now) if now.url == version.url && now.options() == options => Restore::Unchanged,
         Some(now) => {
             let patch = LinkPatch::setting(version.url.clone(), options);
             Restore::Update(if now.state() == LinkState::Flagged {
@@ -280,6 +283,21 @@ mod tests {
         // Still the same life, one version on.
         assert_eq!(restored.created_at, then.created_at);
         assert!(restored.version > now.version);
+    }
+
+    #[test]
+    fn restoring_the_version_a_link_is_at_writes_nothing() {
+        let (then, now) = then_and_now();
+        assert_eq!(restoring(&now, Some(&now)), Restore::Unchanged);
+        // An earlier version with the same settings is the same.
+        let Restore::Update(patch) = restoring(&then, Some(&now)) else {
+            panic!("an update");
+        };
+        let back = now
+            .patched(patch, Timestamp::from_millis(9))
+            .unwrap()
+            .unwrap();
+        assert_eq!(restoring(&then, Some(&back)), Restore::Unchanged);
     }
 
     #[test]

@@ -1229,8 +1229,10 @@ fn restoring_a_version_brings_back_every_setting_and_undoes_a_delete() {
         "{back}"
     );
     assert_redirects(&slug, 307, "https://example.com/one");
-    // Once there, another restore is an update again.
-    restore(&user.api_key, &slug, v1).assert_status(200);
+    // Once there, restoring what it already is writes nothing: the same version.
+    let resp = restore(&user.api_key, &slug, v1);
+    resp.assert_status(200);
+    assert_eq!(version_of(&resp.json()), version_of(&back), "{}", resp.body);
 
     // The admin may restore any version of anyone's link; the owner stays.
     let resp = restore(app().admin_token(), &slug, version_of(&second));

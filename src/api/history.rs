@@ -8,12 +8,12 @@ use worker::{Context, Request};
 use super::admin::blocklist::ensure_all_allowed;
 use super::links::{answer_written, destinations};
 use super::params::{if_match, page, parse_limit_within, path_slug};
-use super::view::shown_link_json;
+use super::view::{link_response, shown_link_json, view};
 use super::{authenticate, json, json_body, origin, query_param, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::history::{self, Restore, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
-use crate::link::{Link, Version};
+use crate::link::{Link, LinkPatch, Version};
 use crate::service::links as service;
 use crate::store::index::history_query;
 
@@ -126,6 +126,26 @@ pub async fn restore(mut req: Request, app: &App, ctx: &Context, raw_slug: &str)
     .await?;
     let current = kv.link(&slug).await?;
     let (status, written) = match history::restoring(&then, current.as_ref()) {
+        // The link read is KV's; one that moved on since is the Durable Object's to see, so
+        // "unchanged" answers only from a link the caller may manage, at the version asked.
+        Restore::Unchanged => match current {
+            Some(link)
+                if caller.may_manage(&link.owner) && if_match.is_none_or(|v| v == link.version) =>
+            {
+                return link_response(200, &view(&link, &origin.origin, app.now()));
+            }
+            _ => (
+                200,
+                service::update(
+                    &app.claims,
+                    &caller,
+                    &slug,
+                    LinkPatch::setting(then.url.clone(), then.options()),
+                    if_match,
+                )
+                .await?,
+            ),
+        },
         Restore::Update(patch) => (
             200,
             service::update(&app.claims, &caller, &slug, patch, if_match).await?,
