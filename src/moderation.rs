@@ -4,7 +4,10 @@
 //!
 //! Pure: the blocklist itself lives in KV (`block:<host>`), one key per host, so that checking a
 //! destination is a bulk read of its host and every parent domain (one read for up to 100
-//! labels, two for the deepest name DNS allows), however long the list grows.
+//! labels, two for the deepest name DNS allows), however long the list grows. Hosts are
+//! compared in one form ([`canonical_host`]), so no spelling of an address escapes its entry.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
@@ -58,10 +61,20 @@ pub struct BlockedHost(String);
 pub struct InvalidHost(pub String);
 
 impl BlockedHost {
+    /// A domain name, an IPv4 address or an IPv6 address (bare, or in brackets as a URL
+    /// writes it), without port or path; kept in [`canonical_host`] form.
     pub fn parse(raw: &str) -> Result<Self, InvalidHost> {
         let bad =
             || InvalidHost("host must be a domain name or IP address, like example.com".into());
         let raw = raw.trim().trim_end_matches('.');
+        let bare = raw
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(raw);
+        if bare.contains(':') {
+            let ip: Ipv6Addr = bare.parse().map_err(|_| bad())?;
+            return Ok(Self(canonical_host(&format!("[{ip}]"))));
+        }
         if raw.is_empty() || raw.len() > 253 || raw.contains(['/', '@', '?', '#', ' ', ':']) {
             return Err(bad());
         }
@@ -69,7 +82,7 @@ impl BlockedHost {
         if url.host.is_empty() {
             return Err(bad());
         }
-        Ok(Self(url.host.to_ascii_lowercase()))
+        Ok(Self(canonical_host(&url.host)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -83,19 +96,49 @@ pub const HOST_MAX_LEN: usize = 253;
 /// The most labels a DNS name can have (`a.a.…a`, 253 characters).
 pub const HOST_MAX_LABELS: usize = HOST_MAX_LEN.div_ceil(2);
 
+/// A host as one key, for the blocklist and the shortener's own-host check: lower case, no
+/// trailing dot; an IPv6 literal in brackets in RFC 5952 form (as the URL Standard writes it);
+/// and an IPv6 literal that reaches an IPv4 address as that address: IPv4-mapped
+/// (`[::ffff:1.2.3.4]`, which a dual-stack client connects to over IPv4) and NAT64's
+/// well-known prefix (`[64:ff9b::1.2.3.4]`, RFC 6052). IPv4's other spellings (`0x7f000001`,
+/// `2130706433`) are already dotted: the URL Standard's parser writes them so.
+pub fn canonical_host(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse::<Ipv6Addr>().ok());
+    match ip {
+        Some(ip) => match embedded_ipv4(ip) {
+            Some(v4) => v4.to_string(),
+            None => format!("[{ip}]"),
+        },
+        None => host,
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, when it is one that reaches IPv4.
+fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    const NAT64: [u16; 6] = [0x64, 0xff9b, 0, 0, 0, 0];
+    ip.to_ipv4_mapped().or_else(|| {
+        let [.., a, b, c, d] = ip.octets();
+        (ip.segments()[..6] == NAT64).then(|| Ipv4Addr::new(a, b, c, d))
+    })
+}
+
 /// The keys a destination host is blocked under: itself and every parent domain
 /// (`a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`, `com`), all of
 /// them, so no depth of subdomain escapes a blocked parent. An IP address is blocked only as
 /// itself. A host longer than DNS allows (no resolver could reach it) has no candidates: it
 /// is refused, so the list is bounded by [`HOST_MAX_LABELS`].
 pub fn blocking_candidates(host: &str) -> Result<Vec<String>, InvalidHost> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = canonical_host(host);
     if host.len() > HOST_MAX_LEN {
         return Err(InvalidHost(format!(
             "url host is longer than {HOST_MAX_LEN} characters, which DNS cannot resolve"
         )));
     }
-    if host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok() {
+    if host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok() {
         return Ok(vec![host]);
     }
     let mut out = Vec::new();
@@ -150,6 +193,47 @@ mod tests {
         ] {
             assert!(BlockedHost::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_address_has_one_form_however_it_is_written() {
+        for (spelled, canonical) in [
+            ("[::ffff:5db8:d822]", "93.184.216.34"),
+            ("[::FFFF:93.184.216.34]", "93.184.216.34"),
+            ("[0:0:0:0:0:ffff:5db8:d822]", "93.184.216.34"),
+            ("[64:ff9b::5db8:d822]", "93.184.216.34"),
+            ("[2001:DB8:0:0::ABCD]", "[2001:db8::abcd]"),
+            ("[::1]", "[::1]"),
+            ("93.184.216.34", "93.184.216.34"),
+            ("Example.COM.", "example.com"),
+        ] {
+            assert_eq!(canonical_host(spelled), canonical, "{spelled}");
+        }
+        for (raw, stored) in [
+            ("2001:db8::abcd", "[2001:db8::abcd]"),
+            ("[2001:0db8::ABCD]", "[2001:db8::abcd]"),
+            ("::ffff:93.184.216.34", "93.184.216.34"),
+            ("[::ffff:5db8:d822]", "93.184.216.34"),
+        ] {
+            assert_eq!(BlockedHost::parse(raw).unwrap().as_str(), stored, "{raw}");
+        }
+        for bad in [
+            "[2001:db8::abcd]:80",
+            "2001:db8::g",
+            "[example.com]",
+            "[::1",
+        ] {
+            assert!(BlockedHost::parse(bad).is_err(), "{bad:?}");
+        }
+        // A mapped address is checked under the IPv4 entry.
+        assert_eq!(
+            blocking_candidates("[::ffff:5db8:d822]").unwrap(),
+            vec!["93.184.216.34"]
+        );
+        assert_eq!(
+            blocking_candidates("[2001:db8::abcd]").unwrap(),
+            vec!["[2001:db8::abcd]"]
+        );
     }
 
     #[test]

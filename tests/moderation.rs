@@ -1,7 +1,7 @@
 //! Moderation end to end: the admin's view of every link (owner emails from D1, link state from
 //! KV, filters, pages), flagging and unflagging (the redirect answers 410 at once), the
-//! destination blocklist (subdomains, creates and updates refused), and the admin role on every
-//! admin route.
+//! destination blocklist (subdomains, creates and updates refused; an address blocked in every
+//! spelling, IPv4-mapped and NAT64 IPv6 included), and the admin role on every admin route.
 //!
 //! Every test makes its own users, random slugs and random blocked hosts (`t<random>.example`),
 //! so all run in parallel on one server. The admin list is read from D1, which is written in the
@@ -525,6 +525,53 @@ fn blocklist_adds_normalised_hosts_lists_and_removes_them() {
     assert!(hosts.contains(&other), "the other host went too: {hosts:?}");
     unblock(&other);
     assert!(!blocklist().contains(&other));
+}
+
+#[test]
+fn a_blocked_address_is_blocked_however_a_url_writes_it() {
+    let user = app().new_user();
+    let refused = |url: &str| {
+        app()
+            .create_link(&user, &json!({ "url": url, "slug": random_slug() }))
+            .assert_error(400, "blocked_destination");
+    };
+    // An IPv4 address (TEST-NET-3, a random last octet): IPv6 literals that reach it too.
+    // Never 0, so that `::{n:x}:1` below stays one spelling.
+    let n: u8 = random_alnum(4)
+        .bytes()
+        .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b))
+        | 1;
+    let v4 = format!("203.0.113.{n}");
+    assert_eq!(block(&v4), json!({ "host": v4 }));
+    for url in [
+        format!("http://{v4}/x"),
+        format!("http://[::ffff:{v4}]/x"),
+        format!("http://[0:0:0:0:0:FFFF:{v4}]:8080/x"),
+        format!("http://[::ffff:cb00:71{n:02x}]/x"),
+        format!("http://[64:ff9b::{v4}]/x"),
+        format!("http://{}/x", 0xCB00_7100u32 + u32::from(n)),
+    ] {
+        refused(&url);
+    }
+    unblock(&v4);
+
+    // An IPv6 address, entered bare: listed in brackets, refused in any spelling, removed by
+    // its percent-encoded form as the dashboard sends it.
+    let v6 = format!("2001:db8::{n:x}:1");
+    let listed = format!("[{v6}]");
+    assert_eq!(block(&v6.to_uppercase()), json!({ "host": listed }));
+    assert!(blocklist().contains(&listed));
+    refused(&format!("http://[2001:0DB8:0:0:0:0:{n:x}:1]/x"));
+    let other = create(&user, &format!("http://[2001:db8::{n:x}:2]/x"), None);
+    assert_eq!(other["url"], json!(format!("http://[2001:db8::{n:x}:2]/x")));
+    unblock(&url_encode(&listed));
+    assert!(!blocklist().contains(&listed));
+    create(&user, &format!("http://[{v6}]/x"), None);
+
+    // An IPv4-mapped address entered for the list is its IPv4 address.
+    assert_eq!(block(&format!("[::ffff:{v4}]")), json!({ "host": v4 }));
+    refused(&format!("http://{v4}/y"));
+    unblock(&v4);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::invalid::InvalidLink;
-use crate::moderation::HOST_MAX_LEN;
+use crate::moderation::{canonical_host, HOST_MAX_LEN};
 use crate::web_url::WebUrl;
 
 pub const URL_MAX_LEN: usize = 2048;
@@ -21,8 +21,12 @@ impl TargetUrl {
     /// Parses a destination. `own_host` is the shortener's own host: a link to it would loop.
     pub fn parse_for(raw: &str, own_host: &str) -> Result<Self, InvalidLink> {
         let (url, host) = Self::parse_inner(raw)?;
-        let own = own_host.split(':').next().unwrap_or(own_host);
-        if !own.is_empty() && host.eq_ignore_ascii_case(own) {
+        // `own_host` is the Host header's: `[::1]:8787`, `example.com:8787`, `example.com`.
+        let own = match own_host.find(']') {
+            Some(end) if own_host.starts_with('[') => &own_host[..=end],
+            _ => own_host.split(':').next().unwrap_or(own_host),
+        };
+        if !own.is_empty() && canonical_host(&host) == canonical_host(own) {
             return Err(InvalidLink::Url(
                 "url must not point at the shortener itself".into(),
             ));
@@ -137,6 +141,10 @@ mod tests {
         assert!(TargetUrl::parse_for("https://sho.rt/x", "sho.rt").is_err());
         assert!(TargetUrl::parse_for("http://SHO.RT:8080/x", "sho.rt:443").is_err());
         assert!(TargetUrl::parse_for("https://example.com/x", "sho.rt").is_ok());
+        // An address in another spelling is the same host.
+        assert!(TargetUrl::parse_for("http://[::ffff:7f00:1]:8787/x", "127.0.0.1:8787").is_err());
+        assert!(TargetUrl::parse_for("http://[0:0::1]/x", "[::1]:8787").is_err());
+        assert!(TargetUrl::parse_for("http://[::2]/x", "[::1]:8787").is_ok());
     }
 
     #[test]

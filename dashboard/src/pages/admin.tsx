@@ -158,7 +158,7 @@ export function Blocklist() {
   return (
     <section>
       <h1 tabIndex={-1}>Blocklist</h1>
-      <p>A blocked host also blocks its subdomains. New links and URL changes to it are refused; existing links keep redirecting until flagged.</p>
+      <p>A blocked host also blocks its subdomains; an IP address (IPv4 or IPv6) is blocked however a link writes it. New links and URL changes to it are refused; existing links keep redirecting until flagged.</p>
       <form onSubmit={add}>
         <Field label="Host to block" name="host" required placeholder="evil.example" value={host} onInput={setHost} errors={errors} />
         <FormError errors={errors} />

@@ -3,6 +3,7 @@
 //! A blocked host also blocks its subdomains; link creates and updates check it
 //! ([`ensure_allowed`]) with one bulk KV read per 100 labels of the destination's host.
 
+use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use worker::{Context, Request};
 
@@ -76,7 +77,11 @@ pub async fn add(mut req: Request, app: &App, ctx: &Context) -> ApiResult {
 /// Removing a host that is not on the list answers 204 too.
 pub async fn remove(req: Request, app: &App, ctx: &Context, raw_host: &str) -> ApiResult {
     authenticate_admin(&req, app, ctx).await?;
-    let host = BlockedHost::parse(raw_host)?;
+    // An IPv6 host's brackets and colons may come percent-encoded (`encodeURIComponent` does).
+    let raw_host = percent_decode_str(raw_host)
+        .decode_utf8()
+        .map_err(|_| InvalidHost("host must be UTF-8".into()))?;
+    let host = BlockedHost::parse(&raw_host)?;
     app.kv.unblock_host(host.as_str()).await?;
     no_content()
 }
