@@ -42,6 +42,8 @@ const POLL_EVERY: Duration = Duration::from_millis(100);
 /// that next request, and the parked one is sent again on a fresh connection. Upstream:
 /// cloudflare/workers-sdk#14641, fixed in the proxy by #15252 (a wrangler newer than ours).
 const PROXY_NUDGE_EVERY: Duration = Duration::from_secs(3);
+/// What the dev proxy answers a POST it could not deliver (see [`PROXY_NUDGE_EVERY`]).
+const PROXY_RESTARTED: &str = "Your worker restarted mid-request";
 
 /// Counts a request in flight for the proxy nudger while it lives.
 struct Busy<'a>(&'a AtomicUsize);
@@ -557,9 +559,27 @@ impl TestApp {
     }
 
     /// Creates a link and returns its JSON, asserting 201.
+    ///
+    /// Wrangler's dev proxy (see [`PROXY_NUDGE_EVERY`]) can answer a POST itself, 503 "Your
+    /// worker restarted mid-request", when the runtime reset its connection: the Worker's answer,
+    /// if it gave one, is lost. The create is sent again, as the proxy asks; when the first one
+    /// had landed, the slug is then this user's link, which is read back.
     #[track_caller]
     pub fn create_link_ok(&self, user: &User, body: &Value) -> Value {
-        let resp = self.create_link(user, body);
+        let mut resp = self.create_link(user, body);
+        if resp.status == 503 && resp.body.contains(PROXY_RESTARTED) {
+            eprintln!(
+                "e2e: the dev proxy dropped a create ({}); sending it again",
+                resp.body
+            );
+            resp = self.create_link(user, body);
+            if let (409, Some(slug)) = (resp.status, body["slug"].as_str()) {
+                let mine = self.get(&format!("/api/links/{slug}"), Some(&user.api_key));
+                if mine.status == 200 {
+                    return mine.json();
+                }
+            }
+        }
         resp.assert_status(201);
         resp.json()
     }
