@@ -82,6 +82,8 @@ fn without_clicks(file: &str, format: &str) -> String {
 
 /// Links with every field set one way or another (`valid_since` and the smart options too),
 /// titles that need CSV quoting included.
+const FORMULA_TITLE: &str = "=HYPERLINK(\"https://evil.example\",\"win\")";
+
 fn seed(app: &TestApp, user: &User, prefix: &str) {
     let far = "2099-01-02T03:04:05.678Z";
     let bodies = [
@@ -102,6 +104,12 @@ fn seed(app: &TestApp, user: &User, prefix: &str) {
                "variants": [{"url": "https://example.net/f1", "weight": 60},
                             {"url": "https://example.net/f2", "weight": 40}],
                "preview": {"title": "Smart, \"quoted\"", "image": "https://example.net/f.png"}}),
+        // Text a spreadsheet would run as a formula (the CSV keeps it as text, and reads it
+        // back as written), and a title that starts with the quote that marks it.
+        json!({"url": "https://example.net/g", "slug": format!("{prefix}-g"),
+               "title": FORMULA_TITLE, "tags": ["-minus", "@at"]}),
+        json!({"url": "https://example.net/h", "slug": format!("{prefix}-h"),
+               "title": "'quoted already"}),
     ];
     for body in bodies {
         app.create_link_ok(user, &body);
@@ -121,12 +129,12 @@ fn an_export_imported_into_an_empty_deployment_exports_the_same_file_but_for_cli
         let before = export(one, &owner, format);
         assert_eq!(
             before.lines().count(),
-            6 + usize::from(format == "csv"),
+            8 + usize::from(format == "csv"),
             "{format}: {before}"
         );
         let mover = two.new_user();
         let job = import(two, &mover, &before);
-        assert_eq!(job["created"], 6, "{format}: {job}");
+        assert_eq!(job["created"], 8, "{format}: {job}");
         assert_eq!(job["failed"], 0, "{format}: {job}");
         let after = export(two, &mover, format);
         assert_eq!(
@@ -134,6 +142,19 @@ fn an_export_imported_into_an_empty_deployment_exports_the_same_file_but_for_cli
             without_clicks(&before, format),
             "{format}: the round trip changed more than the click totals"
         );
+        if format == "csv" {
+            // No cell a user wrote starts as a formula does; each reads back as it was.
+            assert!(before.contains("\"'=HYPERLINK(\"\""), "{before}");
+            assert!(
+                before.contains(",'-minus,@at,") || before.contains("\"'-minus,@at\""),
+                "{before}"
+            );
+            assert!(before.contains(",''quoted already,"), "{before}");
+        }
+        for (slug, title) in [("g", FORMULA_TITLE), ("h", "'quoted already")] {
+            let link = two.get(&format!("/api/links/{prefix}-{slug}"), Some(&mover.api_key));
+            assert_eq!(link.json()["title"], title, "{format}");
+        }
         // The password came along as its hash, and still opens the link.
         let guarded = format!("/{prefix}-c");
         two.get_no_redirect(&guarded).assert_status(200);

@@ -4,7 +4,9 @@
 //! [`Record`] is the portable link: raw values only (strings, numbers, booleans), so that a row
 //! read back from a file is validated by the ordinary create parse, never trusted here. The
 //! columns, in order, are [`COLUMNS`]; an admin export adds [`OWNER_COLUMNS`]. An empty CSV
-//! field is null; tags are one field joined with `,` (a tag can never hold a comma).
+//! field is null; tags are one field joined with `,` (a tag can never hold a comma). In CSV,
+//! the free-text fields a user writes (title, tags, an owner's email) are kept from being read
+//! as formulas by a spreadsheet ([`formula_safe`]), and read back as written ([`as_written`]).
 //! Pure: no `worker`, no clock.
 
 use std::fmt;
@@ -244,8 +246,8 @@ impl Record {
         let mut fields = vec![
             self.slug.clone(),
             self.url.clone(),
-            opt(&self.title),
-            self.tags.join(&TAG_SEPARATOR.to_string()),
+            formula_safe(&opt(&self.title)),
+            formula_safe(&self.tags.join(&TAG_SEPARATOR.to_string())),
             self.state.clone(),
             self.archived.to_string(),
             self.redirect_type.to_string(),
@@ -265,7 +267,9 @@ impl Record {
         if columns.is_admin() {
             let owner = self.owner.as_ref();
             fields.push(owner.map(|o| o.id.clone()).unwrap_or_default());
-            fields.push(owner.and_then(|o| o.email.clone()).unwrap_or_default());
+            fields.push(formula_safe(
+                &owner.and_then(|o| o.email.clone()).unwrap_or_default(),
+            ));
         }
         fields
     }
@@ -283,7 +287,8 @@ impl Record {
         }
         let f = |i: usize| fields[i].as_ref();
         let text = |i: usize| Some(f(i)).filter(|s| !s.is_empty()).map(str::to_owned);
-        let tags = match f(3) {
+        let written = |i: usize| text(i).map(|s| as_written(&s).to_owned());
+        let tags = match as_written(f(3)) {
             "" => Vec::new(),
             joined => joined.split(TAG_SEPARATOR).map(str::to_owned).collect(),
         };
@@ -291,7 +296,7 @@ impl Record {
         let owner = if columns.is_admin() {
             text(base).map(|id| Owner {
                 id,
-                email: text(base + 1),
+                email: written(base + 1),
             })
         } else {
             None
@@ -303,7 +308,7 @@ impl Record {
         Ok(Self {
             slug: f(0).to_owned(),
             url: f(1).to_owned(),
-            title: text(2),
+            title: written(2),
             tags,
             state: required(f(4), "state")?.to_owned(),
             archived: csv_bool(f(5), "archived")?,
@@ -482,6 +487,24 @@ impl<'de> Deserialize<'de> for Record {
     }
 }
 
+/// A CSV field a spreadsheet will not run: one that starts as a formula does (`=`, `+`, `-`,
+/// `@`, a tab or a carriage return; OWASP's CSV injection advice) gets a leading `'`, which
+/// spreadsheets show as text. So does one that starts with `'` already, so that
+/// [`as_written`] can take exactly one off whatever the field was: a user's title can never
+/// become a formula in the admin's spreadsheet, and the file still reads back as exported.
+pub fn formula_safe(field: &str) -> String {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
+        format!("'{field}")
+    } else {
+        field.to_owned()
+    }
+}
+
+/// A field as [`formula_safe`] got it.
+pub fn as_written(field: &str) -> &str {
+    field.strip_prefix('\'').unwrap_or(field)
+}
+
 /// Writes CSV rows (RFC 4180: CRLF line ends, a field quoted only when it holds a comma, a
 /// quote or a line break, quotes doubled) into bytes, for one page of a streamed export.
 /// Written out here rather than with the `csv` crate's writer, which cost the wasm several KB
@@ -656,6 +679,43 @@ mod tests {
             (read.targets, read.variants, read.preview, read.clicks),
             (None, None, None, Some(7))
         );
+    }
+
+    #[test]
+    fn no_user_text_reaches_a_spreadsheet_as_a_formula_and_all_reads_back() {
+        for (title, cell) in [
+            ("=HYPERLINK(\"https://evil.example\")", "'=HYPERLINK("),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("'quoted", "''quoted"),
+            ("plain = fine", "plain = fine"),
+        ] {
+            let mut r = Record::from_link(&link(), None, None);
+            r.title = Some(title.into());
+            r.tags = vec!["=cmd|' /c calc'!a0".into(), "b".into()];
+            r.owner = Some(Owner {
+                id: "u_1".into(),
+                email: Some("-x@example.com".into()),
+            });
+            let fields = r.csv_fields(Columns::Admin);
+            assert!(fields[2].starts_with(cell), "{title:?} → {:?}", fields[2]);
+            assert!(fields[3].starts_with("'="), "{:?}", fields[3]);
+            assert_eq!(fields.last().map(String::as_str), Some("'-x@example.com"));
+            // No field a user wrote starts as a formula; the file reads back as it was.
+            let bytes = csv_rows(std::slice::from_ref(&r), Columns::Admin);
+            let rows = read_csv(&bytes);
+            for (i, field) in rows[0].iter().enumerate() {
+                if [2, 3, COLUMNS.len() + 1].contains(&i) {
+                    assert!(
+                        !field.starts_with(['=', '+', '-', '@', '\t']),
+                        "{i}: {field:?}"
+                    );
+                }
+            }
+            assert_eq!(Record::from_csv_fields(&rows[0], Columns::Admin), Ok(r));
+        }
     }
 
     #[test]
