@@ -142,6 +142,19 @@ pub fn restoring(version: &Link, current: Option<&Link>) -> Restore {
     }
 }
 
+/// The cursor of the deleted links' list: where the last page ended (`<at>~<slug>`), opaque to
+/// clients. `at` is kept as the history wrote it (the SQL compares the text).
+pub fn deleted_cursor(at: &str, slug: &str) -> String {
+    format!("{at}~{slug}")
+}
+
+/// Reads a [`deleted_cursor`] back; `None` for anything else.
+pub fn parse_deleted_cursor(raw: &str) -> Option<(String, Slug)> {
+    let (at, slug) = raw.split_once('~')?;
+    Timestamp::parse(at)?;
+    Some((at.to_owned(), Slug::parse(slug).ok()?))
+}
+
 /// The version a restore names: a version number as the history lists them.
 pub fn parse_version(v: u64) -> Option<Version> {
     (1..=SAFE_INTEGER_MAX).contains(&v).then(|| Version::new(v))
@@ -209,6 +222,29 @@ mod tests {
             retention_cutoff(3, now),
             Some(Timestamp::from_millis(7 * DAY_MILLIS))
         );
+    }
+
+    #[test]
+    fn deleted_cursors_read_back_and_nothing_else_does() {
+        let c = deleted_cursor("2026-12-07T20:00:00.123Z", "launch-1");
+        assert_eq!(
+            parse_deleted_cursor(&c),
+            Some((
+                "2026-12-07T20:00:00.123Z".to_owned(),
+                Slug::parse("launch-1").unwrap()
+            ))
+        );
+        for bad in [
+            "",
+            "~",
+            "2026-12-07T20:00:00.123Z",
+            "yesterday~launch",
+            "2026-12-07T20:00:00.123Z~a b",
+            "2026-12-07T20:00:00.123Z~api",
+            "x' OR 1=1~abc",
+        ] {
+            assert_eq!(parse_deleted_cursor(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -157,6 +157,7 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::DeleteLink(slug) => respond(links::delete(req, app, ctx, slug).await),
         Route::LinkHistory(slug) => respond(api::history::history(req, app, ctx, slug).await),
         Route::RestoreLink(slug) => respond(api::history::restore(req, app, ctx, slug).await),
+        Route::DeletedLinks => respond(api::history::deleted(req, app, ctx).await),
         Route::LinkStats(slug) => respond(stats::link_stats(req, app, ctx, slug).await),
         Route::LinkQr(slug) => respond(api::qr::link_qr(req, app, ctx, slug).await),
         Route::TopLinks => respond(stats::top(req, app, ctx).await),

@@ -53,6 +53,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/links/{slug}"),
     ("get", "/api/links/{slug}/history"),
     ("post", "/api/links/{slug}/restore"),
+    ("get", "/api/deleted-links"),
     ("get", "/api/links/{slug}/stats"),
     ("get", "/api/links/{slug}/qr"),
     ("get", "/api/stats"),
@@ -133,10 +134,11 @@ fn index(route: &Route) -> Option<usize> {
         Route::RenameTag => 41,
         Route::AccountStats => 42,
         Route::RestoreLink(_) => 43,
+        Route::DeletedLinks => 44,
         Route::NotFound | Route::MethodNotAllowed => return None,
     })
 }
-const VARIANTS: usize = 44;
+const VARIANTS: usize = 45;
 
 /// A concrete path for a template: every `{param}` becomes a plausible value.
 fn fill(template: &str) -> String {

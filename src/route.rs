@@ -105,6 +105,8 @@ pub enum Route<'a> {
     LinkHistory(&'a str),
     /// `POST /api/links/{slug}/restore`: a version of the link's history made current again.
     RestoreLink(&'a str),
+    /// `GET /api/deleted-links`: the caller's deleted links, to restore.
+    DeletedLinks,
     LinkStats(&'a str),
     /// `GET /api/links/{slug}/qr`: the short URL as a QR code.
     LinkQr(&'a str),
@@ -229,6 +231,10 @@ impl<'a> Route<'a> {
             },
             ["api", "links", slug, "history"] if !slug.is_empty() => match method {
                 Get => Route::LinkHistory(slug),
+                _ => Route::MethodNotAllowed,
+            },
+            ["api", "deleted-links"] => match method {
+                Get => Route::DeletedLinks,
                 _ => Route::MethodNotAllowed,
             },
             ["api", "links", slug, "restore"] if !slug.is_empty() => match method {
@@ -374,6 +380,7 @@ mod tests {
             Route::parse(Get, "/api/links/abc/restore"),
             Route::MethodNotAllowed
         );
+        assert_eq!(Route::parse(Get, "/api/deleted-links"), Route::DeletedLinks);
         assert_eq!(
             Route::parse(Get, "/api/links/abc/stats"),
             Route::LinkStats("abc")

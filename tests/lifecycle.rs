@@ -20,7 +20,8 @@
 //! - Restore: a version of the history made current again (every setting, the password too),
 //!   as a new version, or, the link deleted, created again for its owner; `If-Match`; who may;
 //!   bad bodies write nothing; today's blocklist; a flag stays, and a link deleted while
-//!   flagged does not come back.
+//!   flagged does not come back. `GET /api/deleted-links` lists the caller's deleted links
+//!   (not one created again, not another user's), paged, each restorable from it.
 
 mod common;
 
@@ -1288,4 +1289,109 @@ fn a_restore_meets_todays_blocklist_and_never_escapes_a_flag() {
         .assert_status(204);
     restore(&user.api_key, &slug, v1).assert_error(409, "slug_taken");
     assert_eq!(app().get(&format!("/{slug}"), None).status, 404);
+}
+
+/// `GET /api/deleted-links?{query}` as `user`: the slugs listed, and the page.
+fn deleted_links(user: &User, query: &str) -> (Vec<String>, Value) {
+    let resp = app().get(&format!("/api/deleted-links?{query}"), Some(&user.api_key));
+    resp.assert_status(200);
+    let page = resp.json();
+    let slugs = page["deleted"]
+        .as_array()
+        .map(|a| a.iter().map(slug_of).collect())
+        .unwrap_or_default();
+    (slugs, page)
+}
+
+#[test]
+fn deleted_links_are_listed_newest_first_until_restored_or_taken_again() {
+    let user = app().new_user();
+    let other = app().new_user();
+    let [a, b, c] = [random_slug(), random_slug(), random_slug()];
+    for slug in [&a, &b, &c] {
+        create(
+            &user,
+            json!({ "url": format!("https://example.com/{slug}"), "slug": slug, "title": slug }),
+        );
+    }
+    let theirs = random_slug();
+    create(
+        &other,
+        json!({ "url": "https://example.com/t", "slug": theirs }),
+    );
+    for (who, slug) in [(&user, &a), (&user, &b), (&user, &c), (&other, &theirs)] {
+        app()
+            .delete(&format!("/api/links/{slug}"), Some(&who.api_key))
+            .assert_status(204);
+    }
+    // `c` is created again at once by its owner: no longer deleted.
+    create(
+        &user,
+        json!({ "url": "https://example.com/again", "slug": c }),
+    );
+
+    let (slugs, page) = poll_until(BACKGROUND_DEADLINE, "the two deletes listed", || {
+        let (slugs, page) = deleted_links(&user, "");
+        (slugs.len() >= 2).then_some((slugs, page))
+    });
+    assert_eq!(slugs, vec![b.clone(), a.clone()], "newest first: {page}");
+    let item = &page["deleted"][0];
+    assert_eq!(item["deleted_by"], json!(user.id));
+    assert_eq!(item["link"]["title"], json!(b));
+    assert_eq!(
+        item["link"]["url"],
+        json!(format!("https://example.com/{b}"))
+    );
+    assert!(item["link"].get("password_hash").is_none(), "{item}");
+    assert_eq!(page["next_cursor"], Value::Null);
+    let (theirs_listed, _) = deleted_links(&other, "");
+    assert_eq!(theirs_listed, vec![theirs.clone()]);
+
+    // Paged one at a time, every link once.
+    let (first, page) = deleted_links(&user, "limit=1");
+    assert_eq!(first, vec![b.clone()]);
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let (second, page) = deleted_links(
+        &user,
+        &format!("limit=1&cursor={}", common::url_encode(&cursor)),
+    );
+    assert_eq!(second, vec![a.clone()]);
+    assert_eq!(page["next_cursor"], Value::Null);
+    for bad in ["limit=0", "limit=101", "limit=x"] {
+        app()
+            .get(&format!("/api/deleted-links?{bad}"), Some(&user.api_key))
+            .assert_error(400, "invalid_limit");
+    }
+    for bad in ["nonsense", "2026-01-01T00:00:00.000Z~a%20b", "x~abc"] {
+        app()
+            .get(
+                &format!("/api/deleted-links?cursor={bad}"),
+                Some(&user.api_key),
+            )
+            .assert_error(400, "invalid_cursor");
+    }
+
+    // Restored with the version it lists: back, and off the list.
+    let version = page_version(&deleted_links(&user, "").1, &b);
+    restore(&user.api_key, &b, version).assert_status(201);
+    assert_redirects(&b, 302, &format!("https://example.com/{b}"));
+    let (slugs, _) = deleted_links(&user, "");
+    assert_eq!(
+        slugs,
+        vec![a.clone()],
+        "a restored link is no longer deleted"
+    );
+}
+
+/// The version a deleted-links page lists for `slug`.
+#[track_caller]
+fn page_version(page: &Value, slug: &str) -> u64 {
+    page["deleted"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["slug"] == json!(slug)))
+        .map(version_of)
+        .unwrap_or_else(|| panic!("{slug} is not in {page}"))
 }

@@ -15,6 +15,7 @@ import { Keys, UserKeys } from "./pages/keys";
 import { AdminUsers, AdminLinks, Blocklist, Consistency } from "./pages/admin";
 import { TagsPage } from "./pages/tags";
 import { Overview } from "./pages/overview";
+import { DeletedLinks } from "./pages/deleted";
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -43,6 +44,9 @@ function route(hash: string, session: Session) {
       break;
     case "tags":
       if (parts.length === 1 && session.user) return <TagsPage />;
+      break;
+    case "deleted":
+      if (parts.length === 1) return <DeletedLinks />;
       break;
     case "import":
       return <ImportExport admin={admin} />;

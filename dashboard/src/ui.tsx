@@ -149,6 +149,30 @@ export function FormError({ errors }: { errors: Errors }) {
   ) : null;
 }
 
+/// Keyset paging: the cursors of the pages up to the one shown (`[null]` on the first), and
+/// the next page's cursor, when there is one.
+export function Pager({
+  cursors,
+  next,
+  onChange,
+}: {
+  cursors: (string | null)[];
+  next: string | null | undefined;
+  onChange: (cursors: (string | null)[]) => void;
+}) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" class="secondary" disabled={cursors.length < 2} onClick={() => onChange(cursors.slice(0, -1))}>
+        Previous page
+      </button>
+      <span>Page {cursors.length}</span>
+      <button type="button" class="secondary" disabled={!next} onClick={() => next && onChange([...cursors, next])}>
+        Next page
+      </button>
+    </nav>
+  );
+}
+
 /// A link just deleted, which an Undo brings back (`POST /api/links/{slug}/restore` of the
 /// version it had).
 export interface Deleted {

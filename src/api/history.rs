@@ -1,5 +1,6 @@
-//! A link's history (D1 `link_history`): its versions, newest first, and restoring one of them
-//! (through the slug's Durable Object, as any write: KV first, the index in the background).
+//! A link's history (D1 `link_history`): its versions, newest first, restoring one of them
+//! (through the slug's Durable Object, as any write: KV first, the index in the background),
+//! and the caller's deleted links, which a restore brings back.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,9 +14,9 @@ use super::{authenticate, json, json_body, origin, query_param, ApiResult};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::history::{self, Restore, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
-use crate::link::{Link, LinkPatch, Version};
+use crate::link::{Link, LinkPatch, Slug, Version};
 use crate::service::links as service;
-use crate::store::index::history_query;
+use crate::store::index::{deleted_links_query, history_query};
 
 #[derive(Serialize)]
 struct HistoryItem {
@@ -169,4 +170,74 @@ pub async fn restore(mut req: Request, app: &App, ctx: &Context, raw_slug: &str)
         }
     };
     answer_written(status, written, &origin.origin, app, ctx)
+}
+
+#[derive(Serialize)]
+struct DeletedItem {
+    slug: String,
+    /// The version to restore (`POST /api/links/{slug}/restore`): the link as it was last.
+    version: u64,
+    deleted_at: String,
+    deleted_by: String,
+    link: Value,
+}
+
+#[derive(Serialize)]
+struct DeletedPage {
+    deleted: Vec<DeletedItem>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/deleted-links?limit=&cursor=` → the caller's links whose last change was their
+/// delete (the slug not taken again since), newest first, each as it was last with the
+/// `version` a restore takes. Read from the history: a delete shows once its index write
+/// lands, until `HISTORY_RETENTION_DAYS` prunes it.
+pub async fn deleted(req: Request, app: &App, ctx: &Context) -> ApiResult {
+    let caller = authenticate(&req, app, ctx).await?;
+    let limit = parse_limit_within(
+        query_param(&req, "limit").as_deref(),
+        HISTORY_DEFAULT_LIMIT,
+        HISTORY_MAX_LIMIT,
+    )?;
+    let after = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(history::parse_deleted_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
+    };
+    let after = after.as_ref().map(|(at, slug)| (at.as_str(), slug));
+    let rows = app
+        .index
+        .deleted_links(&deleted_links_query(&caller.id, after, limit + 1))
+        .await?;
+    let (rows, next_cursor) = page(rows, limit, |r| {
+        Some(history::deleted_cursor(&r.at, &r.slug))
+    });
+    // The index can lag a create of the slug again: KV, the truth, leaves those out.
+    let slugs: Vec<Slug> = rows
+        .iter()
+        .filter_map(|r| Slug::parse(&r.slug).ok())
+        .collect();
+    let live = app.kv.links_bulk(&slugs).await?;
+    let deleted = rows
+        .into_iter()
+        .filter(|r| {
+            Slug::parse(&r.slug)
+                .ok()
+                .and_then(|s| live.get(&s))
+                .is_some_and(|v| matches!(v, Ok(None)))
+        })
+        .map(|r| DeletedItem {
+            link: shown_link_json(serde_json::from_str(&r.link).unwrap_or(Value::Null)),
+            slug: r.slug,
+            version: r.version,
+            deleted_at: r.at,
+            deleted_by: r.actor,
+        })
+        .collect();
+    json(
+        200,
+        &DeletedPage {
+            deleted,
+            next_cursor,
+        },
+    )
 }

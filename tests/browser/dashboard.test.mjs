@@ -890,7 +890,7 @@ async function clickTimes(slug, n, ua = CHROME_UA) {
   }
 }
 
-test("a link's history restores an earlier version, and brings a deleted link back", async () => {
+test("a link's history restores an earlier version; a deleted link comes back by its page, Undo, or Recently deleted", async () => {
   const user = await newUser();
   const slug = `hist-${rand()}`;
   const one = `${OTHER}/one`;
@@ -947,6 +947,25 @@ test("a link's history restores an earlier version, and brings a deleted link ba
   await notice(page, `Restored ${slug}.`);
   const undone = await api("GET", `/api/links/${slug}`, user.api_key);
   assert.deepEqual([undone.status, undone.json.url, undone.json.title], [200, one, "One"]);
+
+  // Recently deleted: the list's button leads there; Restore brings the link back.
+  assert.equal((await api("DELETE", `/api/links/${slug}`, user.api_key)).status, 204);
+  await page.getByRole("button", { name: "Recently deleted" }).click();
+  await page.getByRole("heading", { level: 1, name: "Recently deleted" }).waitFor();
+  const gone = page.locator(`table.deleted tr[data-slug="${slug}"]`);
+  await poll("the delete is listed", async () => {
+    await page.reload();
+    await page.waitForLoadState("networkidle");
+    return (await gone.count()) === 1;
+  });
+  assert.match(await gone.innerText(), new RegExp(`${slug}[\\s\\S]*${one}[\\s\\S]*One`));
+  await shot(page, "deleted-links");
+  await gone.getByRole("button", { name: `Restore ${slug}` }).click();
+  await gone.getByRole("button", { name: "Yes, restore" }).click();
+  await notice(page, `Restored ${slug}.`);
+  await page.getByRole("status").getByRole("link", { name: slug }).waitFor();
+  assert.equal(await gone.count(), 0, "a restored link leaves the list");
+  assert.equal((await api("GET", `/api/links/${slug}`, user.api_key)).status, 200);
   await page.context().close();
 });
 

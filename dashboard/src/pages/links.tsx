@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, enc, get, type Link, messageOf, qs } from "../api";
 import { keepShown, linkNotes, pageSelection, toggledPage } from "../logic";
-import { ConfirmButton, CopyButton, type Deleted, fmtDate, LoadError, Notice, Select, takeNotice, useLoad } from "../ui";
+import { ConfirmButton, CopyButton, type Deleted, fmtDate, LoadError, Notice, Pager, Select, takeNotice, useLoad } from "../ui";
 import { BulkBar, BulkStatus, useBulk } from "./bulk";
 
 interface Page {
@@ -141,9 +141,14 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
           <p aria-live="polite">{total === undefined ? "\u00a0" : `${total} link${total === 1 ? "" : "s"} match`}</p>
         </hgroup>
         {!admin && (
-          <a href="#/links/new" role="button">
-            New link
-          </a>
+          <p class="buttons">
+            <a href="#/deleted" class="secondary" role="button">
+              Recently deleted
+            </a>
+            <a href="#/links/new" role="button">
+              New link
+            </a>
+          </p>
         )}
       </div>
       <form
@@ -363,25 +368,7 @@ export function LinksBrowser({ admin, owner = "", tag = "" }: { admin: boolean; 
         </table>
         {page.data && page.data.links.length === 0 && <p>No links match.</p>}
       </div>
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          class="secondary"
-          disabled={cursors.length < 2}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          class="secondary"
-          disabled={!page.data?.next_cursor}
-          onClick={() => page.data?.next_cursor && setCursors((c) => [...c, page.data!.next_cursor])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager cursors={cursors} next={page.data?.next_cursor} onChange={setCursors} />
     </section>
   );
 }

@@ -64,6 +64,44 @@ pub fn history_query(
     Query { sql, params }
 }
 
+/// An owner's deleted link: its delete row (the link as it was last).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeletedRow {
+    pub slug: String,
+    pub version: u64,
+    pub actor: String,
+    pub at: String,
+    /// The link as JSON text.
+    pub link: String,
+}
+
+/// The owner's links whose newest version is their delete (a slug created again since, by
+/// anyone, has a newer row), newest first; `?2`/`?3` continue after (`at`, `slug`) of the last
+/// row of a page (`''` for the first page). Served by the partial index `link_history_deleted`
+/// and the table's key.
+const DELETED_LINKS: &str = "SELECT h.slug AS slug, h.version AS version, h.actor AS actor, \
+     h.at AS at, h.link AS link FROM link_history h \
+     WHERE h.owner = ?1 AND h.op = 'delete' \
+      AND (?2 = '' OR h.at < ?2 OR (h.at = ?2 AND h.slug < ?3)) \
+      AND NOT EXISTS (SELECT 1 FROM link_history n WHERE n.slug = h.slug AND n.version > h.version) \
+     ORDER BY h.at DESC, h.slug DESC LIMIT ?4";
+
+/// A page of `owner`'s deleted links, after `after` (`at`, `slug`) when continuing.
+pub fn deleted_links_query(owner: &UserId, after: Option<(&str, &Slug)>, limit: u32) -> Query {
+    let (at, slug) = after.map_or((String::new(), String::new()), |(at, slug)| {
+        (at.to_owned(), slug.as_str().to_owned())
+    });
+    Query {
+        sql: DELETED_LINKS.to_owned(),
+        params: vec![
+            Param::Text(owner.as_str().to_owned()),
+            Param::Text(at),
+            Param::Text(slug),
+            Param::Int(u64::from(limit)),
+        ],
+    }
+}
+
 impl Index {
     /// Inserts history entries (give them in version order); existing versions are kept.
     pub async fn insert_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
@@ -101,6 +139,11 @@ impl Index {
 
     /// A page of one slug's history rows (see [`history_query`]).
     pub async fn history(&self, query: &Query) -> Result<Vec<HistoryRow>, StoreError> {
+        self.query_rows(query).await
+    }
+
+    /// A page of an owner's deleted links (see [`deleted_links_query`]).
+    pub async fn deleted_links(&self, query: &Query) -> Result<Vec<DeletedRow>, StoreError> {
         self.query_rows(query).await
     }
 }

@@ -26,7 +26,7 @@ use super::d1::{error as d1, json_param, run_batch, Rows};
 use super::StoreError;
 use crate::link::Version;
 pub use cursor::ListCursor;
-pub use history::{history_query, HistoryRow};
+pub use history::{deleted_links_query, history_query, DeletedRow, HistoryRow};
 pub use link_order::{
     LinkCursor, LinkOrder, LinkSort, SearchText, SearchTextError, SortDir, SortValue,
     SEARCH_MAX_CHARS,
