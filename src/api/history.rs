@@ -18,6 +18,24 @@ use crate::link::{Link, LinkPatch, Slug, Version};
 use crate::service::links as service;
 use crate::store::index::{deleted_links_query, history_query};
 
+/// A history page's `limit` (1–100, default 20) and `cursor` (absent or empty: the first page),
+/// read by `parse`.
+fn page_params<C>(
+    req: &Request,
+    parse: impl Fn(&str) -> Option<C>,
+) -> Result<(u32, Option<C>), ApiError> {
+    let limit = parse_limit_within(
+        query_param(req, "limit").as_deref(),
+        HISTORY_DEFAULT_LIMIT,
+        HISTORY_MAX_LIMIT,
+    )?;
+    let cursor = match query_param(req, "cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(parse(&raw).ok_or(ApiError::InvalidCursor)?),
+    };
+    Ok((limit, cursor))
+}
+
 #[derive(Serialize)]
 struct HistoryItem {
     version: u64,
@@ -40,15 +58,7 @@ pub async fn history(req: Request, app: &App, ctx: &Context, raw_slug: &str) -> 
     let kv = &app.kv;
     let caller = authenticate(&req, app, ctx).await?;
     let slug = path_slug(raw_slug)?;
-    let limit = parse_limit_within(
-        query_param(&req, "limit").as_deref(),
-        HISTORY_DEFAULT_LIMIT,
-        HISTORY_MAX_LIMIT,
-    )?;
-    let before = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(history::parse_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
-    };
+    let (limit, before) = page_params(&req, history::parse_cursor)?;
     let owner = (!caller.is_admin()).then_some(&caller.id);
     let query = history_query(&slug, owner, before, limit + 1);
     let rows = app.index.history(&query).await?;
@@ -194,15 +204,7 @@ struct DeletedPage {
 /// lands, until `HISTORY_RETENTION_DAYS` prunes it.
 pub async fn deleted(req: Request, app: &App, ctx: &Context) -> ApiResult {
     let caller = authenticate(&req, app, ctx).await?;
-    let limit = parse_limit_within(
-        query_param(&req, "limit").as_deref(),
-        HISTORY_DEFAULT_LIMIT,
-        HISTORY_MAX_LIMIT,
-    )?;
-    let after = match query_param(&req, "cursor").filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(history::parse_deleted_cursor(&raw).ok_or(ApiError::InvalidCursor)?),
-    };
+    let (limit, after) = page_params(&req, history::parse_deleted_cursor)?;
     let after = after.as_ref().map(|(at, slug)| (at.as_str(), slug));
     let rows = app
         .index
