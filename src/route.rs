@@ -139,15 +139,17 @@ impl<'a> Route<'a> {
         let Some(rest) = path.strip_prefix('/') else {
             return Route::NotFound;
         };
-        // The redirect is checked first: it is the request that must cost least.
-        if !rest.is_empty()
-            && byte_position(rest, |b| b == b'/').is_none()
-            && rest != "api"
-            && rest != "healthz"
+        // The redirect is checked first: it is the request that must cost least. A trailing
+        // slash (`/promo/`, as sites and apps append one) names the same short link.
+        let short = rest.strip_suffix('/').unwrap_or(rest);
+        if !short.is_empty()
+            && byte_position(short, |b| b == b'/').is_none()
+            && short != "api"
+            && short != "healthz"
         {
             return match method {
                 // POST: a password link's form (any other link answers it 405).
-                Get | Head | Post => Route::Redirect(rest),
+                Get | Head | Post => Route::Redirect(short),
                 _ => Route::MethodNotAllowed,
             };
         }
@@ -500,6 +502,13 @@ mod tests {
         assert_eq!(Route::parse(Get, "/abc"), Route::Redirect("abc"));
         assert_eq!(Route::parse(Head, "/Abc"), Route::Redirect("Abc"));
         assert_eq!(Route::parse(Post, "/abc"), Route::Redirect("abc"));
+        // One trailing slash is the same link; more, or a path under it, is not.
+        assert_eq!(Route::parse(Get, "/abc/"), Route::Redirect("abc"));
+        assert_eq!(Route::parse(Head, "/abc/"), Route::Redirect("abc"));
+        assert_eq!(Route::parse(Get, "/abc//"), Route::NotFound);
+        assert_eq!(Route::parse(Get, "/abc/x"), Route::NotFound);
+        assert_eq!(Route::parse(Get, "//"), Route::NotFound);
+        assert_eq!(Route::parse(Get, "/healthz/"), Route::NotFound);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The public redirect, `GET|HEAD /<slug>`, end to end: 302 to the target, 404 for unknown or
-//! deleted slugs, 410 for a flagged link, and changes visible at once.
+//! The public redirect, `GET|HEAD /<slug>`, end to end: 302 to the target (also at `/<slug>/`),
+//! 404 for unknown or deleted slugs, 410 for a flagged link, and changes visible at once.
 
 mod common;
 
@@ -105,6 +105,31 @@ fn redirect_after_delete_is_404() {
         .get_no_redirect(&format!("/{slug}"))
         .assert_status(404);
     app().head(&format!("/{slug}")).assert_status(404);
+}
+
+#[test]
+fn a_trailing_slash_is_the_same_short_link() {
+    let user = app().new_user();
+    let slug = random_slug();
+    create(&user, &slug, "https://example.com/landing?x=1");
+    assert_redirects(&format!("/{slug}/"), "https://example.com/landing?x=1");
+    let resp = app().get_no_redirect(&format!("/{slug}/?utm=mail"));
+    resp.assert_status(302);
+    assert_eq!(
+        resp.location(),
+        Some("https://example.com/landing?x=1&utm=mail")
+    );
+    // Not deeper paths, nor two slashes; an unknown slug with one is the HTML 404.
+    for path in [format!("/{slug}//"), format!("/{slug}/more")] {
+        let resp = app().get_no_redirect(&path);
+        resp.assert_status(404);
+        assert_eq!(resp.location(), None, "{path}");
+    }
+    let resp = app().get_no_redirect(&format!("/{}/", random_slug()));
+    resp.assert_status(404);
+    assert!(resp
+        .content_type()
+        .is_some_and(|ct| ct.starts_with("text/html")));
 }
 
 #[test]
