@@ -169,6 +169,11 @@ async fn api(req: Request, env: Env, ctx: Context) -> Response {
         Route::GetImport(id) => respond(imports::get(req, app, ctx, id).await),
         Route::ImportReport(id) => respond(imports::report(req, app, ctx, id).await),
         Route::Shlink => api::shlink::serve(req, app, ctx).await,
+        Route::NotFound
+            if !(path == "/api" || path.starts_with("/api/") || path.starts_with("/rest/")) =>
+        {
+            Response::from(redirect::not_found_page())
+        }
         Route::NotFound => error_response(&ApiError::NotFound),
         Route::MethodNotAllowed => error_response(&ApiError::MethodNotAllowed),
     }

@@ -119,11 +119,27 @@ fn a_trailing_slash_is_the_same_short_link() {
         resp.location(),
         Some("https://example.com/landing?x=1&utm=mail")
     );
-    // Not deeper paths, nor two slashes; an unknown slug with one is the HTML 404.
+    // Not deeper paths, nor two slashes: a visitor gets the HTML 404 page there (the API's
+    // paths keep their JSON errors); an unknown slug with one is the HTML 404 too.
     for path in [format!("/{slug}//"), format!("/{slug}/more")] {
         let resp = app().get_no_redirect(&path);
         resp.assert_status(404);
         assert_eq!(resp.location(), None, "{path}");
+        assert!(
+            resp.content_type()
+                .is_some_and(|ct| ct.starts_with("text/html")),
+            "{path}: {:?}",
+            resp.content_type()
+        );
+    }
+    for path in ["/api", "/api/nope", "/rest/nope/x"] {
+        let resp = app().get_no_redirect(path);
+        assert_eq!(resp.status, 404, "{path}");
+        assert!(
+            resp.content_type().is_some_and(|ct| ct.contains("json")),
+            "{path}: {:?}",
+            resp.content_type()
+        );
     }
     let resp = app().get_no_redirect(&format!("/{}/", random_slug()));
     resp.assert_status(404);

@@ -70,6 +70,12 @@ mod pages;
 mod request_line;
 
 use pages::{page, Ask, Page};
+
+/// The visitor's "Link not found" page, for a path outside the API that names no short link
+/// (`/promo/more`): a person following a mangled link gets a page, not a JSON error.
+pub fn not_found_page() -> web_sys::Response {
+    page(Page::NotFound)
+}
 pub use request_line::with_request_line;
 
 // The redirect's JS side, in redirect.js; `LINKS` there is `app::LINKS_BINDING` (src/bindings.js).
